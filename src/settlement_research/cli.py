@@ -1,0 +1,50 @@
+"""The ``settlement-research`` console script. Thin: each command lives in its domain module.
+
+A command module exposes ``CLI_HELP`` (one line), ``cli_add_arguments(parser)`` and
+``cli_run(args) -> int`` (the exit code). Modules are imported only when their command runs, so
+``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# command -> (module, one-line help). Keep sorted by the order a user meets them.
+COMMANDS: dict[str, tuple[str, str]] = {
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="settlement-research",
+        description="Typed, validated data and reproducible analyses of refugee settlement in Norway.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_module, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS:
+        parser = _parser()
+        if not argv or argv[0] in ("-h", "--help"):
+            parser.print_help()
+            return 0 if argv else 2
+        parser.print_usage(sys.stderr)
+        print(f"settlement-research: unknown command {argv[0]!r}", file=sys.stderr)
+        return 2
+    name = argv[0]
+    module = importlib.import_module(COMMANDS[name][0])
+    sub = argparse.ArgumentParser(prog=f"settlement-research {name}", description=COMMANDS[name][1])
+    module.cli_add_arguments(sub)
+    args = sub.parse_args(argv[1:])
+    return int(module.cli_run(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

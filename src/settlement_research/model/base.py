@@ -1,0 +1,141 @@
+"""Shared building blocks of the data model: column metadata, code patterns and categories.
+
+Every column is declared with ``col()`` so that its Norwegian term, English meaning and unit travel
+with the schema. The codebook and datapackage.json are generated from here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandera.polars as pa
+import polars as pl
+
+KOMMUNE_NR_PATTERN = r"^\d{4}$"
+FYLKE_NR_PATTERN = r"^\d{2}$"
+PERSON_ID_PATTERN = r"^[A-Za-z0-9_-]{4,32}$"
+
+MIN_YEAR = 1990
+MAX_YEAR = 2035
+
+# Status symbols used by SSB and IMDi for missing cells. A symbol means the value is null, never 0.
+SYMBOLS = [".", "..", "...", ":", "-", "Inf"]
+SYMBOL_MEANING = {
+    ".": "not applicable / no data",
+    "..": "missing",
+    "...": "not yet available",
+    ":": "suppressed (confidential)",
+    "-": "nil",
+    "Inf": "division by zero in the source",
+}
+
+DECISION_STATUS = ["as_requested", "fewer", "declined", "no_decision"]
+IMDI_REGIONS = ["ost", "indre_ost", "sor", "vest", "midt_norge", "nord"]
+HUSBANKEN_REGIONS = ["ost", "sor", "vest", "midt_norge", "bodo", "hammerfest"]
+SEX = ["female", "male"]
+COUNTRY_GROUPS = [
+    "syria", "eritrea", "afghanistan", "somalia", "iraq", "iran", "ethiopia", "sudan",
+    "myanmar", "congo", "other",
+]
+EDUCATION = ["none", "primary", "secondary", "tertiary", "unknown"]
+HOUSEHOLD_TYPES = ["single", "couple", "family_with_children", "single_parent"]
+MEMBER_ROLES = ["adult", "child"]
+ROUTES = ["ordinary", "agreed_self", "own"]
+TENURES = [
+    "municipal_rental", "private_sublet_by_municipality", "private_rental", "owner_startlan",
+    "owner", "shared_housing", "temporary",
+]
+INTRO_END_REASONS = ["completed", "interrupted", "ongoing"]
+OUTCOME_STATUS = ["work", "education", "work_and_education", "unemployed", "other"]
+
+
+def col(no: str, en: str, unit: str, **kwargs: Any) -> Any:
+    """A pandera Field carrying the Norwegian term, the English meaning and the unit."""
+    return pa.Field(
+        description=f"{no} — {en}" if no else en,
+        metadata={"no": no, "en": en, "unit": unit},
+        **kwargs,
+    )
+
+
+def kommune_nr_col(**kwargs: Any) -> Any:
+    return col(
+        "kommunenummer",
+        "municipality code, 4 characters with leading zero (0301 Oslo)",
+        "code",
+        str_matches=KOMMUNE_NR_PATTERN,
+        **kwargs,
+    )
+
+
+def year_col(no: str = "år", en: str = "calendar year", **kwargs: Any) -> Any:
+    return col(no, en, "year", ge=MIN_YEAR, le=MAX_YEAR, **kwargs)
+
+
+def classification_year_col() -> Any:
+    return col(
+        "klassifikasjonsår",
+        "year of the municipality classification (KLASS 131 version) the code belongs to",
+        "year",
+        ge=MIN_YEAR,
+        le=MAX_YEAR,
+    )
+
+
+def count_col(no: str, en: str, unit: str = "persons", **kwargs: Any) -> Any:
+    kwargs.setdefault("nullable", True)
+    return col(no, en, unit, ge=0, **kwargs)
+
+
+def share_col(no: str, en: str, **kwargs: Any) -> Any:
+    kwargs.setdefault("nullable", True)
+    return col(no, en, "share (0-1)", ge=0.0, le=1.0, **kwargs)
+
+
+def symbol_col(of: str) -> Any:
+    """Companion column: which status symbol stood in the source where ``of`` is null."""
+    return col(
+        "symbol",
+        f"status symbol from the source where `{of}` is missing ({', '.join(SYMBOLS)}); null = value present",
+        "symbol",
+        nullable=True,
+        isin=SYMBOLS,
+    )
+
+
+def table_config(
+    name: str, title: str, description: str, primary_key: list[str], level: str
+) -> type:
+    """The Config class of a model: name, docs, primary key (enforced unique) and level.
+
+    ``level`` is ``aggregate`` (public statistics) or ``person`` (register data: disclosure control
+    applies to everything derived from it).
+    """
+    return type(
+        "Config",
+        (),
+        {
+            "name": name,
+            "title": title,
+            "description": description,
+            "unique": list(primary_key),
+            "metadata": {"primary_key": list(primary_key), "level": level},
+            "strict": True,
+            "coerce": False,
+        },
+    )
+
+
+def symbol_consistency(data: Any, columns: list[str]) -> pl.LazyFrame:
+    """Row rule: where a symbol is given, the value must be null (a symbol is never a 0)."""
+    exprs = [
+        pl.col(f"{c}_symbol").is_null() | pl.col(c).is_null() for c in columns
+    ]
+    return data.lazyframe.select(pl.all_horizontal(exprs).alias("ok"))
+
+
+def spell_order(data: Any, start: str = "start_date", end: str = "end_date") -> pl.LazyFrame:
+    """Row rule: a spell never ends before it starts (open spells have a null end)."""
+    return data.lazyframe.select(
+        (pl.col(end).is_null() | (pl.col(start) <= pl.col(end))).alias("ok")
+    )
