@@ -14,6 +14,9 @@ from collections.abc import Sequence
 
 # command -> (module, one-line help). Keep sorted by the order a user meets them.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("settlement_research.validation_report", "validate a table file or folder and write a report"),
+    "fetch": ("settlement_research.sources.fetch", "download or --offline replay SSB tables and KLASS codes into data_raw"),
+    "codebook": ("settlement_research.codebook", "write docs/codebook.md and docs/datapackage.json from the models"),
 }
 
 

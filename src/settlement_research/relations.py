@@ -1,0 +1,412 @@
+"""Cross-table rules: what no single model can see because it needs two or more tables.
+
+One explicit layer over the validated tables. Every rule is vectorised polars (joins and window
+functions), because it runs on register extracts of about a million persons. A rule whose tables
+are absent is skipped, so the same call works on aggregate-only and person-only builds.
+
+Errors name the table and every failing 0-based row index (``Problem.rows``) so the build can
+quarantine exactly those rows; warnings flag things that are plausible but worth a look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from settlement_research.problems import Problem, Severity
+
+MAX_EXAMPLES = 20
+_ROW = "__row"
+OPEN_END = 9999  # valid_to null = still valid
+
+# Tables with a municipality code, and the year the code must be valid in.
+KOMMUNE_YEAR: dict[str, pl.Expr] = {
+    "kommune_settlement_year": pl.col("classification_year"),
+    "kommune_housing_year": pl.col("classification_year"),
+    "kommune_intro_year": pl.col("classification_year"),
+    "kommune_context_year": pl.col("classification_year"),
+    "settlement": pl.col("settlement_date").dt.year(),
+    "housing_spell": pl.col("start_date").dt.year(),
+    "intro_spell": pl.col("start_date").dt.year(),
+    "outcome_year": pl.col("year"),
+}
+PERSON_REFERENCES = ["settlement", "housing_spell", "intro_spell", "outcome_year", "household_member"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A cross-table rule as documentation (the codebook lists these)."""
+
+    name: str
+    tables: tuple[str, ...]
+    severity: Severity
+    description: str
+
+
+RULES: list[Rule] = [
+    Rule(
+        "kommune_valid_in_year", ("kommune", *KOMMUNE_YEAR), "error",
+        "every kommune_nr exists in `kommune` with valid_from <= year <= valid_to (null = still "
+        "valid); the year is classification_year in municipality-year tables, the year of "
+        "settlement_date / start_date / year in person-level tables",
+    ),
+    Rule(
+        "person_exists", ("person", *PERSON_REFERENCES), "error",
+        "every person_id in settlement, housing_spell, intro_spell, outcome_year and "
+        "household_member exists in `person`",
+    ),
+    Rule(
+        "household_exists", ("household", "household_member"), "error",
+        "every household_member.household_id exists in `household`",
+    ),
+    Rule(
+        "one_household_per_person", ("household_member",), "error",
+        "a person is a member of exactly one household (no more)",
+    ),
+    Rule(
+        "person_has_household", ("person", "household_member"), "error",
+        "every person is a member of a household (no less)",
+    ),
+    Rule(
+        "household_size_matches_members", ("household", "household_member"), "error",
+        "household.size equals the number of its members",
+    ),
+    Rule(
+        "housing_spells_do_not_overlap", ("housing_spell",), "error",
+        "housing spells of a person do not overlap (a spell may start on the day the previous "
+        "one ends: moving day)",
+    ),
+    Rule(
+        "one_open_housing_spell", ("housing_spell",), "error",
+        "a person has at most one open housing spell (null end_date)",
+    ),
+    Rule(
+        "first_housing_spell_at_settlement", ("housing_spell", "settlement"), "error",
+        "the first housing spell (spell_no 1) starts on the settlement date",
+    ),
+    Rule(
+        "intro_spells_do_not_overlap", ("intro_spell",), "error",
+        "introduction-programme spells of a person do not overlap",
+    ),
+    Rule(
+        "national_sum_reconciles", ("kommune_settlement_year", "national_settlement_year"), "warning",
+        "per year, the sum of municipalities' settled is within the tolerance (default 5 %) of the "
+        "national row (suppressed cells explain small gaps)",
+    ),
+    Rule(
+        "settled_within_decided", ("kommune_settlement_year",), "warning",
+        "settled above decided is plausible (carry-over, multi-year decisions) but flagged",
+    ),
+]
+
+
+def check_relations(
+    tables: Mapping[str, pl.DataFrame], *, national_tolerance: float = 0.05
+) -> list[Problem]:
+    """All cross-table problems of ``tables`` (name -> collected, model-valid frame).
+
+    Rules whose tables are missing are skipped. ``national_tolerance`` is the relative difference
+    allowed between the municipalities' sum and the national settled figure of a year.
+    """
+    if national_tolerance < 0:
+        raise ValueError(f"national_tolerance must be >= 0, got {national_tolerance}")
+    checks: list[Callable[[Mapping[str, pl.DataFrame]], list[Problem]]] = [
+        _kommune_valid_in_year,
+        _ids_resolve,
+        _household_membership,
+        _housing_spells,
+        _intro_spells,
+        lambda t: _national_sum(t, national_tolerance),
+        _settled_within_decided,
+    ]
+    problems: list[Problem] = []
+    for check in checks:
+        problems.extend(check(tables))
+    return problems
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _indexed(frame: pl.DataFrame) -> pl.LazyFrame:
+    return frame.lazy().with_row_index(_ROW)
+
+
+def _problem(
+    failing: pl.DataFrame,
+    *,
+    rule: str,
+    table: str,
+    message: str,
+    severity: Severity = "error",
+    column: str | None = None,
+    hint: str | None = None,
+) -> list[Problem]:
+    """One Problem from the failing rows (``__row`` plus example columns), or none if empty."""
+    if failing.height == 0:
+        return []
+    failing = failing.unique(_ROW, keep="first").sort(_ROW)
+    examples = (
+        failing.head(MAX_EXAMPLES)
+        .with_columns(pl.col(pl.Date).cast(pl.String))
+        .rename({_ROW: "row"})
+        .to_dicts()
+    )
+    return [
+        Problem(
+            rule=rule, message=f"{message} ({failing.height} rows)", table=table, severity=severity,
+            column=column, n_rows=failing.height, rows=failing[_ROW].to_list(), examples=examples,
+            hint=hint,
+        )
+    ]
+
+
+def _present(tables: Mapping[str, pl.DataFrame], *names: str) -> bool:
+    return all(name in tables for name in names)
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+
+def _kommune_valid_in_year(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
+    if "kommune" not in tables:
+        return []
+    versions = tables["kommune"].lazy().select(
+        "kommune_nr",
+        pl.col("valid_from").cast(pl.Int32),
+        pl.col("valid_to").cast(pl.Int32).fill_null(OPEN_END),
+    )
+    known = versions.select("kommune_nr").unique().with_columns(pl.lit(True).alias("code_known"))
+    problems: list[Problem] = []
+    for table, year in KOMMUNE_YEAR.items():
+        if table not in tables:
+            continue
+        rows = (
+            _indexed(tables[table])
+            .filter(pl.col("kommune_nr").is_not_null())
+            .select(_ROW, "kommune_nr", year.cast(pl.Int32).alias("year"))
+        )
+        valid = (
+            rows.join(versions, on="kommune_nr", how="inner")
+            .filter((pl.col("valid_from") <= pl.col("year")) & (pl.col("year") <= pl.col("valid_to")))
+            .select(_ROW)
+        )
+        failing = (
+            rows.join(valid, on=_ROW, how="anti")
+            .join(known, on="kommune_nr", how="left")
+            .with_columns(pl.col("code_known").fill_null(False))
+            .collect()
+        )
+        problems += _problem(
+            failing, rule="kommune_valid_in_year", table=table, column="kommune_nr",
+            message=f"{table}: kommune_nr not valid in the row's year according to `kommune` "
+            "(valid_from <= year <= valid_to)",
+            hint="harmonise codes to the classification year, or add the missing kommune version",
+        )
+    return problems
+
+
+def _ids_resolve(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
+    problems: list[Problem] = []
+    if "person" in tables:
+        persons = tables["person"].lazy().select("person_id").unique()
+        for table in PERSON_REFERENCES:
+            if table not in tables:
+                continue
+            failing = (
+                _indexed(tables[table]).select(_ROW, "person_id")
+                .join(persons, on="person_id", how="anti").collect()
+            )
+            problems += _problem(
+                failing, rule="person_exists", table=table, column="person_id",
+                message=f"{table}: person_id not found in `person`",
+            )
+    if _present(tables, "household", "household_member"):
+        households = tables["household"].lazy().select("household_id").unique()
+        failing = (
+            _indexed(tables["household_member"]).select(_ROW, "household_id", "person_id")
+            .join(households, on="household_id", how="anti").collect()
+        )
+        problems += _problem(
+            failing, rule="household_exists", table="household_member", column="household_id",
+            message="household_member: household_id not found in `household`",
+        )
+    return problems
+
+
+def _household_membership(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
+    if "household_member" not in tables:
+        return []
+    members = tables["household_member"]
+    problems: list[Problem] = []
+    failing = (
+        _indexed(members)
+        .filter(pl.len().over("person_id") > 1)
+        .select(_ROW, "person_id", "household_id", pl.len().over("person_id").alias("households"))
+        .collect()
+    )
+    problems += _problem(
+        failing, rule="one_household_per_person", table="household_member", column="person_id",
+        message="household_member: person belongs to more than one household",
+    )
+    if "person" in tables:
+        failing = (
+            _indexed(tables["person"]).select(_ROW, "person_id")
+            .join(members.lazy().select("person_id"), on="person_id", how="anti").collect()
+        )
+        problems += _problem(
+            failing, rule="person_has_household", table="person", column="person_id",
+            message="person: not a member of any household",
+        )
+    if "household" in tables:
+        counts = members.lazy().group_by("household_id").agg(pl.len().alias("members"))
+        failing = (
+            _indexed(tables["household"]).select(_ROW, "household_id", "size")
+            .join(counts, on="household_id", how="left")
+            .with_columns(pl.col("members").fill_null(0))
+            .filter(pl.col("size").cast(pl.Int64) != pl.col("members").cast(pl.Int64))
+            .collect()
+        )
+        problems += _problem(
+            failing, rule="household_size_matches_members", table="household", column="size",
+            message="household: size differs from the number of members in household_member",
+        )
+    return problems
+
+
+def _overlapping_spells(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows of spells that overlap another spell of the same person (both partners flagged).
+
+    Sorted by start, a spell overlaps an earlier one if it starts before the latest end so far,
+    and overlaps a later one if it ends after the next start. Open spells end at +infinity. A
+    spell may start on the day the previous one ends.
+    """
+    far = pl.lit(9999 * 366, dtype=pl.Int32)  # days, later than any date
+    start = pl.col("start_date").cast(pl.Int32)
+    end = pl.col("end_date").cast(pl.Int32).fill_null(far)
+    return (
+        _indexed(frame)
+        .select(_ROW, "person_id", "spell_no", "start_date", "end_date", start.alias("_s"), end.alias("_e"))
+        .sort("person_id", "_s", "spell_no")
+        .with_columns(
+            pl.col("_e").cum_max().shift(1).over("person_id").alias("_prev_max_end"),
+            pl.col("_s").shift(-1).over("person_id").alias("_next_start"),
+        )
+        .filter((pl.col("_s") < pl.col("_prev_max_end")) | (pl.col("_e") > pl.col("_next_start")))
+        .select(_ROW, "person_id", "spell_no", "start_date", "end_date")
+        .collect()
+    )
+
+
+def _housing_spells(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
+    if "housing_spell" not in tables:
+        return []
+    spells = tables["housing_spell"]
+    problems = _problem(
+        _overlapping_spells(spells), rule="housing_spells_do_not_overlap", table="housing_spell",
+        message="housing_spell: spells of a person overlap", column="start_date",
+    )
+    failing = (
+        _indexed(spells)
+        .filter(pl.col("end_date").is_null() & (pl.col("end_date").is_null().sum().over("person_id") > 1))
+        .select(_ROW, "person_id", "spell_no", "start_date")
+        .collect()
+    )
+    problems += _problem(
+        failing, rule="one_open_housing_spell", table="housing_spell", column="end_date",
+        message="housing_spell: person has more than one open spell (null end_date)",
+    )
+    if "settlement" in tables:
+        failing = (
+            _indexed(spells).filter(pl.col("spell_no") == 1)
+            .select(_ROW, "person_id", "start_date")
+            .join(tables["settlement"].lazy().select("person_id", "settlement_date"), on="person_id", how="inner")
+            .filter(pl.col("start_date") != pl.col("settlement_date"))
+            .collect()
+        )
+        problems += _problem(
+            failing, rule="first_housing_spell_at_settlement", table="housing_spell", column="start_date",
+            message="housing_spell: first spell (spell_no 1) does not start on the settlement date",
+        )
+    return problems
+
+
+def _intro_spells(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
+    if "intro_spell" not in tables:
+        return []
+    return _problem(
+        _overlapping_spells(tables["intro_spell"]), rule="intro_spells_do_not_overlap",
+        table="intro_spell", column="start_date",
+        message="intro_spell: programme spells of a person overlap",
+    )
+
+
+def _national_sum(tables: Mapping[str, pl.DataFrame], tolerance: float) -> list[Problem]:
+    if not _present(tables, "kommune_settlement_year", "national_settlement_year"):
+        return []
+    sums = (
+        tables["kommune_settlement_year"].lazy()
+        .group_by("year")
+        .agg(
+            pl.col("settled").cast(pl.Int64).sum().alias("municipal_sum"),
+            pl.col("settled").is_null().sum().alias("missing_cells"),
+        )
+    )
+    national = (
+        tables["national_settlement_year"].lazy()
+        .filter(pl.col("settled").is_not_null())
+        .select("year", pl.col("settled").cast(pl.Int64).alias("national"))
+    )
+    compared = (
+        sums.join(national, on="year", how="inner")
+        .with_columns(
+            pl.when(pl.col("national") > 0)
+            .then((pl.col("municipal_sum") - pl.col("national")).abs() / pl.col("national"))
+            .when(pl.col("municipal_sum") == 0).then(0.0)
+            .otherwise(float("inf"))
+            .alias("relative_difference")
+        )
+        .filter(pl.col("relative_difference") > tolerance)
+        .sort("year")
+        .collect()
+    )
+    problems = []
+    for row in compared.iter_rows(named=True):  # one row per year, a few dozen at most
+        problems.append(
+            Problem(
+                rule="national_sum_reconciles",
+                message=(
+                    f"year {row['year']}: municipalities sum to {row['municipal_sum']} settled, the "
+                    f"national row says {row['national']} (relative difference "
+                    f"{row['relative_difference']:.1%}, tolerance {tolerance:.1%}; "
+                    f"{row['missing_cells']} municipal cells missing or suppressed)"
+                ),
+                table="kommune_settlement_year",
+                severity="warning",
+                column="settled",
+                examples=[row],
+                hint="suppressed or missing cells explain a shortfall; a surplus suggests double counting",
+            )
+        )
+    return problems
+
+
+def _settled_within_decided(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
+    if "kommune_settlement_year" not in tables:
+        return []
+    failing = (
+        _indexed(tables["kommune_settlement_year"])
+        .filter(pl.col("settled") > pl.col("decided"))
+        .select(_ROW, "kommune_nr", "year", "decided", "settled")
+        .collect()
+    )
+    return _problem(
+        failing, rule="settled_within_decided", table="kommune_settlement_year", column="settled",
+        severity="warning",
+        message="kommune_settlement_year: settled above decided (carry-over or multi-year decisions?)",
+    )
+
+
+__all__ = ["RULES", "Rule", "check_relations", "KOMMUNE_YEAR", "MAX_EXAMPLES"]
