@@ -144,14 +144,19 @@ def _problem(
     column: str | None = None,
     hint: str | None = None,
 ) -> list[Problem]:
-    """One Problem from the failing rows (``__row`` plus example columns), or none if empty."""
+    """One Problem from the failing rows (``__row`` plus example columns), or none if empty.
+
+    ``rows`` are 0-based positions (for quarantine); example ``row`` numbers are 1-based, as in
+    every other report a reviewer reads.
+    """
     if failing.height == 0:
         return []
     failing = failing.unique(_ROW, keep="first").sort(_ROW)
     examples = (
         failing.head(MAX_EXAMPLES)
-        .with_columns(pl.col(pl.Date).cast(pl.String))
-        .rename({_ROW: "row"})
+        .with_columns(pl.col(pl.Date).cast(pl.String), (pl.col(_ROW).cast(pl.Int64) + 1).alias("row"))
+        .drop(_ROW)
+        .select("row", pl.all().exclude("row"))
         .to_dicts()
     )
     return [

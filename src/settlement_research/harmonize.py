@@ -1,0 +1,858 @@
+"""Municipality codes across the 2018, 2020 and 2024 reforms: map any year's codes to a later year.
+
+A municipality code means nothing without the classification year it belongs to: codes were
+renumbered (1601 Trondheim -> 5001 in 2018; 0104 Moss -> 3002 -> 3103), merged (0104 Moss + 0136
+Rygge -> 3002 in 2020), split (1507 Ålesund -> 1508 + 1580 Haram in 2024) and reused. Everything
+here is therefore keyed by (code, year), never by code alone. A change effective 1 January of year
+Y means data classified in Y-1 still uses the old code.
+
+``load_changes`` reads a change table (the one shipped in ``settlement_research/data``, a KLASS
+changes frame or JSON, a plain CSV or FHI's csdata workbook) into a ``ChangeTable``;
+``ChangeTable.mapping`` composes it into (old code at from_year) -> [(code at to_year, weight)];
+``harmonize`` moves a municipality-year table onto one classification year:
+
+* counts (model unit persons, NOK, dwellings, loans, spells, dwelling-years) are summed over
+  merges and apportioned over splits. Integer counts are split by largest remainder, so they stay
+  whole and every total is preserved exactly; split weights are population shares of the new
+  municipalities when a population frame is given, else the change table's weight, else an equal
+  split; every row that received part of a split is flagged with the method used;
+* shares and rates are never averaged: a merged row's share is recomputed from its harmonised
+  numerator and denominator (``DEFAULT_SHARE_DEFS`` or ``share_defs``); without a declared
+  numerator and denominator it becomes null and is flagged. A row fed by one source keeps it;
+* status symbols: a merged count with a missing part (':' suppressed, '..' missing, ...) is null
+  with the most serious symbol of its parts and flagged ``partial:<col>`` -- the sum of the parts
+  that are known would be a silent undercount. '-' (nil) is a true zero and sums as 0;
+* other columns (window_years, names, ...) survive a merge only when all parts agree, else they
+  become null and are flagged ``conflict:<col>``; decision_status is recomputed.
+
+The output has the input's columns (kommune_nr and classification_year now of ``to_year``) plus
+``harmonization_flag`` (';'-separated tokens, null when nothing was estimated or lost) and
+``harmonized_from`` (source codes, '*weight' for a part of a split). Drop ``FLAG_COLUMNS`` before
+validating against the model, which is strict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+FLAG_COL = "harmonization_flag"
+FROM_COL = "harmonized_from"
+FLAG_COLUMNS = [FLAG_COL, FROM_COL]
+
+# Model units that are additive over municipalities.
+COUNT_UNITS = frozenset({"persons", "NOK", "dwellings", "loans", "spells", "dwelling-years", "households"})
+# share_col -> (numerator, denominator[, scale]); recomputed after a merge instead of averaged.
+DEFAULT_SHARE_DEFS: dict[str, tuple[Any, ...]] = {
+    "work_education_share": ("work_education_count", "work_education_base"),
+    "throughput": ("municipal_exits", "municipal_dwelling_years"),
+}
+# Most serious first: the symbol a merged cell takes when parts of it are missing for reasons.
+SYMBOL_PRECEDENCE = [":", "..", "...", ".", "Inf"]
+
+SPLIT_POPULATION = "split_population"
+SPLIT_TABLE_WEIGHT = "split_table_weight"
+SPLIT_EQUAL = "split_equal"
+UNKNOWN_CODE = "unknown_code"
+
+CHANGE_SCHEMA: dict[str, Any] = {
+    "old_code": pl.String, "old_name": pl.String, "new_code": pl.String, "new_name": pl.String,
+    "year": pl.Int16, "weight": pl.Float64, "note": pl.String,
+}
+CODES_SCHEMA: dict[str, Any] = {
+    "code": pl.String, "name": pl.String, "valid_from": pl.Int16, "valid_to": pl.Int16,
+}
+SHIPPED_CHANGES = "kommune_changes.csv"
+SHIPPED_CODES = "kommune_codes.csv"
+# Effective years (1 January) the shipped table records completely.
+SHIPPED_COVERAGE = (2015, 2025)
+_CODE_RE = r"^\d{4}$"
+
+
+class HarmonizeError(ValueError):
+    """The data cannot be harmonised honestly (unknown code, gap in the change table, ...)."""
+
+
+# --------------------------------------------------------------------------------------------
+# change table
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChangeTable:
+    """Code changes (one row per old -> new edge, effective 1 January of ``year``).
+
+    ``codes`` (code, name, valid_from, valid_to) lists which codes exist in which classification
+    years, when known: then codes invalid in their year are caught instead of passed through.
+    ``coverage`` = (first, last) effective year recorded completely, when known.
+    """
+
+    changes: pl.DataFrame
+    codes: pl.DataFrame | None = None
+    coverage: tuple[int, int] | None = None
+    source: str = ""
+
+    @cached_property
+    def _events(self) -> dict[int, dict[str, list[tuple[str, float | None]]]]:
+        """year -> old code -> [(new code, table weight)]."""
+        events: dict[int, dict[str, list[tuple[str, float | None]]]] = defaultdict(dict)
+        for row in self.changes.iter_rows(named=True):
+            targets = events[int(row["year"])].setdefault(row["old_code"], [])
+            if all(t != row["new_code"] for t, _ in targets):
+                targets.append((row["new_code"], row["weight"]))
+        return dict(events)
+
+    @cached_property
+    def _touched(self) -> dict[str, list[int]]:
+        """code -> sorted effective years in which it is an old or a new code of a change."""
+        years: dict[str, set[int]] = defaultdict(set)
+        for row in self.changes.select("old_code", "new_code", "year").iter_rows():
+            years[row[0]].add(int(row[2]))
+            years[row[1]].add(int(row[2]))
+        return {c: sorted(ys) for c, ys in years.items()}
+
+    def codes_at(self, year: int) -> list[str]:
+        """The codes valid in classification ``year`` (needs the code list)."""
+        if self.codes is None:
+            raise HarmonizeError(f"the change table from {self.source or 'input'} has no code list")
+        valid = self.codes.filter(
+            (pl.col("valid_from") <= year) & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= year))
+        )
+        return sorted(valid["code"].unique().to_list())
+
+    def _check_span(self, from_year: int, to_year: int) -> None:
+        if to_year < from_year:
+            raise HarmonizeError(
+                f"cannot harmonise backwards (classification {from_year} -> {to_year}): "
+                "a merge cannot be undone without person-level data"
+            )
+        if self.coverage and from_year < to_year:
+            first, last = self.coverage
+            if from_year + 1 < first or to_year > last:
+                raise HarmonizeError(
+                    f"the change table ({self.source}) records changes effective {first}-{last} only; "
+                    f"classification {from_year} -> {to_year} needs {from_year + 1}-{to_year}. "
+                    "Pass changes= (e.g. a KLASS changes file) covering that span."
+                )
+
+    def _stable_until(self, code: str, year: int) -> float:
+        """Last classification year in which ``code`` still denotes the unit it denoted in ``year``."""
+        later = [y for y in self._touched.get(code, []) if y > year]
+        return later[0] - 1 if later else math.inf
+
+    def mapping(
+        self,
+        from_year: int,
+        to_year: int,
+        codes: Iterable[str] | None = None,
+        weights: pl.DataFrame | None = None,
+    ) -> pl.DataFrame:
+        """(old_code valid in from_year) -> (new_code in to_year, weight, split_method).
+
+        ``codes`` defaults to every code of ``from_year`` (needs the code list). Codes not valid
+        in ``from_year`` (when the code list is known) map to a null new_code with split_method
+        ``unknown_code``. Weights of one old code sum to 1.
+        """
+        self._check_span(from_year, to_year)
+        start = list(set(codes)) if codes is not None else self.codes_at(from_year)
+        bad = [c for c in start if not isinstance(c, str) or not _is_code(c)]
+        if bad:
+            raise HarmonizeError(f"municipality codes must be 4 digits (never padded here): {bad[:10]}")
+        start.sort()
+        valid = set(self.codes_at(from_year)) if self.codes is not None else None
+        population = _population_index(weights) if weights is not None else None
+        rows: list[tuple[str, str | None, float, str | None]] = []
+        steps = sorted(y for y in self._events if from_year < y <= to_year)
+        for code in start:
+            if valid is not None and code not in valid:
+                rows.append((code, None, 1.0, UNKNOWN_CODE))
+                continue
+            state: dict[str, tuple[float, frozenset[str]]] = {code: (1.0, frozenset())}
+            for year in steps:
+                state = self._step(state, year, population)
+            for new, (w, methods) in sorted(state.items()):
+                rows.append((code, new, w, ";".join(sorted(methods)) or None))
+        return pl.DataFrame(
+            rows, schema={"old_code": pl.String, "new_code": pl.String, "weight": pl.Float64,
+                          "split_method": pl.String}, orient="row",
+        )
+
+    def _step(
+        self, state: dict[str, tuple[float, frozenset[str]]], year: int,
+        population: dict[str, list[tuple[int, int, float]]] | None,
+    ) -> dict[str, tuple[float, frozenset[str]]]:
+        events = self._events[year]
+        out: dict[str, tuple[float, frozenset[str]]] = {}
+        for cur, (w, methods) in state.items():
+            targets = [(cur, 1.0, None)] if cur not in events else self._resolved(cur, year, population)
+            for new, share, method in targets:
+                if new is None:
+                    raise HarmonizeError(f"code {cur} was discontinued in {year} without a successor")
+                old_w, old_m = out.get(new, (0.0, frozenset()))
+                extra = frozenset({method}) if method else frozenset()
+                out[new] = (old_w + w * share, old_m | methods | extra)
+        return out
+
+    def _resolved(
+        self, code: str, year: int, population: dict[str, list[tuple[int, int, float]]] | None
+    ) -> list[tuple[str, float, str | None]]:
+        """The successors of ``code`` at ``year`` with weights summing to 1 and the split method."""
+        targets = self._events[year][code]
+        if len(targets) == 1:
+            return [(targets[0][0], 1.0, None)]
+        if population is not None:
+            pops = [_lookup_population(population, t, year, self._stable_until(t, year)) for t, _ in targets]
+            if all(p is not None and p > 0 for p in pops):
+                total = sum(pops)  # type: ignore[arg-type]
+                return [(t, p / total, SPLIT_POPULATION) for (t, _), p in zip(targets, pops, strict=True)]  # type: ignore[operator]
+        table_w = [w for _, w in targets]
+        if all(w is not None and w > 0 for w in table_w):
+            total = sum(table_w)  # type: ignore[arg-type]
+            return [(t, w / total, SPLIT_TABLE_WEIGHT) for t, w in targets]  # type: ignore[operator]
+        return [(t, 1.0 / len(targets), SPLIT_EQUAL) for t, _ in targets]
+
+
+def _is_code(code: str) -> bool:
+    return len(code) == 4 and code.isdigit()
+
+
+def _population_index(weights: pl.DataFrame | pl.LazyFrame) -> dict[str, list[tuple[int, int, float]]]:
+    """code -> [(classification_year, year, population)] from a kommune_context_year-like frame."""
+    df = weights.collect() if isinstance(weights, pl.LazyFrame) else weights
+    value = "population" if "population" in df.columns else "weight"
+    if value not in df.columns or "kommune_nr" not in df.columns:
+        raise HarmonizeError("weights need columns kommune_nr, classification_year/year and population (or weight)")
+    year = "year" if "year" in df.columns else "classification_year"
+    cls = "classification_year" if "classification_year" in df.columns else year
+    index: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
+    rows = df.select("kommune_nr", pl.col(cls).alias("_cy"), pl.col(year).alias("_y"), value).drop_nulls()
+    for code, cy, y, v in rows.iter_rows():
+        index[code].append((int(cy), int(y), float(v)))
+    return dict(index)
+
+
+def _lookup_population(
+    index: dict[str, list[tuple[int, int, float]]], code: str, year: int, until: float
+) -> float | None:
+    """Population of ``code`` as the unit created in ``year``: the row classified closest after."""
+    rows = [r for r in index.get(code, []) if year <= r[0] <= until]
+    if not rows:
+        return None
+    return min(rows, key=lambda r: (r[0] - year, abs(r[1] - year)))[2]
+
+
+# --------------------------------------------------------------------------------------------
+# readers
+# --------------------------------------------------------------------------------------------
+
+def load_changes(source: ChangeTable | str | Path | pl.DataFrame | pl.LazyFrame | None = None) -> ChangeTable:
+    """A ChangeTable from the shipped table (None), a file or a frame.
+
+    Files: ``.xlsx`` FHI csdata locations; ``.json`` KLASS ``/changes`` response; ``.csv`` with
+    old_code, new_code and year or change_date (weight, names, note optional; '#' lines are
+    comments); ``.parquet`` like the CSV. Frames: the same columns, or the KLASS frame of
+    ``sources.klass`` (change_date as Date), or FHI's columns.
+    """
+    if source is None:
+        return shipped_changes()
+    if isinstance(source, ChangeTable):
+        return source
+    if isinstance(source, pl.LazyFrame | pl.DataFrame):
+        df = source.collect() if isinstance(source, pl.LazyFrame) else source
+        if "municip_code_end" in df.columns:
+            return _fhi_table(df, "FHI frame")
+        return ChangeTable(_normalise(df), source="frame")
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xls"):
+        return read_fhi(path)
+    if suffix == ".json":
+        return read_klass_changes(path)
+    if suffix in (".parquet", ".pq"):
+        return ChangeTable(_normalise(pl.read_parquet(path)), source=str(path))
+    if suffix in (".csv", ".txt"):
+        return ChangeTable(_normalise(_read_text_csv(path)), source=str(path))
+    raise HarmonizeError(f"cannot read a change table from {path}: use .csv, .json, .xlsx or .parquet")
+
+
+def _read_text_csv(path: Path) -> pl.DataFrame:
+    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8")
+    header = next((ln for ln in text.splitlines() if ln and not ln.startswith("#")), "")
+    sep = ";" if header.count(";") > header.count(",") else ","
+    return pl.read_csv(raw, separator=sep, infer_schema=False, comment_prefix="#")
+
+
+@lru_cache(maxsize=1)
+def shipped_changes() -> ChangeTable:
+    """The change table shipped with the package (derived from SSB KLASS 131 as recorded by FHI)."""
+    folder = resources.files("settlement_research") / "data"
+    changes = _read_text_csv(Path(str(folder / SHIPPED_CHANGES)))
+    codes = _read_text_csv(Path(str(folder / SHIPPED_CODES)))
+    return ChangeTable(
+        _normalise(changes),
+        codes=codes.select([pl.col(c).cast(t) for c, t in CODES_SCHEMA.items()]),
+        coverage=SHIPPED_COVERAGE,
+        source=f"settlement_research/data/{SHIPPED_CHANGES}",
+    )
+
+
+def read_klass_changes(path_or_payload: str | Path | Mapping[str, Any]) -> ChangeTable:
+    """A KLASS ``/classifications/131/changes`` JSON response: codeChanges[oldCode, newCode, ...]."""
+    if isinstance(path_or_payload, Mapping):
+        payload, where = path_or_payload, "KLASS payload"
+    else:
+        payload, where = json.loads(Path(path_or_payload).read_text("utf-8-sig")), str(path_or_payload)
+    rows = [
+        {"old_code": c.get("oldCode"), "old_name": c.get("oldName"), "new_code": c.get("newCode"),
+         "new_name": c.get("newName"), "change_date": c.get("changeOccurred")}
+        for c in payload.get("codeChanges", [])
+    ]
+    frame = pl.DataFrame(rows, schema={k: pl.String for k in rows[0]} if rows else None)
+    return ChangeTable(_normalise(frame), source=where)
+
+
+def _normalise(df: pl.DataFrame) -> pl.DataFrame:
+    """Any accepted change layout -> CHANGE_SCHEMA, identity rows and code-less rows dropped."""
+    df = df.rename({c: c.strip().lstrip("\ufeff") for c in df.columns})
+    aliases = {"oldCode": "old_code", "newCode": "new_code", "oldName": "old_name", "newName": "new_name",
+               "changeOccurred": "change_date"}
+    df = df.rename({k: v for k, v in aliases.items() if k in df.columns})
+    if "year" not in df.columns:
+        if "change_date" not in df.columns:
+            raise HarmonizeError("a change table needs old_code, new_code and year (or change_date)")
+        date = pl.col("change_date")
+        df = df.with_columns(
+            (date.dt.year() if df.schema["change_date"] == pl.Date else date.cast(pl.String).str.slice(0, 4))
+            .alias("year")
+        )
+        months = df.filter(pl.col("change_date").cast(pl.String).str.slice(5, 5) != "01-01")
+        if months.height:
+            raise HarmonizeError(
+                f"changes not on 1 January cannot be mapped to a classification year: {months.head(3).to_dicts()}"
+            )
+    missing = [c for c in ("old_code", "new_code") if c not in df.columns]
+    if missing:
+        raise HarmonizeError(f"a change table needs columns old_code, new_code: missing {missing}")
+    out = df.select(
+        [pl.col(c).cast(t, strict=True) if c in df.columns else pl.lit(None, t).alias(c)
+         for c, t in CHANGE_SCHEMA.items()]
+    ).with_columns(pl.col("old_code", "new_code").str.strip_chars())
+    out = out.filter(pl.col("old_code").is_not_null() & (pl.col("old_code") != pl.col("new_code")).fill_null(True))
+    bad = out.filter(~pl.col("old_code").str.contains(_CODE_RE) | ~pl.col("new_code").fill_null("0000").str.contains(_CODE_RE))
+    if bad.height:
+        raise HarmonizeError(
+            "change table codes must be 4 digits ('0301'; never padded here): "
+            f"{bad.select('old_code', 'new_code').head(5).rows()}"
+        )
+    return out.unique(["old_code", "new_code", "year"], keep="first", maintain_order=True).sort("year", "old_code", "new_code")
+
+
+def read_fhi(path: str | Path) -> ChangeTable:
+    """FHI csdata ``norway_locations.xlsx``: one row per code with the code it became.
+
+    A row (municip_code, year_end, municip_code_end, weighting) is a change effective 1 January
+    of year_end + 1. FHI's year_start of the codes created in 2024 reads 2023 (one year before
+    the change that created them); such starts are moved to the year of that change.
+    """
+    df = pl.read_excel(path, infer_schema_length=0)
+    return _fhi_table(df, str(path))
+
+
+def _fhi_table(df: pl.DataFrame, where: str) -> ChangeTable:
+    df = df.select(
+        pl.col("municip_code").cast(pl.String), pl.col("municip_name").cast(pl.String),
+        pl.col("municip_code_end").cast(pl.String), pl.col("weighting").cast(pl.String),
+        pl.col("year_start").cast(pl.Int16), pl.col("year_end").cast(pl.Int16),
+    ).filter(pl.col("municip_code").str.starts_with("municip_nor"))
+    df = df.with_columns(
+        pl.col("municip_code").str.strip_prefix("municip_nor").alias("code"),
+        pl.col("municip_code_end").str.strip_prefix("municip_nor").alias("end"),
+        pl.col("weighting").str.replace(",", ".").cast(pl.Float64).alias("weight"),
+    )
+    names = dict(df.select("code", "municip_name").unique("code").iter_rows())
+    edges = df.filter(pl.col("end").is_not_null()).select(
+        pl.col("code").alias("old_code"), pl.col("municip_name").alias("old_name"),
+        pl.col("end").alias("new_code"),
+        pl.col("end").replace_strict(names, default=None).alias("new_name"),
+        (pl.col("year_end") + 1).cast(pl.Int16).alias("year"), "weight",
+    )
+    changes = _normalise(_with_notes(edges, "FHI csdata 'weighting'"))
+    starts = changes.group_by("new_code").agg(pl.col("year").min().alias("first"))
+    codes = (
+        df.unique("code", keep="first", maintain_order=True)
+        .join(starts, left_on="code", right_on="new_code", how="left")
+        .select(
+            "code", pl.col("municip_name").alias("name"),
+            # FHI dates the codes of 2024 from 2023: a start one year before the first change
+            # into the code is that quirk; an older start is a code that later absorbed others.
+            pl.when(pl.col("first") == pl.col("year_start") + 1).then(pl.col("first"))
+            .otherwise(pl.col("year_start")).cast(pl.Int16).alias("valid_from"),
+            pl.col("year_end").cast(pl.Int16).alias("valid_to"),
+        )
+    )
+    return ChangeTable(changes, codes=codes, source=where)
+
+
+def _with_notes(edges: pl.DataFrame, weight_source: str) -> pl.DataFrame:
+    """Note each edge: renumbered, merged or split (and where a split weight comes from)."""
+    n_new = pl.len().over("old_code", "year")
+    n_old = pl.len().over("new_code", "year")
+    kind = (
+        pl.when(n_new > 1).then(pl.lit("split"))
+        .when(n_old > 1).then(pl.lit("merged"))
+        .otherwise(pl.lit("renumbered"))
+    )
+    weight_note = pl.when((n_new > 1) & pl.col("weight").is_not_null()).then(
+        pl.lit(f"; weight from {weight_source} (approximate, not population-based)")
+    ).otherwise(pl.lit(""))
+    return edges.with_columns(pl.concat_str(kind, weight_note).alias("note"))
+
+
+def write_shipped_tables(fhi_path: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
+    """Regenerate the shipped change table and code list from FHI's workbook (maintenance).
+
+    Keeps the changes effective in SHIPPED_COVERAGE and the codes valid in any classification year
+    from the year before it; mainland municipalities only.
+    """
+    from settlement_research.io import write_text_atomic
+
+    fhi = read_fhi(fhi_path)
+    first, last = SHIPPED_COVERAGE
+    changes = fhi.changes.filter(pl.col("year").is_between(first, last))
+    codes = fhi.codes.filter(  # type: ignore[union-attr]
+        (pl.col("valid_to").is_null() | (pl.col("valid_to") >= first - 1)) & (pl.col("valid_from") <= last)
+    ).sort("code", "valid_from")
+    header = (
+        f"# Norwegian municipality code changes effective 1 January {first}-{last} (KLASS 131).\n"
+        "# Derived from SSB KLASS classification 131 (municipalities) code changes as recorded in FHI csdata\n"
+        "# (niphr/csdata, data-raw/files/locations/norway_locations.xlsx, commit 59345122ca61), regenerated by\n"
+        "# settlement_research.harmonize.write_shipped_tables. year = effective year: data classified in\n"
+        "# year-1 uses old_code. weight: FHI's split weighting (approximate); population weights override it.\n"
+    )
+    out = Path(out_dir)
+    p1 = write_text_atomic(header + changes.write_csv(), out / SHIPPED_CHANGES)
+    p2 = write_text_atomic(
+        f"# Municipality codes valid in some classification year {first - 1}-{last}: valid_from..valid_to (null = still valid).\n"
+        "# Same provenance as kommune_changes.csv (SSB KLASS 131 as recorded in FHI csdata, commit 59345122ca61).\n"
+         + codes.write_csv(),
+        out / SHIPPED_CODES,
+    )
+    return p1, p2
+
+
+def code_mapping(
+    from_year: int, to_year: int, *, changes: Any = None, codes: Iterable[str] | None = None,
+    weights: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Shortcut for ``load_changes(changes).mapping(...)``."""
+    return load_changes(changes).mapping(from_year, to_year, codes=codes, weights=weights)
+
+
+# --------------------------------------------------------------------------------------------
+# harmonising a table
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class _Roles:
+    keys: list[str]
+    counts: list[str]
+    ratios: dict[str, tuple[str, str, float] | None]  # None: no numerator/denominator declared
+    attributes: list[str]
+    symbols: dict[str, str]  # measure -> its symbol column
+
+
+def detect_table(columns: Sequence[str]) -> str | None:
+    """The aggregate model table whose columns contain all of ``columns`` and most of its measures."""
+    from settlement_research.model import AGGREGATE_TABLES
+    from settlement_research.model import columns as model_columns
+
+    cols = {c for c in columns if c not in FLAG_COLUMNS}
+    best: tuple[int, str] | None = None
+    for name in AGGREGATE_TABLES:
+        known = set(model_columns(name))
+        if "kommune_nr" not in known or not cols <= known:
+            continue
+        overlap = len(cols & known - {"kommune_nr", "year", "classification_year"})
+        if overlap and (best is None or overlap > best[0]):
+            best = (overlap, name)
+    return best[1] if best else None
+
+
+def _roles(
+    df: pl.DataFrame, table: str | None, count_cols: Sequence[str] | None,
+    share_defs: Mapping[str, Sequence[Any]] | None, by: Sequence[str] | None,
+) -> _Roles:
+    units: dict[str, str] = {}
+    if table is not None:
+        from settlement_research.model import get_model, primary_key
+
+        for name, column in get_model(table).to_schema().columns.items():
+            units[name] = (column.metadata or {}).get("unit", "")
+        if by is None:
+            by = [k for k in primary_key(table) if k != "kommune_nr"]
+    if by is None:
+        by = ["year"] if "year" in df.columns else []
+    keys = ["kommune_nr", "classification_year", *by]
+    symbols = {c.removesuffix("_symbol"): c for c in df.columns
+               if c.endswith("_symbol") and c.removesuffix("_symbol") in df.columns}
+    derived = {"decision_status"} if {"requested", "decided"} <= set(df.columns) else set()
+    measures = [c for c in df.columns if c not in keys and c not in FLAG_COLUMNS
+                and c not in symbols.values() and c not in derived]
+    defs: dict[str, tuple[str, str, float]] = {}
+    for name, spec in {**DEFAULT_SHARE_DEFS, **(share_defs or {})}.items():
+        num, den, *scale = spec
+        if name in df.columns and num in df.columns and den in df.columns:
+            defs[name] = (num, den, float(scale[0]) if scale else 1.0)
+        elif share_defs and name in share_defs:
+            raise HarmonizeError(f"share_defs[{name!r}]: columns {name}, {num}, {den} must all be in the frame")
+
+    def is_ratio(c: str) -> bool:
+        unit = units.get(c, "")
+        if c in defs or unit.startswith("share") or " per " in unit:
+            return True
+        return not units and c.endswith(("_share", "_pct", "_rate", "_per_1000"))
+
+    if count_cols is not None:
+        counts = [c for c in count_cols if c in df.columns]
+        unknown = sorted(set(count_cols) - set(df.columns))
+        if unknown:
+            raise HarmonizeError(f"count_cols not in the frame: {unknown}")
+    else:
+        counts = [c for c in measures if units.get(c) in COUNT_UNITS]
+        if not units:
+            unclear = [c for c in measures if df.schema[c].is_numeric() and not is_ratio(c)]
+            if unclear:
+                raise HarmonizeError(
+                    f"cannot tell whether {unclear} are counts (summed) or not: pass table= or count_cols="
+                )
+    for name, (num, den, _) in list(defs.items()):
+        if num not in counts or den not in counts:
+            if share_defs and name in share_defs:
+                raise HarmonizeError(f"share {name!r}: numerator {num!r} and denominator {den!r} must be counts")
+            del defs[name]
+    ratios = {c: defs.get(c) for c in measures if c not in counts and is_ratio(c)}
+    attributes = [c for c in measures if c not in counts and c not in ratios]
+    attributes += [symbols.pop(a) for a in list(attributes) if a in symbols]
+    return _Roles(keys, counts, ratios, attributes, symbols)
+
+
+def harmonize(
+    frame: pl.DataFrame | pl.LazyFrame,
+    to_year: int,
+    *,
+    changes: Any = None,
+    weights: pl.DataFrame | pl.LazyFrame | None = None,
+    count_cols: Sequence[str] | None = None,
+    share_defs: Mapping[str, Sequence[Any]] | None = None,
+    table: str | None = None,
+    by: Sequence[str] | None = None,
+    unknown: Literal["raise", "keep", "drop"] = "raise",
+) -> pl.DataFrame:
+    """Map a municipality-year table from its codes' classification year(s) to ``to_year``.
+
+    ``frame`` has kommune_nr, classification_year (``year`` is used if it is missing) and measures;
+    ``table`` names its model (detected from the columns when None) so counts and shares are known
+    from the model units, else pass ``count_cols``. ``share_defs`` maps share -> (numerator,
+    denominator[, scale]). ``weights`` is a population frame (kommune_context_year) for splits.
+    ``by``: key columns besides kommune_nr (default: the model's primary key, or year). Codes not
+    valid in their classification year raise (``unknown='keep'`` passes them through flagged,
+    ``'drop'`` drops them).
+    """
+    df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+    # A frame harmonised before keeps its flags (a split stays an estimate); provenance restarts.
+    previous = df[FLAG_COL].cast(pl.String) if FLAG_COL in df.columns else pl.Series(FLAG_COL, [None] * df.height, pl.String)
+    df = df.drop([c for c in FLAG_COLUMNS if c in df.columns])
+    if "kommune_nr" not in df.columns:
+        raise HarmonizeError("the frame needs a kommune_nr column")
+    if "classification_year" not in df.columns:
+        if "year" not in df.columns:
+            raise HarmonizeError("the frame needs classification_year (or year)")
+        df = df.with_columns(pl.col("year").alias("classification_year"))
+    if df.schema["kommune_nr"] != pl.String:
+        raise HarmonizeError("kommune_nr must be a 4-character string ('0301'), not a number")
+    table = table if table is not None else detect_table(df.columns)
+    roles = _roles(df, table, count_cols, share_defs, by)
+    dup = df.filter(df.select(roles.keys).is_duplicated())
+    if dup.height:
+        raise HarmonizeError(f"duplicate rows for {roles.keys}: {dup.select(roles.keys).head(5).rows()}")
+    ct = load_changes(changes)
+    mapping = _mapping_for(df, ct, to_year, weights)
+    unknown_rows = mapping.filter(pl.col("split_method") == UNKNOWN_CODE)
+    if unknown_rows.height and unknown == "raise":
+        raise HarmonizeError(
+            f"codes not valid in their classification year (by {ct.source}): "
+            f"{unknown_rows.select('old_code', '_from').head(10).rows()}; "
+            "pass unknown='keep' or 'drop', or changes= with a code list that knows them"
+        )
+    if unknown == "keep":
+        mapping = mapping.with_columns(
+            pl.when(pl.col("split_method") == UNKNOWN_CODE).then(pl.col("old_code"))
+            .otherwise(pl.col("new_code")).alias("new_code")
+        )
+    mapping = mapping.filter(pl.col("new_code").is_not_null())
+    cy_dtype = df.schema["classification_year"]
+    contrib = (
+        df.with_columns(previous.alias("_previous")).with_row_index("_row")
+        .join(
+            mapping.with_columns(pl.col("_from").cast(cy_dtype)),
+            left_on=["kommune_nr", "classification_year"], right_on=["old_code", "_from"], how="inner",
+        )
+        .sort("_row", "new_code")
+        .with_row_index("_pos")
+    )
+    contrib = _apportion(contrib, roles.counts)
+    out = _aggregate(contrib, roles, df.schema)
+    out = out.with_columns(pl.lit(to_year).cast(cy_dtype).alias("classification_year"))
+    if {"requested", "decided", "decision_status"} <= set(df.columns):
+        from settlement_research.model.settlement import decision_status_expr
+
+        out = out.with_columns(decision_status_expr().alias("decision_status"))
+    return out.select(*df.columns, *FLAG_COLUMNS).sort([k for k in roles.keys if k != "classification_year"])
+
+
+def _mapping_for(
+    df: pl.DataFrame, ct: ChangeTable, to_year: int, weights: pl.DataFrame | pl.LazyFrame | None
+) -> pl.DataFrame:
+    w = weights.collect() if isinstance(weights, pl.LazyFrame) else weights
+    parts = []
+    for (from_year,), group in df.group_by(["classification_year"]):
+        codes = group["kommune_nr"].unique().to_list()
+        parts.append(ct.mapping(int(from_year), to_year, codes=codes, weights=w)  # type: ignore[arg-type]
+                     .with_columns(pl.lit(int(from_year)).alias("_from")))  # type: ignore[arg-type]
+    return pl.concat(parts) if parts else pl.DataFrame(
+        schema={"old_code": pl.String, "new_code": pl.String, "weight": pl.Float64,
+                "split_method": pl.String, "_from": pl.Int64}
+    )
+
+
+def _apportion(contrib: pl.DataFrame, counts: Sequence[str]) -> pl.DataFrame:
+    """Each count's share of a split: float x weight, integers by Webster's divisor method.
+
+    Integers stay whole and the parts add up exactly; the method is house-monotone, so a part of
+    a smaller count never exceeds the same part of a larger one (minors <= settled survives).
+    """
+    partial = contrib.filter(pl.col("weight") < 1.0)
+    if partial.is_empty() or not counts:
+        return contrib
+    ints = [c for c in counts if contrib.schema[c].is_integer()]
+    floats = [c for c in counts if c not in ints]
+    contrib = contrib.with_columns(
+        pl.when(pl.col("weight") < 1.0).then(pl.col(c) * pl.col("weight")).otherwise(pl.col(c)).alias(c)
+        for c in floats
+    )
+    if not ints:
+        return contrib
+    new_values: dict[str, list[int | None]] = {c: [] for c in ints}
+    positions: list[int] = []
+    for _, rows in partial.group_by("_row", maintain_order=True):
+        weights = rows["weight"].to_list()
+        positions.extend(rows["_pos"].to_list())
+        for c in ints:
+            v = rows[c][0]
+            new_values[c].extend([None] * len(weights) if v is None else _webster(int(v), weights))
+    patch = pl.DataFrame({"_pos": positions, **{c: pl.Series(c, new_values[c], dtype=contrib.schema[c]) for c in ints}},
+                         schema_overrides={"_pos": contrib.schema["_pos"]})
+    return contrib.update(patch, on="_pos", include_nulls=True)
+
+
+def _webster(total: int, weights: Sequence[float]) -> list[int]:
+    """Apportion ``total`` units by ``weights`` (Webster/Sainte-Laguë; ties to the earlier part)."""
+    if total <= 0:
+        return [total if i == 0 else 0 for i in range(len(weights))]
+    alloc = [max(0, math.floor(total * w + 0.5)) for w in weights]
+    while sum(alloc) < total:
+        i = max(range(len(weights)), key=lambda j: (weights[j] / (alloc[j] + 0.5), -j))
+        alloc[i] += 1
+    while sum(alloc) > total:
+        i = min((j for j in range(len(weights)) if alloc[j] > 0),
+                key=lambda j: (weights[j] / (alloc[j] - 0.5), -j))
+        alloc[i] -= 1
+    return alloc
+
+
+_RANK = {s: i for i, s in enumerate(SYMBOL_PRECEDENCE)}
+
+
+def _sym(df_cols: set[str], roles: _Roles, col: str) -> pl.Expr:
+    s = roles.symbols.get(col)
+    return pl.col(s) if s and s in df_cols else pl.lit(None, pl.String)
+
+
+def _aggregate(contrib: pl.DataFrame, roles: _Roles, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    cols = set(contrib.columns)
+    group = [k for k in roles.keys if k not in ("kommune_nr", "classification_year")] + ["new_code"]
+    source = pl.when(pl.col("weight") < 1.0).then(
+        pl.concat_str(pl.col("kommune_nr"), pl.lit("*"), pl.col("weight").round(4).cast(pl.String))
+    ).otherwise(pl.col("kommune_nr"))
+    aggs: list[pl.Expr] = [
+        pl.len().alias("_n"),
+        pl.col("classification_year").n_unique().alias("_n_from"),
+        source.unique().sort().str.join("+").alias(FROM_COL),
+        pl.concat_str("split_method", "_previous", separator=";", ignore_nulls=True).replace("", None)
+        .drop_nulls().str.split(";").explode().unique().sort().alias("_methods"),
+    ]
+    for c in [*roles.counts, *roles.ratios]:
+        val, sym = pl.col(c), _sym(cols, roles, c)
+        dash = val.is_null() & (sym == "-").fill_null(False)
+        missing = val.is_null() & ~dash
+        aggs += [
+            val.sum().alias(f"_{c}_sum"), val.first().alias(f"_{c}_first"), sym.first().alias(f"_{c}_sfirst"),
+            val.is_not_null().sum().alias(f"_{c}_nval"), dash.sum().alias(f"_{c}_ndash"),
+            missing.sum().alias(f"_{c}_nmiss"),
+            sym.replace_strict(_RANK, default=len(_RANK), return_dtype=pl.Int32).filter(missing).min().alias(f"_{c}_best"),
+            sym.filter(missing).n_unique().alias(f"_{c}_nsym"),
+        ]
+    for a in roles.attributes:
+        aggs += [pl.col(a).first().alias(f"_{a}_first"), pl.col(a).n_unique().alias(f"_{a}_nuniq")]
+    out = contrib.group_by(group).agg(aggs)
+    clash = out.filter(pl.col("_n_from") > 1)
+    if clash.height:
+        raise HarmonizeError(
+            "rows from different classification years fall on the same municipality and key "
+            f"(double counting): {clash.select(group).head(5).rows()}"
+        )
+
+    def best_symbol(c: str) -> pl.Expr:
+        return pl.col(f"_{c}_best").replace_strict(
+            {i: s for s, i in _RANK.items()}, default=None, return_dtype=pl.String)
+
+    flags: list[pl.Expr] = [pl.col("_methods").list.join(";")]
+    counts: list[pl.Expr] = [pl.col("new_code").alias("kommune_nr")]
+    for c in roles.counts:
+        nval, ndash, nmiss = pl.col(f"_{c}_nval"), pl.col(f"_{c}_ndash"), pl.col(f"_{c}_nmiss")
+        counts.append(pl.when((nmiss == 0) & (nval > 0)).then(pl.col(f"_{c}_sum")).cast(schema[c]).alias(c))
+        if c in roles.symbols:
+            counts.append(
+                pl.when(nmiss > 0).then(best_symbol(c))
+                .when((nval == 0) & (ndash > 0)).then(pl.lit("-"))
+                .otherwise(pl.lit(None, pl.String)).alias(roles.symbols[c])
+            )
+        flags.append(pl.when((nmiss > 0) & (nval + ndash > 0)).then(pl.lit(f"partial:{c}")))
+        flags.append(pl.when((nmiss > 1) & (nval + ndash == 0) & (pl.col(f"_{c}_nsym") > 1))
+                     .then(pl.lit(f"mixed_symbols:{c}")))
+    # Ratios read the final counts, so they are computed in a second pass.
+    rest: list[pl.Expr] = []
+    single = pl.col("_n") == 1
+    for c, spec in roles.ratios.items():
+        nval = pl.col(f"_{c}_nval")
+        if spec is None:
+            value = pl.when(single).then(pl.col(f"_{c}_first"))
+            symbol = pl.when(single).then(pl.col(f"_{c}_sfirst")).when(nval == 0).then(best_symbol(c))
+            flags.append(pl.when(~single & (nval > 0)).then(pl.lit(f"share_not_recomputable:{c}")))
+        else:
+            num, den, scale = spec
+            n, d = pl.col(num), pl.col(den)
+            value = pl.when(single).then(pl.col(f"_{c}_first")).when(d > 0).then(n / d * scale)
+            parts = [pl.col(roles.symbols[x]) for x in (num, den) if x in roles.symbols]
+            worst = (
+                pl.min_horizontal([p.replace_strict(_RANK, default=None, return_dtype=pl.Int32) for p in parts])
+                .replace_strict({i: s for s, i in _RANK.items()}, default=None, return_dtype=pl.String)
+                if parts else pl.lit(None, pl.String)
+            )
+            symbol = (pl.when(single).then(pl.col(f"_{c}_sfirst"))
+                      .when(n.is_null() | d.is_null()).then(worst)
+                      .when(d == 0).then(pl.lit(".")))
+            flags.append(pl.when(~single & (n.is_null() | d.is_null())).then(pl.lit(f"share_partial:{c}")))
+        rest.append(value.cast(schema[c]).alias(c))
+        if c in roles.symbols:
+            rest.append(symbol.cast(pl.String).alias(roles.symbols[c]))
+    for a in roles.attributes:
+        rest.append(pl.when(pl.col(f"_{a}_nuniq") == 1).then(pl.col(f"_{a}_first")).cast(schema[a]).alias(a))
+        flags.append(pl.when(pl.col(f"_{a}_nuniq") > 1).then(pl.lit(f"conflict:{a}")))
+    joined = pl.concat_str(flags, separator=";", ignore_nulls=True).str.replace_all(";+", ";").str.strip_chars(";")
+    flag = pl.when(joined == "").then(pl.lit(None, pl.String)).otherwise(joined)
+    return out.with_columns(counts).with_columns(rest).with_columns(flag.alias(FLAG_COL))
+
+
+# --------------------------------------------------------------------------------------------
+# command line
+# --------------------------------------------------------------------------------------------
+
+CLI_HELP = "map a municipality-year table to one classification year (merges, splits, renumbering)"
+
+
+def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", type=Path, help="table file (.parquet or .csv)")
+    parser.add_argument("--to-year", type=int, required=True, help="target classification year")
+    parser.add_argument("--out", type=Path, help="write the result here (.parquet or .csv)")
+    parser.add_argument("--changes", type=Path, help="change table (.csv, KLASS .json, FHI .xlsx); default: shipped")
+    parser.add_argument("--table", help="model table of the file (detected from its columns if omitted)")
+    parser.add_argument("--weights", type=Path, help="population table (kommune_context_year) for split weights")
+    parser.add_argument("--count-cols", help="comma-separated count columns (when the table has no model)")
+    parser.add_argument("--share", action="append", default=[], metavar="SHARE=NUM/DEN",
+                        help="recompute SHARE from NUM/DEN after merging (repeatable)")
+    parser.add_argument("--unknown", choices=["raise", "keep", "drop"], default="raise",
+                        help="codes not valid in their classification year")
+
+
+def _read_input(
+    path: Path, table: str | None, count_cols: Sequence[str] | None, ratio_cols: Sequence[str] = ()
+) -> tuple[pl.DataFrame, str | None]:
+    """The table file: conformed to its model when it has one, else counts and ratios made numeric."""
+    from settlement_research.validation import conform, read_table
+
+    df = read_table(path)
+    table = table or detect_table(df.columns)
+    if table is not None:
+        return conform(df, table), table
+    text = [c for c in df.columns if df.schema[c] == pl.String]
+    casts: dict[str, Any] = {c: pl.Float64 for c in [*(count_cols or []), *ratio_cols] if c in text}
+    for c in count_cols or []:
+        if c in text and df[c].drop_nulls().str.contains(r"^-?\d+$").all():
+            casts[c] = pl.Int64
+    casts |= {c: pl.Int16 for c in ("year", "classification_year") if c in text}
+    return df.with_columns(pl.col(c).cast(t) for c, t in casts.items()), None
+
+
+def _read_weights(path: Path) -> pl.DataFrame:
+    """A population file: kommune_nr, year and/or classification_year, population (or weight)."""
+    from settlement_research.validation import read_table
+
+    df = read_table(path)
+    numeric = {"year": pl.Int16, "classification_year": pl.Int16, "population": pl.Float64, "weight": pl.Float64}
+    return df.with_columns(pl.col(c).cast(t) for c, t in numeric.items() if c in df.columns)
+
+
+def cli_run(args: argparse.Namespace) -> int:
+    from settlement_research.io import write_csv_atomic, write_parquet_atomic
+
+    count_cols = [c.strip() for c in args.count_cols.split(",")] if args.count_cols else None
+    share_defs: dict[str, tuple[str, str]] = {}
+    for spec in args.share:
+        name, _, ratio = spec.partition("=")
+        num, _, den = ratio.partition("/")
+        if not (name and num and den):
+            print(f"harmonize: --share must look like SHARE=NUM/DEN, got {spec!r}")
+            return 2
+        share_defs[name] = (num, den)
+    try:
+        df, table = _read_input(args.path, args.table, count_cols, list(share_defs))
+        weights = _read_weights(args.weights) if args.weights else None
+        changes = load_changes(args.changes) if args.changes else None
+        out = harmonize(df, args.to_year, changes=changes, weights=weights, count_cols=count_cols,
+                        share_defs=share_defs or None, table=table, unknown=args.unknown)
+    except (HarmonizeError, ValueError, OSError) as exc:
+        print(f"harmonize: {exc}")
+        return 1
+    flagged = out.filter(pl.col(FLAG_COL).is_not_null())
+    print(f"{args.path}: {df.height} rows, {df['kommune_nr'].n_unique()} codes -> "
+          f"{out.height} rows, {out['kommune_nr'].n_unique()} codes of {args.to_year}; "
+          f"{flagged.height} rows flagged")
+    for token, n in (flagged[FLAG_COL].str.split(";").explode().value_counts(sort=True).rows()
+                     if flagged.height else []):
+        print(f"  {token}: {n}")
+    if args.out:
+        writer = write_csv_atomic if args.out.suffix.lower() == ".csv" else write_parquet_atomic
+        writer(out, args.out)
+        print(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,138 @@
+"""Harmonisation against independent real sources (skipped when ../shared/real_data is absent)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from settlement_research.harmonize import (
+    FLAG_COL,
+    FLAG_COLUMNS,
+    SHIPPED_CHANGES,
+    SHIPPED_CODES,
+    ChangeTable,
+    harmonize,
+    write_shipped_tables,
+)
+from settlement_research.model import get_model
+from settlement_research.model.settlement import decision_status_expr
+from settlement_research.validation import conform
+
+pytestmark = pytest.mark.real_data
+
+CROSSWALK = "misc/kommunenummer_crosswalk_vestfold_telemark_2019_2023_2024.csv"
+KLASS_2020_2023 = "misc/klass131_kommuner_codes_2020-2023.json"
+
+
+def single_target(ct: ChangeTable, from_year: int, to_year: int, codes: list[str]) -> dict[str, str]:
+    m = ct.mapping(from_year, to_year, codes=codes)
+    assert (m["weight"] == 1.0).all(), m.filter(pl.col("weight") < 1)
+    return dict(m.select("old_code", "new_code").iter_rows())
+
+
+@pytest.fixture(scope="module")
+def crosswalk(real_data: Path) -> pl.DataFrame:
+    raw = pl.read_csv(real_data / CROSSWALK, separator=";", infer_schema=False, encoding="utf8")
+    raw = raw.rename({c: c.lstrip("\ufeff") for c in raw.columns})
+    # The file's 2019 codes lost their leading zero ('701'); its NummerOgNavn_19 column keeps it.
+    code19 = pl.col("NummerOgNavn_19").str.slice(0, 4)
+    assert raw.select((code19.str.strip_chars_start("0") == pl.col("Kommunenummer_19")).all()).item()
+    return raw.select(code19.alias("c19"), pl.col("Kommunenummer_23").alias("c23"),
+                      pl.col("Kommunenummer_24").alias("c24"))
+
+
+@pytest.mark.parametrize("which", ["shipped", "fhi"])
+def test_vestfold_telemark_crosswalk(crosswalk: pl.DataFrame, which: str, request: pytest.FixtureRequest) -> None:
+    ct: ChangeTable = request.getfixturevalue(which)
+    assert crosswalk.height >= 20
+    c19, c23, c24 = (crosswalk[c].to_list() for c in ("c19", "c23", "c24"))
+    assert single_target(ct, 2019, 2023, c19) == dict(zip(c19, c23, strict=True))
+    assert single_target(ct, 2019, 2024, c19) == dict(zip(c19, c24, strict=True))
+    assert single_target(ct, 2023, 2024, c23) == dict(zip(c23, c24, strict=True))
+
+
+def test_fhi_reader_gives_the_shipped_mapping(fhi: ChangeTable, shipped: ChangeTable) -> None:
+    for from_year in (2014, 2016, 2017, 2018, 2019, 2020, 2023):
+        codes = fhi.codes_at(from_year)
+        assert codes == shipped.codes_at(from_year)
+        for to_year in sorted({from_year, 2018, 2020, 2023, 2024} - set(range(from_year))):
+            a = fhi.mapping(from_year, to_year, codes=codes).sort("old_code", "new_code")
+            b = shipped.mapping(from_year, to_year, codes=codes).sort("old_code", "new_code")
+            assert a.equals(b), (from_year, to_year)
+
+
+def test_shipped_tables_regenerate_from_fhi(real_data: Path, tmp_path: Path) -> None:
+    from importlib import resources
+
+    write_shipped_tables(real_data / "misc/fhi_csdata_norway_locations.xlsx", tmp_path)
+    shipped_dir = resources.files("settlement_research") / "data"
+    for name in (SHIPPED_CHANGES, SHIPPED_CODES):
+        assert (tmp_path / name).read_text("utf-8") == (shipped_dir / name).read_text("utf-8"), name
+
+
+@pytest.mark.parametrize("which", ["shipped", "fhi"])
+def test_klass_2020_2023_codes(real_data: Path, fhi: ChangeTable, which: str, request: pytest.FixtureRequest) -> None:
+    ct: ChangeTable = request.getfixturevalue(which)
+    payload = json.loads((real_data / KLASS_2020_2023).read_text("utf-8"))
+    klass = {c["code"] for c in payload["codes"]} - {"9999"}  # 9999 = 'Uoppgitt' (unknown)
+    assert len(klass) == 356
+    codes_2014 = fhi.codes_at(2014)  # a realistic list of the 428 municipalities of 2014
+    assert len(codes_2014) == 428
+    for to_year in range(2020, 2024):
+        assert set(ct.mapping(2014, to_year, codes=codes_2014)["new_code"]) == klass, to_year
+        assert set(ct.codes_at(to_year)) == klass
+
+
+def _imdi_settlement_2014(real_data: Path) -> pl.DataFrame:
+    """IMDi's 2012-2014 requested/decided/settled for the 428 municipalities (2014 codes).
+
+    The symbol '.' (no data) occurs in vedtak (decided): null value plus decided_symbol.
+    """
+    raw = pl.read_csv(real_data / "imdi_2015_flat/bosatt_anmodede.csv", infer_schema=False)
+    persons = raw.filter(
+        pl.col("kommune_nr").str.contains(r"^\d{4}$") & (pl.col("bydel_nr") == "NULL")
+        & (pl.col("enhet") == "personer")
+    )
+    wide = persons.pivot("bosetting", index=["kommune_nr", "aar"], values="tabellvariabel")
+    number = r"^\d+$"
+    cols = {"anmodning": "requested", "vedtak": "decided", "bosatt": "settled"}
+    df = wide.select(
+        "kommune_nr", pl.col("aar").cast(pl.Int16).alias("year"), pl.lit(2014, pl.Int16).alias("classification_year"),
+        *[pl.when(pl.col(src).str.contains(number)).then(pl.col(src)).cast(pl.Int32).alias(dst)
+          for src, dst in cols.items()],
+        *[pl.when(~pl.col(src).str.contains(number)).then(pl.col(src)).alias(f"{dst}_symbol")
+          for src, dst in cols.items()],
+    )
+    return df.with_columns(decision_status_expr().alias("decision_status"))
+
+
+def test_imdi_settlement_2012_2014_to_2024(real_data: Path, shipped: ChangeTable) -> None:
+    df = _imdi_settlement_2014(real_data)
+    assert df.height == 3 * 428 and df["decided_symbol"].drop_nulls().unique().to_list() == ["."]
+    out = harmonize(df, 2024, table="kommune_settlement_year")
+    assert out.height == 3 * 357
+    totals_in = df.group_by("year").agg(pl.col("requested", "settled").sum()).sort("year")
+    totals_out = out.group_by("year").agg(pl.col("requested", "settled").sum()).sort("year")
+    assert totals_in.equals(totals_out)
+    assert out.filter(pl.col("kommune_nr") == "3103")["harmonized_from"].unique().to_list() == ["0104+0136"]
+    # decided: a merge with a '.' part is null with '.' and flagged, never the undercount. Against
+    # the same data with '.' read as 0 (complete, so totals are kept): every cell is either equal
+    # or null-and-flagged.
+    partial = out.filter(pl.col(FLAG_COL).str.contains("partial:decided"))
+    assert partial.height > 0
+    assert partial["decided"].null_count() == partial.height and set(partial["decided_symbol"]) == {"."}
+    zeros = df.with_columns(pl.col("decided").fill_null(0), pl.lit(None, pl.String).alias("decided_symbol"))
+    full = harmonize(zeros, 2024, table="kommune_settlement_year")
+    assert full["decided"].sum() == df["decided"].sum()
+    both = out.join(full, on=["kommune_nr", "year"], suffix="_full")
+    differs = both.filter(pl.col("decided").ne_missing(pl.col("decided_full")))
+    assert differs["decided"].null_count() == differs.height
+    assert differs["decided_symbol"].eq(".").all()
+    # either a flagged merge with a '.' part, or a municipality whose every part had '.'
+    flagged = differs[FLAG_COL].str.contains("partial:decided").fill_null(False)
+    assert (flagged | differs["decided_full"].eq(0)).all()
+    assert flagged.sum() == partial.height
+    get_model("kommune_settlement_year").validate(conform(out.drop(FLAG_COLUMNS), "kommune_settlement_year"))
