@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("settlement_research.validation_report", "validate a table file or folder and write a report"),
     "fetch": ("settlement_research.sources.fetch", "download or --offline replay SSB tables and KLASS codes into data_raw"),
     "codebook": ("settlement_research.codebook", "write docs/codebook.md and docs/datapackage.json from the models"),
+    "harmonize": ("settlement_research.harmonize", "map a municipality-year table to one classification year (2018/2020/2024 reforms)"),
 }
 
 
