@@ -123,6 +123,8 @@ def logit_ame(
 ) -> FitResult:
     """Logit with municipality-clustered errors, reported as average marginal effects (probability points).
 
+    Dummy regressors (categories) get discrete changes against the reference level, not derivatives.
+
     Formula in patsy syntax (``y ~ x + C(education)``); the outcome must be 0/1.
     """
     import statsmodels.formula.api as smf
@@ -132,7 +134,7 @@ def logit_ame(
     pdf = frame.to_pandas()
     groups = pdf[cluster].astype("category").cat.codes.to_numpy()
     fit = smf.logit(formula, data=pdf).fit(disp=False, cov_type="cluster", cov_kwds={"groups": groups})
-    margeff = fit.get_margeff(at="overall", method="dydx")
+    margeff = fit.get_margeff(at="overall", method="dydx", dummy=True)
     frame_me = margeff.summary_frame()
     table = _tidy_statsmodels(
         frame_me["dy/dx"], frame_me["Std. Err."], frame_me["z"], frame_me["Pr(>|z|)"],
