@@ -15,6 +15,7 @@ from collections.abc import Sequence
 # command -> (module, one-line help). Keep sorted by the order a user meets them.
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("settlement_research.validation_report", "validate a table file or folder and write a report"),
+    "synth": ("settlement_research.sources.synthetic.cli", "generate the synthetic register extract (calibrated, known effects) into data_raw/synthetic"),
     "fetch": ("settlement_research.sources.fetch", "download or --offline replay SSB tables and KLASS codes into data_raw"),
     "codebook": ("settlement_research.codebook", "write docs/codebook.md and docs/datapackage.json from the models"),
     "harmonize": ("settlement_research.harmonize", "map a municipality-year table to one classification year (2018/2020/2024 reforms)"),
