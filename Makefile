@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CLI    := $(VENV)/bin/settlement-research
 
-.PHONY: setup demo test lab lint codebook bench lock clean
+.PHONY: setup demo test browser lab lint codebook bench lock clean
 
 setup: $(STAMP)
 
@@ -20,8 +20,15 @@ $(STAMP): requirements.lock pyproject.toml
 demo: setup
 	$(CLI) demo
 
-test: setup
+test: setup browser
 	$(PY) -m pytest -q
+
+# Headless Chromium for the browser test (tests/reports/test_report_browser.py): installed from
+# Debian when missing and apt-get is usable as root; otherwise nothing happens and that test skips.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 || true; \
+	fi
 
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

@@ -285,7 +285,6 @@ def datapackage() -> dict[str, Any]:
         "title": "Refugee settlement in Norwegian municipalities",
         "description": "Clean, validated tables of settlement_research (data_clean/<source>/). "
         "Generated from the pandera models; do not edit by hand.",
-        "licenses": [{"name": "MIT"}],
         "resources": resources,
     }
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from settlement_research.model import AGGREGATE_TABLES, PERSON_TABLES, TABLES, get_model
+from settlement_research.model import AGGREGATE_TABLES, PERSON_TABLES, get_model
 from settlement_research.model.base import (
     COUNTRY_GROUPS,
     EDUCATION,
@@ -560,6 +560,6 @@ def registers(*, max_persons: int = 30) -> SearchStrategy[dict[str, pl.DataFrame
 
 
 __all__ = [
-    "TABLES", "code_in_year", "conform_to_model", "empty_frame", "frames", "kommune_dimension",
+    "code_in_year", "conform_to_model", "empty_frame", "frames", "kommune_dimension",
     "make_aggregates", "make_register", "registers", "valid_frame",
 ]

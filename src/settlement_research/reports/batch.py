@@ -1,0 +1,272 @@
+"""Render one template for every parameter set of a grid: cached, parallel, failure-isolated.
+
+``settlement-research report TEMPLATE --grid kommune_nr=all [--grid year=2012..2014]`` writes
+``reports/TEMPLATE/<stem>.html`` (no code cells), ``<stem>.ipynb``, ``<stem>.results.json``, an
+``index.html`` (sortable, filterable, offline) and ``manifest.json`` (per report: parameters,
+status, duration, error, cache key; per run: git commit, template hash, data manifest hash).
+
+Grid values: ``all`` (kommune_nr only) = every code in the catalog's kommune table; ``a..b`` an
+integer range, kept as strings with the width of ``a`` when it has a leading zero
+(``0301..0303``); ``a,b,c`` a list. Parameters are strings end to end.
+
+Cache: a report is reused, not rendered, when the previous manifest has it as ok with the same
+cache key (template hash + parameters + data manifest hash + disclosure settings) and its files
+still exist. A failed report is rendered again. ``--force`` ignores the cache.
+
+A failing report is marked failed with its error and the rest go on; the exit code is 1 if any
+report failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import itertools
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from settlement_research.io import write_json_atomic, write_text_atomic
+from settlement_research.paths import data_clean_dir, project_root
+from settlement_research.reports.provenance import (
+    cache_key,
+    data_manifest_hash,
+    git_commit,
+    sha256_text,
+)
+
+CLI_HELP = "Render a notebook template for a grid of parameters (HTML, index.html, manifest.json)."
+MANIFEST = "manifest.json"
+INDEX = "index.html"
+
+
+# --------------------------------------------------------------------------------------------- grid
+
+
+def kommune_codes(source: str | None = None) -> list[str]:
+    """Every kommune_nr in the catalog's kommune table (sorted, unique)."""
+    try:
+        from settlement_research.catalog import load
+    except ImportError:  # catalog not available: read the clean table directly
+        import polars as pl
+
+        folder = data_clean_dir() / source if source else data_clean_dir()
+        frame = pl.read_parquet(folder / "kommune.parquet")
+    else:
+        frame = load("kommune", source=source)
+    return sorted(set(frame.get_column("kommune_nr").cast(str).to_list()))
+
+
+def expand_values(key: str, spec: str, *, source: str | None = None) -> list[str]:
+    """One grid axis: 'all', 'a..b' or 'a,b,c' -> a list of strings."""
+    spec = spec.strip()
+    if spec == "all":
+        if key != "kommune_nr":
+            raise ValueError(f"--grid {key}=all: 'all' is only defined for kommune_nr")
+        return kommune_codes(source)
+    values: list[str] = []
+    for part in (p.strip() for p in spec.split(",")):
+        match = re.fullmatch(r"(-?\d+)\.\.(-?\d+)", part)
+        if match:
+            lo, hi = match.groups()
+            width = len(lo) if lo.startswith("0") and len(lo) > 1 else 0
+            if int(hi) < int(lo):
+                raise ValueError(f"--grid {key}={part}: empty range")
+            values += [str(i).zfill(width) for i in range(int(lo), int(hi) + 1)]
+        elif part:
+            values.append(part)
+    if not values:
+        raise ValueError(f"--grid {key}={spec!r}: no values")
+    return list(dict.fromkeys(values))
+
+
+def parse_grid(specs: Sequence[str], *, source: str | None = None) -> dict[str, list[str]]:
+    grid: dict[str, list[str]] = {}
+    for spec in specs:
+        key, sep, values = spec.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--grid {spec!r} is not key=values")
+        grid[key.strip()] = expand_values(key.strip(), values, source=source)
+    return grid
+
+
+def expand_grid(grid: Mapping[str, Sequence[str]], fixed: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+    """Cartesian product of the axes, in the axes' order, each merged with the fixed parameters."""
+    keys = list(grid)
+    return [{**(fixed or {}), **dict(zip(keys, combo, strict=True))} for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+def report_stem(parameters: Mapping[str, str]) -> str:
+    """File stem for a parameter set: 'kommune_nr-0301__year-2012' (safe characters only)."""
+    raw = "__".join(f"{k}-{v}" for k, v in parameters.items()) or "report"
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", raw)
+    if safe != raw or len(safe) > 120:
+        safe = f"{safe[:100]}_{hashlib.sha256(raw.encode()).hexdigest()[:8]}"
+    return safe
+
+
+# ------------------------------------------------------------------------------------------ batch
+
+
+def _previous(out_dir: Path) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads((out_dir / MANIFEST).read_text("utf-8"))
+        return {r["name"]: r for r in data.get("reports", [])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _reusable(entry: dict[str, Any] | None, key: str, out_dir: Path) -> bool:
+    if not entry or entry.get("cache_key") != key or entry.get("status") != "ok":
+        return False
+    files = [entry.get("html"), entry.get("notebook"), entry.get("results_file")]
+    return bool(entry.get("html")) and all((out_dir / f).is_file() for f in files if f)
+
+
+def run_batch(
+    template_name: str | Path,
+    parameter_sets: Sequence[Mapping[str, str]],
+    out_dir: Path | None = None,
+    *,
+    workers: int | None = None,
+    engine: str = "inprocess",
+    timeout: float | None = 600.0,
+    force: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Render every parameter set; write manifest.json and index.html; return the manifest."""
+    from settlement_research.analysis import disclosure
+    from settlement_research.reports.index import write_index
+    from settlement_research.reports.pool import Job, WorkerPool, WorkerSettings
+    from settlement_research.reports.runner import check_parameters, find_notebook
+
+    path = find_notebook(template_name)
+    template_text = path.read_text("utf-8")
+    template_hash = sha256_text(template_text)
+    name = path.stem
+    out_dir = (out_dir or project_root() / "reports" / name).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_hash = data_manifest_hash()
+    t = disclosure.threshold()
+    pattern = disclosure.person_id_pattern().pattern
+    previous = {} if force else _previous(out_dir)
+
+    entries: list[dict[str, Any]] = []
+    jobs: list[Job] = []
+    seen: set[str] = set()
+    parameter_sets = [check_parameters(p) for p in parameter_sets]
+    keys = list(dict.fromkeys(k for p in parameter_sets for k in p))
+    # File names from the parameters that vary ('kommune_nr-0301.html'); fixed ones are in the index.
+    naming = [k for k in keys if len({p.get(k) for p in parameter_sets}) > 1] or keys
+    for parameters in parameter_sets:
+        stem = report_stem({k: parameters[k] for k in naming if k in parameters})
+        if stem in seen:
+            continue
+        seen.add(stem)
+        key = cache_key(template_hash, parameters, data_hash, sdc_threshold=t, person_id_pattern=pattern, engine=engine)
+        entry: dict[str, Any] = {"name": stem, "parameters": parameters, "cache_key": key}
+        old = previous.get(stem)
+        if _reusable(old, key, out_dir):
+            assert old is not None
+            entry.update({k: v for k, v in old.items() if k not in entry}, cached=True)
+        else:
+            entry.update(status="pending", cached=False)
+            jobs.append(Job(len(entries), str(path), parameters, str(out_dir), stem))
+        entries.append(entry)
+
+    manifest: dict[str, Any] = {
+        "template": name, "template_path": str(path), "template_hash": template_hash,
+        "git_commit": git_commit(), "data_manifest_hash": data_hash, "data_clean_dir": str(data_clean_dir()),
+        "sdc_threshold": t, "person_id_pattern": pattern, "engine": engine,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "reports": entries,
+    }
+    bar = _progress_bar(len(entries), name, enabled=progress)
+    counts = {"ok": 0, "failed": 0, "cached": sum(1 for e in entries if e.get("cached"))}
+    bar.update(counts["cached"])
+    bar.set_postfix(counts)
+    start = time.perf_counter()
+    last_save = [time.monotonic()]
+
+    def on_done(job: Job, outcome: dict[str, Any]) -> None:
+        entry = entries[job.index]
+        entry.update({k: v for k, v in outcome.items() if k not in ("name", "parameters")})
+        counts["ok" if outcome["status"] == "ok" else "failed"] += 1
+        bar.update(1)
+        bar.set_postfix(counts)
+        if time.monotonic() - last_save[0] > 10:  # a killed batch still leaves a useful manifest
+            write_json_atomic(manifest, out_dir / MANIFEST)
+            last_save[0] = time.monotonic()
+
+    n_workers = workers or min(os.cpu_count() or 1, 2 if len(jobs) > 1 else 1)
+    settings = WorkerSettings(engine=engine, sdc_threshold=t, person_id_pattern=pattern)
+    try:
+        WorkerPool(n_workers, settings, timeout=timeout).run(jobs, on_done)
+    finally:
+        bar.close()
+        manifest["duration_s"] = round(time.perf_counter() - start, 3)
+        manifest["rendered"] = len(jobs)
+        manifest["failed"] = sum(1 for e in entries if e.get("status") != "ok")
+        write_json_atomic(manifest, out_dir / MANIFEST)
+        write_text_atomic(write_index(manifest), out_dir / INDEX)
+    return manifest
+
+
+def _progress_bar(total: int, name: str, *, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=name, unit="report", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
+
+
+# -------------------------------------------------------------------------------------------- CLI
+
+
+def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("template", help="notebook name in notebooks/ (without .py) or a path to a .py file")
+    parser.add_argument("--grid", action="append", default=[], metavar="KEY=VALUES",
+                        help="a parameter axis: 'all' (kommune_nr), 'a..b' or 'a,b,c' (repeatable)")
+    parser.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
+                        help="a fixed parameter for every report (a string; repeatable)")
+    parser.add_argument("--source", default=None,
+                        help="data source (synthetic | imdi | ssb): for 'all' and passed as parameter 'source'")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default reports/TEMPLATE/)")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: cores, at most 2)")
+    parser.add_argument("--engine", choices=("inprocess", "kernel"), default="inprocess",
+                        help="inprocess (fast, default) or a Jupyter kernel per report")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds before one report is failed")
+    parser.add_argument("--force", action="store_true", help="render everything again, ignoring the cache")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def cli_run(args: argparse.Namespace) -> int:
+    from settlement_research.reports.runner import parse_parameters
+
+    try:
+        fixed = parse_parameters(args.parameter)
+        if args.source:
+            fixed.setdefault("source", args.source)
+        grid = parse_grid(args.grid, source=args.source)
+        parameter_sets = expand_grid(grid, fixed)
+    except (ValueError, argparse.ArgumentTypeError, FileNotFoundError) as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return 2
+    try:
+        manifest = run_batch(args.template, parameter_sets, args.out, workers=args.workers, engine=args.engine,
+                             timeout=args.timeout, force=args.force, progress=not args.no_progress)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return 2
+    reports = manifest["reports"]
+    out = Path(manifest["template_path"]).stem if args.out is None else args.out
+    print(f"{len(reports)} reports: {len(reports) - manifest['failed']} ok "
+          f"({sum(1 for r in reports if r.get('cached'))} from cache), {manifest['failed']} failed; "
+          f"{manifest['duration_s']:.1f} s; index: {Path(args.out or project_root() / 'reports' / str(out)) / INDEX}")
+    for r in reports:
+        if r.get("status") != "ok":
+            print(f"  FAILED {r['name']}: {r.get('error')}", file=sys.stderr)
+    return 1 if manifest["failed"] else 0

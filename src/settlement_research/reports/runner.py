@@ -1,0 +1,292 @@
+"""Run one notebook: jupytext py:percent -> papermill (parameters as strings) -> ipynb, HTML, results.
+
+``settlement-research run-notebook NAME [-p key=value ...] [--out DIR]`` finds ``notebooks/NAME.py``,
+executes it with papermill's Python API and writes ``DIR/NAME.ipynb``, ``DIR/NAME.html`` (no code
+cells) and ``DIR/NAME.results.json`` (written by the notebook itself through
+``settlement_research.reports.results.save_results``; the runner tells it where through the
+``SETTLEMENT_RESEARCH_RESULTS`` environment variable). The default DIR is ``reports/NAME/``.
+
+Parameters are always strings ('0301' stays '0301'): papermill's CLI would parse them as YAML
+and turn 0301 into 301, so only the Python API is used, and a non-string value is refused.
+
+Every rendered page goes through the disclosure check (analysis.disclosure.check_report); a report
+that fails it is marked failed and its outputs are withheld (deleted), because its notebook and
+results carry the same content as the page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import html as html_lib
+import json
+import os
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jupytext
+import nbformat
+import papermill as pm
+from nbconvert import HTMLExporter
+from papermill.exceptions import PapermillExecutionError
+
+from settlement_research.analysis import disclosure
+from settlement_research.io import write_text_atomic
+from settlement_research.paths import project_root
+from settlement_research.reports import engine as inprocess
+from settlement_research.reports.provenance import sha256_text
+from settlement_research.reports.results import RESULTS_ENV
+
+CLI_HELP = "Run one notebook with string parameters and write its .ipynb, HTML and results.json."
+KERNEL_NAME = "settlement_research"
+ENGINES = ("inprocess", "kernel")
+
+inprocess.register()
+
+# The lab template without the CDN scripts (require.js, MathJax, mermaid): reports must open
+# offline and a browser must log no failed loads.
+_OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
+@dataclass
+class Template:
+    """A notebook ready to run: its name, source file, parsed cells and content hash."""
+
+    name: str
+    path: Path
+    nb: nbformat.NotebookNode
+    hash: str
+
+    def fresh(self) -> nbformat.NotebookNode:
+        return copy.deepcopy(self.nb)
+
+    @property
+    def parameters(self) -> list[str]:
+        """Names assigned in the cell tagged ``parameters`` (for help and checks)."""
+        import ast
+
+        names: list[str] = []
+        for cell in self.nb.cells:
+            if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+                for node in ast.parse(cell.source).body:
+                    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+                    names += [t.id for t in targets if isinstance(t, ast.Name)]
+        return names
+
+
+def notebooks_dir() -> Path:
+    return project_root() / "notebooks"
+
+
+def find_notebook(name: str | Path) -> Path:
+    """``NAME`` -> notebooks/NAME.py; a path to an existing .py/.ipynb file is used as it is."""
+    candidate = Path(name)
+    if candidate.suffix in (".py", ".ipynb") and candidate.is_file():
+        return candidate.resolve()
+    path = notebooks_dir() / f"{name}.py"
+    if path.is_file():
+        return path
+    available = sorted(p.stem for p in notebooks_dir().glob("*.py")) if notebooks_dir().is_dir() else []
+    raise FileNotFoundError(f"no notebook {name!r} in {notebooks_dir()} (have: {', '.join(available) or 'none'})")
+
+
+def load_template(name: str | Path) -> Template:
+    """Read a jupytext py:percent notebook into memory (no .ipynb is written next to it)."""
+    path = find_notebook(name)
+    text = path.read_text("utf-8")
+    nb = jupytext.reads(text, fmt="ipynb" if path.suffix == ".ipynb" else "py:percent")
+    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": KERNEL_NAME, "language": "python"}
+    nb.metadata.setdefault("language_info", {"name": "python"})
+    if not any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
+        raise ValueError(f"{path}: no cell tagged 'parameters' (# %% tags=[\"parameters\"])")
+    return Template(path.stem, path, nb, sha256_text(text))
+
+
+def check_parameters(parameters: Mapping[str, Any]) -> dict[str, str]:
+    """Parameters are strings end to end; anything else is a caller's bug, refused loudly."""
+    bad = {k: type(v).__name__ for k, v in parameters.items() if not isinstance(v, str)}
+    if bad:
+        raise TypeError(f"notebook parameters must be strings, got {bad}")
+    return dict(parameters)
+
+
+@dataclass
+class Outcome:
+    """What happened to one report; the batch manifest stores this per report."""
+
+    name: str
+    parameters: dict[str, str]
+    status: str  # ok | failed
+    duration_s: float
+    error: str | None = None
+    notebook: str | None = None
+    html: str | None = None
+    results_file: str | None = None
+    results: dict[str, Any] | None = None
+    findings: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _kernel_name() -> str:
+    """The project kernel when installed (make setup does it), else the current Python's."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return KERNEL_NAME if KERNEL_NAME in KernelSpecManager().find_kernel_specs() else "python3"
+
+
+class Renderer:
+    """Executes templates and exports HTML; keeps the (slow to build) exporter for reuse."""
+
+    def __init__(self, engine: str = "inprocess", *, sdc_threshold: int | None = None,
+                 person_id_pattern: str | None = None) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        self.engine = engine
+        self.threshold = disclosure.threshold() if sdc_threshold is None else sdc_threshold
+        self.pattern = person_id_pattern or disclosure.person_id_pattern().pattern
+        self.exporter = HTMLExporter(
+            template_file="offline.html.j2", exclude_input=True, exclude_input_prompt=True,
+            exclude_output_prompt=True, extra_loaders=[jinja2.DictLoader({"offline.html.j2": _OFFLINE_TEMPLATE})],
+        )
+        if engine == "inprocess":
+            inprocess.get_shell()
+
+    def warm_up(self) -> None:
+        """Pay the first-use costs (font cache, PNG writer, HTML template compile) before the first
+        report, so that a batch worker's reports all cost the same."""
+        import io
+
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(2, 1))
+        ax.set_title("warm-up")
+        ax.plot([0, 1], [0, 1])
+        fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+        plt.close(fig)
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1", outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="warm-up\n")])])
+        self.html(nb, "warm-up")
+
+    def html(self, nb: nbformat.NotebookNode, title: str) -> str:
+        body, _ = self.exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+        return body
+
+    def _execute(self, template: Template, parameters: dict[str, str], ipynb: Path, results: Path,
+                 cwd: Path) -> tuple[nbformat.NotebookNode | None, str | None]:
+        common: dict[str, Any] = dict(
+            parameters=parameters, progress_bar=False, request_save_on_cell_execute=False, cwd=str(cwd),
+        )
+        try:
+            if self.engine == "inprocess":
+                nb = pm.execute_notebook(
+                    template.fresh(), str(ipynb), engine_name="inprocess", kernel_name=KERNEL_NAME,
+                    report_env={RESULTS_ENV: str(results)}, **common,
+                )
+            else:
+                saved = os.environ.get(RESULTS_ENV)
+                os.environ[RESULTS_ENV] = str(results)  # the kernel inherits it
+                try:
+                    nb = pm.execute_notebook(template.fresh(), str(ipynb), kernel_name=_kernel_name(), **common)
+                finally:
+                    if saved is None:
+                        os.environ.pop(RESULTS_ENV, None)
+                    else:
+                        os.environ[RESULTS_ENV] = saved
+            return nb, None
+        except PapermillExecutionError as exc:
+            nb = nbformat.read(ipynb, as_version=4) if ipynb.is_file() else None
+            return nb, f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
+        except Exception as exc:  # kernel died, bad notebook, ...: this report fails, others go on
+            nb = nbformat.read(ipynb, as_version=4) if ipynb.is_file() else None
+            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            return nb, last
+
+    def render(self, template: Template, parameters: Mapping[str, str], out_dir: Path,
+               stem: str | None = None, *, cwd: Path | None = None) -> Outcome:
+        """Execute one report and write its files; never raises for a failing notebook."""
+        parameters = check_parameters(parameters)
+        stem = stem or template.name
+        out_dir.mkdir(parents=True, exist_ok=True)
+        ipynb, page, results = (out_dir / f"{stem}{ext}" for ext in (".ipynb", ".html", ".results.json"))
+        for stale in (ipynb, page, results):
+            stale.unlink(missing_ok=True)
+        start = time.perf_counter()
+        nb, error = self._execute(template, parameters, ipynb, results, cwd or template.path.parent)
+        if nb is not None:
+            write_text_atomic(self.html(nb, _title(template.name, parameters)), page)
+        data = json.loads(results.read_text("utf-8")) if results.is_file() else None
+        findings: list[disclosure.Finding] = []
+        if page.is_file():
+            findings += disclosure.check_html(page.read_text("utf-8"), t=self.threshold, pattern=self.pattern)
+        if data is not None:  # checked even when no page could be made
+            findings += disclosure.check_results(data, t=self.threshold, pattern=self.pattern)
+        if findings:
+            for path in (ipynb, page, results):  # withheld: the notebook and results carry the same
+                path.unlink(missing_ok=True)
+            kinds = sorted({f.kind for f in findings})
+            error = f"disclosure check failed ({', '.join(kinds)}): outputs withheld" + (f"; {error}" if error else "")
+            data = None
+        return Outcome(
+            name=stem, parameters=parameters, status="failed" if error else "ok",
+            duration_s=round(time.perf_counter() - start, 3), error=error,
+            notebook=ipynb.name if ipynb.is_file() else None, html=page.name if page.is_file() else None,
+            results_file=results.name if results.is_file() else None, results=data,
+            findings=[f.to_dict() for f in findings],
+        )
+
+
+def _title(name: str, parameters: Mapping[str, str]) -> str:
+    args = ", ".join(f"{k}={v}" for k, v in parameters.items())
+    return html_lib.escape(f"{name} ({args})" if args else name)
+
+
+def parse_parameters(pairs: list[str] | None) -> dict[str, str]:
+    """``["kommune_nr=0301", ...]`` -> ``{"kommune_nr": "0301"}``; values are never parsed."""
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise argparse.ArgumentTypeError(f"parameter {pair!r} is not key=value")
+        out[key.strip()] = value
+    return out
+
+
+def run_notebook(name: str | Path, parameters: Mapping[str, str] | None = None, out: Path | None = None,
+                 *, engine: str = "inprocess") -> Outcome:
+    template = load_template(name)
+    out_dir = out or project_root() / "reports" / template.name
+    return Renderer(engine).render(template, dict(parameters or {}), out_dir)
+
+
+def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="notebook name in notebooks/ (without .py) or a path to a .py file")
+    parser.add_argument("-p", "--parameter", action="append", metavar="KEY=VALUE", default=[],
+                        help="a parameter, always passed as a string (repeatable)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default reports/NAME/)")
+    parser.add_argument("--engine", choices=ENGINES, default="inprocess",
+                        help="inprocess: this Python (fast, default); kernel: a Jupyter kernel")
+
+
+def cli_run(args: argparse.Namespace) -> int:
+    try:
+        parameters = parse_parameters(args.parameter)
+        outcome = run_notebook(args.name, parameters, args.out, engine=args.engine)
+    except (FileNotFoundError, ValueError, TypeError, argparse.ArgumentTypeError) as exc:
+        print(f"run-notebook: {exc}")
+        return 2
+    template_out = args.out or project_root() / "reports" / Path(args.name).stem
+    print(json.dumps({k: v for k, v in outcome.to_dict().items() if k != "results"}, indent=2))
+    if outcome.html:
+        print(f"wrote {template_out / outcome.html}")
+    return 0 if outcome.status == "ok" else 1

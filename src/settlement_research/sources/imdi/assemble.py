@@ -1,0 +1,500 @@
+"""From long records to model tables: codes, values, reasons, cross-file agreement, merging.
+
+Every record ends in exactly one of two places: a cell of a model table (``reason`` null) or the
+rejected list with the first reason that applies (``REASONS``, checked in that order). Symbols
+('.', ':', 'Inf', ...) become a null value plus ``<column>_symbol``; they are never 0.
+
+Several files may give the same (kommune_nr, year, column) - the three settlement exports, the
+raw and flat version of one indicator. They must agree (value and symbol); if they do, the key is
+merged into one cell, if not, every record of the key is rejected as a conflict and named in the
+summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import polars as pl
+
+from settlement_research.model import get_model
+from settlement_research.model.base import SYMBOLS
+from settlement_research.model.settlement import decision_status_expr
+from settlement_research.regions import COUNTIES_2014, husbanken_region, imdi_region
+from settlement_research.sources.imdi import codes
+from settlement_research.sources.imdi.layouts import RAW_WIDE
+from settlement_research.sources.imdi.measures import (
+    COHORT_INDICATORS,
+    INTRO,
+    KEPT_WINDOW_YEARS,
+    NATIONAL,
+    NOT_MAPPED,
+    SETTLEMENT,
+    target_for,
+)
+
+# Rejection reasons, in the order they are checked (the first that applies is reported).
+NO_GEOGRAPHY = "no geography code in the row"
+BYDEL = "city-district (bydel) row: not municipality level"
+NARINGSREGION = "economic-region (naeringsregion) row: not municipality level"
+FYLKE = "county (fylke) row: not municipality level"
+NATIONAL_UNMAPPED = "national row (fylke 00): measure not in national_settlement_year"
+BAD_CODE = "municipality code is not 4 digits (never padded outside the raw wide layout)"
+NOT_MUNICIPALITY = "code is not a municipality (9999/xx99 unknown, Svalbard, Jan Mayen, continental shelf)"
+ENDED = "code had ended before the data year (validity marker in the label)"
+NOT_YET = "code was not yet valid in the data year"
+LABEL_MISMATCH = "code column and '0101 Name' label disagree"
+NAME_ROW = "name row (enhet 'navn'): a label, not a value"
+WINDOW = "cohort status more than 1 year after leaving: kommune_intro_year keeps the 1-year window"
+UNMAPPED = "indicator not mapped to any model column"
+EMPTY = "empty cell: neither a value nor a status symbol"
+BAD_VALUE = "value is neither a number nor a status symbol"
+NOT_INTEGER = "count is not a whole number"
+OUT_OF_RANGE = "value outside the model's range (negative, or a share above 100 %)"
+CONFLICT = "files disagree on this (kommune_nr, year, column)"
+PART_ABOVE_WHOLE = (
+    "breaks a model rule against another column (part above whole, e.g. refugees with short "
+    "residence above refugees: flyktning_botid_flytting counts persons with refugee background, a "
+    "wider group than innvandringsgrunn flukt)"
+)
+REASONS = [
+    NO_GEOGRAPHY, BYDEL, NARINGSREGION, FYLKE, NATIONAL_UNMAPPED, BAD_CODE, NOT_MUNICIPALITY, ENDED,
+    NOT_YET, LABEL_MISMATCH, NAME_ROW, WINDOW, UNMAPPED, *NOT_MAPPED.values(), EMPTY, BAD_VALUE,
+    NOT_INTEGER, OUT_OF_RANGE, CONFLICT, PART_ABOVE_WHOLE,
+]
+# Model rules between two columns (table, part, whole): the part's cell is rejected if above.
+PART_WHOLE_RULES = [
+    ("kommune_context_year", "refugees_short_residence", "refugees"),
+    ("kommune_context_year", "immigrants", "population"),
+    ("kommune_intro_year", "work_education_count", "work_education_base"),
+    ("kommune_intro_year", "leavers_completed", "leavers"),
+    ("kommune_settlement_year", "settled_unaccompanied_minors", "settled"),
+]
+
+_NUMBER = r"^-?\d+(\.\d+)?$"
+_KEY = ["table", "kommune_nr", "measure_year", "target"]
+
+
+@dataclass
+class Assembled:
+    """The outcome of one import: model tables, every record with its fate, and what was fixed."""
+
+    tables: dict[str, pl.DataFrame]
+    records: pl.DataFrame           # all records with reason (null = imported)
+    recoded: pl.DataFrame           # stale codes recoded to their namesake successor
+    conflicts: pl.DataFrame         # keys the files disagreed on
+    kommune_skipped: pl.DataFrame   # codes seen but not in `kommune` (no name / no 2014 county)
+
+    @property
+    def rejected(self) -> pl.DataFrame:
+        return self.records.filter(pl.col("reason").is_not_null())
+
+
+# --- codes ---------------------------------------------------------------------------------------
+
+
+def _code_table(records: pl.DataFrame) -> pl.DataFrame:
+    """Per distinct (layout, code, label, name): the 4-digit code, padding flag, label years."""
+    combos = records.filter(pl.col("geo_level") == "kommune").select(
+        "layout", "code_raw", "label", "name"
+    ).unique()
+    rows = []
+    for layout, code_raw, label, name in combos.iter_rows():
+        raw = (code_raw or "").strip()
+        if layout == RAW_WIDE:
+            nr, padded = codes.restore_zeros(raw)
+        else:
+            nr, padded = (raw, False) if len(raw) == 4 and raw.isdigit() else (None, False)
+        start, end = codes.label_years(label, name)
+        rows.append({
+            "layout": layout, "code_raw": code_raw, "label": label, "name": name,
+            "kommune_nr": nr, "padded": padded, "label_start": start, "label_end": end,
+            "label_code": codes.label_code(label) if layout == RAW_WIDE else None,
+            "clean_name": codes.clean_name(name),
+            "is_municipality": codes.is_municipality(nr) if nr else None,
+        })
+    schema = {
+        "layout": pl.String, "code_raw": pl.String, "label": pl.String, "name": pl.String,
+        "kommune_nr": pl.String, "padded": pl.Boolean, "label_start": pl.Int32,
+        "label_end": pl.Int32, "label_code": pl.String, "clean_name": pl.String,
+        "is_municipality": pl.Boolean,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _recode_stale(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """1901 Harstad used for 2013/2014 data -> 1903, when the file has no 1903 row that year."""
+    present = records.filter(pl.col("kommune_nr").is_not_null()).select(
+        "file", "year", "kommune_nr"
+    ).unique()
+    succ = pl.DataFrame(
+        {
+            "kommune_nr": list(codes.NAMESAKE_SUCCESSOR),
+            "successor": list(codes.NAMESAKE_SUCCESSOR.values()),
+            "successor_from": [
+                codes.CODE_VALIDITY[s][0] for s in codes.NAMESAKE_SUCCESSOR.values()
+            ],
+        },
+        schema={"kommune_nr": pl.String, "successor": pl.String, "successor_from": pl.Int32},
+    )
+    with_succ = records.join(succ, on="kommune_nr", how="left")
+    successor_present = present.rename({"kommune_nr": "successor"}).with_columns(
+        pl.lit(True).alias("successor_present")
+    )
+    with_succ = with_succ.join(successor_present, on=["file", "year", "successor"], how="left")
+    stale = (
+        pl.col("successor").is_not_null()
+        & (pl.col("year") >= pl.col("successor_from"))
+        & pl.col("label_end").is_null()
+        & pl.col("successor_present").is_null()
+    )
+    with_succ = with_succ.with_columns(
+        pl.when(stale).then(pl.col("kommune_nr")).alias("recoded_from"),
+        pl.when(stale).then(pl.col("successor")).otherwise(pl.col("kommune_nr")).alias("kommune_nr"),
+    ).drop("successor", "successor_from", "successor_present")
+    log = (
+        with_succ.filter(pl.col("recoded_from").is_not_null())
+        .group_by("file", "year", "recoded_from", "kommune_nr")
+        .len("records")
+        .rename({"kommune_nr": "recoded_to"})
+        .sort("file", "year", "recoded_from")
+    )
+    return with_succ, log
+
+
+def _classification(records: pl.DataFrame) -> pl.DataFrame:
+    combos = records.filter(pl.col("kommune_nr").is_not_null()).select(
+        "kommune_nr", "default_classification", "label_end"
+    ).unique()
+    rows = [
+        {
+            "kommune_nr": k, "default_classification": d, "label_end": e,
+            "classification_year": codes.classification_year(k, d, e) if d is not None else None,
+        }
+        for k, d, e in combos.iter_rows()
+    ]
+    rows_df = pl.DataFrame(rows, schema={
+        "kommune_nr": pl.String, "default_classification": pl.Int32, "label_end": pl.Int32,
+        "classification_year": pl.Int32,
+    })
+    out = records.join(
+        rows_df, on=["kommune_nr", "default_classification", "label_end"], how="left", nulls_equal=True
+    )
+    valid = pl.DataFrame(
+        [
+            {"kommune_nr": k, "classification_year": c, "code_valid": codes.valid_in(k, c)}
+            for k, c in out.select("kommune_nr", "classification_year").unique().drop_nulls().iter_rows()
+        ],
+        schema={"kommune_nr": pl.String, "classification_year": pl.Int32, "code_valid": pl.Boolean},
+    )
+    return out.join(valid, on=["kommune_nr", "classification_year"], how="left")
+
+
+# --- measures and values -------------------------------------------------------------------------
+
+
+def _targets(records: pl.DataFrame) -> pl.DataFrame:
+    """Attach table/target/kind; cohort indicators move the year to the cohort."""
+    cohort_ind = list(COHORT_INDICATORS)
+    is_cohort = pl.col("indicator").is_in(cohort_ind)
+    kohort = pl.col("dims").str.extract(r"(?:^|;)kohort=(\d{4})", 1).cast(pl.Int32, strict=False)
+    records = records.with_columns(
+        pl.when(is_cohort).then(
+            pl.col("dims").str.replace(r"(^|;)kohort=\d{4}", "").str.strip_chars(";")
+            .str.replace(";;", ";", literal=True)
+        ).otherwise(pl.col("dims")).alias("dims_mapped"),
+        pl.when(is_cohort).then(kohort).otherwise(pl.col("year")).alias("measure_year"),
+        pl.when(is_cohort).then(pl.col("year") - kohort).alias("window_years"),
+    )
+    combos = records.select("indicator", "dims_mapped", "enhet", "geo_level").unique()
+    rows = []
+    for ind, dims, enhet, geo in combos.iter_rows():
+        t = target_for(ind or "", dims or "", enhet or "", national=(geo == "land"))
+        rows.append({
+            "indicator": ind, "dims_mapped": dims, "enhet": enhet, "geo_level": geo,
+            "table": t.table if t else None, "target": t.column if t else None,
+            "kind": t.kind if t else None,
+        })
+    mapping = pl.DataFrame(rows, schema={
+        "indicator": pl.String, "dims_mapped": pl.String, "enhet": pl.String, "geo_level": pl.String,
+        "table": pl.String, "target": pl.String, "kind": pl.String,
+    })
+    return records.join(
+        mapping, on=["indicator", "dims_mapped", "enhet", "geo_level"], how="left", nulls_equal=True
+    )
+
+
+def _values(records: pl.DataFrame) -> pl.DataFrame:
+    raw = pl.col("value_raw").fill_null("").str.strip_chars()
+    number_text = (
+        pl.when(pl.col("layout") == RAW_WIDE)
+        .then(raw.str.replace_all(r"[\s\u00a0]", "").str.replace(",", ".", literal=True))
+        .otherwise(raw)
+    )
+    is_symbol = raw.is_in(SYMBOLS)
+    is_number = number_text.str.contains(_NUMBER) & ~is_symbol
+    number = pl.when(is_number).then(number_text.cast(pl.Float64, strict=False))
+    value = pl.when(pl.col("kind") == "share").then(number / 100).otherwise(number)
+    return records.with_columns(
+        value.alias("value"),
+        pl.when(is_symbol).then(raw).alias("symbol"),
+        (raw == "").alias("is_empty"),
+        (~is_symbol & ~is_number & (raw != "")).alias("is_bad"),
+    )
+
+
+def _reasons(records: pl.DataFrame) -> pl.DataFrame:
+    geo = pl.col("geo_level")
+    kommune = geo == "kommune"
+    muni_ok = pl.col("is_municipality").fill_null(True)
+    year = pl.col("year")
+    value = pl.col("value")
+    kind = pl.col("kind")
+    reason = (
+        pl.when(geo == "none").then(pl.lit(NO_GEOGRAPHY))
+        .when(geo == "bydel").then(pl.lit(BYDEL))
+        .when(geo == "naringsregion").then(pl.lit(NARINGSREGION))
+        .when(geo == "fylke").then(pl.lit(FYLKE))
+        .when((geo == "land") & pl.col("target").is_null()).then(pl.lit(NATIONAL_UNMAPPED))
+        .when(kommune & pl.col("kommune_nr").is_null()).then(pl.lit(BAD_CODE))
+        .when(kommune & ~muni_ok).then(pl.lit(NOT_MUNICIPALITY))
+        .when(kommune & pl.col("label_end").is_not_null() & (year > pl.col("label_end"))).then(pl.lit(ENDED))
+        .when(kommune & pl.col("label_start").is_not_null() & (year < pl.col("label_start"))).then(pl.lit(NOT_YET))
+        .when(kommune & (pl.col("code_valid") == False)).then(pl.lit(NOT_YET))  # noqa: E712
+        .when(kommune & pl.col("label_code").is_not_null() & (pl.col("label_code") != pl.col("kommune_nr"))
+              & (pl.col("label_code") != pl.col("recoded_from")).fill_null(True))
+        .then(pl.lit(LABEL_MISMATCH))
+        .when(pl.col("enhet") == "navn").then(pl.lit(NAME_ROW))
+        .when(pl.col("window_years").is_not_null() & (pl.col("window_years") != KEPT_WINDOW_YEARS)
+              & pl.col("target").is_not_null()).then(pl.lit(WINDOW))
+        .when(pl.col("target").is_null())
+        .then(pl.col("indicator").replace_strict(NOT_MAPPED, default=pl.lit(UNMAPPED), return_dtype=pl.String))
+        .when(pl.col("is_empty")).then(pl.lit(EMPTY))
+        .when(pl.col("is_bad")).then(pl.lit(BAD_VALUE))
+        .when((kind == "count") & value.is_not_null() & (value != value.round(0))).then(pl.lit(NOT_INTEGER))
+        .when(value.is_not_null() & ((value < 0) | ((kind == "share") & (value > 1)))).then(pl.lit(OUT_OF_RANGE))
+    )
+    return records.with_columns(reason.alias("reason"))
+
+
+def _conflicts(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Keys whose candidate records disagree (value or symbol) are rejected, all of them."""
+    cand = records.filter(pl.col("reason").is_null())
+    key = pl.concat_str(
+        [pl.col("value").cast(pl.String).fill_null(""), pl.col("symbol").fill_null("")], separator="|"
+    )
+    bad = (
+        cand.with_columns(key.alias("_v"))
+        .group_by(_KEY)
+        .agg(
+            pl.col("_v").n_unique().alias("n_values"),
+            pl.concat_str([pl.col("file"), pl.lit(":"), pl.col("row_nr").cast(pl.String), pl.lit("="),
+                           pl.col("value_raw")]).alias("sources"),
+        )
+        .filter(pl.col("n_values") > 1)
+    )
+    if bad.height:
+        records = records.join(
+            bad.select(*_KEY, pl.lit(True).alias("_conflict")), on=_KEY, how="left", nulls_equal=True
+        ).with_columns(
+            pl.when(pl.col("reason").is_null() & pl.col("_conflict").fill_null(False))
+            .then(pl.lit(CONFLICT)).otherwise(pl.col("reason")).alias("reason")
+        ).drop("_conflict")
+    bad = bad.with_columns(pl.col("sources").list.sort().list.join("; ")).drop("n_values")
+    return records, bad.sort(_KEY, nulls_last=True)
+
+
+def _part_whole(records: pl.DataFrame, merged: pl.DataFrame) -> pl.DataFrame:
+    """Reject the part's cell where a merged part exceeds its whole (model rule across columns)."""
+    keys = ["kommune_nr", "measure_year"]
+    bad_keys = []
+    for table, part, whole in PART_WHOLE_RULES:
+        sub = merged.filter(pl.col("table") == table)
+        a = sub.filter(pl.col("target") == part).select(*keys, pl.col("value").alias("_part"))
+        b = sub.filter(pl.col("target") == whole).select(*keys, pl.col("value").alias("_whole"))
+        bad = a.join(b, on=keys).filter(pl.col("_part") > pl.col("_whole"))
+        if bad.height:
+            bad_keys.append(bad.select(pl.lit(table).alias("table"), *keys, pl.lit(part).alias("target")))
+    if not bad_keys:
+        return records
+    flagged = pl.concat(bad_keys).with_columns(pl.lit(True).alias("_flag"))
+    return records.join(flagged, on=_KEY, how="left").with_columns(
+        pl.when(pl.col("reason").is_null() & pl.col("_flag").fill_null(False))
+        .then(pl.lit(PART_ABOVE_WHOLE)).otherwise(pl.col("reason")).alias("reason")
+    ).drop("_flag")
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+def _merged(records: pl.DataFrame) -> pl.DataFrame:
+    """One row per key; classification year closest to the data year (ties: the earlier)."""
+    ok = records.filter(pl.col("reason").is_null())
+    return (
+        ok.with_columns((pl.col("classification_year") - pl.col("measure_year")).abs().alias("_dist"))
+        .sort(*_KEY, "_dist", "classification_year", nulls_last=True)
+        .group_by(_KEY, maintain_order=True)
+        .agg(
+            pl.col("value").first(), pl.col("symbol").first(),
+            pl.col("classification_year").first(), pl.col("window_years").first(),
+            pl.col("file").unique().sort().str.join(", ").alias("files"),
+        )
+    )
+
+
+def conform(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Model column order and dtypes; absent nullable columns become typed nulls."""
+    schema = get_model(table).to_schema()
+    exprs = []
+    for name, column in schema.columns.items():
+        dtype = column.dtype.type
+        if name in frame.columns:
+            exprs.append(pl.col(name).cast(dtype).alias(name))
+        else:
+            exprs.append(pl.lit(None, dtype).alias(name))
+    return frame.select(exprs)
+
+
+def _kommune_year_table(merged: pl.DataFrame, table: str) -> pl.DataFrame | None:
+    part = merged.filter(pl.col("table") == table)
+    if part.is_empty():
+        return None
+    keys = ["kommune_nr", "measure_year"]
+    cls = (
+        part.with_columns((pl.col("classification_year") - pl.col("measure_year")).abs().alias("_d"))
+        .sort(*keys, "_d", "classification_year")
+        .group_by(keys, maintain_order=True)
+        .agg(pl.col("classification_year").first(), pl.col("window_years").drop_nulls().first())
+    )
+    values = part.pivot(on="target", index=keys, values="value", aggregate_function="first")
+    symbols = part.filter(pl.col("symbol").is_not_null())
+    wide = cls.join(values, on=keys, how="left")
+    if symbols.height:
+        sym = symbols.with_columns((pl.col("target") + "_symbol").alias("target")).pivot(
+            on="target", index=keys, values="symbol", aggregate_function="first"
+        )
+        wide = wide.join(sym, on=keys, how="left")
+    wide = wide.rename({"measure_year": "year"})
+    if table == SETTLEMENT:
+        for c in ("requested", "decided"):
+            if c not in wide.columns:
+                wide = wide.with_columns(pl.lit(None, pl.Float64).alias(c))
+        wide = wide.with_columns(decision_status_expr().alias("decision_status"))
+    if table == INTRO:
+        has_window_measure = pl.lit(False)
+        for c in ("work_education_base", "work_education_share", "work_education_share_symbol"):
+            if c in wide.columns:
+                has_window_measure = has_window_measure | pl.col(c).is_not_null()
+        wide = wide.with_columns(
+            pl.when(has_window_measure).then(pl.col("window_years")).alias("window_years")
+        )
+    else:
+        wide = wide.drop("window_years")
+    for c in wide.columns:
+        if wide.schema[c] == pl.Float64 and c != "imdi_grants_nok" and not c.endswith("_share"):
+            wide = wide.with_columns(pl.col(c).round(0))
+    return conform(wide, table).sort("kommune_nr", "year")
+
+
+def _national_table(merged: pl.DataFrame) -> pl.DataFrame | None:
+    part = merged.filter(pl.col("table") == NATIONAL)
+    if part.is_empty():
+        return None
+    values = part.pivot(on="target", index="measure_year", values="value", aggregate_function="first")
+    files = part.group_by("measure_year").agg(pl.col("files").first())
+    out = values.join(files, on="measure_year").rename({"measure_year": "year"}).with_columns(
+        pl.date(pl.col("year"), 12, 31).alias("reference_date"),
+        (pl.lit("IMDi integreringsdata (2015 edition), national row fylke_nr 00 of ")
+         + pl.col("files") + pl.lit("; settled during the calendar year")).alias("source"),
+    )
+    return conform(out, NATIONAL).sort("year")
+
+
+def _kommune_dimension(records: pl.DataFrame) -> tuple[pl.DataFrame | None, pl.DataFrame]:
+    """The municipalities the imported tables use, with names, county and both agencies' regions.
+
+    Validity (documented rule): valid_from/valid_to span the classification years in which this
+    import saw the code, narrowed by the label's own markers ('f.o.m. 2012', '(-2011)'). It is
+    what the source vouches for, not the code's full KLASS history (harmonize.py owns that).
+    """
+    used = records.filter(pl.col("reason").is_null() & pl.col("kommune_nr").is_not_null())
+    if used.is_empty():
+        return None, pl.DataFrame(schema={"kommune_nr": pl.String, "why": pl.String})
+    spans = used.group_by("kommune_nr").agg(
+        pl.col("classification_year").min().alias("valid_from"),
+        pl.col("classification_year").max().alias("valid_to"),
+    )
+    named = records.filter(pl.col("kommune_nr").is_not_null() & pl.col("clean_name").is_not_null())
+    names = (
+        named.group_by("kommune_nr", "clean_name").agg(
+            pl.len().alias("n"), pl.col("label_start").max(), pl.col("label_end").max()
+        )
+        .sort("kommune_nr", "n", "clean_name", descending=[False, True, False])
+        .group_by("kommune_nr", maintain_order=True)
+        .agg(pl.col("clean_name").first().alias("kommune_name"),
+             pl.col("label_start").max(), pl.col("label_end").max())
+    )
+    dim = spans.join(names, on="kommune_nr", how="left").with_columns(
+        pl.max_horizontal("valid_from", "label_start").alias("valid_from"),
+        pl.when(pl.col("label_end").is_not_null())
+        .then(pl.max_horizontal(pl.col("label_end"), pl.col("valid_to")))
+        .otherwise(pl.col("valid_to")).alias("valid_to"),
+        pl.col("kommune_nr").str.slice(0, 2).alias("fylke_nr"),
+    )
+    known_county = pl.col("fylke_nr").is_in(list(COUNTIES_2014))
+    skipped = dim.filter(pl.col("kommune_name").is_null() | ~known_county).select(
+        "kommune_nr",
+        pl.when(pl.col("kommune_name").is_null()).then(pl.lit("no name in the imported files"))
+        .otherwise(pl.lit("county not among the 2014 counties: agency regions unknown")).alias("why"),
+    ).sort("kommune_nr")
+    keep = dim.filter(pl.col("kommune_name").is_not_null() & known_county)
+    if keep.is_empty():
+        return None, skipped
+    keep = keep.with_columns(
+        pl.col("fylke_nr").map_elements(lambda f: COUNTIES_2014[f][0], return_dtype=pl.String).alias("fylke_name"),
+        pl.col("fylke_nr").map_elements(imdi_region, return_dtype=pl.String).alias("imdi_region"),
+        pl.col("kommune_nr").map_elements(husbanken_region, return_dtype=pl.String).alias("husbanken_region"),
+    )
+    return conform(keep, "kommune").sort("kommune_nr"), skipped
+
+
+# --- entry point ---------------------------------------------------------------------------------
+
+
+def assemble(frames: Iterable[pl.DataFrame]) -> Assembled:
+    """Records of all files -> model tables (validated by the caller) and the fate of every record."""
+    records = pl.concat(list(frames), how="vertical")
+    code_table = _code_table(records)
+    records = records.join(
+        code_table, on=["layout", "code_raw", "label", "name"], how="left", nulls_equal=True
+    ).with_columns(pl.col("padded").fill_null(False))
+    records, recoded = _recode_stale(records)
+    records = _classification(records)
+    records = _targets(records)
+    records = _values(records)
+    records = _reasons(records)
+    records, conflicts = _conflicts(records)
+    records = _part_whole(records, _merged(records))
+    merged = _merged(records)
+    tables: dict[str, pl.DataFrame] = {}
+    for table in ("kommune_settlement_year", "kommune_intro_year", "kommune_context_year"):
+        frame = _kommune_year_table(merged, table)
+        if frame is not None:
+            tables[table] = frame
+    national = _national_table(merged)
+    if national is not None:
+        tables[NATIONAL] = national
+    kommune, skipped = _kommune_dimension(records)
+    # A partial dimension would make every row of a missing code fail the build's relation check
+    # (code not in `kommune`), so `kommune` is written only when it covers every code used.
+    if kommune is not None and skipped.is_empty():
+        tables["kommune"] = kommune
+    return Assembled(tables, records, recoded, conflicts, skipped)
+
+
+REJECTED_COLUMNS = [
+    "file", "layout", "row_nr", "column", "geo_level", "code_raw", "kommune_nr", "year", "indicator",
+    "dims", "enhet", "value_raw", "reason",
+]
+
+__all__ = ["Assembled", "assemble", "conform", "REASONS", "REJECTED_COLUMNS"]

@@ -1,0 +1,127 @@
+"""Municipality codes in IMDi's exports: leading zeros, validity markers and classification years.
+
+Why this module exists: IMDi's files mix code conventions. The flat exports keep 4-digit codes; the
+raw wide exports strip leading zeros ('101' = 0101 Halden), which is restored here deliberately
+and counted (nowhere else in the package is a code ever padded). Labels carry validity markers
+('Mosvik (-2011)', 'Inderøy (f.o.m. 2012)', 'Moss (t.o.m. 2019)'), and a few files keep using a
+code after it ended (1901 Harstad for 2013/2014 data, when Harstad was 1903).
+
+Classification year (the KLASS 131 version a code belongs to), documented rule:
+  * a multi-year export (flat, newer wide) states every year in the codes of its latest data
+    year (evidence: 1903 Harstad appears for 2012 settlement, before the code existed); a raw wide
+    export (one year per file) uses that year's codes;
+  * a code the label marks as ended ('(-2011)', '(t.o.m. 2019)') belongs to its last valid year;
+  * a code known to have ended earlier (``CODE_VALIDITY``) belongs to its last valid year.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# The municipality changes the 2015 edition straddles (KLASS 131): code -> (first, last) valid year.
+# 2012: 1723 Mosvik + 1729 Inderøy -> 1756 Inderøy; 2013: 1901 Harstad + 1915 Bjarkøy -> 1903 Harstad.
+CODE_VALIDITY: dict[str, tuple[int | None, int | None]] = {
+    "1723": (None, 2011),
+    "1729": (None, 2011),
+    "1756": (2012, None),
+    "1901": (None, 2012),
+    "1915": (None, 2012),
+    "1903": (2013, None),
+}
+# An ended code IMDi kept using for the successor that carries its name (1901 Harstad -> 1903).
+NAMESAKE_SUCCESSOR: dict[str, str] = {"1729": "1756", "1901": "1903"}
+
+_END_MARKERS = [
+    re.compile(r"\(\s*-\s*(\d{4})\s*\)"),                 # Mosvik (-2011)
+    re.compile(r"\(\s*\d{4}\s*-\s*(\d{4})\s*\)"),         # Kråkerøy (1908-1993)
+    re.compile(r"\(\s*t\.o\.m\.?\s*(\d{4})\s*\)", re.I),  # Moss (t.o.m. 2019)
+]
+_START_MARKERS = [
+    re.compile(r"\(\s*f\.o\.m\.?\s*(\d{4})\s*\)", re.I),  # Moss (f.o.m. 2020)
+    re.compile(r"\(\s*(\d{4})\s*-\s*\d{4}\s*\)"),
+]
+_ALL_MARKERS = re.compile(
+    r"\(\s*(?:-\s*\d{4}|\d{4}\s*-\s*\d{4}|[tf]\.o\.m\.?\s*\d{4})\s*\)", re.I
+)
+_LABEL_CODE = re.compile(r"^\s*(\d{2,4})\b")
+
+
+@dataclass(frozen=True)
+class Code:
+    """A normalised code: 4 characters, whether it was padded, and what the label said."""
+
+    kommune_nr: str | None
+    padded: bool
+    start_year: int | None
+    end_year: int | None
+
+
+def restore_zeros(raw: str) -> tuple[str | None, bool]:
+    """Raw wide layout only: '101' -> ('0101', True); '0301'/'1103' unchanged; anything else None.
+
+    Only a 3-digit code can have lost exactly one leading zero (counties 01-09); a 1- or 2-digit
+    value is not a municipality code and is never padded.
+    """
+    raw = raw.strip()
+    if re.fullmatch(r"\d{4}", raw):
+        return raw, False
+    if re.fullmatch(r"\d{3}", raw):
+        return "0" + raw, True
+    return None, False
+
+
+def label_years(*labels: str | None) -> tuple[int | None, int | None]:
+    """(start, end) validity years a label states, e.g. 'Mosvik  (-2011)' -> (None, 2011)."""
+    start = end = None
+    for label in labels:
+        if not label:
+            continue
+        for rx in _END_MARKERS:
+            if m := rx.search(label):
+                end = int(m.group(1))
+                break
+        for rx in _START_MARKERS:
+            if m := rx.search(label):
+                start = int(m.group(1))
+                break
+    return start, end
+
+
+def clean_name(name: str | None) -> str | None:
+    """Municipality name without validity markers and padding ('Inderøy (f.o.m. 2012)' -> 'Inderøy')."""
+    if name is None:
+        return None
+    out = re.sub(r"\s+", " ", _ALL_MARKERS.sub("", name)).strip()
+    return out or None
+
+
+def label_code(label: str | None) -> str | None:
+    """The code a '0101 Halden' label starts with (4 digits only; '99 Uoppgitt' gives None)."""
+    if not label:
+        return None
+    m = _LABEL_CODE.match(label)
+    return m.group(1) if m and len(m.group(1)) == 4 else None
+
+
+def is_municipality(code: str) -> bool:
+    """False for the non-municipal codes in IMDi/SSB lists: 9999 and xx99 unknown, 21xx Svalbard,
+    22xx Jan Mayen, 23xx continental shelf."""
+    return not (code == "9999" or code.endswith("99") or code[:2] in {"21", "22", "23"})
+
+
+def classification_year(code: str, default: int, label_end: int | None) -> int:
+    """The classification year of ``code`` in an export whose default classification is ``default``."""
+    year = default
+    if label_end is not None:
+        year = min(year, label_end)
+    _first, last = CODE_VALIDITY.get(code, (None, None))
+    if last is not None:
+        year = min(year, last)
+    return year
+
+
+def valid_in(code: str, year: int) -> bool:
+    """Whether ``code`` is valid in classification ``year`` as far as ``CODE_VALIDITY`` knows."""
+    first, last = CODE_VALIDITY.get(code, (None, None))
+    return (first is None or year >= first) and (last is None or year <= last)

@@ -1,0 +1,346 @@
+"""Read the three IMDi export layouts into one long record shape (encoding and layout detected).
+
+Layouts (see ../shared/real_data/SOURCES.md):
+  * ``flat_long``  - 2015 flat exports: ',' separated, all quoted, one value per row in
+    ``tabellvariabel``; columns differ in order and name (kommune_nr / kommune_id ...), unused
+    geography columns hold the text "NULL"; '.' decimals.
+  * ``raw_wide_2015`` - 2015 raw wide exports: ';' separated, several header rows of
+    'dimension.value' cells (one header cell holds a line break), codes WITHOUT leading zeros,
+    decimal commas, sometimes space as thousands separator; the year is in the file name.
+  * ``wide_2022`` - the newer wide export: Latin-1, ';', 3 header rows (measure, 'Enhet: ...',
+    'År: YYYY'), regions 'K'+4 digits, labels marked '(t.o.m. 2019)' / '(f.o.m. 2020)'.
+
+A record is one value: a row of the flat layout, one (data row, value column) cell of the wide
+layouts. ``row_nr`` is the 1-based CSV record number in the file (header records counted, so it is
+what a spreadsheet shows); ``column`` names the wide column (null for flat rows).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from settlement_research.sources.imdi.measures import WIDE_2022_MEASURES
+
+FLAT = "flat_long"
+RAW_WIDE = "raw_wide_2015"
+WIDE_2022 = "wide_2022"
+LAYOUTS = (FLAT, RAW_WIDE, WIDE_2022)
+
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "file": pl.String(),
+    "layout": pl.String(),
+    "row_nr": pl.Int64(),
+    "column": pl.String(),
+    "geo_level": pl.String(),   # kommune, fylke, land, bydel, naringsregion, none
+    "code_raw": pl.String(),    # the code as written (kommune, fylke, bydel or region)
+    "label": pl.String(),       # wide layouts: '0101 Halden' label cell
+    "name": pl.String(),        # wide layouts: municipality name cell
+    "indicator": pl.String(),
+    "dims": pl.String(),
+    "enhet": pl.String(),
+    "year": pl.Int32(),
+    "value_raw": pl.String(),
+    "default_classification": pl.Int32(),
+}
+
+_GEO_COLUMNS = ("kommune_nr", "fylke_nr", "bydel_nr", "naringsregion_nr")
+_META_COLUMNS = {"aar", "enhet", "tabellvariabel", "tabell_navn", *_GEO_COLUMNS}
+_NAME_COLUMNS = {"bydel", "fylke", "kommune", "naringsregion"}
+
+
+class LayoutError(ValueError):
+    """The file is not one of the known IMDi layouts."""
+
+
+@dataclass
+class ReadResult:
+    """Records of one file plus what the reader saw (for the summary and provenance)."""
+
+    records: pl.DataFrame
+    layout: str
+    encoding: str
+    header_records: int
+    padding_columns: int = 0
+    blank_records: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Text and encoding name: UTF-8 (BOM noted) if it decodes strictly, else Latin-1 (ISO-8859-1).
+
+    Latin-1 decodes any byte string, so it is the fallback, never the first guess.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+    return text, "ascii" if text.isascii() else "utf-8"
+
+
+def detect_layout(text: str) -> str:
+    """Which layout the text is in, from its first records."""
+    first_line = text.split("\n", 1)[0]
+    sep = ";" if first_line.count(";") > first_line.count(",") else ","
+    head = list(_head_records(text, sep, 6))
+    if not head:
+        raise LayoutError("empty file")
+    cells = [c.strip() for row in head for c in row]
+    if sep == "," and "tabellvariabel" in head[0] and "tabell_navn" in head[0]:
+        return FLAT
+    if sep == ";" and head[0] and head[0][0].strip() == "Region" and any(c.startswith("År:") for c in cells):
+        return WIDE_2022
+    if sep == ";" and "kommune_nr" in cells:
+        return RAW_WIDE
+    raise LayoutError(
+        "not a known IMDi layout (expected a flat export with tabellvariabel/tabell_navn, a raw wide "
+        "export with a kommune_nr header cell, or a wide export starting 'Region;Navn')"
+    )
+
+
+def _head_records(text: str, sep: str, n: int) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    out = []
+    for row in reader:
+        out.append(row)
+        if len(out) >= n:
+            break
+    return out
+
+
+def read_file(path: str | Path) -> ReadResult:
+    """Read one IMDi export (any of the three layouts) into long records."""
+    path = Path(path)
+    text, encoding = decode(path.read_bytes())
+    layout = detect_layout(text)
+    reader = {FLAT: _read_flat, RAW_WIDE: _read_raw_wide, WIDE_2022: _read_wide_2022}[layout]
+    result = reader(text, path.name)
+    result.encoding = encoding
+    return result
+
+
+# --- flat long -----------------------------------------------------------------------------------
+
+
+def _read_flat(text: str, name: str) -> ReadResult:
+    df = pl.read_csv(
+        io.BytesIO(text.encode("utf-8")), infer_schema=False, empty_string_is_null=False,
+        row_index_name="row_nr", row_index_offset=2,
+    )
+    df = df.rename({c: c[:-3] + "_nr" for c in df.columns if c.endswith("_id")})
+    for needed in ("aar", "enhet", "tabellvariabel", "tabell_navn"):
+        if needed not in df.columns:
+            raise LayoutError(f"flat export without column {needed!r}")
+    for geo in _GEO_COLUMNS:
+        if geo not in df.columns:
+            df = df.with_columns(pl.lit("NULL").alias(geo))
+    dim_cols = sorted(
+        c for c in df.columns
+        if c not in _META_COLUMNS and c != "row_nr" and c.lower() not in _NAME_COLUMNS
+    )
+
+    def given(c: str) -> pl.Expr:
+        return pl.col(c).is_not_null() & (pl.col(c) != "NULL") & (pl.col(c) != "")
+
+    geo_level = (
+        pl.when(given("kommune_nr")).then(pl.lit("kommune"))
+        .when(given("bydel_nr")).then(pl.lit("bydel"))
+        .when(given("naringsregion_nr")).then(pl.lit("naringsregion"))
+        .when(given("fylke_nr") & (pl.col("fylke_nr") == "00")).then(pl.lit("land"))
+        .when(given("fylke_nr")).then(pl.lit("fylke"))
+        .otherwise(pl.lit("none"))
+    )
+    code = (
+        pl.when(given("kommune_nr")).then(pl.col("kommune_nr"))
+        .when(given("bydel_nr")).then(pl.col("bydel_nr"))
+        .when(given("naringsregion_nr")).then(pl.col("naringsregion_nr"))
+        .when(given("fylke_nr")).then(pl.col("fylke_nr"))
+    )
+    dims = (
+        pl.concat_str(
+            [pl.when(given(c)).then(pl.lit(f"{c}=") + pl.col(c)) for c in dim_cols],
+            separator=";", ignore_nulls=True,
+        )
+        if dim_cols else pl.lit("")
+    )
+    year = pl.col("aar").str.strip_chars().cast(pl.Int32, strict=False)
+    default_cls = df.select(year.max()).item()
+    records = df.select(
+        pl.lit(name).alias("file"),
+        pl.lit(FLAT).alias("layout"),
+        pl.col("row_nr").cast(pl.Int64),
+        pl.lit(None, pl.String).alias("column"),
+        geo_level.alias("geo_level"),
+        code.alias("code_raw"),
+        pl.lit(None, pl.String).alias("label"),
+        pl.lit(None, pl.String).alias("name"),
+        pl.col("tabell_navn").alias("indicator"),
+        dims.fill_null("").alias("dims"),
+        pl.col("enhet").alias("enhet"),
+        year.alias("year"),
+        pl.col("tabellvariabel").alias("value_raw"),
+        pl.lit(default_cls, pl.Int32).alias("default_classification"),
+    )
+    return ReadResult(records.cast(RECORD_SCHEMA), FLAT, "", header_records=1)
+
+
+# --- raw wide (2015) -----------------------------------------------------------------------------
+
+_FILE_YEAR = re.compile(r"(\d{4})(?!.*\d{4})")
+_NUMBERED_PREFIX = re.compile(r"^\d+(?:_\d+)?-")
+_GEO_SUFFIX = re.compile(r"-(?:kommune|fylke|bydel|naringsregion)?-?\d{4}$")
+
+
+def raw_wide_indicator_and_year(name: str) -> tuple[str, int]:
+    """'09_1-bosatt_anmodede-kommune-2014.csv' -> ('bosatt_anmodede', 2014)."""
+    stem = Path(name).stem
+    m = _FILE_YEAR.search(stem)
+    if not m:
+        raise LayoutError(f"raw wide export {name!r}: no year in the file name (expected '...-YYYY.csv')")
+    indicator = _GEO_SUFFIX.sub("", _NUMBERED_PREFIX.sub("", stem))
+    return indicator, int(m.group(1))
+
+
+def _read_raw_wide(text: str, name: str) -> ReadResult:
+    indicator, year = raw_wide_indicator_and_year(name)
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    code_col = next(
+        (j for row in rows[:6] for j, c in enumerate(row) if c.strip() == "kommune_nr"), None
+    )
+    if code_col is None:
+        raise LayoutError("raw wide export without a 'kommune_nr' header cell")
+    first_data = next(
+        (i for i, row in enumerate(rows) if len(row) > code_col and row[code_col].strip().isdigit()),
+        len(rows),
+    )
+    header, data = rows[:first_data], rows[first_data:]
+    width = max((len(r) for r in rows), default=0)
+    name_col = code_col + 1
+    value_cols = range(name_col + 1, width)
+    blank = sum(1 for r in data if not any(c.strip() for c in r))
+    data_rows = [(first_data + i + 1, r) for i, r in enumerate(data) if any(c.strip() for c in r)]
+
+    def cell(row: list[str], j: int) -> str:
+        return row[j] if j < len(row) else ""
+
+    columns: list[tuple[int, str, str, str]] = []  # (index, label, dims, enhet)
+    padding = 0
+    for j in value_cols:
+        tokens = [cell(h, j).strip() for h in header if cell(h, j).strip()]
+        if not tokens and not any(cell(r, j).strip() for _, r in data_rows):
+            padding += 1
+            continue
+        dims: dict[str, str] = {}
+        enhet = ""
+        for tok in tokens:
+            key, sep, val = tok.partition(".")
+            if not sep:
+                continue
+            if key == "enhet":
+                enhet = val
+            else:
+                dims[key] = val
+        dims_key = ";".join(f"{k}={dims[k]}" for k in sorted(dims))
+        columns.append((j, " | ".join(tokens) or f"column {j + 1}", dims_key, enhet))
+
+    out: dict[str, list] = {k: [] for k in RECORD_SCHEMA}
+    for row_nr, row in data_rows:
+        code_raw = cell(row, code_col).strip()
+        label = cell(row, 0).strip() if code_col > 0 else None
+        muni_name = cell(row, name_col).strip()
+        for j, col_label, dims_key, enhet in columns:
+            out["file"].append(name)
+            out["layout"].append(RAW_WIDE)
+            out["row_nr"].append(row_nr)
+            out["column"].append(col_label)
+            out["geo_level"].append("kommune" if code_raw else "none")
+            out["code_raw"].append(code_raw or None)
+            out["label"].append(label or None)
+            out["name"].append(muni_name or None)
+            out["indicator"].append(indicator)
+            out["dims"].append(dims_key)
+            out["enhet"].append(enhet)
+            out["year"].append(year)
+            out["value_raw"].append(cell(row, j).strip())
+            out["default_classification"].append(year)
+    records = pl.DataFrame(out, schema=RECORD_SCHEMA)
+    return ReadResult(records, RAW_WIDE, "", header_records=len(header), padding_columns=padding,
+                      blank_records=blank)
+
+
+# --- newer wide (2022) ---------------------------------------------------------------------------
+
+_K_CODE = re.compile(r"^K(\d{4})$")
+_F_CODE = re.compile(r"^F(\d{2})$")
+
+
+def _read_wide_2022(text: str, name: str) -> ReadResult:
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    first_data = next(
+        (i for i, row in enumerate(rows) if row and re.match(r"^[A-Z]\d{2,4}$|^\d", row[0].strip())),
+        len(rows),
+    )
+    header, data = rows[:first_data], rows[first_data:]
+    if len(header) < 3:
+        raise LayoutError("wide export with fewer than 3 header rows (measure, Enhet, År)")
+    width = max(len(r) for r in rows)
+    measure_row, unit_row, year_row = header[0], header[1], header[-1]
+
+    def cell(row: list[str], j: int) -> str:
+        return row[j].strip() if j < len(row) else ""
+
+    columns = []
+    padding = 0
+    years = []
+    for j in range(2, width):
+        measure, unit, yr = cell(measure_row, j), cell(unit_row, j), cell(year_row, j)
+        m = re.search(r"(\d{4})", yr)
+        if not measure and not m:
+            padding += 1
+            continue
+        year = int(m.group(1)) if m else None
+        if year is not None:
+            years.append(year)
+        indicator, dims = WIDE_2022_MEASURES.get(measure, (measure, ""))
+        enhet = unit.split(":", 1)[-1].strip().lower()
+        columns.append((j, f"{measure} | {unit} | {yr}", indicator, dims, enhet, year))
+    default_cls = max(years) if years else None
+    blank = sum(1 for r in data if not any(c.strip() for c in r))
+    out: dict[str, list] = {k: [] for k in RECORD_SCHEMA}
+    for i, row in enumerate(data):
+        if not any(c.strip() for c in row):
+            continue
+        region = cell(row, 0)
+        if m := _K_CODE.match(region):
+            geo, code = "kommune", m.group(1)
+        elif m := _F_CODE.match(region):
+            geo, code = "fylke", m.group(1)
+        else:
+            geo, code = "none", region or None
+        for j, col_label, indicator, dims, enhet, year in columns:
+            out["file"].append(name)
+            out["layout"].append(WIDE_2022)
+            out["row_nr"].append(first_data + i + 1)
+            out["column"].append(col_label)
+            out["geo_level"].append(geo)
+            out["code_raw"].append(code)
+            out["label"].append(region or None)
+            out["name"].append(cell(row, 1) or None)
+            out["indicator"].append(indicator)
+            out["dims"].append(dims)
+            out["enhet"].append(enhet)
+            out["year"].append(year)
+            out["value_raw"].append(cell(row, j))
+            # a row without a name is a code outside the export's classification: its values
+            # are as recorded at the time, so its classification is the data year
+            out["default_classification"].append(default_cls if cell(row, 1) else year)
+    records = pl.DataFrame(out, schema=RECORD_SCHEMA)
+    return ReadResult(records, WIDE_2022, "", header_records=len(header), padding_columns=padding,
+                      blank_records=blank)
