@@ -59,9 +59,9 @@ display(Markdown(f"Built {section.get('built_at', section.get('time', 'unknown t
                  f"{manifest.get('package_version', section.get('package_version', '?'))}, schema "
                  f"{manifest.get('schema_version', section.get('schema_version', '?'))}."))
 if inputs:
-    display(pl.DataFrame(_rows(inputs)).select(pl.all().exclude("^.*sha256.*$"), pl.col("^.*sha256.*$").str.slice(0, 16)))
+    display(plots.table(pl.DataFrame(_rows(inputs)).select(pl.all().exclude("^.*sha256.*$"), pl.col("^.*sha256.*$").str.slice(0, 16)), caption="Inputs"))
 if outputs:
-    display(pl.DataFrame(_rows(outputs)).select(pl.all().exclude("^.*sha256.*$"), pl.col("^.*sha256.*$").str.slice(0, 16)))
+    display(plots.table(pl.DataFrame(_rows(outputs)).select(pl.all().exclude("^.*sha256.*$"), pl.col("^.*sha256.*$").str.slice(0, 16)), caption="Outputs"))
 
 # %% [markdown]
 # ## Validation verdicts
@@ -79,13 +79,13 @@ for name, frame in frames.items():
                      "warnings": len(result.warnings)})
 relational = check_relations(frames)
 verdict_table = pl.DataFrame(verdicts)
-display(verdict_table)
+display(plots.table(verdict_table, caption="Model validation of every table"))
 relational_table = pl.DataFrame(
     [{"table": p.table, "severity": p.severity, "rule": p.rule, "rows": p.n_rows, "message": p.message}
      for p in relational],
     schema={"table": pl.String, "severity": pl.String, "rule": pl.String, "rows": pl.Int64, "message": pl.String},
 )
-display(relational_table if relational_table.height else Markdown("All cross-table rules pass."))
+display(plots.table(relational_table, caption="Cross-table rules") if relational_table.height else Markdown("All cross-table rules pass."))
 
 # %% [markdown]
 # ## Coverage by municipality and year
@@ -97,7 +97,7 @@ coverage = pl.concat([
     frames[n].group_by("year").agg(pl.col("kommune_nr").n_unique().alias("municipalities")).with_columns(
         pl.lit(n).alias("table")) for n in kommune_year_tables
 ]).pivot(on="table", index="year", values="municipalities").sort("year") if kommune_year_tables else pl.DataFrame()
-display(coverage)
+display(plots.table(coverage, caption="Municipalities with a row, by table and year"))
 
 # %% [markdown]
 # ## Missing and suppressed cells
@@ -119,7 +119,7 @@ for n in kommune_year_tables:
             "other symbol": int((symbols.is_not_null() & (symbols != ":")).sum()),
         })
 missing = pl.DataFrame(missing_rows)
-display(missing.filter(pl.col("null") > 0) if missing.height else Markdown("No symbol columns."))
+display(plots.table(missing.filter(pl.col("null") > 0), caption="Missing cells by column") if missing.height else Markdown("No symbol columns."))
 
 # %%
 if missing.height:

@@ -51,8 +51,12 @@ analysis = (
         pl.col("tenure_1y").fill_null("unknown"),
     )
 )
+n_before = analysis.height
+analysis = models.collapse_rare(analysis, "tenure_1y", min_count=50)
+n_rare_dropped = n_before - analysis.height
 display(Markdown(f"{frame.height:,} settled persons; {analysis.height:,} left the programme and have "
-                 "their status observed one year later (the analysis sample)."))
+                 "their status observed one year later (the analysis sample)"
+                 + (f"; {n_rare_dropped} persons in tenures held by too few to estimate are left out." if n_rare_dropped else ".")))
 
 # %% [markdown]
 # ## Descriptives
@@ -83,6 +87,7 @@ plt.show()
 # ## Method
 # The outcome is being in work or education in November one year after leaving the programme.
 # Exposure: moves in the first 24 months (and, separately, the tenure held one year after settlement).
+# Tenure categories held by fewer than 50 persons are merged (no estimate rests on a handful of people).
 # **Confounders** named and adjusted for: age at settlement (and its square), education, household
 # type and sex; tenure and moves adjust for each other. Standard errors are clustered by the settlement
 # municipality; rows with missing values are dropped explicitly (counts in the tables). The primary
@@ -107,7 +112,10 @@ for alt in [int(w) for w in alternative_windows.split(",") if w.strip()]:
     specifications[f"adjusted logit, moves in {alt} months"] = res
 temp = models.logit_ame(analysis, f"y ~ months_temporary_{window}m + C(tenure_1y) + {controls}")
 robustness = models.compare(specifications, moves)
-display(robustness)
+for label, res in specifications.items():
+    for note in res.notes:
+        display(Markdown(f"*Note on {label}: {note}.*"))
+display(plots.table(robustness, caption=f"Effect of one more move on being in work or education ({moves})"))
 
 # %%
 gt = catalog.load_json("ground_truth", source) if source == "synthetic" and "ground_truth" in catalog.json_sidecars(source) else None
@@ -121,17 +129,17 @@ plt.show()
 
 # %%
 tenure_terms = adjusted.table.filter(pl.col("term").str.contains("tenure_1y"))
-display(tenure_terms)
-h14 = frame.filter(pl.col(f"left_first_kommune_{migration_years}y").is_not_null()).with_columns(
+display(plots.table(tenure_terms, caption="Tenure one year after settlement vs municipal rental (AME, probability points)"))
+h14 = models.collapse_rare(frame.filter(pl.col(f"left_first_kommune_{migration_years}y").is_not_null()).with_columns(
     pl.col(f"left_first_kommune_{migration_years}y").cast(pl.Int8).alias("left"),
     pl.col("tenure_1y").fill_null("unknown"),
     ((pl.col("age_at_settlement") - 30) ** 2).alias("age_sq"),
-)
+), "tenure_1y", min_count=50)
 h14_fit = models.feols(h14, f"left ~ C(tenure_1y) + {controls} | settlement_year",
                        confounders=["age_at_settlement", "education", "household_type", "sex"])
 display(Markdown(f"**H14 — leaving the first municipality within {migration_years} years** (linear probability, "
                  f"{h14_fit.n_obs:,} persons)"))
-display(h14_fit.table.filter(pl.col("term").str.contains("tenure_1y")))
+display(plots.table(h14_fit.table.filter(pl.col("term").str.contains("tenure_1y"))))
 
 # %% [markdown]
 # ## H2: settlement route, young singles and moves
@@ -143,7 +151,7 @@ h2 = frame.with_columns(
 )
 h2_fit = models.feols(h2, f"{moves} ~ C(route) * young_single + C(education) | settlement_year",
                       confounders=["education"])
-display(h2_fit.table)
+display(plots.table(h2_fit.table, caption="Moves in the first 24 months by route, young singles vs others"))
 
 # %% [markdown]
 # ## Result

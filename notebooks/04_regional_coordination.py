@@ -53,8 +53,8 @@ pairs_overview = (
     index.group_by("office_pair", "coordination_index", "region_mismatch")
     .agg(pl.len().alias("municipalities")).sort("coordination_index", descending=True)
 )
-display(table)
-display(pairs_overview)
+display(plots.table(table, caption="Fafo 2015: cooperation of the office pairs, June 2014"))
+display(plots.table(pairs_overview, caption="Office pairs, their coordination index and municipalities served"))
 
 # %%
 panel = (
@@ -83,10 +83,10 @@ if "settlement" in catalog.tables(source):
 fit = models.feols(panel.filter(pl.col("requested") > 0),
                    "settled_requested_ratio ~ coordination_index + region_mismatch | year",
                    confounders=["year"])
-display(fit.table)
+display(plots.table(fit.table, caption="Settled/requested on coordination (year FE, clustered by municipality)"))
 pairs = coordination.pair_level(panel.filter(pl.col("requested") > 0), "settled_requested_ratio")
 perm = coordination.permutation_test(pairs, "settled_requested_ratio", n_perm=int(n_permutations))
-display(pairs)
+display(plots.table(pairs, caption="Pair level: the nine office pairs"))
 
 # %%
 fig, ax = plt.subplots()

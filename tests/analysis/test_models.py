@@ -68,3 +68,11 @@ def test_compare_builds_a_robustness_table(panel: pl.DataFrame) -> None:
 
 def test_lazyframes_are_collected(panel: pl.DataFrame) -> None:
     assert models.feols(panel.lazy(), "y ~ x | kommune_nr").n_obs == panel.height
+
+
+def test_collapse_rare_merges_then_drops_what_is_still_too_small() -> None:
+    frame = pl.DataFrame({"t": ["a"] * 60 + ["b"] * 30 + ["c"] * 25 + ["d"] * 3})
+    merged = models.collapse_rare(frame, "t", min_count=50)
+    assert merged["t"].value_counts().sort("t").rows() == [("a", 60), ("other (rare)", 58)]
+    tiny = pl.DataFrame({"t": ["a"] * 60 + ["d"] * 3})
+    assert models.collapse_rare(tiny, "t", min_count=50).height == 60

@@ -66,6 +66,24 @@ def complete_cases(data: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame
     return kept, data.height - kept.height
 
 
+def collapse_rare(data: pl.DataFrame, column: str, *, min_count: int = 50, label: str = "other (rare)") -> pl.DataFrame:
+    """Merge categories with fewer than ``min_count`` rows into one, so no estimate rests on a
+    handful of people and a logit is not broken by separation in a tiny category.
+
+    If the merged group is itself still below ``min_count`` its rows are removed; compare heights
+    to report how many (the notebooks do).
+    """
+    counts = data.group_by(column).len()
+    rare = counts.filter(pl.col("len") < min_count)
+    if rare.height == 0:
+        return data
+    if rare["len"].sum() < min_count:
+        return data.filter(~pl.col(column).is_in(rare[column].to_list()))
+    return data.with_columns(
+        pl.when(pl.col(column).is_in(rare[column].to_list())).then(pl.lit(label)).otherwise(pl.col(column)).alias(column)
+    )
+
+
 def _as_frame(data: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     return data.collect() if isinstance(data, pl.LazyFrame) else data
 
@@ -133,7 +151,14 @@ def logit_ame(
     frame, dropped = complete_cases(frame, formula_variables(formula) + [cluster])
     pdf = frame.to_pandas()
     groups = pdf[cluster].astype("category").cat.codes.to_numpy()
-    fit = smf.logit(formula, data=pdf).fit(disp=False, cov_type="cluster", cov_kwds={"groups": groups})
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # reported in FitResult.notes instead
+        fit = smf.logit(formula, data=pdf).fit(
+            disp=False, maxiter=200, cov_type="cluster", cov_kwds={"groups": groups}
+        )
+    notes = [] if fit.mle_retvals.get("converged", True) else ["the logit did not converge; read with care"]
     margeff = fit.get_margeff(at="overall", method="dydx", dummy=True)
     frame_me = margeff.summary_frame()
     table = _tidy_statsmodels(
@@ -143,7 +168,7 @@ def logit_ame(
     return FitResult(
         model="statsmodels.Logit (average marginal effects)", formula=formula, table=table,
         n_obs=int(fit.nobs), n_dropped=dropped, n_clusters=int(len(np.unique(groups))), cluster=cluster,
-        confounders=list(confounders or []), fit=fit,
+        confounders=list(confounders or []), notes=notes, fit=fit,
     )
 
 

@@ -5,13 +5,12 @@ for real statistics.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import polars as pl
+import seaborn as sns
 
 PALETTE = "colorblind"
 SOURCE_LABELS = {
@@ -50,8 +49,6 @@ def finish(
 
 def coefficient_plot(table: Any, *, title: str, xlabel: str, source: str, truth: float | None = None) -> Any:
     """Point estimates with 95 % intervals per specification (and the injected truth if known)."""
-    import polars as pl
-
     frame = table if isinstance(table, pl.DataFrame) else pl.DataFrame(table)
     fig, ax = plt.subplots(figsize=(8, 0.6 * frame.height + 1.8))
     y = list(range(frame.height))
@@ -65,3 +62,27 @@ def coefficient_plot(table: Any, *, title: str, xlabel: str, source: str, truth:
         ax.axvline(truth, color="#b2182b", ls="--", lw=1.5, label=f"injected truth ({truth:.3f})")
         ax.legend(loc="lower right")
     return finish(ax, title=title, xlabel=xlabel, ylabel="", source=source)
+
+
+_TERM = re.compile(r"^C\((?P<var>[^)]+)\)\[T\.(?P<level>.+)\]$")
+
+
+def pretty_term(term: str) -> str:
+    """``C(tenure_1y)[T.owner]`` -> ``tenure_1y = owner`` (patsy's names are not for readers)."""
+    m = _TERM.match(term)
+    return f"{m['var']} = {m['level']}" if m else term
+
+
+def table(frame: pl.DataFrame, *, caption: str | None = None, digits: int = 3) -> Any:
+    """A frame as a readable HTML table: no dtype row, no quotes, rounded numbers, readable terms.
+
+    Use for aggregate or model tables; tables of counts from person-level data go through
+    ``disclosure.to_html`` instead.
+    """
+    shown = frame
+    if "term" in shown.columns:
+        shown = shown.with_columns(pl.col("term").map_elements(pretty_term, return_dtype=pl.String))
+    styler = shown.to_pandas().style.hide(axis="index").format(precision=digits, thousands="\u202f", na_rep="–")
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler

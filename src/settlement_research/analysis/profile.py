@@ -1,0 +1,410 @@
+"""Municipality profiles (notebooks/municipality_profile.py): one short note per municipality.
+
+In the spirit of the Fafo report's case histories: what the municipality was asked, what it
+decided and settled, where the refugees lived, how the introduction programme went, how it compares
+with its county, the country and its peers, and which agency offices it deals with.
+
+Why a module and not notebook cells: 428 profiles are rendered in one batch. Everything that does
+not depend on the municipality (loading and validating the tables, county and national aggregates,
+the per-municipality totals the peer table is drawn from) is computed once per worker by
+:func:`profile_data` (memoised through ``reports.results.memo``); each report then only filters.
+
+Disclosure control: settled, the housing mix and the programme counts are derived from person-level
+data. Every table here that holds them has gone through ``disclosure.suppress`` (suppressed cells
+are null with ':' in ``<col>_symbol``); totals are taken from the unsuppressed numbers and then
+passed through ``disclosure.safe_count``. County and national comparisons are shown as rounded
+shares only, never as counts: counts would let a reader recover a suppressed municipality by
+subtracting the other profiles of the county from the county total.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from settlement_research.analysis import disclosure
+from settlement_research.regions import HUSBANKEN_OFFICES, IMDI_OFFICES, coordination_index
+
+NOT_AVAILABLE = ".."  # SSB's symbol for "data not available"
+STATUS_WORDS = {
+    "as_requested": "decided as requested", "fewer": "decided fewer than requested",
+    "declined": "declined", "no_decision": "made no decision",
+}
+HOUSING_SHARES = {
+    "municipal_rental_share": "municipal rental, %", "private_rental_share": "private rental, %",
+    "owner_share": "owner, %", "temporary_share": "temporary, %",
+}
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    """The municipality-independent inputs of a profile, for one source and window of years."""
+
+    source: str
+    first_year: int
+    last_year: int
+    kommune: pl.DataFrame
+    settlement: pl.DataFrame
+    housing: pl.DataFrame | None
+    intro: pl.DataFrame | None
+    population: pl.DataFrame  # kommune_nr, population (latest known in the window), population_year
+    intro_areas: pl.DataFrame | None  # year, area ("county <nr>" | "Norway"), share (suppressed)
+    housing_national: pl.DataFrame | None  # year, pooled shares and throughput for the country
+    totals: pl.DataFrame  # per municipality over the window: requested, decided, settled (raw)
+    coordination: pl.DataFrame  # husbanken_region, imdi_region, coordination_index, rank
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+
+def _load_optional(name: str, source: str) -> pl.DataFrame | None:
+    from settlement_research.catalog import CatalogError, load
+
+    try:
+        return load(name, source=source)
+    except (CatalogError, FileNotFoundError):
+        return None
+
+
+def _in_window(frame: pl.DataFrame | None, first: int, last: int) -> pl.DataFrame | None:
+    return None if frame is None else frame.filter(pl.col("year").is_between(first, last))
+
+
+def _work_education_share(frame: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Pooled share in work or education per ``by`` group; suppressed when the in-work count or
+    its complement (not in work or education) is disclosive, since either identifies someone."""
+    pooled = (
+        frame.drop_nulls("work_education_base")
+        .group_by(by)
+        .agg(pl.col("work_education_count").sum().alias("count"), pl.col("work_education_base").sum().alias("base"))
+        .with_columns((pl.col("base") - pl.col("count")).alias("rest"))
+        .sort(by)
+    )
+    if pooled.height == 0:  # suppress() leaves an empty frame as it is: give it the symbol column
+        pooled = pooled.with_columns(pl.lit(None, pl.String).alias("count_symbol"))
+    shown = disclosure.suppress(pooled, ["count", "rest"], by=by, dependent={"base": "count"})
+    return shown.with_columns(
+        pl.when(pl.col("base") > 0).then(pl.col("count") / pl.col("base")).alias("share"),
+        pl.col("count_symbol").alias("share_symbol"),
+    )
+
+
+def profile_data(source: str, first_year: int, last_year: int) -> ProfileData:
+    """Load and aggregate everything a profile needs that does not depend on the municipality."""
+    from settlement_research.catalog import load
+
+    kommune = load("kommune", source=source).sort("kommune_nr", "valid_from").unique("kommune_nr", keep="last")
+    settlement = _in_window(load("kommune_settlement_year", source=source), first_year, last_year)
+    assert settlement is not None
+    housing = _in_window(_load_optional("kommune_housing_year", source), first_year, last_year)
+    intro = _in_window(_load_optional("kommune_intro_year", source), first_year, last_year)
+    context = _load_optional("kommune_context_year", source)
+
+    if context is not None:
+        population = (
+            context.filter(pl.col("year") <= last_year).drop_nulls("population").sort("year")
+            .group_by("kommune_nr").agg(pl.col("population").last(), pl.col("year").last().alias("population_year"))
+        )
+    else:
+        population = pl.DataFrame(schema={"kommune_nr": pl.String, "population": pl.Int32, "population_year": pl.Int16})
+
+    intro_areas = None
+    if intro is not None and intro.height:
+        with_county = intro.join(kommune.select("kommune_nr", "fylke_nr"), on="kommune_nr", how="left")
+        county = _work_education_share(with_county, ["fylke_nr", "year"])
+        national = _work_education_share(with_county.with_columns(pl.lit("Norway").alias("fylke_nr")), ["fylke_nr", "year"])
+        county_all = _work_education_share(with_county.with_columns(pl.lit(None, pl.Int16).alias("year")), ["fylke_nr", "year"])
+        national_all = _work_education_share(
+            with_county.with_columns(pl.lit("Norway").alias("fylke_nr"), pl.lit(None, pl.Int16).alias("year")),
+            ["fylke_nr", "year"],
+        )
+        intro_areas = pl.concat([county, national, county_all, national_all]).select(
+            pl.col("fylke_nr").alias("area"), "year", "share", "share_symbol"
+        )
+
+    housing_national = None
+    if housing is not None and housing.height:
+        weight = pl.col("refugees_housed").cast(pl.Float64)
+        housing_national = (
+            housing.group_by("year")
+            .agg(
+                *[((pl.col(c) * weight).sum() / weight.filter(pl.col(c).is_not_null()).sum()).alias(c)
+                  for c in HOUSING_SHARES],
+                (pl.col("municipal_exits").sum() / pl.col("municipal_dwelling_years").sum()).alias("throughput"),
+            )
+            .sort("year")
+        )
+
+    totals = (
+        settlement.group_by("kommune_nr")
+        .agg(
+            *[pl.when(pl.col(c).is_not_null().any()).then(pl.col(c).sum()).alias(c) for c in ("requested", "decided")],
+            pl.col("settled").sum().alias("settled"), pl.col("settled").is_not_null().sum().alias("settled_known"),
+        )
+        .join(kommune.select("kommune_nr", "kommune_name", "fylke_name", "centrality"), on="kommune_nr", how="right")
+        .join(population, on="kommune_nr", how="left")
+    )
+    coordination = coordination_index().with_columns(
+        pl.col("coordination_index").rank("min", descending=True).cast(pl.Int32).alias("rank")
+    )
+    return ProfileData(source, first_year, last_year, kommune, settlement, housing, intro, population,
+                       intro_areas, housing_national, totals, coordination)
+
+
+# ------------------------------------------------------------------------------ one municipality
+
+
+def facts(data: ProfileData, kommune_nr: str) -> dict[str, Any]:
+    """Who the municipality is: name, county, centrality, population, agency offices and their pair."""
+    rows = data.kommune.filter(pl.col("kommune_nr") == kommune_nr)
+    if rows.height == 0:
+        raise KeyError(f"no municipality {kommune_nr!r} in the kommune table of source {data.source!r}")
+    row = rows.row(0, named=True)
+    pop = data.population.filter(pl.col("kommune_nr") == kommune_nr)
+    pair = data.coordination.filter(
+        (pl.col("husbanken_region") == row["husbanken_region"]) & (pl.col("imdi_region") == row["imdi_region"])
+    )
+    return {
+        **row,
+        "population": pop["population"][0] if pop.height else None,
+        "population_year": pop["population_year"][0] if pop.height else None,
+        "imdi_office": IMDI_OFFICES.get(row["imdi_region"], row["imdi_region"]),
+        "husbanken_office": HUSBANKEN_OFFICES.get(row["husbanken_region"], row["husbanken_region"]),
+        "coordination_index": pair["coordination_index"][0] if pair.height else None,
+        "coordination_rank": pair["rank"][0] if pair.height else None,
+        "coordination_pairs": data.coordination.height,
+    }
+
+
+def settlement_years(data: ProfileData, kommune_nr: str) -> pl.DataFrame:
+    """Per year of the window: requested, decided, status and settled (raw, not yet suppressed).
+
+    A year without a row is shown as not available ('..'), never as 0.
+    """
+    mine = data.settlement.filter(pl.col("kommune_nr") == kommune_nr)
+    grid = pl.DataFrame({"year": pl.Series(data.years, dtype=pl.Int16)})
+    out = grid.join(mine.select("year", "requested", "decided", "decision_status", "settled",
+                                "requested_symbol", "decided_symbol", "settled_symbol"), on="year", how="left")
+    missing = pl.col("decision_status").is_null()
+    return out.with_columns(
+        *[pl.when(missing).then(pl.lit(NOT_AVAILABLE)).otherwise(pl.col(f"{c}_symbol")).alias(f"{c}_symbol")
+          for c in ("requested", "decided", "settled")],
+    ).sort("year")
+
+
+def settlement_totals(years: pl.DataFrame) -> dict[str, Any]:
+    """Window totals from the raw yearly numbers; settled passes through ``safe_count``."""
+    status = years["decision_status"].drop_nulls().value_counts()
+    counts = dict(zip(status["decision_status"].to_list(), status["count"].to_list(), strict=True))
+    settled_known = years["settled"].drop_nulls()
+    return {
+        "requested": years["requested"].sum() if years["requested"].drop_nulls().len() else None,
+        "requested_years": int(years.filter(pl.col("requested") > 0).height),
+        "decided": years["decided"].sum() if years["decided"].drop_nulls().len() else None,
+        "decided_known_years": int(years["decided"].drop_nulls().len()),
+        "settled": disclosure.safe_count(int(settled_known.sum())) if settled_known.len() else None,
+        "settled_known_years": int(settled_known.len()),
+        "years": years.height,
+        "status": {s: int(counts.get(s, 0)) for s in STATUS_WORDS},
+    }
+
+
+def settlement_table(years: pl.DataFrame) -> pl.DataFrame:
+    """The yearly table as shown: settled suppressed (with the others' years, since the total is shown)."""
+    shown = disclosure.suppress(years, ["settled"])  # keeps '..' where a year has no data
+    return shown.with_columns(
+        pl.col("decision_status").replace_strict(STATUS_WORDS, default=None).alias("decision_status"),
+    )
+
+
+def housing_table(data: ProfileData, kommune_nr: str) -> pl.DataFrame | None:
+    """Refugees housed, tenure mix (% of person-years) and throughput of municipal rental, suppressed."""
+    if data.housing is None:
+        return None
+    mine = data.housing.filter(pl.col("kommune_nr") == kommune_nr)
+    grid = pl.DataFrame({"year": pl.Series(data.years, dtype=pl.Int16)})
+    frame = grid.join(mine.select("year", "municipal_dwellings", "refugees_housed", *HOUSING_SHARES,
+                                  "municipal_exits", "municipal_dwelling_years", "throughput"),
+                      on="year", how="left")
+    frame = _mark_missing(frame.with_columns(*[(pl.col(c) * 100) for c in HOUSING_SHARES]), "refugees_housed",
+                          ["refugees_housed", "municipal_exits", *HOUSING_SHARES, "throughput"])
+    frame = disclosure.suppress(frame, ["refugees_housed"], secondary=False,
+                                dependent={**{c: "refugees_housed" for c in HOUSING_SHARES},
+                                           "municipal_dwelling_years": "refugees_housed"})
+    return disclosure.suppress(frame, ["municipal_exits"], secondary=False, dependent={"throughput": "municipal_exits"})
+
+
+def _mark_missing(frame: pl.DataFrame, key: str, columns: Sequence[str]) -> pl.DataFrame:
+    """Years without a row (``key`` null) get '..' in the columns' symbols: no data is not 0."""
+    missing = pl.col(key).is_null()
+    return frame.with_columns(
+        pl.when(missing).then(pl.lit(NOT_AVAILABLE)).otherwise(
+            pl.col(f"{c}_symbol") if f"{c}_symbol" in frame.columns else pl.lit(None, pl.String)
+        ).alias(f"{c}_symbol")
+        for c in columns
+    )
+
+
+def intro_table(data: ProfileData, kommune_nr: str) -> pl.DataFrame | None:
+    """Participants, leavers and the leavers' status one year after, suppressed.
+
+    The share is hidden when the number in work or education *or* the number not in work or
+    education is below the threshold.
+    """
+    if data.intro is None:
+        return None
+    mine = data.intro.filter(pl.col("kommune_nr") == kommune_nr)
+    grid = pl.DataFrame({"year": pl.Series(data.years, dtype=pl.Int16)})
+    frame = grid.join(mine.select("year", "participants", "leavers", "work_education_base", "work_education_count"),
+                      on="year", how="left")
+    frame = _mark_missing(frame, "participants", ["participants", "leavers", "work_education_count",
+                                                  "work_education_base"])
+    frame = frame.with_columns(
+        (pl.col("work_education_base") - pl.col("work_education_count")).alias("_rest"),
+        (pl.col("work_education_count") / pl.col("work_education_base") * 100).alias("share_work_education"),
+    )
+    frame = disclosure.suppress(frame, ["participants", "leavers"], secondary=False)
+    frame = disclosure.suppress(frame, ["work_education_count", "_rest"], by=["year"],
+                                dependent={"work_education_base": "work_education_count",
+                                           "share_work_education": "work_education_count"})
+    return frame.drop("_rest", "_rest_symbol")
+
+
+def intro_pooled(data: ProfileData, kommune_nr: str) -> dict[str, float | None]:
+    """Share in work or education over all leavers of the window: municipality, county, Norway."""
+    if data.intro is None or data.intro_areas is None:
+        return {"kommune": None, "county": None, "norway": None}
+    mine = _work_education_share(
+        data.intro.filter(pl.col("kommune_nr") == kommune_nr).with_columns(pl.lit(None, pl.Int16).alias("year")),
+        ["kommune_nr", "year"],
+    )
+    fylke = kommune_nr[:2]
+    pooled = data.intro_areas.filter(pl.col("year").is_null())
+
+    def share(area: str) -> float | None:
+        rows = pooled.filter(pl.col("area") == area)
+        return rows["share"][0] if rows.height else None
+
+    return {"kommune": mine["share"][0] if mine.height else None, "county": share(fylke), "norway": share("Norway")}
+
+
+def intro_comparison(data: ProfileData, kommune_nr: str, intro: pl.DataFrame) -> pl.DataFrame | None:
+    """Per year: the municipality's share in work or education (from the suppressed table) beside
+    the county's and Norway's (suppressed the same way), in %."""
+    if data.intro_areas is None:
+        return None
+    fylke = kommune_nr[:2]
+    areas = data.intro_areas.filter(pl.col("year").is_not_null())
+
+    def column(area: str, name: str) -> pl.DataFrame:
+        return areas.filter(pl.col("area") == area).select(
+            "year", (pl.col("share") * 100).alias(name), pl.col("share_symbol").alias(f"{name}_symbol"))
+
+    out = intro.select("year", pl.col("share_work_education").alias("municipality"),
+                       pl.col("share_work_education_symbol").fill_null(pl.col("work_education_count_symbol"))
+                       .alias("municipality_symbol"))
+    out = out.join(column(fylke, "county"), on="year", how="left").join(column("Norway", "Norway"), on="year", how="left")
+    return out.sort("year")
+
+
+def peer_table(data: ProfileData, kommune_nr: str, n: int = 5) -> pl.DataFrame:
+    """The municipality and the ``n`` of the same centrality class closest in population, with
+    window totals; settled suppressed (no total over peers is shown, so no secondary suppression)."""
+    totals = data.totals
+    me = totals.filter(pl.col("kommune_nr") == kommune_nr)
+    if me.height == 0:
+        raise KeyError(kommune_nr)
+    centrality, population = me["centrality"][0], me["population"][0]
+    same = totals.filter(pl.col("centrality") == centrality) if centrality is not None else totals
+    if population is not None and population > 0:
+        distance = (pl.col("population").cast(pl.Float64).log() - math.log(population)).abs()
+    else:
+        distance = pl.lit(0.0)
+    peers = (
+        same.filter((pl.col("kommune_nr") != kommune_nr) & pl.col("population").is_not_null())
+        .with_columns(distance.alias("_d")).sort("_d", "kommune_nr").head(n).drop("_d")
+    )
+    frame = pl.concat([me, peers], how="vertical_relaxed").with_columns(
+        pl.when(pl.col("population") > 0).then(pl.col("settled") / pl.col("population") * 1000)
+        .alias("settled_per_1000"),
+        pl.when(pl.col("settled_known") == 0).then(pl.lit(NOT_AVAILABLE)).alias("settled_symbol"),
+    )
+    frame = disclosure.suppress(frame, ["settled"], secondary=False, dependent={"settled_per_1000": "settled"})
+    return frame.select("kommune_nr", "kommune_name", "fylke_name", "centrality", "population", "requested",
+                        "decided", "settled", "settled_symbol", "settled_per_1000", "settled_per_1000_symbol")
+
+
+def labelled(frame: pl.DataFrame, labels: Mapping[str, str]) -> pl.DataFrame:
+    """Rename columns to readable headers, taking each ``<col>_symbol`` along; drops the others."""
+    keep: dict[str, str] = {}
+    for col, label in labels.items():
+        keep[col] = label
+        if f"{col}_symbol" in frame.columns:
+            keep[f"{col}_symbol"] = f"{label}_symbol"
+    return frame.select([pl.col(c).alias(label) for c, label in keep.items() if c in frame.columns])
+
+
+# ----------------------------------------------------------------------------------------- words
+
+
+def _n(value: float | None) -> str:
+    if value is None:
+        return disclosure.SUPPRESSED
+    return f"{int(value):,}".replace(",", "\u202f")
+
+
+def _pct(value: float | None) -> str:
+    return "not available" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.0%}"
+
+
+def summary(f: Mapping[str, Any], totals: Mapping[str, Any], pooled: Mapping[str, float | None],
+            first: int, last: int) -> str:
+    """The opening paragraph in words (markdown). Suppressed numbers are written as ':'."""
+    span = f"{first}–{last}"
+    centrality = f"centrality class {f['centrality']}" if f.get("centrality") is not None else "centrality class unknown"
+    who = (f"**{f['kommune_name']}** ({f['kommune_nr']}; {f['fylke_name']}, {centrality}, "
+           f"IMDi region {f['imdi_office']} / Husbanken region {f['husbanken_office']})")
+    if not totals["requested"]:
+        text = f"{who} was not asked by IMDi to settle refugees in {span}"
+        if totals["decided"]:
+            text += f", but its council decided to settle {_n(totals['decided'])}"
+    else:
+        text = (f"{who} was asked to settle {_n(totals['requested'])} refugees in {span} "
+                f"(a request in {totals['requested_years']} of {totals['years']} years)")
+        if totals["decided"] is None:
+            text += ", but no council decision is registered"
+        else:
+            text += f", decided {_n(totals['decided'])}"
+            if totals["decided_known_years"] < totals["years"]:
+                text += f" (no decision registered in {totals['years'] - totals['decided_known_years']} years)"
+    if totals["settled_known_years"] == 0:
+        text += "; how many it settled is not known."
+    elif totals["settled"] is None:
+        text += f" and settled fewer than {disclosure.threshold()} (shown as ':')."
+    else:
+        text += f" and settled {_n(totals['settled']) if totals['settled'] else 'none'}."
+    if totals["requested"]:
+        parts = [f"{STATUS_WORDS[s]} in {k} year{'s' if k != 1 else ''}" for s, k in totals["status"].items() if k]
+        text += " It " + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + "."
+    if pooled.get("kommune") is not None:
+        text += (f" Of those who left the introduction programme, {_pct(pooled['kommune'])} were in work or "
+                 f"education a year later ({f['fylke_name']}: {_pct(pooled.get('county'))}, "
+                 f"Norway: {_pct(pooled.get('norway'))}).")
+    elif pooled.get("norway") is not None:
+        text += (" Its leavers' status after the introduction programme cannot be shown (too few or none) "
+                 f"(Norway: {_pct(pooled.get('norway'))}).")
+    if f.get("coordination_index") is not None:
+        text += (f" Its Husbanken–IMDi office pair has a coordination index of {f['coordination_index']:.2f} "
+                 f"(rank {f['coordination_rank']} of {f['coordination_pairs']}).")
+    return text
+
+
+__all__ = [
+    "ProfileData", "facts", "housing_table", "intro_comparison", "intro_pooled", "intro_table", "labelled",
+    "peer_table", "profile_data", "settlement_table", "settlement_totals", "settlement_years", "summary",
+]
