@@ -87,6 +87,11 @@ display(plots.table(fit.table, caption="Settled/requested on coordination (year 
 pairs = coordination.pair_level(panel.filter(pl.col("requested") > 0), "settled_requested_ratio")
 perm = coordination.permutation_test(pairs, "settled_requested_ratio", n_perm=int(n_permutations))
 display(plots.table(pairs, caption="Pair level: the nine office pairs"))
+waiting_perm = None
+if waiting is not None:
+    waiting_pairs = coordination.pair_level(panel, "months_waited_mean")
+    waiting_perm = coordination.permutation_test(waiting_pairs, "months_waited_mean", n_perm=int(n_permutations))
+    display(plots.table(waiting_pairs, caption="Pair level: mean months from permit to settlement"))
 
 # %%
 fig, ax = plt.subplots()
@@ -110,6 +115,8 @@ display(Markdown(
     f"{fit.n_obs} municipality-years, {fit.n_clusters} municipalities). At the level of the nine office "
     f"pairs the slope is {perm['slope']:+.3f} with a permutation p-value of {perm['p_value']:.2f} "
     f"({perm['n_perm']} permutations)."
+    + (f" For waiting time, the pair-level slope is {waiting_perm['slope']:+.2f} months per unit of the index "
+       f"(permutation p = {waiting_perm['p_value']:.2f})." if waiting_perm else "")
 ))
 
 # %% [markdown]
@@ -129,4 +136,5 @@ save_results({
     "coordination_effect": {"estimate": coef["estimate"], "ci_low": coef["ci_low"], "ci_high": coef["ci_high"],
                             "n_obs": fit.n_obs, "n_clusters": fit.n_clusters},
     "pair_level": perm,
+    "pair_level_waiting": waiting_perm,
 })
