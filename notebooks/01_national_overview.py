@@ -19,7 +19,8 @@
 #
 # **Data.** The municipality-year settlement table (`kommune_settlement_year`) and the published
 # national series (`national_settlement_year`, IMDi annual reports via Fafo 2015). With
-# `source="imdi"` the national figures are computed from the municipality rows of the real IMDi files.
+# `source="imdi"` the national figures are computed from the municipality rows of the real IMDi files
+# and set against IMDi's own national row (fylke 00) of the same files.
 
 # %% tags=["parameters"]
 source = "synthetic"
@@ -96,7 +97,7 @@ text = (
     f"({last['settled_known']} of {last['municipalities']} municipalities with a known number)"
 )
 if gap is not None:
-    text += f"; the published national figure is {last['settled_published']:,} (gap {gap:+.1%})."
+    text += f"; the national figure is {last['settled_published']:,} (gap {gap:+.1%})."
 else:
     text += "."
 text += (
@@ -107,7 +108,9 @@ display(Markdown(text))
 
 # %% [markdown]
 # ## Caveats
-# - Municipality sums fall short of national totals where cells are suppressed (`:`) or missing.
+# - Municipality sums fall short of national totals where cells are suppressed (`:`) or missing, and
+#   where the national row counts persons whose municipality is unknown (IMDi's county 99).
+# - Years outside the data are simply absent: IMDi's 2015 edition covers settlement 2012–2014.
 # - Settled above decided is allowed (carry-over, multi-year decisions); it is flagged, not corrected.
 # - With `source="synthetic"` every number comes from the generator and only shows the method.
 
@@ -115,7 +118,13 @@ display(Markdown(text))
 save_results({
     "source": source,
     "years": list(years),
+    "data_years": sums["year"].to_list(),
     "settled_by_year": dict(zip(map(str, sums["year"]), sums["settled_sum"].to_list(), strict=True)),
+    "municipalities_by_year": dict(zip(map(str, sums["year"]), sums["municipalities"].to_list(), strict=True)),
+    "national_settled_by_year": (
+        dict(zip(map(str, comparison["year"]), comparison["settled_published"].to_list(), strict=True))
+        if "settled_published" in comparison.columns else None
+    ),
     "relative_gap_by_year": (
         dict(zip(map(str, comparison["year"]), comparison["relative_gap"].to_list(), strict=True))
         if "relative_gap" in comparison.columns else None

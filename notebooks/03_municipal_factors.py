@@ -19,7 +19,9 @@
 # how many they settle per inhabitant (H11)?
 #
 # **Data.** A municipality-year panel built from `kommune_settlement_year`, `kommune_context_year`,
-# `kommune_housing_year` and `kommune` (all in one classification year of municipality codes).
+# `kommune_housing_year` and `kommune`, harmonised to one classification year of municipality codes
+# (the latest the inputs use). With `source="imdi"` (IMDi's 2015 exports) there is no housing table
+# unless SSB data were fetched: only size, population and settled per 1000 can be examined.
 
 # %% tags=["parameters"]
 source = "synthetic"
@@ -34,6 +36,7 @@ from IPython.display import Markdown, display
 
 from settlement_research import catalog, load
 from settlement_research.analysis import indicators, models, plots
+from settlement_research.harmonize import FLAG_COLUMNS, harmonize
 from settlement_research.reports.results import save_results
 
 plots.set_theme()
@@ -45,15 +48,29 @@ def optional(name: str) -> pl.DataFrame | None:
     return load(name, source=source).filter(pl.col("year").is_between(*years)) if name in available else None
 
 
+inputs = {
+    "kommune_settlement_year": load("kommune_settlement_year", source=source).filter(pl.col("year").is_between(*years)),
+    **{name: optional(name) for name in ("kommune_context_year", "kommune_housing_year", "kommune_intro_year")},
+}
+inputs = {name: frame for name, frame in inputs.items() if frame is not None and frame.height}
+# Real exports mix classification years (IMDi states older years in older codes): move every table
+# to the latest one, summing counts over merges and recomputing shares, never averaging them.
+classifications = sorted({int(y) for f in inputs.values() for y in f["classification_year"].unique()})
+to_year = classifications[-1]
+if len(classifications) > 1:
+    inputs = {name: harmonize(frame, to_year, table=name).drop(FLAG_COLUMNS) for name, frame in inputs.items()}
 panel = indicators.kommune_year_frame(
-    load("kommune_settlement_year", source=source).filter(pl.col("year").is_between(*years)),
-    optional("kommune_context_year"), optional("kommune_housing_year"), optional("kommune_intro_year"),
-    load("settlement", source=source) if "settlement" in available else None,
+    inputs["kommune_settlement_year"], inputs.get("kommune_context_year"), inputs.get("kommune_housing_year"),
+    inputs.get("kommune_intro_year"), load("settlement", source=source) if "settlement" in available else None,
 )
-kommune = load("kommune", source=source).select("kommune_nr", "centrality").unique("kommune_nr")
+kommune = load("kommune", source=source).filter(
+    (pl.col("valid_from") <= to_year) & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= to_year))
+).select("kommune_nr", "centrality").unique("kommune_nr")
 panel = panel.join(kommune, on="kommune_nr", how="left").with_columns(
-    pl.col("population").log().alias("log_population") if "population" in panel.columns else pl.lit(None).alias("log_population"),
+    pl.col("population").log().alias("log_population") if "population" in panel.columns else pl.lit(None, pl.Float64).alias("log_population"),
 )
+display(Markdown(f"{panel['kommune_nr'].n_unique()} municipalities (codes of {to_year}; inputs classified in "
+                 f"{', '.join(map(str, classifications))}), years {', '.join(map(str, sorted(panel['year'].unique())))}."))
 display(panel.select(pl.all().exclude("^.*_symbol$")).describe())
 
 # %% [markdown]
@@ -65,17 +82,23 @@ display(panel.select(pl.all().exclude("^.*_symbol$")).describe())
 # plans to settle many may acquire dwellings for it.
 
 # %%
-housing_terms = [c for c in ("municipal_dwellings_per_1000", "throughput", "startlan_per_1000")
-                 if c in panel.columns and panel[c].drop_nulls().n_unique() > 1]
-controls = [c for c in ("log_population", "unemployment_share") if c in panel.columns and panel[c].drop_nulls().n_unique() > 1]
+def varies(column: str) -> bool:
+    return column in panel.columns and panel[column].drop_nulls().n_unique() > 1
+
+
+housing_terms = [c for c in ("municipal_dwellings_per_1000", "throughput", "startlan_per_1000") if varies(c)]
+controls = [c for c in ("log_population", "unemployment_share") if varies(c)]
+# centrality is unknown for some sources (IMDi's files carry none): then it cannot be a confounder
+centrality = " + C(centrality)" if varies("centrality") else ""
 rhs = " + ".join(housing_terms + controls) or "1"
 sample = panel.filter(pl.col("requested") > 0)
 specs = {
-    "year FE": models.feols(sample, f"decided_requested_ratio ~ {rhs} + C(centrality) | year",
-                            confounders=controls + ["centrality"]),
-    "municipality + year FE": models.feols(sample, f"decided_requested_ratio ~ {rhs} | kommune_nr + year",
-                                           confounders=controls),
+    "year FE": models.feols(sample, f"decided_requested_ratio ~ {rhs}{centrality} | year",
+                            confounders=controls + (["centrality"] if centrality else [])),
 }
+if housing_terms or controls:  # a within-municipality model needs a regressor that varies over time
+    specs["municipality + year FE"] = models.feols(
+        sample, f"decided_requested_ratio ~ {rhs} | kommune_nr + year", confounders=controls)
 for label, fit in specs.items():
     display(Markdown(f"**{label}** — {fit.n_obs} municipality-years, {fit.n_clusters} municipalities, "
                      f"{fit.n_dropped} rows dropped for missing values"))
@@ -84,11 +107,33 @@ for label, fit in specs.items():
 # %%
 h11_terms = [c for c in ("log_population", "unemployment_share") if c in controls]
 h11 = None
-if "settled_per_1000" in panel.columns and h11_terms:
-    h11 = models.feols(panel, f"settled_per_1000 ~ {' + '.join(h11_terms)} + C(centrality) | year",
+if varies("settled_per_1000") and h11_terms:
+    h11 = models.feols(panel, f"settled_per_1000 ~ {' + '.join(h11_terms)}{centrality} | year",
                        confounders=["year"])
     display(Markdown("**H11: settled per 1000 inhabitants**"))
     display(h11.table)
+
+# %%
+# Size: settled per 1000 inhabitants by population quintile (sums within the group, not mean ratios)
+by_size = None
+if varies("settled_per_1000"):
+    sized = panel.drop_nulls(["population", "settled"]).with_columns(
+        pl.format("Q{}", (pl.col("population").rank("min") - 1) * 5 // pl.len() + 1).alias("size_group"))
+    by_size = (
+        sized.group_by("size_group")
+        .agg(pl.len().alias("municipality_years"),
+             pl.col("population").median().alias("median_population"),
+             (pl.col("settled").sum() / pl.col("population").sum() * 1000).alias("settled_per_1000"),
+             (pl.col("requested").sum() / pl.col("population").sum() * 1000).alias("requested_per_1000"))
+        .sort("size_group")
+    )
+    display(by_size)
+    fig, ax = plt.subplots()
+    ax.scatter(sized["population"], sized["settled_per_1000"], s=6, alpha=0.3)
+    ax.set_xscale("log")
+    plots.finish(ax, title="Settled per 1000 inhabitants against size", xlabel="Population (log scale)",
+                 ylabel="Settled per 1000 inhabitants", source=source)
+    plt.show()
 
 # %%
 if "municipal_dwellings_per_1000" in panel.columns:
@@ -109,7 +154,7 @@ if source == "synthetic" and "ground_truth" in catalog.json_sidecars(source):
 
     truth = dwellings_effect(catalog.load_json("ground_truth", source))
 primary = None
-if "municipal_dwellings_per_1000" in housing_terms:
+if "municipal_dwellings_per_1000" in housing_terms and "municipality + year FE" in specs:
     primary = specs["year FE"].term("municipal_dwellings_per_1000")
     within = specs["municipality + year FE"].term("municipal_dwellings_per_1000")
     text = (f"One more municipal dwelling per 1000 inhabitants goes with **{primary['estimate']:+.4f}** in "
@@ -121,12 +166,24 @@ if "municipal_dwellings_per_1000" in housing_terms:
     display(Markdown(text))
 else:
     display(Markdown("This source has no municipal housing data; only size and context can be examined."))
+if by_size is not None:
+    small, large = by_size.row(0, named=True), by_size.row(-1, named=True)
+    text = (f"The smallest fifth of municipalities (median {small['median_population']:,.0f} inhabitants) settled "
+            f"**{small['settled_per_1000']:.2f}** refugees per 1000 inhabitants a year, the largest fifth (median "
+            f"{large['median_population']:,.0f}) **{large['settled_per_1000']:.2f}**.")
+    if h11 is not None:
+        t = h11.term("log_population")
+        text += (f" Across municipality-years, doubling the population goes with {t['estimate'] * np.log(2):+.3f} "
+                 f"settled per 1000 (95 % CI {t['ci_low'] * np.log(2):+.3f} to {t['ci_high'] * np.log(2):+.3f}).")
+    display(Markdown(text))
 
 # %% [markdown]
 # ## Caveats
 # - Municipal housing changes slowly, so the within-municipality estimate rests on little variation.
 # - Decisions answer requests that IMDi set knowing each municipality's capacity: requests are not random.
 # - The ratio is undefined without a request; such municipality-years are left out, not set to zero.
+# - Harmonised merged municipalities with a suppressed part have a null count (not the known parts' sum);
+#   they drop out of ratios and models rather than entering with an undercount.
 
 # %%
 def _term(fit: models.FitResult | None, name: str) -> dict | None:
@@ -140,9 +197,13 @@ def _term(fit: models.FitResult | None, name: str) -> dict | None:
 save_results({
     "source": source,
     "years": list(years),
+    "classification_year": to_year,
+    "municipalities": panel["kommune_nr"].n_unique(),
+    "panel_years": sorted(panel["year"].unique().to_list()),
+    "settled_per_1000_by_size": by_size.to_dicts() if by_size is not None else None,
     "n_obs": specs["year FE"].n_obs,
     "primary_effect": ({**_term(specs["year FE"], "municipal_dwellings_per_1000"), "truth": truth}
                        if primary is not None else None),
-    "within_effect": _term(specs["municipality + year FE"], "municipal_dwellings_per_1000"),
+    "within_effect": _term(specs.get("municipality + year FE"), "municipal_dwellings_per_1000"),
     "h11_log_population": _term(h11, "log_population"),
 })

@@ -19,9 +19,11 @@ changes frame or JSON, a plain CSV or FHI's csdata workbook) into a ``ChangeTabl
 * shares and rates are never averaged: a merged row's share is recomputed from its harmonised
   numerator and denominator (``DEFAULT_SHARE_DEFS`` or ``share_defs``); without a declared
   numerator and denominator it becomes null and is flagged. A row fed by one source keeps it;
-* status symbols: a merged count with a missing part (':' suppressed, '..' missing, ...) is null
-  with the most serious symbol of its parts and flagged ``partial:<col>`` -- the sum of the parts
-  that are known would be a silent undercount. '-' (nil) is a true zero and sums as 0;
+* status symbols: a merged count with a missing part (':' suppressed, '..' missing, ...) is, by
+  default (``partial="sum"``), the sum of the parts that are known and flagged ``partial:<col>``,
+  so national totals of every count are kept exactly and the undercount is never silent; with
+  ``partial="null"`` it is null with the most serious symbol of its parts instead. '-' (nil) is a
+  true zero and sums as 0;
 * other columns (window_years, names, ...) survive a merge only when all parts agree, else they
   become null and are flagged ``conflict:<col>``; decision_status is recomputed.
 
@@ -74,8 +76,10 @@ CODES_SCHEMA: dict[str, Any] = {
 }
 SHIPPED_CHANGES = "kommune_changes.csv"
 SHIPPED_CODES = "kommune_codes.csv"
-# Effective years (1 January) the shipped table records completely.
-SHIPPED_COVERAGE = (2015, 2025)
+# Effective years (1 January) the shipped table records completely. From 2012 so that IMDi's 2015
+# edition, which still uses 1723/1729 (merged into 1756 Inderøy in 2012) and 1901/1915 (into 1903
+# Harstad in 2013) for older years, can be harmonised.
+SHIPPED_COVERAGE = (2012, 2025)
 _CODE_RE = r"^\d{4}$"
 
 
@@ -306,6 +310,20 @@ def shipped_changes() -> ChangeTable:
     )
 
 
+@lru_cache(maxsize=1)
+def shipped_code_list() -> pl.DataFrame:
+    """The shipped code list with every column: code, name, valid_from, valid_to, county_name.
+
+    county_name is the name of the county the code belongs to (its first two digits), as FHI
+    records it; sources use it to build a ``kommune`` dimension for codes of any classification.
+    """
+    folder = resources.files("settlement_research") / "data"
+    codes = _read_text_csv(Path(str(folder / SHIPPED_CODES)))
+    return codes.with_columns(
+        [pl.col(c).cast(t) for c, t in CODES_SCHEMA.items()]
+    ).select(*CODES_SCHEMA, "county_name")
+
+
 def read_klass_changes(path_or_payload: str | Path | Mapping[str, Any]) -> ChangeTable:
     """A KLASS ``/classifications/131/changes`` JSON response: codeChanges[oldCode, newCode, ...]."""
     if isinstance(path_or_payload, Mapping):
@@ -373,6 +391,8 @@ def _fhi_table(df: pl.DataFrame, where: str) -> ChangeTable:
         pl.col("municip_code").cast(pl.String), pl.col("municip_name").cast(pl.String),
         pl.col("municip_code_end").cast(pl.String), pl.col("weighting").cast(pl.String),
         pl.col("year_start").cast(pl.Int16), pl.col("year_end").cast(pl.Int16),
+        (pl.col("county_name") if "county_name" in df.columns else pl.lit(None)).cast(pl.String)
+        .alias("county_name"),
     ).filter(pl.col("municip_code").str.starts_with("municip_nor"))
     df = df.with_columns(
         pl.col("municip_code").str.strip_prefix("municip_nor").alias("code"),
@@ -398,6 +418,7 @@ def _fhi_table(df: pl.DataFrame, where: str) -> ChangeTable:
             pl.when(pl.col("first") == pl.col("year_start") + 1).then(pl.col("first"))
             .otherwise(pl.col("year_start")).cast(pl.Int16).alias("valid_from"),
             pl.col("year_end").cast(pl.Int16).alias("valid_to"),
+            "county_name",
         )
     )
     return ChangeTable(changes, codes=codes, source=where)
@@ -444,6 +465,7 @@ def write_shipped_tables(fhi_path: str | Path, out_dir: str | Path) -> tuple[Pat
     p2 = write_text_atomic(
         f"# Municipality codes valid in some classification year {first - 1}-{last}: valid_from..valid_to (null = still valid).\n"
         "# Same provenance as kommune_changes.csv (SSB KLASS 131 as recorded in FHI csdata, commit 59345122ca61).\n"
+        "# county_name: FHI's name of the county the code belongs to (its first two digits).\n"
          + codes.write_csv(),
         out / SHIPPED_CODES,
     )
@@ -557,6 +579,7 @@ def harmonize(
     table: str | None = None,
     by: Sequence[str] | None = None,
     unknown: Literal["raise", "keep", "drop"] = "raise",
+    partial: Literal["sum", "null"] = "sum",
 ) -> pl.DataFrame:
     """Map a municipality-year table from its codes' classification year(s) to ``to_year``.
 
@@ -566,8 +589,11 @@ def harmonize(
     denominator[, scale]). ``weights`` is a population frame (kommune_context_year) for splits.
     ``by``: key columns besides kommune_nr (default: the model's primary key, or year). Codes not
     valid in their classification year raise (``unknown='keep'`` passes them through flagged,
-    ``'drop'`` drops them).
+    ``'drop'`` drops them). ``partial``: a merged count with a missing part is the sum of the known
+    parts (``"sum"``, flagged; keeps national totals) or null with the parts' symbol (``"null"``).
     """
+    if partial not in ("sum", "null"):
+        raise HarmonizeError(f"partial must be 'sum' or 'null', not {partial!r}")
     df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     # A frame harmonised before keeps its flags (a split stays an estimate); provenance restarts.
     previous = df[FLAG_COL].cast(pl.String) if FLAG_COL in df.columns else pl.Series(FLAG_COL, [None] * df.height, pl.String)
@@ -611,7 +637,7 @@ def harmonize(
         .with_row_index("_pos")
     )
     contrib = _apportion(contrib, roles.counts)
-    out = _aggregate(contrib, roles, df.schema)
+    out = _aggregate(contrib, roles, df.schema, partial)
     out = out.with_columns(pl.lit(to_year).cast(cy_dtype).alias("classification_year"))
     if {"requested", "decided", "decision_status"} <= set(df.columns):
         from settlement_research.model.settlement import decision_status_expr
@@ -688,7 +714,9 @@ def _sym(df_cols: set[str], roles: _Roles, col: str) -> pl.Expr:
     return pl.col(s) if s and s in df_cols else pl.lit(None, pl.String)
 
 
-def _aggregate(contrib: pl.DataFrame, roles: _Roles, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+def _aggregate(
+    contrib: pl.DataFrame, roles: _Roles, schema: Mapping[str, pl.DataType], partial: str = "sum"
+) -> pl.DataFrame:
     cols = set(contrib.columns)
     group = [k for k in roles.keys if k not in ("kommune_nr", "classification_year")] + ["new_code"]
     source = pl.when(pl.col("weight") < 1.0).then(
@@ -730,10 +758,12 @@ def _aggregate(contrib: pl.DataFrame, roles: _Roles, schema: Mapping[str, pl.Dat
     counts: list[pl.Expr] = [pl.col("new_code").alias("kommune_nr")]
     for c in roles.counts:
         nval, ndash, nmiss = pl.col(f"_{c}_nval"), pl.col(f"_{c}_ndash"), pl.col(f"_{c}_nmiss")
-        counts.append(pl.when((nmiss == 0) & (nval > 0)).then(pl.col(f"_{c}_sum")).cast(schema[c]).alias(c))
+        known = (nval > 0) if partial == "sum" else ((nmiss == 0) & (nval > 0))
+        counts.append(pl.when(known).then(pl.col(f"_{c}_sum")).cast(schema[c]).alias(c))
         if c in roles.symbols:
             counts.append(
-                pl.when(nmiss > 0).then(best_symbol(c))
+                pl.when(known).then(pl.lit(None, pl.String))
+                .when(nmiss > 0).then(best_symbol(c))
                 .when((nval == 0) & (ndash > 0)).then(pl.lit("-"))
                 .otherwise(pl.lit(None, pl.String)).alias(roles.symbols[c])
             )
@@ -793,6 +823,8 @@ def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="recompute SHARE from NUM/DEN after merging (repeatable)")
     parser.add_argument("--unknown", choices=["raise", "keep", "drop"], default="raise",
                         help="codes not valid in their classification year")
+    parser.add_argument("--partial", choices=["sum", "null"], default="sum",
+                        help="a merged count with a missing part: sum of the known parts (flagged) or null")
 
 
 def _read_input(
@@ -840,7 +872,8 @@ def cli_run(args: argparse.Namespace) -> int:
         weights = _read_weights(args.weights) if args.weights else None
         changes = load_changes(args.changes) if args.changes else None
         out = harmonize(df, args.to_year, changes=changes, weights=weights, count_cols=count_cols,
-                        share_defs=share_defs or None, table=table, unknown=args.unknown)
+                        share_defs=share_defs or None, table=table, unknown=args.unknown,
+                        partial=args.partial)
     except (HarmonizeError, ValueError, OSError) as exc:
         print(f"harmonize: {exc}")
         return 1

@@ -137,7 +137,7 @@ def test_mapping_from_2014_lands_exactly_on_the_codes_of_to_year(shipped: Change
 def test_backwards_and_uncovered_spans_raise(shipped: ChangeTable) -> None:
     with pytest.raises(HarmonizeError, match="backwards"):
         shipped.mapping(2024, 2019, codes=["3103"])
-    with pytest.raises(HarmonizeError, match="records changes effective 2015"):
+    with pytest.raises(HarmonizeError, match="records changes effective 2012"):
         shipped.mapping(2010, 2024, codes=["0104"])
 
 
@@ -193,8 +193,9 @@ def test_shipped_table_documents_its_provenance() -> None:
     text = (resources.files("settlement_research") / "data" / "kommune_changes.csv").read_text("utf-8")
     assert "SSB KLASS" in text.splitlines()[1] and "FHI csdata" in text.splitlines()[1]
     ct = load_changes()
-    assert ct.changes.filter(pl.col("year") < 2015).is_empty()
-    assert set(ct.changes["year"]) == {2017, 2018, 2019, 2020, 2024}
+    assert ct.changes.filter(pl.col("year") < 2012).is_empty()
+    # 2012 Inderøy and 2013 Harstad mergers: IMDi's 2015 edition uses the old codes for older years
+    assert set(ct.changes["year"]) == {2012, 2013, 2017, 2018, 2019, 2020, 2024}
 
 
 # --- integer apportionment -------------------------------------------------------------------------

@@ -125,7 +125,7 @@ def test_conflicting_attribute_is_nulled_and_flagged() -> None:
     assert moss["window_years"] is None and "conflict:window_years" in flags(moss)
 
 
-def test_suppressed_part_makes_the_merged_cell_suppressed(make_settlement) -> None:
+def test_suppressed_part_is_flagged_and_summed_or_nulled(make_settlement) -> None:
     df = make_settlement([
         {"kommune_nr": "0104", "settled": 5, "requested": 5, "family_reunified": 2},
         {"kommune_nr": "0136", "settled_symbol": ":", "requested": 4, "family_reunified_symbol": "-"},
@@ -134,10 +134,12 @@ def test_suppressed_part_makes_the_merged_cell_suppressed(make_settlement) -> No
         {"kommune_nr": "0213", "settled_symbol": "..", "requested_symbol": ".."},
         {"kommune_nr": "0217", "settled_symbol": ":", "requested_symbol": ".."},
     ])
-    out = harmonize(df, 2020)
+    out = harmonize(df, 2020, partial="null")
     moss = row(out, "3002")
-    assert moss["settled"] is None and moss["settled_symbol"] == ":"  # never the undercount 5
+    assert moss["settled"] is None and moss["settled_symbol"] == ":"  # with partial="null": no undercount
     assert "partial:settled" in flags(moss)
+    summed = row(harmonize(df, 2020), "3002")  # default partial="sum": the known part, flagged
+    assert (summed["settled"], summed["settled_symbol"]) == (5, None) and "partial:settled" in flags(summed)
     assert (moss["requested"], moss["requested_symbol"]) == (9, None)
     assert (moss["family_reunified"], moss["family_reunified_symbol"]) == (2, None)  # '-' is a zero
     halden = row(out, "3001")  # renumbered alone: symbols carried over untouched

@@ -112,13 +112,13 @@ def _imdi_settlement_2014(real_data: Path) -> pl.DataFrame:
 def test_imdi_settlement_2012_2014_to_2024(real_data: Path, shipped: ChangeTable) -> None:
     df = _imdi_settlement_2014(real_data)
     assert df.height == 3 * 428 and df["decided_symbol"].drop_nulls().unique().to_list() == ["."]
-    out = harmonize(df, 2024, table="kommune_settlement_year")
+    out = harmonize(df, 2024, table="kommune_settlement_year", partial="null")
     assert out.height == 3 * 357
     totals_in = df.group_by("year").agg(pl.col("requested", "settled").sum()).sort("year")
     totals_out = out.group_by("year").agg(pl.col("requested", "settled").sum()).sort("year")
     assert totals_in.equals(totals_out)
     assert out.filter(pl.col("kommune_nr") == "3103")["harmonized_from"].unique().to_list() == ["0104+0136"]
-    # decided: a merge with a '.' part is null with '.' and flagged, never the undercount. Against
+    # decided with partial="null": a merge with a '.' part is null with '.' and flagged. Against
     # the same data with '.' read as 0 (complete, so totals are kept): every cell is either equal
     # or null-and-flagged.
     partial = out.filter(pl.col(FLAG_COL).str.contains("partial:decided"))
@@ -136,3 +136,8 @@ def test_imdi_settlement_2012_2014_to_2024(real_data: Path, shipped: ChangeTable
     assert (flagged | differs["decided_full"].eq(0)).all()
     assert flagged.sum() == partial.height
     get_model("kommune_settlement_year").validate(conform(out.drop(FLAG_COLUMNS), "kommune_settlement_year"))
+    # the default partial="sum" keeps every national total, decided included
+    summed = harmonize(df, 2024, table="kommune_settlement_year")
+    cols = ["requested", "decided", "settled"]
+    assert df.group_by("year").agg(pl.col(cols).sum()).sort("year").equals(
+        summed.group_by("year").agg(pl.col(cols).sum()).sort("year"))

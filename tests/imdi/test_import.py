@@ -147,12 +147,15 @@ def test_wide_2022_symbols_markers_and_classification(wide_2022_file: Path) -> N
     assert reasons[asm.ENDED] == 4  # Moss (t.o.m. 2019), 2020 cells
     assert reasons[asm.NOT_YET] == 1  # Moss (f.o.m. 2020), 2019 cell
     assert reasons[asm.UNMAPPED] == 3  # the percentages of Halden (Inf), new Moss and Stavanger
-    # 3001/3002 (2020 counties) have no 2014 agency regions: no partial kommune dimension is written
-    assert "kommune" not in result.tables and result.summary["kommune_written"] is False
-    assert result.summary["kommune_not_in_dimension"] == [
-        {"kommune_nr": "3001", "why": "county not among the 2014 counties: agency regions unknown"},
-        {"kommune_nr": "3002", "why": "county not among the 2014 counties: agency regions unknown"},
-    ]
+    # 3001/3002 (Viken, 2020) get the agency regions of their 2014 predecessors (0101; 0104+0136)
+    kommune = result.tables["kommune"]
+    assert result.summary["kommune_written"] is True and result.summary["kommune_not_in_dimension"] == []
+    moss = _row_k(kommune, "3002")
+    assert (moss["fylke_nr"], moss["fylke_name"], moss["valid_from"], moss["valid_to"]) == ("30", "Viken", 2020, 2023)
+    assert (moss["imdi_region"], moss["husbanken_region"]) == ("ost", "ost")
+    # complete for the classification years used (2019-2022), not just the codes in the file
+    assert kommune.filter((pl.col("valid_from") <= 2019) & (pl.col("valid_to").fill_null(9999) >= 2019)).height == 422
+    assert kommune.filter((pl.col("valid_from") <= 2022) & (pl.col("valid_to").fill_null(9999) >= 2022)).height == 356
 
 
 def test_symbols_never_become_zero(flat_file: Path, wide_2022_file: Path, raw_population_file: Path) -> None:
@@ -171,13 +174,13 @@ def test_outputs_pass_their_models(flat_file: Path, raw_settlement_file: Path, w
     result = import_files([flat_file, raw_settlement_file, wide_2022_file, flat_low_income_file,
                            raw_population_file])
     assert set(result.tables) == {
-        "kommune_settlement_year", "kommune_context_year", "national_settlement_year",
+        "kommune", "kommune_settlement_year", "kommune_context_year", "national_settlement_year",
     }
     without_wide = import_files([flat_file, raw_settlement_file, raw_population_file])
-    assert "kommune" in without_wide.tables
-    result.tables.update(without_wide.tables)
-    for name, frame in result.tables.items():
-        get_model(name).validate(frame, lazy=True)
+    for tables in (result.tables, without_wide.tables):
+        assert "kommune" in tables
+        for name, frame in tables.items():
+            get_model(name).validate(frame, lazy=True)
 
 
 def test_stale_code_is_recoded_to_its_namesake_and_recorded(write_file) -> None:
@@ -211,7 +214,7 @@ def test_part_above_whole_is_rejected_not_validated_away(write_file) -> None:
     assert result.summary["files"][1]["rejected_by_reason"] == {asm.PART_ABOVE_WHOLE: 1}
 
 
-def test_kommune_validity_spans_the_classification_years_seen(
+def test_kommune_validity_is_klass_and_names_come_from_the_files(
     write_file, raw_population_file: Path, flat_file: Path
 ) -> None:
     wide = write_file(
@@ -224,12 +227,14 @@ def test_kommune_validity_spans_the_classification_years_seen(
     result = import_files([wide, raw_population_file, flat_file])
     kommune = result.tables["kommune"]
     get_model("kommune").validate(kommune, lazy=True)
+    # validity is KLASS's (shipped code list), names are the files' where they give one
     moss = _row_k(kommune, "0104")
-    assert (moss["valid_from"], moss["valid_to"], moss["kommune_name"]) == (2019, 2019, "Moss")
+    assert (moss["valid_from"], moss["valid_to"], moss["kommune_name"]) == (1838, 2019, "Moss")
     stavanger = _row_k(kommune, "1103")
-    assert (stavanger["valid_from"], stavanger["valid_to"]) == (2020, 2020)
+    assert (stavanger["valid_from"], stavanger["valid_to"]) == (1838, None)
     assert (stavanger["imdi_region"], stavanger["husbanken_region"]) == ("vest", "vest")
     oslo = _row_k(kommune, "0301")
-    assert (oslo["valid_from"], oslo["valid_to"], oslo["kommune_name"]) == (2014, 2014, "Oslo kommune")
+    assert (oslo["valid_to"], oslo["kommune_name"]) == (None, "Oslo kommune")
+    assert _row_k(kommune, "0105")["kommune_name"] == "Sarpsborg"  # not in the files: KLASS name
     harstad = _row_k(kommune, "1903")
     assert harstad["fylke_name"] == "Troms" and harstad["husbanken_region"] == "bodo"

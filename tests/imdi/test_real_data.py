@@ -16,6 +16,7 @@ import pytest
 from settlement_research.model import get_model
 from settlement_research.regions import COUNTIES_2014
 from settlement_research.sources.imdi import ImportResult, import_files, read_file
+from settlement_research.sources.imdi import assemble as asm
 
 pytestmark = pytest.mark.real_data
 
@@ -172,9 +173,10 @@ def test_outputs_pass_their_pandera_models(
     flat_result: ImportResult, flat_raw_result: ImportResult, all_result: ImportResult
 ) -> None:
     assert set(flat_result.tables) == {
-        "kommune_settlement_year", "kommune_intro_year", "kommune_context_year", "national_settlement_year",
+        "kommune", "kommune_settlement_year", "kommune_intro_year", "kommune_context_year",
+        "national_settlement_year",
     }
-    assert "kommune" in flat_raw_result.tables
+    assert "kommune" in flat_raw_result.tables and "kommune" in all_result.tables
     for result in (flat_result, flat_raw_result, all_result):
         for name, frame in result.tables.items():
             assert frame.height > 0
@@ -184,12 +186,13 @@ def test_outputs_pass_their_pandera_models(
 def test_kommune_dimension_covers_every_code_used(flat_raw_result: ImportResult) -> None:
     """Every (kommune_nr, classification_year) of the year tables lies in a kommune version."""
     kommune = flat_raw_result.tables["kommune"]
-    assert kommune.height == 428 + 3  # + 1729 Inderøy, 1901 Harstad, 1915 Bjarkøy of older years
+    # the 428 of 2014 + 1723 Mosvik, 1729 Inderøy, 1901 Harstad, 1915 Bjarkøy (valid 2011-2012)
+    assert kommune.height == 428 + 4
     for name in ("kommune_settlement_year", "kommune_intro_year", "kommune_context_year"):
         used = flat_raw_result.tables[name].select("kommune_nr", "classification_year").unique()
         joined = used.join(kommune, on="kommune_nr", how="left")
         inside = (pl.col("valid_from") <= pl.col("classification_year")) & (
-            pl.col("classification_year") <= pl.col("valid_to")
+            pl.col("classification_year") <= pl.col("valid_to").fill_null(9999)  # null = still valid
         )
         assert joined.filter(~inside.fill_null(False)).is_empty(), name
     assert kommune.filter(pl.col("kommune_nr") == "1901")["valid_to"].to_list() == [2012]
@@ -210,6 +213,10 @@ def test_context_measures_from_the_flat_exports(flat_result: ImportResult) -> No
     assert "1901" not in set(c.filter(pl.col("year") >= 2013)["kommune_nr"])
     recoded = {f["file"]: f["codes_recoded"] for f in flat_result.summary["files"]}
     assert recoded["sosialhjelp.csv"] == [{"from": "1901", "to": "1903", "year": 2013, "records": 30}]
-    # grants booked in 2012 on Inderøy's old code keep it, with its last classification year
-    old = c.filter((pl.col("kommune_nr") == "1729") & (pl.col("year") == 2012)).to_dicts()[0]
-    assert old["classification_year"] == 2011 and old["imdi_grants_nok"] == 1536250
+    # grants booked in 2012 on Inderøy's old code 1729 are added to 1756's of the same year (the
+    # municipal sum equals the national row only with both), so no year holds both codes
+    assert c.filter((pl.col("kommune_nr") == "1729") & (pl.col("year") == 2012)).is_empty()
+    new = c.filter((pl.col("kommune_nr") == "1756") & (pl.col("year") == 2012)).to_dicts()[0]
+    assert new["imdi_grants_nok"] == 3800750 + 1536250
+    folded = flat_result.rejected.filter(pl.col("reason") == asm.FOLDED)
+    assert folded.select("kommune_nr", "year", "value_raw").rows() == [("1729", 2012, "1536250")]

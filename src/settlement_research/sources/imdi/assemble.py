@@ -20,8 +20,13 @@ import polars as pl
 from settlement_research.model import get_model
 from settlement_research.model.base import SYMBOLS
 from settlement_research.model.settlement import decision_status_expr
-from settlement_research.regions import COUNTIES_2014, husbanken_region, imdi_region
 from settlement_research.sources.imdi import codes
+from settlement_research.sources.imdi.dimension import (
+    NO_COUNTY,
+    NO_DIMENSION,
+    NOT_VALID,
+    kommune_dimension,
+)
 from settlement_research.sources.imdi.layouts import RAW_WIDE
 from settlement_research.sources.imdi.measures import (
     COHORT_INDICATORS,
@@ -51,6 +56,11 @@ EMPTY = "empty cell: neither a value nor a status symbol"
 BAD_VALUE = "value is neither a number nor a status symbol"
 NOT_INTEGER = "count is not a whole number"
 OUT_OF_RANGE = "value outside the model's range (negative, or a share above 100 %)"
+FOLDED = (
+    "ended code's count added to its namesake successor's in the same file and year (one "
+    "municipality booked under two codes, e.g. grants to 1729 and 1756 Inderøy in 2012; the "
+    "municipal sum equals the national row only with both)"
+)
 CONFLICT = "files disagree on this (kommune_nr, year, column)"
 PART_ABOVE_WHOLE = (
     "breaks a model rule against another column (part above whole, e.g. refugees with short "
@@ -60,7 +70,7 @@ PART_ABOVE_WHOLE = (
 REASONS = [
     NO_GEOGRAPHY, BYDEL, NARINGSREGION, FYLKE, NATIONAL_UNMAPPED, BAD_CODE, NOT_MUNICIPALITY, ENDED,
     NOT_YET, LABEL_MISMATCH, NAME_ROW, WINDOW, UNMAPPED, *NOT_MAPPED.values(), EMPTY, BAD_VALUE,
-    NOT_INTEGER, OUT_OF_RANGE, CONFLICT, PART_ABOVE_WHOLE,
+    NOT_INTEGER, OUT_OF_RANGE, FOLDED, NOT_VALID, NO_DIMENSION, NO_COUNTY, CONFLICT, PART_ABOVE_WHOLE,
 ]
 # Model rules between two columns (table, part, whole): the part's cell is rejected if above.
 PART_WHOLE_RULES = [
@@ -83,7 +93,7 @@ class Assembled:
     records: pl.DataFrame           # all records with reason (null = imported)
     recoded: pl.DataFrame           # stale codes recoded to their namesake successor
     conflicts: pl.DataFrame         # keys the files disagreed on
-    kommune_skipped: pl.DataFrame   # codes seen but not in `kommune` (no name / no 2014 county)
+    kommune_skipped: pl.DataFrame   # (code, classification year) with no `kommune` row: records rejected
 
     @property
     def rejected(self) -> pl.DataFrame:
@@ -277,6 +287,42 @@ def _reasons(records: pl.DataFrame) -> pl.DataFrame:
     return records.with_columns(reason.alias("reason"))
 
 
+def _fold_stale(records: pl.DataFrame) -> pl.DataFrame:
+    """A count booked under an ended code in a year its namesake successor also reports is added
+    to the successor's value (same file, table, column and year), and the stale record is marked.
+
+    Without this the table holds both 1729 (classification 2011) and 1756 (2014) for 2012, two
+    disjoint parts that harmonisation must refuse as possible double counting.
+    """
+    last = {k: codes.CODE_VALIDITY[k][1] for k in codes.NAMESAKE_SUCCESSOR}
+    where = ["file", "table", "target", "measure_year"]
+    ok = pl.col("reason").is_null() & pl.col("value").is_not_null()
+    stale = records.filter(
+        ok & pl.col("kind").is_in(["count", "nok"]) & pl.col("kommune_nr").is_in(list(last))
+        & (pl.col("measure_year") > pl.col("kommune_nr").replace_strict(last, default=None, return_dtype=pl.Int32))
+    ).with_columns(pl.col("kommune_nr").replace_strict(codes.NAMESAKE_SUCCESSOR).alias("successor"))
+    if stale.is_empty():
+        return records
+    successors = records.filter(ok).select(*where, pl.col("kommune_nr").alias("successor"))
+    folded = stale.join(successors, on=[*where, "successor"], how="semi")
+    if folded.is_empty():
+        return records
+    added = folded.group_by(*where, "successor").agg(pl.col("value").sum().alias("_add"))
+    marks = folded.select("file", "row_nr", "column", pl.lit(True).alias("_folded"))
+    return (
+        records.join(added.rename({"successor": "kommune_nr"}), on=[*where, "kommune_nr"], how="left",
+                     nulls_equal=True)
+        .join(marks, on=["file", "row_nr", "column"], how="left", nulls_equal=True)
+        .with_columns(
+            pl.when(ok & pl.col("_add").is_not_null()).then(pl.col("value") + pl.col("_add"))
+            .otherwise(pl.col("value")).alias("value"),
+            pl.when(pl.col("_folded").fill_null(False)).then(pl.lit(FOLDED)).otherwise(pl.col("reason"))
+            .alias("reason"),
+        )
+        .drop("_add", "_folded")
+    )
+
+
 def _conflicts(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Keys whose candidate records disagree (value or symbol) are rejected, all of them."""
     cand = records.filter(pl.col("reason").is_null())
@@ -410,54 +456,6 @@ def _national_table(merged: pl.DataFrame) -> pl.DataFrame | None:
     return conform(out, NATIONAL).sort("year")
 
 
-def _kommune_dimension(records: pl.DataFrame) -> tuple[pl.DataFrame | None, pl.DataFrame]:
-    """The municipalities the imported tables use, with names, county and both agencies' regions.
-
-    Validity (documented rule): valid_from/valid_to span the classification years in which this
-    import saw the code, narrowed by the label's own markers ('f.o.m. 2012', '(-2011)'). It is
-    what the source vouches for, not the code's full KLASS history (harmonize.py owns that).
-    """
-    used = records.filter(pl.col("reason").is_null() & pl.col("kommune_nr").is_not_null())
-    if used.is_empty():
-        return None, pl.DataFrame(schema={"kommune_nr": pl.String, "why": pl.String})
-    spans = used.group_by("kommune_nr").agg(
-        pl.col("classification_year").min().alias("valid_from"),
-        pl.col("classification_year").max().alias("valid_to"),
-    )
-    named = records.filter(pl.col("kommune_nr").is_not_null() & pl.col("clean_name").is_not_null())
-    names = (
-        named.group_by("kommune_nr", "clean_name").agg(
-            pl.len().alias("n"), pl.col("label_start").max(), pl.col("label_end").max()
-        )
-        .sort("kommune_nr", "n", "clean_name", descending=[False, True, False])
-        .group_by("kommune_nr", maintain_order=True)
-        .agg(pl.col("clean_name").first().alias("kommune_name"),
-             pl.col("label_start").max(), pl.col("label_end").max())
-    )
-    dim = spans.join(names, on="kommune_nr", how="left").with_columns(
-        pl.max_horizontal("valid_from", "label_start").alias("valid_from"),
-        pl.when(pl.col("label_end").is_not_null())
-        .then(pl.max_horizontal(pl.col("label_end"), pl.col("valid_to")))
-        .otherwise(pl.col("valid_to")).alias("valid_to"),
-        pl.col("kommune_nr").str.slice(0, 2).alias("fylke_nr"),
-    )
-    known_county = pl.col("fylke_nr").is_in(list(COUNTIES_2014))
-    skipped = dim.filter(pl.col("kommune_name").is_null() | ~known_county).select(
-        "kommune_nr",
-        pl.when(pl.col("kommune_name").is_null()).then(pl.lit("no name in the imported files"))
-        .otherwise(pl.lit("county not among the 2014 counties: agency regions unknown")).alias("why"),
-    ).sort("kommune_nr")
-    keep = dim.filter(pl.col("kommune_name").is_not_null() & known_county)
-    if keep.is_empty():
-        return None, skipped
-    keep = keep.with_columns(
-        pl.col("fylke_nr").map_elements(lambda f: COUNTIES_2014[f][0], return_dtype=pl.String).alias("fylke_name"),
-        pl.col("fylke_nr").map_elements(imdi_region, return_dtype=pl.String).alias("imdi_region"),
-        pl.col("kommune_nr").map_elements(husbanken_region, return_dtype=pl.String).alias("husbanken_region"),
-    )
-    return conform(keep, "kommune").sort("kommune_nr"), skipped
-
-
 # --- entry point ---------------------------------------------------------------------------------
 
 
@@ -473,6 +471,9 @@ def assemble(frames: Iterable[pl.DataFrame]) -> Assembled:
     records = _targets(records)
     records = _values(records)
     records = _reasons(records)
+    records = _fold_stale(records)
+    kommune, skipped = kommune_dimension(records)
+    records = _no_dimension(records, skipped)
     records, conflicts = _conflicts(records)
     records = _part_whole(records, _merged(records))
     merged = _merged(records)
@@ -484,12 +485,24 @@ def assemble(frames: Iterable[pl.DataFrame]) -> Assembled:
     national = _national_table(merged)
     if national is not None:
         tables[NATIONAL] = national
-    kommune, skipped = _kommune_dimension(records)
-    # A partial dimension would make every row of a missing code fail the build's relation check
-    # (code not in `kommune`), so `kommune` is written only when it covers every code used.
-    if kommune is not None and skipped.is_empty():
+    # The dimension covers every code used: codes it cannot hold were rejected above, so the
+    # build's relation check (code valid in `kommune` for its classification year) can pass.
+    if kommune is not None:
         tables["kommune"] = kommune
     return Assembled(tables, records, recoded, conflicts, skipped)
+
+
+def _no_dimension(records: pl.DataFrame, skipped: pl.DataFrame) -> pl.DataFrame:
+    """Reject the records of (code, classification year) pairs the dimension cannot hold."""
+    if skipped.is_empty():
+        return records
+    flagged = skipped.select(
+        "kommune_nr", pl.col("classification_year").cast(records.schema["classification_year"]),
+        pl.col("why").alias("_why"),
+    )
+    return records.join(flagged, on=["kommune_nr", "classification_year"], how="left").with_columns(
+        pl.when(pl.col("reason").is_null()).then(pl.col("_why")).otherwise(pl.col("reason")).alias("reason")
+    ).drop("_why")
 
 
 REJECTED_COLUMNS = [

@@ -11,13 +11,15 @@ Classification year (the KLASS 131 version a code belongs to), documented rule:
     year (evidence: 1903 Harstad appears for 2012 settlement, before the code existed); a raw wide
     export (one year per file) uses that year's codes;
   * a code the label marks as ended ('(-2011)', '(t.o.m. 2019)') belongs to its last valid year;
-  * a code known to have ended earlier (``CODE_VALIDITY``) belongs to its last valid year.
+  * a code known to have ended earlier (``CODE_VALIDITY``, else the shipped KLASS code list of
+    ``settlement_research/data``) belongs to its last valid year.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # The municipality changes the 2015 edition straddles (KLASS 131): code -> (first, last) valid year.
 # 2012: 1723 Mosvik + 1729 Inderøy -> 1756 Inderøy; 2013: 1901 Harstad + 1915 Bjarkøy -> 1903 Harstad.
@@ -32,18 +34,18 @@ CODE_VALIDITY: dict[str, tuple[int | None, int | None]] = {
 # An ended code IMDi kept using for the successor that carries its name (1901 Harstad -> 1903).
 NAMESAKE_SUCCESSOR: dict[str, str] = {"1729": "1756", "1901": "1903"}
 
+_FOM_TOM = r"[tf]\.o\.m\.?\s*\d{4}(?:\s*,\s*[tf]\.o\.m\.?\s*\d{4})?"
 _END_MARKERS = [
     re.compile(r"\(\s*-\s*(\d{4})\s*\)"),                 # Mosvik (-2011)
     re.compile(r"\(\s*\d{4}\s*-\s*(\d{4})\s*\)"),         # Kråkerøy (1908-1993)
-    re.compile(r"\(\s*t\.o\.m\.?\s*(\d{4})\s*\)", re.I),  # Moss (t.o.m. 2019)
+    # Moss (t.o.m. 2019); Holmestrand (f.o.m. 2018, t.o.m. 2019)
+    re.compile(r"\((?:\s*f\.o\.m\.?\s*\d{4}\s*,)?\s*t\.o\.m\.?\s*(\d{4})\s*\)", re.I),
 ]
 _START_MARKERS = [
-    re.compile(r"\(\s*f\.o\.m\.?\s*(\d{4})\s*\)", re.I),  # Moss (f.o.m. 2020)
+    re.compile(r"\(\s*f\.o\.m\.?\s*(\d{4})\s*(?:,\s*t\.o\.m\.?\s*\d{4}\s*)?\)", re.I),  # (f.o.m. 2020)
     re.compile(r"\(\s*(\d{4})\s*-\s*\d{4}\s*\)"),
 ]
-_ALL_MARKERS = re.compile(
-    r"\(\s*(?:-\s*\d{4}|\d{4}\s*-\s*\d{4}|[tf]\.o\.m\.?\s*\d{4})\s*\)", re.I
-)
+_ALL_MARKERS = re.compile(r"\(\s*(?:-\s*\d{4}|\d{4}\s*-\s*\d{4}|" + _FOM_TOM + r")\s*\)", re.I)
 _LABEL_CODE = re.compile(r"^\s*(\d{2,4})\b")
 
 
@@ -110,18 +112,38 @@ def is_municipality(code: str) -> bool:
     return not (code == "9999" or code.endswith("99") or code[:2] in {"21", "22", "23"})
 
 
+@lru_cache(maxsize=1)
+def _shipped_validity() -> dict[str, tuple[int | None, int | None]]:
+    """code -> (valid_from, valid_to) from the package's shipped KLASS 131 code list (2011-2025)."""
+    from settlement_research.harmonize import shipped_code_list
+
+    return {
+        code: (first, last)
+        for code, first, last in shipped_code_list().select("code", "valid_from", "valid_to").iter_rows()
+    }
+
+
+def validity(code: str) -> tuple[int | None, int | None]:
+    """(first, last) classification year of ``code``: ``CODE_VALIDITY``, else the shipped code list.
+
+    IMDi's own markers are sometimes wrong ('Trondheim (t.o.m. 2019)' for 1601, which KLASS ended
+    in 2017 when Trondheim became 5001); KLASS decides which classification a code belongs to.
+    """
+    return CODE_VALIDITY.get(code) or _shipped_validity().get(code, (None, None))
+
+
 def classification_year(code: str, default: int, label_end: int | None) -> int:
     """The classification year of ``code`` in an export whose default classification is ``default``."""
     year = default
     if label_end is not None:
         year = min(year, label_end)
-    _first, last = CODE_VALIDITY.get(code, (None, None))
+    _first, last = validity(code)
     if last is not None:
         year = min(year, last)
     return year
 
 
 def valid_in(code: str, year: int) -> bool:
-    """Whether ``code`` is valid in classification ``year`` as far as ``CODE_VALIDITY`` knows."""
-    first, last = CODE_VALIDITY.get(code, (None, None))
+    """Whether ``code`` is valid in classification ``year`` (``CODE_VALIDITY``, else the shipped list)."""
+    first, last = validity(code)
     return (first is None or year >= first) and (last is None or year <= last)

@@ -140,9 +140,13 @@ def _summary(
             "classification_year: a multi-year export uses the codes of its latest data year, a "
             "raw wide export those of its file year; a code marked or known as ended earlier "
             "belongs to its last valid year (sources/imdi/codes.py).",
-            "kommune.valid_from/valid_to span the classification years this import saw the code "
-            "in, narrowed by the labels' validity markers. kommune is written only when every code "
-            "used has a name and a 2014 county (kommune_not_in_dimension lists the others).",
+            "kommune: every code version of the shipped KLASS 131 list (settlement_research/data/"
+            "kommune_codes.csv) valid in a classification year between the earliest and the latest "
+            "this import uses, with KLASS validity; names from the IMDi files where they give one, "
+            "else KLASS; agency regions of post-2014 codes from their 2014 predecessors. A used code "
+            "the list does not know gets a version from the files' evidence if they name it; "
+            "otherwise its records are rejected (kommune_not_in_dimension), so kommune always "
+            "covers every code used (sources/imdi/dimension.py).",
         ],
     }
 
