@@ -76,3 +76,26 @@ def test_collapse_rare_merges_then_drops_what_is_still_too_small() -> None:
     assert merged["t"].value_counts().sort("t").rows() == [("a", 60), ("other (rare)", 58)]
     tiny = pl.DataFrame({"t": ["a"] * 60 + ["d"] * 3})
     assert models.collapse_rare(tiny, "t", min_count=50).height == 60
+
+
+def test_logit_category_contrasts_set_the_whole_category() -> None:
+    rng = np.random.default_rng(3)
+    n = 6000
+    cat = rng.choice(["a_ref", "b", "c"], n, p=[0.5, 0.3, 0.2])
+    lo = {"a_ref": 0.0, "b": 1.5, "c": -1.0}
+    x = rng.normal(size=n)
+    eta = -0.2 + 0.5 * x + np.array([lo[c] for c in cat])
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    frame = pl.DataFrame({"y": y, "x": x, "cat": cat, "kommune_nr": [f"{i % 50:04d}" for i in range(n)]})
+    res = models.logit_ame(frame, "y ~ x + C(cat)")
+
+    def p(e: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-e))
+
+    base = -0.2 + 0.5 * x
+    for level in ("b", "c"):
+        truth = float(np.mean(p(base + lo[level]) - p(base)))
+        row = res.term(f"C(cat)[T.{level}]")
+        assert row["ci_low"] < truth < row["ci_high"], (level, row, truth)
+        assert row["std_error"] > 0
+    assert "x" in res.table["term"].to_list()

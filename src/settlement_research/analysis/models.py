@@ -141,7 +141,9 @@ def logit_ame(
 ) -> FitResult:
     """Logit with municipality-clustered errors, reported as average marginal effects (probability points).
 
-    Dummy regressors (categories) get discrete changes against the reference level, not derivatives.
+    Continuous regressors get the average derivative; each level of a ``C(var)`` category gets the
+    average difference in predicted probability between everyone at that level and everyone at the
+    reference level (delta-method errors from the clustered covariance), not a derivative.
 
     Formula in patsy syntax (``y ~ x + C(education)``); the outcome must be 0/1.
     """
@@ -159,17 +161,67 @@ def logit_ame(
             disp=False, maxiter=200, cov_type="cluster", cov_kwds={"groups": groups}
         )
     notes = [] if fit.mle_retvals.get("converged", True) else ["the logit did not converge; read with care"]
-    margeff = fit.get_margeff(at="overall", method="dydx", dummy=True)
+    margeff = fit.get_margeff(at="overall", method="dydx")
     frame_me = margeff.summary_frame()
     table = _tidy_statsmodels(
         frame_me["dy/dx"], frame_me["Std. Err."], frame_me["z"], frame_me["Pr(>|z|)"],
         frame_me[["Conf. Int. Low", "Cont. Int. Hi."]].to_numpy(),
     )
+    contrasts = _category_contrasts(fit, pdf)
+    if contrasts.height:
+        table = table.filter(~pl.col("term").is_in(contrasts["term"].implode())).vstack(contrasts)
     return FitResult(
         model="statsmodels.Logit (average marginal effects)", formula=formula, table=table,
         n_obs=int(fit.nobs), n_dropped=dropped, n_clusters=int(len(np.unique(groups))), cluster=cluster,
         confounders=list(confounders or []), notes=notes, fit=fit,
     )
+
+
+_CATEGORY_TERM = re.compile(r"^C\((?P<var>\w+)\)\[T\.(?P<level>.+)\]$")
+
+
+def _category_contrasts(fit: Any, pdf: Any) -> pl.DataFrame:
+    """Average contrasts ``P(y | var = level) - P(y | var = reference)`` with delta-method errors.
+
+    statsmodels' ``dummy=True`` switches one dummy on while leaving a person's own category dummy
+    on as well, which is not a contrast between two categories; this sets the whole category.
+    """
+    import patsy
+    from scipy.special import expit
+    from scipy.stats import norm
+
+    design_info = getattr(fit.model.data, "design_info", None) or fit.model.data.model_spec
+    beta = np.asarray(fit.params, dtype=float)
+    cov = np.asarray(fit.cov_params(), dtype=float)
+    names = list(fit.params.index)
+    by_var: dict[str, list[str]] = {}
+    for name in names:
+        m = _CATEGORY_TERM.match(name)
+        if m:
+            by_var.setdefault(m["var"], []).append(m["level"])
+    rows = []
+    for var, levels in by_var.items():
+        values = sorted(str(v) for v in pdf[var].unique())
+        reference = next(v for v in values if v not in levels)
+
+        def design(level: str, var: str = var) -> np.ndarray:
+            return np.asarray(patsy.build_design_matrices([design_info], pdf.assign(**{var: level}))[0])
+
+        x0 = design(reference)
+        p0 = expit(x0 @ beta)
+        for level in levels:
+            x1 = design(level)
+            p1 = expit(x1 @ beta)
+            estimate = float(np.mean(p1 - p0))
+            grad = ((p1 * (1 - p1))[:, None] * x1 - (p0 * (1 - p0))[:, None] * x0).mean(axis=0)
+            se = float(np.sqrt(grad @ cov @ grad))
+            z = estimate / se if se > 0 else float("nan")
+            rows.append({
+                "term": f"C({var})[T.{level}]", "estimate": estimate, "std_error": se, "statistic": z,
+                "p_value": float(2 * norm.sf(abs(z))), "ci_low": estimate - 1.959964 * se,
+                "ci_high": estimate + 1.959964 * se,
+            })
+    return pl.DataFrame(rows, schema={c: (pl.String if c == "term" else pl.Float64) for c in TIDY_COLUMNS})
 
 
 def mixedlm(
