@@ -20,14 +20,14 @@ import polars as pl
 from settlement_research.model import get_model
 from settlement_research.model.base import SYMBOLS
 from settlement_research.model.settlement import decision_status_expr
-from settlement_research.sources.imdi import codes
+from settlement_research.sources.imdi import codes, restated
 from settlement_research.sources.imdi.dimension import (
     NO_COUNTY,
     NO_DIMENSION,
     NOT_VALID,
     kommune_dimension,
 )
-from settlement_research.sources.imdi.layouts import RAW_WIDE
+from settlement_research.sources.imdi.layouts import RAW_WIDE, WIDE_2022
 from settlement_research.sources.imdi.measures import (
     COHORT_INDICATORS,
     INTRO,
@@ -48,6 +48,10 @@ BAD_CODE = "municipality code is not 4 digits (never padded outside the raw wide
 NOT_MUNICIPALITY = "code is not a municipality (9999/xx99 unknown, Svalbard, Jan Mayen, continental shelf)"
 ENDED = "code had ended before the data year (validity marker in the label)"
 NOT_YET = "code was not yet valid in the data year"
+NOT_IN_LIST = (
+    "code not in the shipped KLASS 131 list (2011-2025), so not a municipality in a data year from "
+    "2011: it had ended before"
+)
 LABEL_MISMATCH = "code column and '0101 Name' label disagree"
 NAME_ROW = "name row (enhet 'navn'): a label, not a value"
 WINDOW = "cohort status more than 1 year after leaving: kommune_intro_year keeps the 1-year window"
@@ -70,7 +74,8 @@ PART_ABOVE_WHOLE = (
 REASONS = [
     NO_GEOGRAPHY, BYDEL, NARINGSREGION, FYLKE, NATIONAL_UNMAPPED, BAD_CODE, NOT_MUNICIPALITY, ENDED,
     NOT_YET, LABEL_MISMATCH, NAME_ROW, WINDOW, UNMAPPED, *NOT_MAPPED.values(), EMPTY, BAD_VALUE,
-    NOT_INTEGER, OUT_OF_RANGE, FOLDED, NOT_VALID, NO_DIMENSION, NO_COUNTY, CONFLICT, PART_ABOVE_WHOLE,
+    NOT_INTEGER, OUT_OF_RANGE, NOT_IN_LIST, FOLDED, *restated.REASON_TEMPLATES, NOT_VALID, NO_DIMENSION,
+    NO_COUNTY, CONFLICT, PART_ABOVE_WHOLE,
 ]
 # Model rules between two columns (table, part, whole): the part's cell is rejected if above.
 PART_WHOLE_RULES = [
@@ -94,6 +99,7 @@ class Assembled:
     recoded: pl.DataFrame           # stale codes recoded to their namesake successor
     conflicts: pl.DataFrame         # keys the files disagreed on
     kommune_skipped: pl.DataFrame   # (code, classification year) with no `kommune` row: records rejected
+    restated: pl.DataFrame          # rows not in the data year's own classification, and their fate
 
     @property
     def rejected(self) -> pl.DataFrame:
@@ -173,23 +179,38 @@ def _recode_stale(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _classification(records: pl.DataFrame) -> pl.DataFrame:
-    combos = records.filter(pl.col("kommune_nr").is_not_null()).select(
-        "kommune_nr", "default_classification", "label_end"
-    ).unique()
-    rows = [
-        {
-            "kommune_nr": k, "default_classification": d, "label_end": e,
-            "classification_year": codes.classification_year(k, d, e) if d is not None else None,
-        }
-        for k, d, e in combos.iter_rows()
-    ]
+    """classification_year per record (``codes`` rules), narrowed to the data year's unit.
+
+    A code valid in the data year keeps its data-year meaning only until its next change
+    (``codes.stable_until``): 1103 Stavanger's 2014 value in the 2022 export is Stavanger of 2014,
+    classification <= 2019, not the Stavanger that took in Finnøy in 2020. A nameless row of the
+    2022 export holds a code outside its classification: KLASS places it; a code KLASS does not
+    know keeps the data year (its values are as recorded then).
+    """
+    nameless = (pl.col("layout") == WIDE_2022) & pl.col("name").is_null()
+    keys = ["kommune_nr", "default_classification", "label_end", "measure_year", "year", "_nameless"]
+    records = records.with_columns(nameless.alias("_nameless"))
+    combos = records.filter(pl.col("kommune_nr").is_not_null()).select(keys).unique()
+    rows = []
+    for k, d, e, my, y, anon in combos.iter_rows():
+        known = codes.known(k)
+        if d is None:
+            cls = None
+        elif anon and not known:
+            cls = y if e is None else min(y, e)
+        else:
+            cls = codes.classification_year(k, d, e)
+            until = codes.stable_until(k, my) if known and codes.valid_in(k, my) else None
+            if until is not None:
+                cls = min(cls, until)
+        rows.append({"kommune_nr": k, "default_classification": d, "label_end": e, "measure_year": my,
+                     "year": y, "_nameless": anon, "classification_year": cls, "code_known": known})
     rows_df = pl.DataFrame(rows, schema={
         "kommune_nr": pl.String, "default_classification": pl.Int32, "label_end": pl.Int32,
-        "classification_year": pl.Int32,
+        "measure_year": pl.Int32, "year": pl.Int32, "_nameless": pl.Boolean,
+        "classification_year": pl.Int32, "code_known": pl.Boolean,
     })
-    out = records.join(
-        rows_df, on=["kommune_nr", "default_classification", "label_end"], how="left", nulls_equal=True
-    )
+    out = records.join(rows_df, on=keys, how="left", nulls_equal=True).drop("_nameless")
     valid = pl.DataFrame(
         [
             {"kommune_nr": k, "classification_year": c, "code_valid": codes.valid_in(k, c)}
@@ -283,6 +304,9 @@ def _reasons(records: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("is_bad")).then(pl.lit(BAD_VALUE))
         .when((kind == "count") & value.is_not_null() & (value != value.round(0))).then(pl.lit(NOT_INTEGER))
         .when(value.is_not_null() & ((value < 0) | ((kind == "share") & (value > 1)))).then(pl.lit(OUT_OF_RANGE))
+        .when(kommune & ~pl.col("code_known").fill_null(True)
+              & (pl.col("measure_year") >= codes.LIST_FIRST_YEAR))
+        .then(pl.lit(NOT_IN_LIST))
     )
     return records.with_columns(reason.alias("reason"))
 
@@ -467,11 +491,13 @@ def assemble(frames: Iterable[pl.DataFrame]) -> Assembled:
         code_table, on=["layout", "code_raw", "label", "name"], how="left", nulls_equal=True
     ).with_columns(pl.col("padded").fill_null(False))
     records, recoded = _recode_stale(records)
-    records = _classification(records)
     records = _targets(records)
+    records = _classification(records)
     records = _values(records)
     records = _reasons(records)
     records = _fold_stale(records)
+    records, renumbered, restatements = restated.resolve(records)
+    recoded = pl.concat([recoded, renumbered.cast(recoded.schema)]).sort("file", "year", "recoded_from")
     kommune, skipped = kommune_dimension(records)
     records = _no_dimension(records, skipped)
     records, conflicts = _conflicts(records)
@@ -489,7 +515,7 @@ def assemble(frames: Iterable[pl.DataFrame]) -> Assembled:
     # build's relation check (code valid in `kommune` for its classification year) can pass.
     if kommune is not None:
         tables["kommune"] = kommune
-    return Assembled(tables, records, recoded, conflicts, skipped)
+    return Assembled(tables, records, recoded, conflicts, skipped, restatements)
 
 
 def _no_dimension(records: pl.DataFrame, skipped: pl.DataFrame) -> pl.DataFrame:

@@ -12,7 +12,12 @@ Classification year (the KLASS 131 version a code belongs to), documented rule:
     export (one year per file) uses that year's codes;
   * a code the label marks as ended ('(-2011)', '(t.o.m. 2019)') belongs to its last valid year;
   * a code known to have ended earlier (``CODE_VALIDITY``, else the shipped KLASS code list of
-    ``settlement_research/data``) belongs to its last valid year.
+    ``settlement_research/data``) belongs to its last valid year;
+  * a code valid in the data year keeps the unit it denoted then only until its next recorded
+    change (``stable_until``): 1103 Stavanger's 2014 value belongs to classification <= 2019;
+  * a nameless row of the 2022 export (a code outside its classification) with a code KLASS does
+    not know (ended before 2011, ``LIST_FIRST_YEAR``) belongs to its data year.
+Rows restating a year under a later (or ended) code are resolved in ``restated.py``.
 """
 
 from __future__ import annotations
@@ -147,3 +152,76 @@ def valid_in(code: str, year: int) -> bool:
     """Whether ``code`` is valid in classification ``year`` (``CODE_VALIDITY``, else the shipped list)."""
     first, last = validity(code)
     return (first is None or year >= first) and (last is None or year <= last)
+
+
+# --- restatements (see restated.py) ---------------------------------------------------------------
+
+# The first classification year of the shipped code list: a code it does not know had ended earlier.
+LIST_FIRST_YEAR = 2011
+
+
+def known(code: str) -> bool:
+    """Whether KLASS (``CODE_VALIDITY`` or the shipped list) knows ``code`` at all."""
+    return code in CODE_VALIDITY or code in _shipped_validity()
+
+
+@lru_cache(maxsize=1)
+def _change_years() -> dict[str, list[int]]:
+    """code -> sorted effective years of the shipped changes that involve it (as old or new code)."""
+    from settlement_research.harmonize import shipped_changes
+
+    years: dict[str, set[int]] = {}
+    for old, new, year in shipped_changes().changes.select("old_code", "new_code", "year").iter_rows():
+        years.setdefault(old, set()).add(int(year))
+        years.setdefault(new, set()).add(int(year))
+    return {code: sorted(ys) for code, ys in years.items()}
+
+
+def stable_until(code: str, year: int) -> int | None:
+    """Last classification year in which ``code`` still denotes the unit it denoted in ``year``
+    (None: no later change recorded). 1103 Stavanger took in Finnøy and Rennesøy in 2020 under
+    its own code, so its 2014 unit lasts to 2019."""
+    later = [y for y in _change_years().get(code, []) if y > year]
+    return later[0] - 1 if later else None
+
+
+def stable_end(code: str, year: int) -> int | None:
+    """Last classification year ``code`` denotes its ``year`` unit: the earlier of KLASS's end and
+    the next recorded change (None: still the same unit)."""
+    ends = [y for y in (validity(code)[1], stable_until(code, year)) if y is not None]
+    return min(ends) if ends else None
+
+
+@lru_cache(maxsize=1)
+def _renumberings() -> dict[tuple[str, int], str]:
+    """(old code, effective year) -> new code, for changes that only renumbered a municipality
+    (one successor, and the successor has no other predecessor that year)."""
+    from settlement_research.harmonize import shipped_changes
+
+    edges = shipped_changes().changes.select("old_code", "new_code", "year").unique().iter_rows()
+    succ: dict[tuple[str, int], set[str]] = {}
+    pred: dict[tuple[str, int], set[str]] = {}
+    for old, new, year in edges:
+        succ.setdefault((old, int(year)), set()).add(new)
+        pred.setdefault((new, int(year)), set()).add(old)
+    return {
+        (old, year): next(iter(news))
+        for (old, year), news in succ.items()
+        if len(news) == 1 and pred[(next(iter(news)), year)] == {old} and next(iter(news)) != old
+    }
+
+
+def renumbered_to(code: str, year: int) -> str | None:
+    """The code an ended ``code`` was only renumbered to by data ``year`` (1601 Trondheim -> 5001 in
+    2018), else None (merged, split, never ended, or unknown)."""
+    last = validity(code)[1]
+    if last is None or year <= last:
+        return None
+    current = code
+    for y in range(last + 1, year + 1):
+        if y in _change_years().get(current, []):
+            nxt = _renumberings().get((current, y))
+            if nxt is None:
+                return None
+            current = nxt
+    return current if valid_in(current, year) else None

@@ -132,6 +132,7 @@ def _summary(
         "conflicts": assembled.conflicts.to_dicts(),
         "kommune_written": "kommune" in tables,
         "kommune_not_in_dimension": assembled.kommune_skipped.to_dicts(),
+        "restated": _restated_summary(assembled.restated),
         "notes": [
             "Each record is a flat row or a wide cell; read = imported + rejected, unexplained must be 0.",
             "Raw wide exports strip leading zeros: 3-digit codes were restored to 4 digits "
@@ -147,7 +148,25 @@ def _summary(
             "the list does not know gets a version from the files' evidence if they name it; "
             "otherwise its records are rejected (kommune_not_in_dimension), so kommune always "
             "covers every code used (sources/imdi/dimension.py).",
+            "One row per municipality and year: a row under the code valid in the data year is "
+            "authoritative; a row restating the year under a later (or ended) code is rejected with "
+            "the reason when its municipality overlaps another row's after harmonisation, else kept "
+            "with its own classification_year so harmonize can map it; rows that overlap share one "
+            "classification_year (restated: sources/imdi/restated.py).",
         ],
+    }
+
+
+def _restated_summary(log: pl.DataFrame) -> dict[str, Any]:
+    """Rows outside the data year's own classification: how many were kept, rejected, recoded."""
+    by = log.group_by("status", "outcome").len().sort("status", "outcome")
+    counts = {f"{s}/{o}": int(n) for s, o, n in by.iter_rows()}
+    kept = log.filter((pl.col("status") != "own") & (pl.col("outcome") == "kept"))
+    return {
+        "rows_by_status_and_outcome": counts,
+        "kept_under_later_or_ended_code_by_year": {
+            str(y): int(n) for y, n in kept.group_by("year").len().sort("year").iter_rows()
+        },
     }
 
 
@@ -224,6 +243,10 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines += ["", "tables: " + ", ".join(f"{k} ({v} rows)" for k, v in summary["tables"].items())]
     if summary["conflicts"]:
         lines.append(f"conflicting keys (rejected): {len(summary['conflicts'])}")
+    restated = summary.get("restated", {}).get("rows_by_status_and_outcome", {})
+    if restated:
+        lines.append("rows outside the data year's classification: " + ", ".join(
+            f"{k} {v}" for k, v in restated.items()))
     verdict = "zero unexplained rows" if t["unexplained"] == 0 else f"{t['unexplained']} UNEXPLAINED rows"
     lines.append(verdict)
     return "\n".join(lines)

@@ -338,9 +338,9 @@ def _read_wide_2022(text: str, name: str) -> ReadResult:
             out["enhet"].append(enhet)
             out["year"].append(year)
             out["value_raw"].append(cell(row, j))
-            # a row without a name is a code outside the export's classification: its values
-            # are as recorded at the time, so its classification is the data year
-            out["default_classification"].append(default_cls if cell(row, 1) else year)
+            # the export's classification; a row without a name is a code outside it, whose
+            # classification assemble derives from KLASS (or the data year, if KLASS lacks it)
+            out["default_classification"].append(default_cls)
     records = pl.DataFrame(out, schema=RECORD_SCHEMA)
     return ReadResult(records, WIDE_2022, "", header_records=len(header), padding_columns=padding,
                       blank_records=blank)

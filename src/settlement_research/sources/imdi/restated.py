@@ -1,0 +1,315 @@
+"""One row per municipality and data year when exports restate years under other classifications.
+
+Why: IMDi's newer wide export (2022) gives many years twice - under the code valid in the year
+('0104 Moss (t.o.m. 2019)') and under a later code that restates the year for the later
+municipality ('3001 Halden' carries 2014 values; '5004 Steinkjer', a 2018 code, carries 1995-2017).
+The 2015 flat exports restate 2012 under the 2014 codes (1903 Harstad). Kept side by side, such
+rows count a municipality twice (2014: 11 417 settled against IMDi's national 7 784) and harmonize
+refuses the table (two classification years on one municipality).
+
+Documented rule, per model table and data year (a "row" is one kommune_nr of that table and year):
+
+* own row: its code is valid in the data year (KLASS 131 via ``codes.validity``; rows whose label
+  markers exclude the year were rejected before). It is authoritative and always kept.
+* restated row: its code became valid only after the data year; stale row: its code had ended
+  (by KLASS) before it.
+* two rows *meet* when their municipalities overlap after harmonisation: their codes, mapped with
+  the shipped change table to the last year it records (``HORIZON``), share a code. Rows that
+  meet must carry one classification year - rows of one classification never double count
+  (distinct codes of one classification are disjoint), rows of two may, and harmonize refuses
+  them. A group of meeting rows therefore takes one classification year:
+    - with own rows: the earliest of theirs (any year from the data year to the code's next
+      change denotes the same municipality, ``codes.stable_end``), or a restated/stale row's year
+      inside all own rows' ranges when that keeps more rows;
+    - without own rows: the classification closest to the data year (ties: the earlier).
+  A restated or stale row of another classification year is rejected with the reason. A stale
+  row whose code was only renumbered (1601 Trondheim -> 5001 in 2018) is recoded to the code
+  valid in the data year instead; a stale row that meets nothing keeps its code.
+* a restated row that meets nothing (no row in the year's own classification for its
+  municipality: 3001 Halden in the 2022 export alone) is kept with its own classification year,
+  so harmonize can map it.
+* a code the shipped list does not know (ended before 2011, e.g. 0718 Ramnes) cannot be mapped,
+  so whether it meets anything is unknown: it is kept only where no restated or stale row is kept
+  in the same table and year (0716 Re, valid from 2002, restates Ramnes' 1998-2001 values).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import polars as pl
+
+from settlement_research.harmonize import SHIPPED_COVERAGE, shipped_changes
+from settlement_research.sources.imdi import codes
+
+YEAR_TABLES = ("kommune_settlement_year", "kommune_intro_year", "kommune_context_year")
+HORIZON = SHIPPED_COVERAGE[1]  # the last effective year the shipped change table records
+
+OWN, RESTATED, STALE, UNKNOWN = "own", "restated", "stale", "unknown_code"
+
+RESTATED_REASON = (
+    "restated under a later classification (code valid from {first}); a row in the data year's own "
+    "classification covers the same municipality, so the data year's own code is kept"
+)
+RESTATED_CLOSER_REASON = (
+    "restated under a later classification (code valid from {first}); a restatement in a "
+    "classification closer to the data year covers the same municipality and is kept"
+)
+STALE_REASON = (
+    "code had ended before the data year (KLASS 131: last valid {last}) and was not only renumbered; "
+    "a row in the data year's own classification covers the same municipality and is kept"
+)
+STALE_CLOSER_REASON = (
+    "code had ended before the data year (KLASS 131: last valid {last}); a row in a classification "
+    "closer to the data year covers the same municipality and is kept"
+)
+UNMAPPABLE_REASON = (
+    "code not in the shipped KLASS 131 list (it ended before 2011): harmonize cannot map it, and rows "
+    "of this year restate municipalities under later codes, so it could be counted twice"
+)
+# Reason families for documentation (the year in a reason names the code's KLASS validity).
+REASON_TEMPLATES = [RESTATED_REASON, RESTATED_CLOSER_REASON, STALE_REASON, STALE_CLOSER_REASON, UNMAPPABLE_REASON]
+
+_ROW_KEY = ["table", "measure_year", "kommune_nr"]
+LOG_SCHEMA: dict[str, pl.DataType] = {
+    "table": pl.String(), "year": pl.Int32(), "kommune_nr": pl.String(), "status": pl.String(),
+    "classification_year": pl.Int32(), "outcome": pl.String(), "recoded_to": pl.String(),
+    "reason": pl.String(),
+}
+
+
+@dataclass
+class _Row:
+    table: str
+    year: int
+    code: str
+    cls: int
+    status: str
+    image: frozenset[str] | None = None
+    outcome: str = "kept"
+    new_cls: int | None = None
+    reason: str | None = None
+
+
+def status(code: str, year: int) -> str:
+    """own / restated / stale for a code KLASS knows, unknown_code otherwise."""
+    if not codes.known(code):
+        return UNKNOWN
+    first, last = codes.validity(code)
+    if first is not None and year < first:
+        return RESTATED
+    if last is not None and year > last:
+        return STALE
+    return OWN
+
+
+def _candidates() -> pl.Expr:
+    return (
+        pl.col("reason").is_null() & (pl.col("geo_level") == "kommune") & pl.col("kommune_nr").is_not_null()
+        & pl.col("classification_year").is_not_null() & pl.col("table").is_in(list(YEAR_TABLES))
+    )
+
+
+def _rows(cand: pl.DataFrame) -> list[_Row]:
+    """One row per (table, year, code); its classification: the records' closest to the year."""
+    grouped = (
+        cand.with_columns((pl.col("classification_year") - pl.col("measure_year")).abs().alias("_d"))
+        .sort(*_ROW_KEY, "_d", "classification_year")
+        .group_by(_ROW_KEY, maintain_order=True)
+        .agg(pl.col("classification_year").first())
+    )
+    return [
+        _Row(t, int(y), k, int(c), status(k, int(y)))
+        for t, y, k, c in grouped.select(*_ROW_KEY, "classification_year").iter_rows()
+    ]
+
+
+def _attach_images(rows: list[_Row]) -> None:
+    """Each row's codes at ``HORIZON``; None when the change table cannot map it."""
+    ct = shipped_changes()
+    by_cls: dict[int, set[str]] = {}
+    for r in rows:
+        if r.status != UNKNOWN and r.cls >= codes.LIST_FIRST_YEAR and codes.valid_in(r.code, r.cls):
+            by_cls.setdefault(r.cls, set()).add(r.code)
+    images: dict[tuple[str, int], frozenset[str]] = {}
+    for cls, group in by_cls.items():
+        m = ct.mapping(cls, max(cls, HORIZON), codes=sorted(group)).drop_nulls("new_code")
+        for old, news in m.group_by("old_code").agg(pl.col("new_code")).iter_rows():
+            images[(old, cls)] = frozenset(news)
+    for r in rows:
+        r.image = images.get((r.code, r.cls))
+
+
+def _components(rows: list[_Row]) -> list[list[_Row]]:
+    """Groups of rows (one table and year) that meet, directly or through others."""
+    parent = list(range(len(rows)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        for code in r.image or ():
+            if code in owner:
+                parent[find(i)] = find(owner[code])
+            else:
+                owner[code] = i
+    groups: dict[int, list[_Row]] = {}
+    for i, r in enumerate(rows):
+        if r.image is not None:
+            groups.setdefault(find(i), []).append(r)
+    return list(groups.values())
+
+
+def _by_table_year(rows: list[_Row]) -> dict[tuple[str, int], list[_Row]]:
+    out: dict[tuple[str, int], list[_Row]] = {}
+    for r in rows:
+        out.setdefault((r.table, r.year), []).append(r)
+    return out
+
+
+def _stale_recodes(rows: list[_Row]) -> dict[tuple[str, int, str], str]:
+    """Stale rows that meet a row of another classification and were only renumbered."""
+    out: dict[tuple[str, int, str], str] = {}
+    for group in _by_table_year(rows).values():
+        for comp in _components(group):
+            for r in comp:
+                if r.status == STALE and any(o.cls != r.cls for o in comp):
+                    successor = codes.renumbered_to(r.code, r.year)
+                    if successor is not None:
+                        out[(r.table, r.year, r.code)] = successor
+    return out
+
+
+def _decide(comp: list[_Row]) -> None:
+    own = [r for r in comp if r.status == OWN]
+    other = [r for r in comp if r.status != OWN]
+    year = comp[0].year
+    if own:
+        ends = [codes.stable_end(r.code, year) for r in own]
+        hi = min((e for e in ends if e is not None), default=math.inf)
+        c_min = min(r.cls for r in own)
+        options = {c_min} | {r.cls for r in other if year <= r.cls <= hi}
+        chosen = min(options, key=lambda c: (-sum(r.cls == c for r in other), c))
+    else:
+        chosen = min({r.cls for r in comp}, key=lambda c: (abs(c - year), c))
+    for r in own:
+        r.new_cls = chosen
+    for r in other:
+        if r.cls == chosen:
+            r.new_cls = chosen
+            continue
+        r.outcome = "rejected"
+        first, last = codes.validity(r.code)
+        if r.status == RESTATED:
+            r.reason = (RESTATED_REASON if own else RESTATED_CLOSER_REASON).format(first=first)
+        else:
+            r.reason = (STALE_REASON if own else STALE_CLOSER_REASON).format(last=last)
+
+
+def _recode_records(
+    records: pl.DataFrame, recodes: dict[tuple[str, int, str], str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Recode the records of renumbered stale rows; their classification follows the new code."""
+    table = pl.DataFrame(
+        [{"table": t, "measure_year": y, "kommune_nr": k, "_to": s} for (t, y, k), s in recodes.items()],
+        schema={"table": pl.String, "measure_year": pl.Int32, "kommune_nr": pl.String, "_to": pl.String},
+    )
+    hit = records.join(table, on=_ROW_KEY, how="left").with_columns(
+        pl.when(pl.col("_to").is_not_null() & pl.col("reason").is_null()).then(pl.col("_to")).alias("_to")
+    )
+    combos = hit.filter(pl.col("_to").is_not_null()).select(
+        "_to", "default_classification", "label_end", "measure_year"
+    ).unique()
+    cls_rows = []
+    for to, d, e, y in combos.iter_rows():
+        cls = codes.classification_year(to, d, e)
+        until = codes.stable_until(to, y)
+        cls_rows.append({"_to": to, "default_classification": d, "label_end": e, "measure_year": y,
+                         "_cls": min(cls, until) if until is not None else cls})
+    cls_table = pl.DataFrame(cls_rows, schema={
+        "_to": pl.String, "default_classification": pl.Int32, "label_end": pl.Int32,
+        "measure_year": pl.Int32, "_cls": pl.Int32,
+    })
+    hit = hit.join(cls_table, on=["_to", "default_classification", "label_end", "measure_year"],
+                   how="left", nulls_equal=True)
+    recoded = pl.col("_to").is_not_null()
+    out = hit.with_columns(
+        pl.when(recoded).then(pl.col("kommune_nr")).otherwise(pl.col("recoded_from")).alias("recoded_from"),
+        pl.when(recoded).then(pl.col("_to")).otherwise(pl.col("kommune_nr")).alias("kommune_nr"),
+        pl.when(recoded).then(pl.col("_cls")).otherwise(pl.col("classification_year"))
+        .cast(records.schema["classification_year"]).alias("classification_year"),
+    )
+    log = (
+        out.filter(recoded).group_by("file", "year", "recoded_from", "kommune_nr").len("records")
+        .rename({"kommune_nr": "recoded_to"})
+    )
+    return out.drop("_to", "_cls"), log
+
+
+def resolve(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(records with restated rows decided, recoded stale codes, one log row per decided row).
+
+    ``records``: assembled records with reason, kommune_nr, table, measure_year and
+    classification_year. Kept rows take their group's classification year; rejected rows get
+    the reason; nothing else changes.
+    """
+    empty_log = pl.DataFrame(schema=LOG_SCHEMA)
+    recode_log = pl.DataFrame(schema={"file": pl.String, "year": pl.Int32, "recoded_from": pl.String,
+                                      "recoded_to": pl.String, "records": pl.UInt32})
+    rows = _rows(records.filter(_candidates()))
+    if not rows:
+        return records, recode_log, empty_log
+    _attach_images(rows)
+    recodes = _stale_recodes(rows)
+    if recodes:
+        records, recode_log = _recode_records(records, recodes)
+        rows = _rows(records.filter(_candidates()))
+        _attach_images(rows)
+    for group in _by_table_year(rows).values():
+        for comp in _components(group):
+            _decide(comp)
+        if any(r.status != OWN and r.outcome == "kept" and r.image is not None for r in group):
+            for r in group:
+                if r.status == UNKNOWN:
+                    r.outcome, r.reason = "rejected", UNMAPPABLE_REASON
+    decided = pl.DataFrame(
+        [
+            {"table": r.table, "measure_year": r.year, "kommune_nr": r.code, "_cls": r.new_cls,
+             "_why": r.reason}
+            for r in rows if r.new_cls is not None or r.reason is not None
+        ],
+        schema={"table": pl.String, "measure_year": pl.Int32, "kommune_nr": pl.String,
+                "_cls": pl.Int32, "_why": pl.String},
+    )
+    flagged = _candidates()
+    out = records.join(decided, on=_ROW_KEY, how="left").with_columns(
+        pl.when(flagged & pl.col("_why").is_not_null()).then(pl.col("_why"))
+        .otherwise(pl.col("reason")).alias("reason"),
+        pl.when(flagged & pl.col("_cls").is_not_null()).then(pl.col("_cls"))
+        .otherwise(pl.col("classification_year")).cast(records.schema["classification_year"])
+        .alias("classification_year"),
+    ).drop("_cls", "_why")
+    entries = [
+        {"table": t, "year": y, "kommune_nr": k, "status": STALE, "classification_year": None,
+         "outcome": "recoded", "recoded_to": to, "reason": None}
+        for (t, y, k), to in recodes.items()
+    ]
+    for r in rows:
+        if r.status == OWN and r.new_cls == r.cls:
+            continue
+        outcome = r.outcome if r.status != OWN else "classification aligned"
+        entries.append({
+            "table": r.table, "year": r.year, "kommune_nr": r.code, "status": r.status,
+            "classification_year": r.new_cls if r.new_cls is not None else r.cls,
+            "outcome": outcome, "recoded_to": None, "reason": r.reason,
+        })
+    log = pl.DataFrame(entries, schema=LOG_SCHEMA)
+    return out, recode_log, log.sort("table", "year", "kommune_nr")
+
+
+__all__ = ["HORIZON", "REASON_TEMPLATES", "resolve", "status"]
