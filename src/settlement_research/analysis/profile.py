@@ -52,8 +52,8 @@ class ProfileData:
     housing: pl.DataFrame | None
     intro: pl.DataFrame | None
     population: pl.DataFrame  # kommune_nr, population (latest known in the window), population_year
-    intro_areas: pl.DataFrame | None  # year, area ("county <nr>" | "Norway"), share (suppressed)
-    housing_national: pl.DataFrame | None  # year, pooled shares and throughput for the country
+    intro_areas: pl.DataFrame | None  # area (fylke_nr | "Norway"), year (null = pooled), share (suppressed)
+    housing_national: dict[str, float | None] | None  # tenure shares and throughput, Norway, pooled
     totals: pl.DataFrame  # per municipality over the window: requested, decided, settled (raw)
     coordination: pl.DataFrame  # husbanken_region, imdi_region, coordination_index, rank
 
@@ -129,16 +129,13 @@ def profile_data(source: str, first_year: int, last_year: int) -> ProfileData:
 
     housing_national = None
     if housing is not None and housing.height:
+        # Shares are of person-years; refugees_housed is the nearest weight the table has.
         weight = pl.col("refugees_housed").cast(pl.Float64)
-        housing_national = (
-            housing.group_by("year")
-            .agg(
-                *[((pl.col(c) * weight).sum() / weight.filter(pl.col(c).is_not_null()).sum()).alias(c)
-                  for c in HOUSING_SHARES],
-                (pl.col("municipal_exits").sum() / pl.col("municipal_dwelling_years").sum()).alias("throughput"),
-            )
-            .sort("year")
-        )
+        housing_national = housing.select(
+            *[((pl.col(c) * weight).sum() / weight.filter(pl.col(c).is_not_null()).sum()).alias(c)
+              for c in HOUSING_SHARES],
+            (pl.col("municipal_exits").sum() / pl.col("municipal_dwelling_years").sum()).alias("throughput"),
+        ).row(0, named=True)
 
     totals = (
         settlement.group_by("kommune_nr")
@@ -332,11 +329,50 @@ def peer_table(data: ProfileData, kommune_nr: str, n: int = 5) -> pl.DataFrame:
     frame = pl.concat([me, peers], how="vertical_relaxed").with_columns(
         pl.when(pl.col("population") > 0).then(pl.col("settled") / pl.col("population") * 1000)
         .alias("settled_per_1000"),
+        *[pl.when(pl.col(c).is_null()).then(pl.lit(NOT_AVAILABLE)).alias(f"{c}_symbol") for c in ("requested", "decided")],
         pl.when(pl.col("settled_known") == 0).then(pl.lit(NOT_AVAILABLE)).alias("settled_symbol"),
     )
     frame = disclosure.suppress(frame, ["settled"], secondary=False, dependent={"settled_per_1000": "settled"})
     return frame.select("kommune_nr", "kommune_name", "fylke_name", "centrality", "population", "requested",
-                        "decided", "settled", "settled_symbol", "settled_per_1000", "settled_per_1000_symbol")
+                        "requested_symbol", "decided", "decided_symbol", "settled", "settled_symbol", "settled_per_1000", "settled_per_1000_symbol")
+
+
+FIGSIZE = (7.0, 3.0)
+FIG_DPI = 72
+MARGINS = {"left": 0.1, "right": 0.985, "top": 0.86, "bottom": 0.24}
+
+
+def new_figure() -> tuple[Any, Any]:
+    """A small figure with fixed margins (no tight layout: hundreds of reports draw these)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=FIGSIZE, dpi=FIG_DPI)
+    fig.subplots_adjust(**MARGINS)
+    return fig, ax
+
+
+def show_figure(fig: Any) -> None:
+    """Display a figure as one low-dpi PNG and close it: one draw, no tight bounding box pass."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=FIG_DPI)
+    plt.close(fig)
+    display(Image(data=buffer.getvalue(), format="png"))
+
+
+def housing_national_text(data: ProfileData) -> str:
+    """One sentence with the country's tenure mix and throughput over the window (shares only)."""
+    n = data.housing_national
+    if not n or n.get("municipal_rental_share") is None:
+        return ""
+    return (f"Across Norway in {data.first_year}–{data.last_year}, refugees spent {_pct(n['municipal_rental_share'])} "
+            f"of their person-years in municipal rental, {_pct(n['private_rental_share'])} in private rental, "
+            f"{_pct(n['owner_share'])} as owners and {_pct(n['temporary_share'])} in temporary accommodation; "
+            f"municipal rental saw {n['throughput']:.2f} exits per dwelling-year.")
 
 
 def labelled(frame: pl.DataFrame, labels: Mapping[str, str]) -> pl.DataFrame:
@@ -396,7 +432,7 @@ def summary(f: Mapping[str, Any], totals: Mapping[str, Any], pooled: Mapping[str
                  f"education a year later ({f['fylke_name']}: {_pct(pooled.get('county'))}, "
                  f"Norway: {_pct(pooled.get('norway'))}).")
     elif pooled.get("norway") is not None:
-        text += (" Its leavers' status after the introduction programme cannot be shown (too few or none) "
+        text += (" Its leavers' status after the introduction programme cannot be shown, too few or none "
                  f"(Norway: {_pct(pooled.get('norway'))}).")
     if f.get("coordination_index") is not None:
         text += (f" Its Husbanken–IMDi office pair has a coordination index of {f['coordination_index']:.2f} "
@@ -405,6 +441,6 @@ def summary(f: Mapping[str, Any], totals: Mapping[str, Any], pooled: Mapping[str
 
 
 __all__ = [
-    "ProfileData", "facts", "housing_table", "intro_comparison", "intro_pooled", "intro_table", "labelled",
-    "peer_table", "profile_data", "settlement_table", "settlement_totals", "settlement_years", "summary",
+    "ProfileData", "facts", "housing_national_text", "housing_table", "intro_comparison", "intro_pooled",
+    "intro_table", "labelled", "new_figure", "peer_table", "profile_data", "settlement_table", "settlement_totals", "settlement_years", "show_figure", "summary",
 ]

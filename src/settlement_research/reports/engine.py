@@ -217,8 +217,14 @@ def get_shell() -> ReportShell:
         config = Config()
         config.HistoryManager.enabled = False
         config.InteractiveShell.colors = "nocolor"
+        main = sys.modules.get("__main__")
         _SHELL = ReportShell.instance(config=config)
         _SHELL.enable_matplotlib("inline")
+        # IPython makes its user namespace the process's __main__ (a module without __spec__, which
+        # breaks multiprocessing started later in this process, e.g. a batch after run-notebook).
+        # It is put in place only while cells run (run_cell).
+        if main is not None:
+            sys.modules["__main__"] = main
     return _SHELL
 
 
@@ -239,11 +245,15 @@ def run_cell(shell: ReportShell, source: str) -> tuple[list[Any], bool]:
     outputs: list[Any] = []
     _Capture.outputs = outputs
     saved = sys.stdout, sys.stderr
+    main = sys.modules.get("__main__")
     sys.stdout, sys.stderr = _Stream("stdout"), _Stream("stderr")  # type: ignore[assignment]
+    sys.modules["__main__"] = shell.user_module  # as in a kernel: the notebook's namespace is __main__
     try:
         result = shell.run_cell(source, store_history=True)
     finally:
         sys.stdout, sys.stderr = saved
+        if main is not None:
+            sys.modules["__main__"] = main
         _Capture.outputs = []
     return outputs, bool(result.success)
 
