@@ -28,6 +28,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -209,78 +210,90 @@ def build_source(
     report = SourceReport(name, "built")
     staging.mkdir(parents=True)
     work = _Staged(staging)
-    quarantine: dict[str, list[pl.DataFrame]] = {}
-    clock = _Clock(report.timings)
+    try:
+        quarantine: dict[str, list[pl.DataFrame]] = {}
+        clock = _Clock(report.timings)
 
-    # 1. read: the source turns its raw layout into lazy model tables
-    with clock("read"):
-        lazy = _read_source(name, module, folder, raw_dir)
-    unknown = sorted(set(lazy) - set(TABLES))
-    if unknown:
-        raise BuildError(f"{name}: read() returned unknown table(s) {', '.join(unknown)}")
-    order = [t for t in TABLES if t in lazy]
+        # 1. read: the source turns its raw layout into lazy model tables
+        with clock("read"):
+            lazy = _read_source(name, module, folder, raw_dir)
+        unknown = sorted(set(lazy) - set(TABLES))
+        if unknown:
+            raise BuildError(f"{name}: read() returned unknown table(s) {', '.join(unknown)}")
+        order = [t for t in TABLES if t in lazy]
 
-    # 2. validate each table on its own and write its valid rows (memory: one table at a time;
-    #    later steps rewrite only the tables they change)
-    for i, table in enumerate(order):
-        with clock("collect"):
-            frame = _collect(lazy.pop(table), name, table, folder, raw_dir)
-        with clock("validate"):
-            valid, failing, tr = _validate_table(frame, table, name, _guess_files(folder, table, raw_dir))
-        del frame
-        report.tables[table] = tr
-        _add_quarantine(quarantine, table, failing, "validation")
-        with clock("write"):
-            work.write(table, valid)
-        del valid, failing
-        if i == 0:
-            _pause_hook()
+        # 2. validate each table on its own and write its valid rows (later steps rewrite only
+        #    the tables they change; the valid tables stay in memory for relations and derive)
+        for i, table in enumerate(order):
+            with clock("collect"):
+                frame = _collect(lazy.pop(table), name, table, folder, raw_dir)
+            with clock("validate"):
+                valid, failing, tr = _validate_table(frame, table, name, _guess_files(folder, table, raw_dir))
+            del frame
+            report.tables[table] = tr
+            _add_quarantine(quarantine, table, failing, "validation")
+            with clock("write"):
+                work.write(table, valid)
+            del valid, failing
+            if i == 0:
+                _pause_hook(work)
 
-    # 3. relations on the valid rows of every table; error rows are quarantined
-    with clock("relations"):
-        problems = _relations(work, order, check_relations, report)
-        warnings = _apply_relation_problems(work, problems, report, quarantine, "relations")
-    report.warnings.extend(w for w in warnings if w.table in PERSON_TABLES)
-
-    # 4. derive municipality-year tables from the person level and merge them in
-    with clock("derive"):
-        derived_tables = _derive_and_merge(work, order, report, quarantine, name)
-    if derived_tables:  # the merged aggregates get their cross-table rules checked again
+        # 3. relations on the valid rows of every table; error rows are quarantined
         with clock("relations"):
-            agg = [t for t in AGGREGATE_TABLES if work.has(t)]
-            problems = [p for p in _relations(work, agg, check_relations, report) if p.table in AGGREGATE_TABLES]
+            problems = _relations(work, order, check_relations, report)
             warnings = _apply_relation_problems(work, problems, report, quarantine, "relations")
-    report.warnings.extend(w for w in warnings if w.table not in PERSON_TABLES)
-    for w in report.warnings:
-        if w.table in report.tables:
-            report.tables[w.table].warnings += 1
+        report.warnings.extend(w for w in warnings if w.table in PERSON_TABLES)
 
-    # 5. the quarantine budget: too many bad rows means the input, not a few rows, is wrong
-    _check_quarantine_share(name, report, max_quarantine_share)
+        # 4. derive municipality-year tables from the person level and merge them in
+        with clock("derive"):
+            derived_tables = _derive_and_merge(work, order, report, quarantine, name)
+        if derived_tables:  # the merged aggregates get their cross-table rules checked again
+            with clock("relations"):
+                agg = [t for t in AGGREGATE_TABLES if work.has(t)]
+                problems = [p for p in _relations(work, agg, check_relations, report) if p.table in AGGREGATE_TABLES]
+                warnings = _apply_relation_problems(work, problems, report, quarantine, "relations")
+        report.warnings.extend(w for w in warnings if w.table not in PERSON_TABLES)
+        for w in report.warnings:
+            if w.table in report.tables:
+                report.tables[w.table].warnings += 1
 
-    # 6. save: the tables are in place already; add quarantine files and JSON sidecars
-    with clock("save"):
-        for table, rows in work.rows.items():
-            report.tables[table].rows = rows
-        for table, parts in quarantine.items():
-            if parts:
-                (staging / QUARANTINE).mkdir(exist_ok=True)
-                pl.concat(parts, how="diagonal").write_parquet(staging / QUARANTINE / f"{table}.parquet")
-        for sidecar in sorted(folder.glob("*.json")):
-            shutil.copy2(sidecar, staging / sidecar.name)
-    return report
+        # 5. the quarantine budget: too many bad rows means the input, not a few rows, is wrong
+        _check_quarantine_share(name, report, max_quarantine_share)
+
+        # 6. save: the tables are in place already (once their writes finish); add quarantine files
+        #    and JSON sidecars
+        with clock("save"):
+            work.flush()
+            for table, rows in work.rows.items():
+                report.tables[table].rows = rows
+            for table, parts in quarantine.items():
+                if parts:
+                    (staging / QUARANTINE).mkdir(exist_ok=True)
+                    pl.concat(parts, how="diagonal").write_parquet(staging / QUARANTINE / f"{table}.parquet")
+            for sidecar in sorted(folder.glob("*.json")):
+                shutil.copy2(sidecar, staging / sidecar.name)
+        return report
+    finally:
+        work.close()
 
 
 class _Staged:
     """The staged tables of one source: final Parquet files, and each row's input row number.
 
     Row numbers stay in memory (8 bytes a row) so the files are final as soon as they are written.
+    The written frames stay in memory too: relations and derive need every table at once anyway,
+    and reading them back from Parquet would only cost time.
     """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.row_nrs: dict[str, pl.Series] = {}
         self.rows: dict[str, int] = {}
+        self.frames: dict[str, pl.DataFrame] = {}
+        # Parquet encoding runs on one core: a writer thread overlaps it with the next steps
+        # (writes run one at a time, in order, so a rewritten table ends up with its last version)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="staged-write")
+        self._pending: list[Future[None]] = []
 
     def path(self, table: str) -> Path:
         return self.folder / f"{table}.parquet"
@@ -292,15 +305,31 @@ class _Staged:
         """Write ``frame`` (with its ROW_NR column, which is kept aside, not written)."""
         self.row_nrs[table] = frame.get_column(ROW_NR).cast(pl.Int64)
         data = frame.drop(ROW_NR)
-        data.write_parquet(self.path(table))
         self.rows[table] = data.height
+        self.frames[table] = data
+        self._pending.append(self._writer.submit(data.write_parquet, self.path(table)))
+
+    def flush(self) -> None:
+        """Wait until every table is on disk; a failed write raises here."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+    def close(self) -> None:
+        """Finish (or, after an error, wait out) pending writes and stop the writer thread."""
+        try:
+            for future in self._pending:
+                future.exception()
+        finally:
+            self._pending = []
+            self._writer.shutdown(wait=True)
 
     def read(self, table: str, numbered: bool = False) -> pl.DataFrame:
-        frame = pl.read_parquet(self.path(table))
+        frame = self.frames[table] if table in self.frames else pl.read_parquet(self.path(table))
         return frame.with_columns(self.row_nrs[table].alias(ROW_NR)) if numbered else frame
 
     def scan(self, table: str) -> pl.LazyFrame:
-        return pl.scan_parquet(self.path(table))
+        return self.frames[table].lazy() if table in self.frames else pl.scan_parquet(self.path(table))
 
 
 class _Clock:
@@ -358,11 +387,9 @@ def _validate_table(
         )
     assert result.valid_rows is not None and result.failing_rows is not None
     failing = result.failing_rows
-    row_nrs = (
-        pl.int_range(0, result.n_rows, dtype=pl.Int64, eager=True).alias(ROW_NR).to_frame()
-        .join(failing.select(pl.col("row_nr").alias(ROW_NR)), on=ROW_NR, how="anti")
-        .sort(ROW_NR)
-    )
+    row_nrs = pl.int_range(0, result.n_rows, dtype=pl.Int64, eager=True).alias(ROW_NR).to_frame()
+    if failing.height:
+        row_nrs = row_nrs.join(failing.select(pl.col("row_nr").alias(ROW_NR)), on=ROW_NR, how="anti").sort(ROW_NR)
     valid = result.valid_rows.with_columns(row_nrs.get_column(ROW_NR))
     tr = TableReport(table, input_rows=result.n_rows, quarantined=failing.height)
     _count_reasons(tr, failing)
@@ -481,7 +508,7 @@ def _derive_and_merge(
             tr.quarantined += failing.height
             _count_reasons(tr, failing)
             _add_quarantine(quarantine, table, failing, "after_derive")
-        keep = (
+        keep = row_nr if not result.failing_rows.height else (
             row_nr.to_frame().with_row_index("_pos").with_columns(pl.col("_pos").cast(pl.Int64))
             .join(result.failing_rows.select(pl.col("row_nr").alias("_pos")), on="_pos", how="anti")
             .sort("_pos").get_column(ROW_NR)
@@ -515,9 +542,10 @@ def _reason(p: Problem) -> str:
     return f"{p.column}: {p.message}" if p.column and p.column not in p.message else p.message
 
 
-def _pause_hook() -> None:
+def _pause_hook(work: _Staged) -> None:
     seconds = os.environ.get(PAUSE_ENV)
     if seconds:
+        work.flush()
         print(FIRST_TABLE_MARKER, flush=True)
         time.sleep(float(seconds))
 

@@ -93,35 +93,96 @@ def _max_date(frame: pl.LazyFrame, columns: Sequence[str]) -> dt.date | None:
     return value
 
 
-def _person_number() -> pl.Expr:
-    """person_id as a dense integer: counting distinct integers is twice as fast as strings."""
-    return pl.col("person_id").rank("dense")
+def _person_number(frame: pl.LazyFrame | None = None) -> pl.Expr:
+    """person_id as a dense integer: counting distinct integers is twice as fast as strings.
+
+    With ``frame`` sorted by person_id (as extracts come) the number is a running count of
+    changes, the same value as the dense rank without sorting the strings again.
+    """
+    pid = pl.col("person_id")
+    if frame is not None:
+        check = frame.select(pid.is_sorted().alias("sorted"), pid.null_count().alias("nulls")).collect()
+        if check["sorted"][0] and check["nulls"][0] == 0:
+            return pid.ne_missing(pid.shift(1)).cum_sum().cast(pl.UInt32)
+    return pid.rank("dense")
 
 
 def _share(numerator: str, denominator: str) -> pl.Expr:
     return pl.when(pl.col(denominator) > 0).then(pl.col(numerator) / pl.col(denominator))
 
 
-def _spell_years(spells: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    """One row per spell and calendar year it overlaps, with the years of that overlap.
+def _jan1(year: pl.Expr) -> pl.Expr:
+    """Days from 1970-01-01 to 1 January of ``year`` (proleptic Gregorian), as integers."""
+    y = year.cast(pl.Int64) - 1
+    return 365 * (y - 1969) + y // 4 - y // 100 + y // 400 - (1969 // 4 - 1969 // 100 + 1969 // 400)
+
+
+def _spell_years(spells: pl.LazyFrame, as_of: dt.date, first: int, span: int) -> pl.LazyFrame:
+    """One row per spell and calendar year it overlaps, with the days of that overlap.
 
     Open spells (null end) run to ``as_of``; ``end_date`` is the last day of the spell, inclusive.
+    ``_cell`` numbers the (municipality, year) cell: ``_k * span + year - first``, where ``_k`` is
+    the position of the spell's kommune_nr among the distinct codes. Everything that runs on the
+    exploded rows is integer arithmetic (days since 1970, no per-row dates or divisions): about
+    three times faster than dates and strings, and integer sums do not depend on the order in
+    which parallel threads add them up.
     """
     end = pl.min_horizontal(pl.coalesce(pl.col("end_date"), pl.lit(as_of)), pl.lit(as_of))
-    year_start = pl.date(pl.col("year"), 1, 1)
-    year_end = pl.date(pl.col("year"), 12, 31)
+    year = pl.col("year")
     return (
         spells.with_columns(_end=end)
         .filter(pl.col("start_date") <= pl.col("_end"))
-        .with_columns(year=pl.int_ranges(pl.col("start_date").dt.year(), pl.col("_end").dt.year() + 1))
+        .with_columns(
+            year=pl.int_ranges(pl.col("start_date").dt.year(), pl.col("_end").dt.year() + 1, dtype=pl.Int32)
+        )
         .explode("year")
         .with_columns(
-            _days=(pl.min_horizontal(pl.col("_end"), year_end)
-                   - pl.max_horizontal(pl.col("start_date"), year_start)).dt.total_days() + 1,
-            _year_days=(year_end - year_start).dt.total_days() + 1,
+            _days=pl.min_horizontal(pl.col("_end").cast(pl.Int64), _jan1(year + 1) - 1)
+            - pl.max_horizontal(pl.col("start_date").cast(pl.Int64), _jan1(year)) + 1,
+            _cell=pl.col("_k").cast(pl.Int64) * span + (year - first),
         )
-        .with_columns(_person_years=pl.col("_days") / pl.col("_year_days"), year=pl.col("year").cast(pl.Int16))
     )
+
+
+def _kommune_codes(frame: pl.LazyFrame) -> tuple[pl.Series, pl.Expr]:
+    """Distinct kommune_nr (sorted, a null last if any) and an expression for each row's position.
+
+    Grouping by a small integer instead of the 4-character string is what makes the
+    municipality-year aggregation over millions of spell-years cheap.
+    """
+    codes = frame.select(pl.col("kommune_nr").unique().sort(nulls_last=True)).collect().to_series()
+    known = codes.drop_nulls()
+    position = pl.col("kommune_nr").cast(pl.Enum(known.to_list())).to_physical().cast(pl.Int64)
+    return codes, position.fill_null(known.len())
+
+
+def _cells(codes: pl.Series, first: int, span: int) -> list[pl.Expr]:
+    """kommune_nr and year back from ``_cell``."""
+    k = (pl.col("_cell") // span).cast(pl.UInt32)
+    return [
+        pl.lit(codes).gather(k).alias("kommune_nr"),
+        (pl.col("_cell") % span + first).cast(pl.Int16).alias("year"),
+    ]
+
+
+def _distinct_persons(years: pl.LazyFrame, name: str) -> pl.LazyFrame:
+    """Distinct ``_pid`` per ``_cell``: one integer key per (cell, person), made unique, counted."""
+    pair = pl.col("_cell") * (1 << 32) + pl.col("_pid").cast(pl.Int64)
+    return (
+        years.select(pair.unique().alias("_pair"))
+        .group_by((pl.col("_pair") // (1 << 32)).alias("_cell"))
+        .agg(pl.len().cast(pl.Int32).alias(name))
+    )
+
+
+def _year_span(spells: pl.LazyFrame, as_of: dt.date) -> tuple[int | None, int]:
+    """The first start year (None if no start dates) and the number of years up to ``as_of``."""
+    first = spells.select(pl.col("start_date").dt.year().min()).collect().item()
+    return first, max(as_of.year - (first if first is not None else as_of.year) + 1, 1)
+
+
+def _year_days(year: pl.Expr) -> pl.Expr:
+    return (_jan1(year + 1) - _jan1(year)).cast(pl.Float64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,29 +241,45 @@ def housing_by_kommune_year(
         as_of = _max_date(spells, ["start_date", "end_date"])
     if as_of is None:  # empty table
         return _empty(HOUSING_COLUMNS, "kommune_housing_year")
-    # only small columns go through the explode: a person number and a tenure-group code
+    # only small integers go through the explode: person number, municipality and tenure group
     groups = {t: 0 for t in MUNICIPAL_TENURES} | {t: 1 for t in PRIVATE_RENTAL_TENURES}
     groups |= {t: 2 for t in OWNER_TENURES} | {t: 3 for t in TEMPORARY_TENURES}
+    first, span = _year_span(spells, as_of)
+    codes, position = _kommune_codes(spells)
     slim = spells.select(
-        "kommune_nr", "start_date", "end_date", _pid=_person_number(),
+        "start_date", "end_date", _pid=_person_number(spells), _k=position,
         _group=pl.col("tenure").replace_strict(groups, default=9, return_dtype=pl.UInt8),
     )
-    years = _spell_years(slim, as_of)
+    years = (
+        _spell_years(slim, as_of, first or 0, span)
+        .select("_cell", "_pid", "_group", "end_date", "year", "_days").collect().lazy()
+    )
     group = pl.col("_group")
-    py = pl.col("_person_years")
+    days = pl.col("_days")
     ended_here = pl.col("end_date").is_not_null() & (pl.col("end_date") <= as_of) & (
         pl.col("end_date").dt.year() == pl.col("year")
     )
-    events = years.group_by(KEYS).agg(
-        pl.col("_pid").n_unique().cast(pl.Int32).alias("refugees_housed"),
-        py.sum().alias("_py"),
-        py.filter(group == 0).sum().alias("municipal_dwelling_years"),
-        py.filter(group == 1).sum().alias("_private"),
-        py.filter(group == 2).sum().alias("_owner"),
-        py.filter(group == 3).sum().alias("_temporary"),
+    sums = years.group_by("_cell").agg(
+        days.sum().alias("_d"),
+        days.filter(group == 0).sum().alias("_d_municipal"),
+        days.filter(group == 1).sum().alias("_d_private"),
+        days.filter(group == 2).sum().alias("_d_owner"),
+        days.filter(group == 3).sum().alias("_d_temporary"),
         ((group == 0) & ended_here).sum().cast(pl.Int32).alias("municipal_exits"),
     )
-    first = spells.select(pl.col("start_date").dt.year().min()).collect().item()
+    housed, sums = pl.collect_all([_distinct_persons(years, "refugees_housed"), sums])
+    cells = _cells(codes, first or 0, span)
+    # person-years = days / days of the year; the year is fixed within a cell, so summing days
+    # first is exact (and the same whatever order the rows are added in)
+    per_year = _year_days(pl.col("year").cast(pl.Int32))
+    events = sums.join(housed, on="_cell", how="left").lazy().with_columns(*cells).select(
+        "kommune_nr", "year", "refugees_housed", "municipal_exits",
+        (pl.col("_d") / per_year).alias("_py"),
+        (pl.col("_d_municipal") / per_year).alias("municipal_dwelling_years"),
+        (pl.col("_d_private") / per_year).alias("_private"),
+        (pl.col("_d_owner") / per_year).alias("_owner"),
+        (pl.col("_d_temporary") / per_year).alias("_temporary"),
+    )
     out = _with_keys(events, _keys_in_years(keys, first, as_of.year)).with_columns(
         pl.col("refugees_housed", "municipal_exits").fill_null(0).cast(pl.Int32),
         pl.col("_py", "municipal_dwelling_years", "_private", "_owner", "_temporary").fill_null(0.0),
@@ -245,9 +322,12 @@ def intro_by_kommune_year(
         as_of = _max_date(spells, ["start_date", "end_date"])
     if as_of is None:
         return _empty(INTRO_COLUMNS, "kommune_intro_year")
-    slim = spells.select("kommune_nr", "start_date", "end_date", _pid=_person_number())
-    participants = _spell_years(slim, as_of).group_by(KEYS).agg(
-        pl.col("_pid").n_unique().cast(pl.Int32).alias("participants")
+    first, span = _year_span(spells, as_of)
+    codes, position = _kommune_codes(spells)
+    slim = spells.select("start_date", "end_date", _pid=_person_number(spells), _k=position)
+    participants = (
+        _distinct_persons(_spell_years(slim, as_of, first or 0, span), "participants")
+        .select(*_cells(codes, first or 0, span), "participants")
     )
     left = (
         spells.filter(pl.col("end_date").is_not_null() & (pl.col("end_date") <= as_of)
@@ -277,7 +357,6 @@ def intro_by_kommune_year(
         after = leavers.select(KEYS).with_columns(
             work_education_base=pl.lit(None, pl.Int32), work_education_count=pl.lit(None, pl.Int32)
         ).head(0)
-    first = spells.select(pl.col("start_date").dt.year().min()).collect().item()
     events = (
         participants.join(leavers, on=KEYS, how="full", coalesce=True)
         .join(after, on=KEYS, how="full", coalesce=True)

@@ -193,6 +193,8 @@ def _kommune_valid_in_year(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
             .filter(pl.col("kommune_nr").is_not_null())
             .select(_ROW, "kommune_nr", year.cast(pl.Int32).alias("year"))
         )
+        if not _any_invalid_pair(rows, versions):
+            continue
         valid = (
             rows.join(versions, on="kommune_nr", how="inner")
             .filter((pl.col("valid_from") <= pl.col("year")) & (pl.col("year") <= pl.col("valid_to")))
@@ -213,12 +215,37 @@ def _kommune_valid_in_year(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
     return problems
 
 
+def _any_invalid_pair(rows: pl.LazyFrame, versions: pl.LazyFrame) -> bool:
+    """Whether any (kommune_nr, year) of ``rows`` lacks a valid version: a few thousand distinct
+    pairs are checked instead of joining millions of rows (those run only when one fails)."""
+    pairs = rows.select("kommune_nr", "year").unique()
+    valid = (
+        pairs.join(versions, on="kommune_nr", how="inner")
+        .filter((pl.col("valid_from") <= pl.col("year")) & (pl.col("year") <= pl.col("valid_to")))
+        .select("kommune_nr", "year")
+    )
+    bad = pairs.join(valid, on=["kommune_nr", "year"], how="anti", nulls_equal=True)
+    return bool(bad.select(pl.len()).collect().item())
+
+
+def _any_missing(frame: pl.DataFrame, column: str, known: pl.LazyFrame) -> bool:
+    """Whether any value of ``column`` is absent from ``known`` (a null counts as absent).
+
+    Repeats next to each other are dropped first (register tables are sorted by id, so eight
+    million outcome rows shrink to about a million persons); the row-level join runs only when
+    something is missing.
+    """
+    c = pl.col(column)
+    values = frame.lazy().select(column).filter(c.ne_missing(c.shift(1)) | (pl.int_range(pl.len()) == 0))
+    return bool(values.join(known, on=column, how="anti").select(pl.len()).collect().item())
+
+
 def _ids_resolve(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
     problems: list[Problem] = []
     if "person" in tables:
-        persons = tables["person"].lazy().select("person_id").unique()
+        persons = tables["person"].lazy().select("person_id")  # an anti join needs no unique()
         for table in PERSON_REFERENCES:
-            if table not in tables:
+            if table not in tables or not _any_missing(tables[table], "person_id", persons):
                 continue
             failing = (
                 _indexed(tables[table]).select(_ROW, "person_id")
@@ -229,7 +256,9 @@ def _ids_resolve(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
                 message=f"{table}: person_id not found in `person`",
             )
     if _present(tables, "household", "household_member"):
-        households = tables["household"].lazy().select("household_id").unique()
+        households = tables["household"].lazy().select("household_id")
+        if not _any_missing(tables["household_member"], "household_id", households):
+            return problems
         failing = (
             _indexed(tables["household_member"]).select(_ROW, "household_id", "person_id")
             .join(households, on="household_id", how="anti").collect()
@@ -246,9 +275,9 @@ def _household_membership(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
         return []
     members = tables["household_member"]
     problems: list[Problem] = []
-    failing = (
+    failing = (  # is_duplicated picks the same rows as a count over person_id, without a window
         _indexed(members)
-        .filter(pl.len().over("person_id") > 1)
+        .filter(pl.col("person_id").is_duplicated())
         .select(_ROW, "person_id", "household_id", pl.len().over("person_id").alias("households"))
         .collect()
     )
@@ -287,22 +316,50 @@ def _overlapping_spells(frame: pl.DataFrame) -> pl.DataFrame:
     Sorted by start, a spell overlaps an earlier one if it starts before the latest end so far,
     and overlaps a later one if it ends after the next start. Open spells end at +infinity. A
     spell may start on the day the previous one ends.
+
+    Extracts usually come sorted by person and start already, so the sort is skipped when the
+    rows are in that order; the per-person running maximum and the neighbours are computed on the
+    sorted rows with shifts at person boundaries (no group-by windows).
     """
     far = pl.lit(9999 * 366, dtype=pl.Int32)  # days, later than any date
     start = pl.col("start_date").cast(pl.Int32)
     end = pl.col("end_date").cast(pl.Int32).fill_null(far)
+    spells = _indexed(frame).select(
+        _ROW, "person_id", "spell_no", "start_date", "end_date", start.alias("_s"), end.alias("_e")
+    )
+    if not _in_order(frame.lazy().select("person_id", start.alias("_s"), "spell_no")):
+        spells = spells.sort("person_id", "_s", "spell_no")
+    first = pl.col("person_id").ne_missing(pl.col("person_id").shift(1))  # a person's first spell
+    last = first.shift(-1, fill_value=True)
+    group = first.cum_sum().cast(pl.Int64)
+    # running maximum of the end within a person: offset each person above all earlier ones
+    offset = group * (1 << 32) + pl.col("_e").cast(pl.Int64) + (1 << 31)
+    max_end = offset.cum_max() - group * (1 << 32) - (1 << 31)
     return (
-        _indexed(frame)
-        .select(_ROW, "person_id", "spell_no", "start_date", "end_date", start.alias("_s"), end.alias("_e"))
-        .sort("person_id", "_s", "spell_no")
+        spells
         .with_columns(
-            pl.col("_e").cum_max().shift(1).over("person_id").alias("_prev_max_end"),
-            pl.col("_s").shift(-1).over("person_id").alias("_next_start"),
+            pl.when(~first).then(max_end.shift(1)).alias("_prev_max_end"),
+            pl.when(~last).then(pl.col("_s").shift(-1)).alias("_next_start"),
         )
         .filter((pl.col("_s") < pl.col("_prev_max_end")) | (pl.col("_e") > pl.col("_next_start")))
         .select(_ROW, "person_id", "spell_no", "start_date", "end_date")
         .collect()
     )
+
+
+def _in_order(columns: pl.LazyFrame) -> bool:
+    """True if the rows are sorted by the columns (lexicographically, ascending, no nulls)."""
+    names = columns.collect_schema().names()
+    after = pl.lit(False)  # row is after the previous one on an earlier column
+    same = pl.lit(True)
+    for name in names:
+        c, prev = pl.col(name), pl.col(name).shift(1)
+        after = after | (same & (c > prev))
+        same = same & (c == prev)
+    ok = (after | same).slice(1).fill_null(False).all()
+    nulls = pl.any_horizontal([pl.col(n).is_null().any() for n in names])
+    out = columns.select(ok.alias("ok"), nulls.alias("nulls")).collect()
+    return bool(out["ok"][0]) and not bool(out["nulls"][0])
 
 
 def _housing_spells(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
@@ -313,9 +370,10 @@ def _housing_spells(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
         _overlapping_spells(spells), rule="housing_spells_do_not_overlap", table="housing_spell",
         message="housing_spell: spells of a person overlap", column="start_date",
     )
-    failing = (
+    failing = (  # open spells whose person has another open spell
         _indexed(spells)
-        .filter(pl.col("end_date").is_null() & (pl.col("end_date").is_null().sum().over("person_id") > 1))
+        .filter(pl.col("end_date").is_null())
+        .filter(pl.col("person_id").is_duplicated())
         .select(_ROW, "person_id", "spell_no", "start_date")
         .collect()
     )

@@ -448,11 +448,15 @@ def _pandera_problems(
     column_schema.checks = []
     column_schema.unique = None
     problems = _frame_check_problems(schema, working, ctx)
-    if schema.unique:  # the same test pandera runs (DataFrame.is_duplicated on the key columns)
+    if schema.unique and not _strictly_increasing(working, list(schema.unique)):
+        # the same test pandera runs (DataFrame.is_duplicated on the key columns); keys that
+        # strictly increase row by row (sorted extracts) cannot repeat, so that test is skipped
         keys = list(schema.unique)
         duplicated = working.select(keys).is_duplicated().arg_true()
         if duplicated.len():
             problems.append(_duplicate_problem(keys, duplicated, ctx))
+    if _columns_pass(column_schema, working):
+        return _sorted(problems, schema)
     try:
         column_schema.validate(working, lazy=True)
         return _sorted(problems, schema)
@@ -473,6 +477,70 @@ def _pandera_problems(
         rows = pl.Series("index", g["index"], dtype=pl.Int64)
         problems.append(_problem_for(g, rows, schema, ctx))
     return _sorted(problems, schema)
+
+
+def _strictly_increasing(frame: pl.DataFrame, keys: list[str]) -> bool:
+    """True if the key columns strictly increase from row to row (so no key repeats).
+
+    One vectorised comparison with the previous row instead of hashing every key; nulls or any
+    tie make it False, and the caller then runs the full duplicate test.
+    """
+    if frame.height < 2 or not keys:
+        return frame.height < 2
+    greater = pl.lit(False)
+    equal = pl.lit(True)
+    for k in keys:
+        c, prev = pl.col(k), pl.col(k).shift(1)
+        greater = greater | (equal & (c > prev))
+        equal = equal & (c == prev)
+    return bool(frame.select(greater.slice(1).fill_null(False).all()).item())
+
+
+def _columns_pass(schema: pa.DataFrameSchema, working: pl.DataFrame) -> bool:
+    """True if pandera's column validation of ``working`` would pass: dtypes, nulls and checks.
+
+    Pandera collects every check on its own (two passes each); here the same check functions
+    run in one polars query. Only a clean pass is trusted: anything else (a failing rule, a
+    schema feature not mirrored here) returns False and pandera runs as before, so problems
+    and their failure cases are exactly pandera's.
+    """
+    if schema.unique or schema.checks or list(schema.columns) != working.columns:
+        return False
+    lazy = working.lazy()
+    parts: list[pl.LazyFrame] = []
+    exprs: list[pl.Expr] = []
+    try:
+        for name, column in schema.columns.items():
+            if column.regex or column.unique or column.coerce or column.dtype is None:
+                return False
+            if working.schema[name] != column.dtype.type:
+                return False
+            if not column.nullable:
+                present = pl.col(name).is_not_null()
+                if working.schema[name].is_float():
+                    present = present & pl.col(name).is_not_nan()
+                exprs.append(present.all().alias(f"__null_{name}"))
+            for i, chk in enumerate(column.checks):
+                if chk.element_wise or chk.groupby is not None:
+                    return False
+                backend = chk.get_backend(lazy)  # registers pandera's polars built-in checks
+                builtin = getattr(chk._check_fn, "__name__", None)
+                if builtin is not None and chk.is_builtin_check(builtin):  # as Check.__call__ does
+                    chk._check_fn = chk.get_builtin_check_fn(builtin)
+                out = backend(chk).apply(pa.PolarsData(lazy, name))
+                if not isinstance(out, pl.LazyFrame) or len(out.collect_schema()) != 1:
+                    return False
+                ok = pl.first()
+                ok = (ok | ok.is_null()) if chk.ignore_na else ok.fill_null(False)
+                parts.append(out.select(ok.all().alias(f"__check_{name}_{i}")))
+        if exprs:
+            parts.append(lazy.select(exprs))
+        if not parts:
+            return True
+        passed = pl.concat(parts, how="horizontal").collect()
+    except Exception:  # let pandera run (and report) whatever could not be evaluated here
+        return False
+    return passed.height == 1 and all(v is True for v in passed.row(0))
 
 
 def _sorted(problems: list[Problem], schema: pa.DataFrameSchema) -> list[Problem]:
@@ -632,6 +700,13 @@ def _split(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Valid rows (model dtypes) and failing rows (original values + row_nr + reason)."""
     errors = [p for p in problems if p.severity == "error"]
+    clash = {c: f"{c}_input" for c in ("row_nr", "reason") if c in original.columns}  # e.g. a quarantine file
+    if not errors:  # every row is valid: no row numbering, joins or sorts over the whole table
+        none_failing = (
+            original.head(0).rename(clash).with_row_index("row_nr")
+            .with_columns(pl.col("row_nr").cast(pl.Int64), pl.lit(None, pl.String).alias("reason"))
+        )
+        return working, none_failing
     table_level = [_reason(p) for p in errors if not p.rows]
     parts = [
         pl.DataFrame({"row_nr": p.rows, "reason": [_reason(p)] * len(p.rows)},
@@ -643,7 +718,6 @@ def _split(
         .agg(pl.col("reason").unique(maintain_order=True).str.join("; "))
         if parts else pl.DataFrame(schema={"row_nr": pl.Int64, "reason": pl.String})
     )
-    clash = {c: f"{c}_input" for c in ("row_nr", "reason") if c in original.columns}  # e.g. a quarantine file
     numbered = (
         original.rename(clash).with_row_index("row_nr").with_columns(pl.col("row_nr").cast(pl.Int64))
     )

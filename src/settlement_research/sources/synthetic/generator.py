@@ -91,6 +91,37 @@ def _pick(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
     return out
 
 
+def _pick_rows(rng: np.random.Generator, table: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``_pick(rng, table[rows])`` without building the (n, k) matrix: same draws, same result.
+
+    The cumulative sums are those ``_pick`` computes (the same float additions), done once per
+    table row and gathered, which matters when millions of rows share a handful of distributions.
+    """
+    table = np.asarray(table, dtype=np.float64)
+    cum = [np.ascontiguousarray(table[:, 0])]
+    for j in range(1, table.shape[1]):
+        cum.append(cum[-1] + table[:, j])
+    u = rng.random(len(rows)) * cum[-1][rows]
+    out = np.zeros(len(rows), dtype=np.int64)
+    for c in cum[:-1]:
+        out += c[rows] < u
+    return out
+
+
+def _inverse_permutation(ids: np.ndarray, base: int) -> np.ndarray:
+    """``np.argsort(ids)`` for ``ids`` = a permutation of 0..n-1 plus ``base`` (distinct, so exact)."""
+    order = np.empty(ids.size, dtype=np.int64)
+    order[ids - base] = np.arange(ids.size)
+    return order
+
+
+def _blocks(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Indices start[0] .. start[0]+len[0]-1, start[1] .., concatenated (vectorised ranges)."""
+    total = int(lengths.sum())
+    offsets = np.cumsum(lengths) - lengths
+    return np.repeat(starts - offsets, lengths) + np.arange(total)
+
+
 def _dates(days: np.ndarray) -> pl.Series:
     return pl.Series(np.asarray(days, dtype=np.int32)).cast(pl.Date)
 
@@ -275,8 +306,7 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
     sex_male = np.where(adult & (pos == 0) & np.isin(ptype, [COUPLE, FAMILY]), True,
                         np.where(adult & (pos == 1), False, rng.random(n) < male_p))
     country = hh["country"][ph]
-    edu_probs = np.array([EDUCATION_BY_COUNTRY[g] for g in COUNTRY_GROUPS])[country]
-    edu_adult = _pick(rng, edu_probs)
+    edu_adult = _pick_rows(rng, np.array([EDUCATION_BY_COUNTRY[g] for g in COUNTRY_GROUPS]), country)
     edu_minor = np.where(age < 7, EDU["none"], np.where(rng.random(n) < 0.85, EDU["primary"], EDU["unknown"]))
     edu = np.where(adult, edu_adult, edu_minor)
     settle_year = hh["year"][ph]
@@ -446,7 +476,7 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
         assert np.array_equal(o_key[pos_in], s_key), "analysis outcome rows must exist"
     we[pos_in] = y_sample
     young = (o_year - birth_year[o_p]) < 25
-    we_kind = _pick(rng, np.where(young[:, None], [[0.35, 0.50, 0.15]], [[0.65, 0.23, 0.12]]))
+    we_kind = _pick_rows(rng, np.array([[0.65, 0.23, 0.12], [0.35, 0.50, 0.15]]), young.astype(np.int64))
     status = np.where(we, we_kind, 3 + (rng.random(o_p.size) < np.where(in_prog, 0.95, 0.6)))
     # municipality of residence in November: the household's spell covering that day
     o_h = ph[o_p]
@@ -476,7 +506,7 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
     tables["kommune"] = frame.select(
         "kommune_nr", "kommune_name", "fylke_nr", "fylke_name", "imdi_region", "husbanken_region", "centrality",
     ).with_columns(pl.lit(2009, pl.Int16).alias("valid_from"), pl.lit(None, pl.Int16).alias("valid_to"))
-    o = np.argsort(pid_int, kind="stable")
+    o = _inverse_permutation(pid_int, 100_000_000)  # persons in person_id order
     tables["person"] = pl.DataFrame({
         "person_id": pid.gather(o),
         "birth_year": birth_year[o].astype(np.int16),
@@ -494,7 +524,7 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
         "route": cat(ROUTES, p_route[o]),
         "months_waited": np.round((p_settle - permit[ph]) / DAYS_PER_MONTH, 2)[o],
     })
-    oh = np.argsort(hid_int, kind="stable")
+    oh = _inverse_permutation(hid_int, 10_000_000)
     tables["household"] = pl.DataFrame({
         "household_id": hid.gather(oh),
         "household_type": cat(["single", "single", "couple", "family_with_children", "single_parent"], h_type[oh]),
@@ -506,8 +536,6 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
         "role": cat(["child", "adult"], adult[om].astype(np.int64)),
     })
     # housing spells: each household spell for every member
-    sp_rows = np.repeat(np.arange(sh.size), size[sh])
-    sp_member = first[sh][sp_rows] + (np.arange(sp_rows.size) - np.repeat(np.cumsum(size[sh]) - size[sh], size[sh]))
     extra = np.where(spells["tenure"] == SHARED, 1 + rng.poisson(1.5, sh.size), 0)
     persons_in = np.minimum(size[sh] + extra, 30)
     rooms = np.where(
@@ -515,8 +543,12 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
         np.ceil(size[sh] * 0.6) + 1 + np.isin(spells["tenure"], [OWN_SL, OWNER]) + rng.choice([-1, 0, 0, 1], sh.size),
     )
     rooms = np.clip(rooms, 1, 12)
-    os_ = np.lexsort((spells["no"][sp_rows], pid_int[sp_member]))
-    sp_rows, sp_member = sp_rows[os_], sp_member[os_]
+    # rows in (person_id, spell_no) order: persons in id order, each with its household's spells
+    # (spells are sorted by household and number); the order a lexsort would give, without sorting
+    n_spells = np.bincount(sh, minlength=n_hh)
+    spell_start = np.cumsum(n_spells) - n_spells
+    sp_member = np.repeat(o, n_spells[ph[o]])
+    sp_rows = _blocks(spell_start[ph[o]], n_spells[ph[o]])
     tables["housing_spell"] = pl.DataFrame({
         "person_id": pid.gather(sp_member),
         "spell_no": spells["no"][sp_rows].astype(np.int16),
@@ -536,7 +568,10 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
         "end_date": _dates(i_end[oi]).set(pl.Series(i_open[oi]), None),
         "end_reason": cat(["completed", "interrupted", "ongoing"], i_reason[oi]),
     })
-    oo = np.lexsort((o_year, pid_int[o_p]))
+    # (person_id, year) order: o_p is ascending with years ascending within a person, so the rows
+    # are each person's block, taken in person_id order (what np.lexsort would return)
+    o_count = np.bincount(o_p, minlength=n)
+    oo = _blocks((np.cumsum(o_count) - o_count)[o], o_count[o])
     tables["outcome_year"] = pl.DataFrame({
         "person_id": pid.gather(o_p[oo]),
         "year": o_year[oo].astype(np.int16),

@@ -46,17 +46,30 @@ def conform(frame: pl.LazyFrame, table: str) -> pl.LazyFrame:
     return frame.with_columns(missing).select([pl.col(c).cast(dtype) for c, dtype in dtypes.items()])
 
 
+_EXACT = 2**53  # integers below this survive the parse as a float unchanged
+
+
 def _number(raw: str, dtype: pl.DataType) -> pl.Expr:
-    text = pl.col(raw).str.strip_chars()
-    value = pl.when(text.is_in(SYMBOLS)).then(None).otherwise(text).str.replace(",", ".", literal=True)
     if dtype.is_float():
-        out = value.cast(pl.Float64)
+        out = _general_number(pl.col(raw)).cast(pl.Float64)
         if raw in lay.PERCENT_COLUMNS:
             out = out / 100
         if raw in lay.THOUSAND_NOK_COLUMNS:
             out = out * 1000
         return out
-    return value.cast(pl.Float64).cast(pl.Int64)
+    # whole numbers: plain digit strings (nearly every cell of the large person-level files) parse
+    # straight to an integer; only the other cells (spaces, symbols, decimal commas, bad values)
+    # take the general path, whose result and errors are the same as before for them
+    plain = pl.col(raw).cast(pl.Int64, strict=False)
+    plain = pl.when(plain.is_between(1 - _EXACT, _EXACT - 1)).then(plain)
+    rest = pl.when(plain.is_null()).then(pl.col(raw))
+    return pl.coalesce(plain, _general_number(rest).cast(pl.Float64).cast(pl.Int64))
+
+
+def _general_number(column: pl.Expr) -> pl.Expr:
+    """Text -> number text: trimmed, status symbols as null, decimal comma as point."""
+    text = column.str.strip_chars()
+    return pl.when(text.is_in(SYMBOLS)).then(None).otherwise(text).str.replace(",", ".", literal=True)
 
 
 def _parse(name: str, raw_dir: Path) -> pl.LazyFrame:
