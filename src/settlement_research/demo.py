@@ -156,7 +156,8 @@ def render_profiles(ctx: DemoContext) -> list[Path]:
     for r in reports:
         if r.get("status") != "ok":
             ctx.failures.append(f"profile {r['name']}: {r.get('error')}")
-    return [out / INDEX]
+    pages = sorted(p for p in out.glob("*.html") if p.name != INDEX)
+    return [out / INDEX, *pages]
 
 
 # Later work appends (name, hook): a hook renders something from data_clean and returns the paths
@@ -227,7 +228,7 @@ def print_outputs(ctx: DemoContext) -> None:
     for name, written in ctx.outputs.items():
         if name in ("raw", "clean") or not written:
             continue
-        print(f"  {name}: {len(written)} file(s), e.g. {written[0]}")
+        print(f"  {name}: {len(written)} file(s), start at {written[0]}")
     for failure in ctx.failures:
         print(f"  FAILED {failure}")
 

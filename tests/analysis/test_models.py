@@ -99,3 +99,26 @@ def test_logit_category_contrasts_set_the_whole_category() -> None:
         assert row["ci_low"] < truth < row["ci_high"], (level, row, truth)
         assert row["std_error"] > 0
     assert "x" in res.table["term"].to_list()
+
+
+def test_fast_category_contrast_equals_the_counterfactual_design() -> None:
+    import patsy
+    from scipy.special import expit
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    frame = pl.DataFrame({
+        "cat": rng.choice(["a", "b", "c"], n), "x": rng.normal(size=n),
+        "kommune_nr": [f"{i % 30:04d}" for i in range(n)],
+    }).with_columns(pl.Series("y", (rng.random(n) < 0.4).astype(int)))
+    for formula in ("y ~ x + C(cat)", "y ~ x * C(cat)"):  # main effect (fast path) and interaction (patsy)
+        res = models.logit_ame(frame, formula)
+        pdf = frame.to_pandas()
+        info = res.fit.model.data.model_spec
+        beta = np.asarray(res.fit.params)
+
+        def prob(level: str, pdf=pdf, info=info, beta=beta) -> np.ndarray:
+            return expit(np.asarray(patsy.build_design_matrices([info], pdf.assign(cat=level))[0]) @ beta)
+
+        expected = float(np.mean(prob("c") - prob("a")))
+        assert res.term("C(cat)[T.c]")["estimate"] == pytest.approx(expected, rel=1e-9), formula

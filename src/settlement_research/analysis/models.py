@@ -199,13 +199,24 @@ def _category_contrasts(fit: Any, pdf: Any) -> pl.DataFrame:
         m = _CATEGORY_TERM.match(name)
         if m:
             by_var.setdefault(m["var"], []).append(m["level"])
+    exog = np.asarray(fit.model.exog, dtype=float)
     rows = []
     for var, levels in by_var.items():
         values = sorted(str(v) for v in pdf[var].unique())
         reference = next(v for v in values if v not in levels)
+        own = {level: names.index(f"C({var})[T.{level}]") for level in levels}
+        # A main effect only: set the category's dummy columns directly (fast). With interactions the
+        # design must be rebuilt from counterfactual data.
+        interacted = any(f"C({var})" in n and n not in {f"C({var})[T.{lv}]" for lv in levels} for n in names)
 
-        def design(level: str, var: str = var) -> np.ndarray:
-            return np.asarray(patsy.build_design_matrices([design_info], pdf.assign(**{var: level}))[0])
+        def design(level: str, var: str = var, own: dict[str, int] = own, interacted: bool = interacted) -> np.ndarray:
+            if interacted:
+                return np.asarray(patsy.build_design_matrices([design_info], pdf.assign(**{var: level}))[0])
+            x = exog.copy()
+            x[:, list(own.values())] = 0.0
+            if level in own:
+                x[:, own[level]] = 1.0
+            return x
 
         x0 = design(reference)
         p0 = expit(x0 @ beta)
