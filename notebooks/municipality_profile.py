@@ -36,7 +36,7 @@ plots.set_theme()
 
 facts = pr.facts(data, kommune_nr)
 settlement_years = pr.settlement_years(data, kommune_nr)
-totals = pr.settlement_totals(settlement_years)
+totals = pr.settlement_totals(settlement_years, window=pr.window_settled(data, kommune_nr))
 pooled = pr.intro_pooled(data, kommune_nr)
 display(Markdown(f"# {facts['kommune_name']} ({kommune_nr}): municipality profile {span}\n\n"
                  + pr.summary(facts, totals, pooled, *years)))
@@ -51,9 +51,12 @@ display(Markdown(f"# {facts['kommune_name']} ({kommune_nr}): municipality profil
 # derived from person-level register data; population (`kommune_context_year`); the agencies'
 # regions and the coordination index of each office pair (Fafo 2015, June 2014).
 #
-# **Method.** Counts from person-level data are suppressed below the threshold and shown as `:`;
-# when a total is shown, one more cell is hidden so the suppressed one cannot be recovered (secondary
-# suppression). `..` means no data, never zero. County and national comparisons are shares only.
+# **Method.** Counts from person-level data are suppressed below the threshold and shown as `:`.
+# Suppression is done once for all municipalities together, with the national (and, for the
+# programme, county) totals and each municipality's window total in view, so that no hidden number
+# can be worked out from this profile, the others and the national figures, and a number is shown
+# or hidden the same way in every profile. `..` means no data, never zero. County and national
+# comparisons are shares only.
 
 # %% [markdown]
 # ## Requested, decided and settled

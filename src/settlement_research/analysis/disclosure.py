@@ -40,6 +40,7 @@ import numpy as np
 import polars as pl
 
 SUPPRESSED = ":"
+NOT_AVAILABLE = ".."  # SSB's symbol for "data not available"
 DEFAULT_THRESHOLD = 5
 THRESHOLD_ENV = "SETTLEMENT_RESEARCH_SDC_THRESHOLD"
 PERSON_ID_ENV = "SETTLEMENT_RESEARCH_PERSON_ID_PATTERN"
@@ -123,6 +124,153 @@ def suppression_mask(
     return mask
 
 
+# ------------------------------------------------------------------------ one table across reports
+
+Line = tuple[np.ndarray, np.ndarray]  # flat cell indices of a rows x columns table, coefficients
+
+
+def margin_lines(
+    n_rows: int, n_cols: int, *, row_totals: bool = True, total_column: int | None = None,
+    column_groups: Sequence[np.ndarray | None] = (None,),
+) -> list[Line]:
+    """The public linear relations of a rows x columns table of counts, one :data:`Line` each.
+
+    ``row_totals``: each row's sum is public; with ``total_column`` that column *is* the row total
+    (shown or suppressed like any cell), so the line says "the other cells sum to it".
+    ``column_groups``: for each entry (an index array of rows, ``None`` = every row) the column sums
+    over those rows are public, e.g. the national total per year and, when shown, the county's.
+    """
+    index = np.arange(n_rows * n_cols).reshape(n_rows, n_cols)
+    lines: list[Line] = []
+    if row_totals and n_cols >= 2:
+        coef = np.ones(n_cols)
+        if total_column is not None:
+            coef[total_column] = -1.0
+        lines += [(index[i], coef) for i in range(n_rows)]
+    for rows in column_groups:
+        block = index if rows is None else index[np.asarray(rows, dtype=int)]
+        if block.shape[0] >= 2:
+            lines += [(block[:, j], np.ones(block.shape[0])) for j in range(n_cols)]
+    return lines
+
+
+def _system(values: np.ndarray, mask: np.ndarray, lines: Sequence[Line]) -> dict[str, Any]:
+    """The reader's linear system over the suppressed cells: one row per line holding any of them,
+    with its rank-truncated thin SVD."""
+    flat_mask = np.asarray(mask, bool).ravel() & ~np.isnan(np.asarray(values, dtype=float).ravel())
+    unknown = np.flatnonzero(flat_mask)
+    position = np.full(flat_mask.size, -1)
+    position[unknown] = np.arange(unknown.size)
+    rows, used = [], []
+    for k, (idx, coef) in enumerate(lines):
+        pos = position[idx]
+        hit = pos >= 0
+        if hit.any():
+            row = np.zeros(unknown.size)
+            row[pos[hit]] = coef[hit]
+            rows.append(row)
+            used.append(k)
+    system: dict[str, Any] = {"unknown": unknown, "position": position, "lines": used}
+    if rows:
+        u, s, vt = np.linalg.svd(np.vstack(rows), full_matrices=False)
+        rank = int((s > 1e-9 * max(1.0, float(s[0]))).sum())
+        system.update(u=u[:, :rank], s=s[:rank], vt=vt[:rank])
+    return system
+
+
+def determined(values: np.ndarray, mask: np.ndarray, lines: Sequence[Line]) -> np.ndarray:
+    """Suppressed cells that the public lines pin down exactly (same shape as ``mask``).
+
+    A reader knows every shown cell and every line's total, so the suppressed cells solve a linear
+    system; a cell is recovered exactly when its unit vector lies in the row space of that system
+    (its projection onto it has length 1). Why not just "two per line": two suppressed cells per
+    line can still be undone through a chain of lines (a bridge in the pattern).
+    NaN cells (no data) are not part of any sum.
+    """
+    values = np.asarray(values, dtype=float)
+    out = np.zeros(values.size, bool)
+    system = _system(values, mask, lines)
+    if "vt" in system:
+        out[system["unknown"]] = (system["vt"] ** 2).sum(axis=0) > 1 - 1e-9
+    return out.reshape(values.shape)
+
+def protect(
+    values: np.ndarray, t: int, lines: Sequence[Line], *, forced: np.ndarray | None = None, audit: bool = True,
+) -> np.ndarray:
+    """Suppression mask for a whole table whose lines (row and column totals) are public.
+
+    Primary cells (``0 < n < t``) and ``forced`` cells are suppressed; then, until nothing changes,
+    a line with exactly one suppressed cell gets its smallest other shown cell suppressed (non-zero
+    first), and (``audit``) any suppressed cell still recoverable through a chain of lines gets a
+    partner in one of its lines that makes it unrecoverable (a cell no single partner can protect,
+    e.g. the only cell of data in a line, is left as it is: :func:`determined` finds it, and the
+    caller must hide that line's total). Deterministic: the same table always gives the same
+    pattern, which is what lets many reports show slices of it consistently.
+    """
+    values = np.asarray(values, dtype=float)
+    flat = values.ravel()
+    shown = ~np.isnan(flat)
+    mask = shown & (flat > 0) & (flat < t)
+    if forced is not None:
+        mask |= np.asarray(forced, bool).ravel() & shown
+    by_cell: dict[int, list[np.ndarray]] = {}
+    line_ids: dict[int, list[int]] = {}
+    line_coef: dict[tuple[int, int], float] = {}
+    for k, (idx, coef) in enumerate(lines):
+        for i, w in zip(idx.tolist(), coef.tolist(), strict=True):
+            by_cell.setdefault(i, []).append(idx)
+            line_ids.setdefault(i, []).append(k)
+            line_coef[(k, i)] = w
+
+    def close_lines() -> None:
+        changed = True
+        while changed:
+            changed = False
+            for idx, _ in lines:
+                live = idx[shown[idx]]
+                if mask[live].sum() == 1:
+                    j = _smallest(flat[live], ~mask[live])
+                    if j is not None:
+                        mask[live[j]] = changed = True
+
+    close_lines()
+    hopeless: set[int] = set()  # exposed cells no single partner can protect
+    while audit:
+        system = _system(values, mask.reshape(values.shape), lines)
+        if "vt" not in system:
+            break
+        exposed = [int(c) for c in system["unknown"][(system["vt"] ** 2).sum(axis=0) > 1 - 1e-9]
+                   if int(c) not in hopeless]
+        if not exposed:
+            break
+        cell = exposed[0]
+        u, s_, vt = system["u"], system["s"], system["vt"]
+        y0 = u @ (vt[:, system["position"][cell]] / s_)  # the combination of lines that gives the cell
+        row_of_line = {k: i for i, k in enumerate(system["lines"])}
+        chosen = None
+        for c in sorted({int(c) for idx in by_cell.get(cell, []) for c in idx if shown[c] and not mask[c]},
+                        key=lambda c: (flat[c] == 0, flat[c], c)):
+            # Hiding c helps when its column lies in the system's column space (else the reader can
+            # cancel it) and the combination of lines that gave the cell involves it.
+            a = np.zeros(len(system["lines"]))
+            outside = False
+            for k in line_ids.get(c, []):
+                if k in row_of_line:
+                    a[row_of_line[k]] = line_coef[(k, c)]
+                else:
+                    outside = True
+            if outside or abs(y0 @ a) < 1e-9 or np.linalg.norm(a - u @ (u.T @ a)) > 1e-9:
+                continue
+            chosen = c
+            break
+        if chosen is None:  # e.g. the only cell of data in a line: left to the caller
+            hopeless.add(cell)
+            continue
+        mask[chosen] = True
+        close_lines()
+    return mask.reshape(values.shape)
+
+
 def suppress(
     frame: pl.DataFrame,
     counts: Sequence[str],
@@ -166,6 +314,108 @@ def suppress(
             pl.when(hide).then(pl.lit(SUPPRESSED)).otherwise(old_symbol).alias(symbol),
         )
     return out
+
+
+def suppress_panel(
+    frame: pl.DataFrame,
+    counts: Sequence[str],
+    *,
+    years: Sequence[int],
+    key: str = "kommune_nr",
+    groups: Mapping[str, str] | None = None,
+    window_totals: Sequence[str] = (),
+    group_totals: Sequence[str] = (),
+    tied: Sequence[Sequence[str]] = (),
+    dependent: Mapping[str, str | Sequence[str]] | None = None,
+    t: int | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Suppress a long ``key`` x year panel of counts as ONE table, for a set of reports that each
+    show a slice of it.
+
+    Why: a report per municipality that suppresses only its own rows can be undone by the others
+    and the public national total per year (the column total), and secondary cells chosen in one
+    report can be recovered from another. Here every count is a ``key`` x ``years`` matrix (no row =
+    no data, NaN) whose column totals are public (nationally, and within ``groups`` — key -> group,
+    e.g. county — for the counts in ``group_totals``) and whose row totals are public; for the
+    counts in ``window_totals`` the row total is itself shown, as an extra column that is suppressed
+    like any cell. :func:`protect` makes the pattern (primary, secondary, audit). Counts in one
+    ``tied`` set are hidden in the same cells (a count and its complement behind one shown share).
+
+    Returns the panel with suppressed counts and ``dependent`` columns (``{column: count or
+    counts}``) null and ``':'`` in ``<col>_symbol``, and one row per ``key`` with each window total
+    (null, ``':'`` when suppressed, ``'..'`` when no year is known) and ``<count>_known_years``.
+    """
+    t = threshold() if t is None else t
+    counts = list(counts)
+    missing = [c for c in [key, "year", *counts, *(dependent or {})] if c not in frame.columns]
+    if missing:
+        raise KeyError(f"suppress_panel: no column(s) {missing} in the table")
+    years = [int(y) for y in years]
+    keys = sorted(frame[key].drop_nulls().unique().to_list())
+    row_of = {k: i for i, k in enumerate(keys)}
+    col_of = {y: j for j, y in enumerate(years)}
+    inside = frame.filter(pl.col("year").is_in(years) & pl.col(key).is_not_null())
+    r = np.array([row_of[k] for k in inside[key].to_list()], dtype=int)
+    c = np.array([col_of[int(y)] for y in inside["year"].to_list()], dtype=int)
+    matrices: dict[str, np.ndarray] = {}
+    for name in counts:
+        m = np.full((len(keys), len(years)), np.nan)
+        m[r, c] = inside[name].cast(pl.Float64).fill_null(float("nan")).to_numpy()
+        if name in window_totals:
+            known = ~np.isnan(m).all(axis=1)
+            m = np.hstack([m, np.where(known, np.nansum(m, axis=1), np.nan)[:, None]])
+        matrices[name] = m
+    column_groups: list[np.ndarray | None] = [None]
+    if groups is not None:
+        labels = np.array([groups.get(k, str(k)[:2]) for k in keys], dtype=object)
+        column_groups += [np.flatnonzero(labels == g) for g in sorted(set(labels.tolist()))]
+
+    def lines_for(name: str) -> list[Line]:
+        m = matrices[name]
+        total = m.shape[1] - 1 if name in window_totals else None
+        return margin_lines(*m.shape, total_column=total,
+                            column_groups=column_groups if name in group_totals else [None])
+
+    masks = {name: protect(matrices[name], t, lines_for(name)) for name in counts}
+    for names in tied:  # hide a tied set in the union of its cells, until no member adds another
+        names = [n for n in names if n in masks]
+        while True:
+            union = np.logical_or.reduce([masks[n][:, : len(years)] for n in names])
+            if all((masks[n][:, : len(years)] == union).all() for n in names):
+                break
+            for n in names:
+                forced = np.zeros_like(masks[n])
+                forced[:, : len(years)] = union
+                masks[n] = protect(matrices[n], t, lines_for(n), forced=forced | masks[n])
+
+    cell_mask = {name: m[r, c] for name, m in masks.items()}
+    for col, bases in (dependent or {}).items():
+        bases = [bases] if isinstance(bases, str) else list(bases)
+        unknown = [b for b in bases if b not in cell_mask]
+        if unknown:
+            raise KeyError(f"suppress_panel: dependent column {col!r} refers to {unknown}, not counts")
+        cell_mask[col] = np.logical_or.reduce([cell_mask.get(col, np.zeros(r.size, bool)), *(cell_mask[b] for b in bases)])
+    out = inside
+    for col, m in cell_mask.items():
+        hide = pl.Series(f"__hide_{col}", m)
+        symbol = f"{col}_symbol"
+        old_symbol = pl.col(symbol) if symbol in out.columns else pl.lit(None, pl.String)
+        out = out.with_columns(
+            pl.when(hide).then(None).otherwise(pl.col(col)).alias(col),
+            pl.when(hide).then(pl.lit(SUPPRESSED)).otherwise(old_symbol).alias(symbol),
+        )
+    window: dict[str, Any] = {key: keys}
+    for name in window_totals:
+        m, hidden = matrices[name], masks[name]
+        known = (~np.isnan(m[:, : len(years)])).sum(axis=1)
+        total = m[:, -1]
+        window[name] = [None if (k == 0 or h) else int(v) for v, h, k in zip(total, hidden[:, -1], known, strict=True)]
+        window[f"{name}_symbol"] = [NOT_AVAILABLE if k == 0 else SUPPRESSED if h else None
+                                    for h, k in zip(hidden[:, -1], known, strict=True)]
+        window[f"{name}_known_years"] = known.astype(int).tolist()
+    totals = pl.DataFrame(window, schema_overrides={key: frame.schema[key]}) if keys else pl.DataFrame(
+        schema={key: frame.schema[key]})
+    return out, totals
 
 
 def count_table(
@@ -402,7 +652,7 @@ def check_report(
 
 
 __all__ = [
-    "DEFAULT_THRESHOLD", "SUPPRESSED", "Finding", "SdcTable", "check_html", "check_report",
-    "check_results", "count_table", "is_disclosive", "person_id_pattern", "safe_count", "suppress",
-    "suppression_mask", "threshold", "to_html",
+    "DEFAULT_THRESHOLD", "SUPPRESSED", "Finding", "Line", "SdcTable", "check_html", "check_report",
+    "check_results", "count_table", "determined", "is_disclosive", "margin_lines", "person_id_pattern",
+    "protect", "safe_count", "suppress", "suppress_panel", "suppression_mask", "threshold", "to_html",
 ]

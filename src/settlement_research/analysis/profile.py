@@ -10,11 +10,14 @@ the per-municipality totals the peer table is drawn from) is computed once per w
 :func:`profile_data` (memoised through ``reports.results.memo``); each report then only filters.
 
 Disclosure control: settled, the housing mix and the programme counts are derived from person-level
-data. Every table here that holds them has gone through ``disclosure.suppress`` (suppressed cells
-are null with ':' in ``<col>_symbol``); totals are taken from the unsuppressed numbers and then
-passed through ``disclosure.safe_count``. County and national comparisons are shown as rounded
-shares only, never as counts: counts would let a reader recover a suppressed municipality by
-subtracting the other profiles of the county from the county total.
+data. The 428 profiles and the public national totals together form one kommune x year table per
+count (with the window total of settled as a shown row total), so suppression is done ONCE on that
+whole table in :func:`profile_data` (``disclosure.suppress_panel``: primary, secondary over row,
+national and — where county shares are shown — county totals, and an audit that no hidden cell
+follows from a chain of totals). ``ProfileData`` holds only those suppressed counts (suppressed
+cells are null with ':' in ``<col>_symbol``), so the own table, the summary, the peer table and the
+county comparison of every profile show or hide the same cell the same way. County and national
+comparisons are shown as rounded shares only, never as counts.
 """
 
 from __future__ import annotations
@@ -54,8 +57,9 @@ class ProfileData:
     population: pl.DataFrame  # kommune_nr, population (latest known in the window), population_year
     intro_areas: pl.DataFrame | None  # area (fylke_nr | "Norway"), year (null = pooled), share (suppressed)
     housing_national: dict[str, float | None] | None  # tenure shares and throughput, Norway, pooled
-    totals: pl.DataFrame  # per municipality over the window: requested, decided, settled (raw)
+    totals: pl.DataFrame  # per municipality over the window: requested, decided, settled (suppressed)
     coordination: pl.DataFrame  # husbanken_region, imdi_region, coordination_index, rank
+    intro_pooled: pl.DataFrame | None = None  # kommune_nr, share, share_symbol: all leavers of the window
 
     @property
     def years(self) -> list[int]:
@@ -94,8 +98,65 @@ def _work_education_share(frame: pl.DataFrame, by: Sequence[str]) -> pl.DataFram
     )
 
 
+SETTLEMENT_COLUMNS = ("kommune_nr", "year", "requested", "decided", "decision_status", "settled",
+                      "requested_symbol", "decided_symbol", "settled_symbol")
+HOUSING_COLUMNS = ("kommune_nr", "year", "municipal_dwellings", "refugees_housed", *HOUSING_SHARES,
+                   "municipal_exits", "municipal_dwelling_years", "throughput")
+INTRO_COLUMNS = ("kommune_nr", "year", "participants", "leavers", "work_education_base", "work_education_count",
+                 "participants_symbol", "leavers_symbol")
+
+
+def suppress_across_profiles(
+    settlement: pl.DataFrame, housing: pl.DataFrame | None, intro: pl.DataFrame | None,
+    fylke: Mapping[str, str], years: Sequence[int],
+) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame | None, pl.DataFrame]:
+    """Every person-derived count a profile shows, suppressed as one kommune x year table per count.
+
+    Returns settlement, housing and intro reduced to the columns a profile shows, with suppressed
+    cells null and ':' in ``<col>_symbol``, and the window totals of settled (``kommune_nr``,
+    ``settled``, ``settled_symbol``, ``settled_known_years``). Settled carries its window total as a
+    shown cell; the status after the programme (in work or education, and its complement behind the
+    shown share) is also protected within each county, since county shares are shown.
+    """
+    settlement, window = disclosure.suppress_panel(
+        settlement.select(SETTLEMENT_COLUMNS), ["settled"], years=years, window_totals=["settled"])
+    if housing is not None:
+        housing, _ = disclosure.suppress_panel(
+            housing.select(HOUSING_COLUMNS), ["refugees_housed", "municipal_exits"], years=years,
+            dependent={**{c: "refugees_housed" for c in HOUSING_SHARES}, "municipal_dwelling_years": "refugees_housed",
+                       "throughput": ("municipal_exits", "refugees_housed")})
+    if intro is not None:
+        intro, _ = disclosure.suppress_panel(
+            intro.select(INTRO_COLUMNS).with_columns(
+                (pl.col("work_education_base") - pl.col("work_education_count")).alias("_rest")),
+            ["participants", "leavers", "work_education_count", "_rest"], years=years, groups=fylke,
+            group_totals=["work_education_count", "_rest"], tied=[("work_education_count", "_rest")],
+            dependent={"work_education_base": "work_education_count"})
+        intro = intro.drop("_rest", "_rest_symbol")
+    return settlement, housing, intro, window
+
+
+def _hide_lone_areas(areas: pl.DataFrame, intro: pl.DataFrame, fylke: Mapping[str, str]) -> pl.DataFrame:
+    """Hide a county's (or Norway's) yearly share where exactly one municipality's status counts
+    are hidden: there the area's share would give that municipality away (Oslo is a county alone)."""
+    hidden = intro.filter(pl.col("work_education_count_symbol") == disclosure.SUPPRESSED).with_columns(
+        pl.col("kommune_nr").replace_strict(fylke, default=pl.col("kommune_nr").str.slice(0, 2)).alias("area"))
+    lone = pl.concat([
+        hidden.group_by("area", "year").len(),
+        hidden.group_by("year").len().with_columns(pl.lit("Norway").alias("area")).select("area", "year", "len"),
+    ]).filter(pl.col("len") == 1).select("area", "year", pl.lit(True).alias("_lone"))
+    return areas.join(lone, on=["area", "year"], how="left").with_columns(
+        pl.when(pl.col("_lone")).then(None).otherwise(pl.col("share")).alias("share"),
+        pl.when(pl.col("_lone")).then(pl.lit(disclosure.SUPPRESSED)).otherwise(pl.col("share_symbol")).alias("share_symbol"),
+    ).drop("_lone")
+
+
 def profile_data(source: str, first_year: int, last_year: int) -> ProfileData:
-    """Load and aggregate everything a profile needs that does not depend on the municipality."""
+    """Load and aggregate everything a profile needs that does not depend on the municipality.
+
+    Aggregates over many municipalities (county and national shares) are taken from the raw
+    counts; everything per municipality is kept only as globally suppressed counts.
+    """
     from settlement_research.catalog import load
 
     kommune = load("kommune", source=source).sort("kommune_nr", "valid_from").unique("kommune_nr", keep="last")
@@ -137,20 +198,34 @@ def profile_data(source: str, first_year: int, last_year: int) -> ProfileData:
             (pl.col("municipal_exits").sum() / pl.col("municipal_dwelling_years").sum()).alias("throughput"),
         ).row(0, named=True)
 
+    intro_pooled = None
+    if intro is not None:
+        intro_pooled = _work_education_share(
+            intro.with_columns(pl.lit(None, pl.Int16).alias("year")), ["kommune_nr", "year"]
+        ).select("kommune_nr", "share", "share_symbol")
+
+    years = list(range(first_year, last_year + 1))
+    fylke = dict(zip(kommune["kommune_nr"].to_list(), kommune["fylke_nr"].to_list(), strict=True))
+    settlement, housing, intro, window = suppress_across_profiles(settlement, housing, intro, fylke, years)
+    if intro is not None and intro_areas is not None:
+        intro_areas = _hide_lone_areas(intro_areas, intro, fylke)
+
     totals = (
         settlement.group_by("kommune_nr")
-        .agg(
-            *[pl.when(pl.col(c).is_not_null().any()).then(pl.col(c).sum()).alias(c) for c in ("requested", "decided")],
-            pl.col("settled").sum().alias("settled"), pl.col("settled").is_not_null().sum().alias("settled_known"),
-        )
+        .agg(*[pl.when(pl.col(c).is_not_null().any()).then(pl.col(c).sum()).alias(c) for c in ("requested", "decided")])
+        .join(window.select("kommune_nr", "settled", "settled_symbol", pl.col("settled_known_years").alias("settled_known")),
+              on="kommune_nr", how="full", coalesce=True)
         .join(kommune.select("kommune_nr", "kommune_name", "fylke_name", "centrality"), on="kommune_nr", how="right")
         .join(population, on="kommune_nr", how="left")
+        .with_columns(pl.col("settled_known").fill_null(0))
+        .with_columns(pl.when(pl.col("settled_known") == 0).then(pl.lit(NOT_AVAILABLE))
+                      .otherwise(pl.col("settled_symbol")).alias("settled_symbol"))
     )
     coordination = coordination_index().with_columns(
         pl.col("coordination_index").rank("min", descending=True).cast(pl.Int32).alias("rank")
     )
     return ProfileData(source, first_year, last_year, kommune, settlement, housing, intro, population,
-                       intro_areas, housing_national, totals, coordination)
+                       intro_areas, housing_national, totals, coordination, intro_pooled)
 
 
 # ------------------------------------------------------------------------------ one municipality
@@ -179,7 +254,7 @@ def facts(data: ProfileData, kommune_nr: str) -> dict[str, Any]:
 
 
 def settlement_years(data: ProfileData, kommune_nr: str) -> pl.DataFrame:
-    """Per year of the window: requested, decided, status and settled (raw, not yet suppressed).
+    """Per year of the window: requested, decided, status and settled (suppressed across profiles).
 
     A year without a row is shown as not available ('..'), never as 0.
     """
@@ -194,18 +269,36 @@ def settlement_years(data: ProfileData, kommune_nr: str) -> pl.DataFrame:
     ).sort("year")
 
 
-def settlement_totals(years: pl.DataFrame) -> dict[str, Any]:
-    """Window totals from the raw yearly numbers; settled passes through ``safe_count``."""
+def window_settled(data: ProfileData, kommune_nr: str) -> dict[str, Any]:
+    """The municipality's window total of settled as every report shows it (suppressed across
+    profiles: the same value, or ':', in its own summary and in every peer table)."""
+    row = data.totals.filter(pl.col("kommune_nr") == kommune_nr)
+    if row.height == 0:
+        return {"settled": None, "settled_symbol": NOT_AVAILABLE, "settled_known_years": 0}
+    r = row.row(0, named=True)
+    return {"settled": r["settled"], "settled_symbol": r["settled_symbol"], "settled_known_years": int(r["settled_known"])}
+
+
+def settlement_totals(years: pl.DataFrame, window: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Window totals. Settled: ``window`` (from :func:`window_settled`) when given, which a profile
+    must use; without it the yearly numbers must be raw (summed, then ``safe_count``)."""
     status = years["decision_status"].drop_nulls().value_counts()
     counts = dict(zip(status["decision_status"].to_list(), status["count"].to_list(), strict=True))
+    if window is None and (years["settled_symbol"] == disclosure.SUPPRESSED).any():
+        raise ValueError("settlement_totals: the yearly settled are suppressed; pass window=window_settled(...)")
     settled_known = years["settled"].drop_nulls()
+    if window is None:
+        settled = disclosure.safe_count(int(settled_known.sum())) if settled_known.len() else None
+        known_years = int(settled_known.len())
+    else:
+        settled, known_years = window["settled"], int(window["settled_known_years"])
     return {
         "requested": years["requested"].sum() if years["requested"].drop_nulls().len() else None,
         "requested_years": int(years.filter(pl.col("requested") > 0).height),
         "decided": years["decided"].sum() if years["decided"].drop_nulls().len() else None,
         "decided_known_years": int(years["decided"].drop_nulls().len()),
-        "settled": disclosure.safe_count(int(settled_known.sum())) if settled_known.len() else None,
-        "settled_known_years": int(settled_known.len()),
+        "settled": settled,
+        "settled_known_years": known_years,
         "years": years.height,
         "status": {s: int(counts.get(s, 0)) for s in STATUS_WORDS},
     }
@@ -225,10 +318,8 @@ def housing_table(data: ProfileData, kommune_nr: str) -> pl.DataFrame | None:
         return None
     mine = data.housing.filter(pl.col("kommune_nr") == kommune_nr)
     grid = pl.DataFrame({"year": pl.Series(data.years, dtype=pl.Int16)})
-    frame = grid.join(mine.select("year", "municipal_dwellings", "refugees_housed", *HOUSING_SHARES,
-                                  "municipal_exits", "municipal_dwelling_years", "throughput"),
-                      on="year", how="left")
-    frame = _mark_missing(frame.with_columns(*[(pl.col(c) * 100) for c in HOUSING_SHARES]), "refugees_housed",
+    frame = grid.join(mine.drop("kommune_nr").with_columns(pl.lit(True).alias("_row")), on="year", how="left")
+    frame = _mark_missing(frame.with_columns(*[(pl.col(c) * 100) for c in HOUSING_SHARES]),
                           ["refugees_housed", "municipal_exits", *HOUSING_SHARES, "throughput"])
     frame = disclosure.suppress(frame, ["refugees_housed"], secondary=False,
                                 dependent={**{c: "refugees_housed" for c in HOUSING_SHARES},
@@ -236,15 +327,16 @@ def housing_table(data: ProfileData, kommune_nr: str) -> pl.DataFrame | None:
     return disclosure.suppress(frame, ["municipal_exits"], secondary=False, dependent={"throughput": "municipal_exits"})
 
 
-def _mark_missing(frame: pl.DataFrame, key: str, columns: Sequence[str]) -> pl.DataFrame:
-    """Years without a row (``key`` null) get '..' in the columns' symbols: no data is not 0."""
-    missing = pl.col(key).is_null()
+def _mark_missing(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """Years without a row (``_row`` null) get '..' in the columns' symbols: no data is not 0, and a
+    suppressed cell (null with ':') is not missing either."""
+    missing = pl.col("_row").is_null()
     return frame.with_columns(
         pl.when(missing).then(pl.lit(NOT_AVAILABLE)).otherwise(
             pl.col(f"{c}_symbol") if f"{c}_symbol" in frame.columns else pl.lit(None, pl.String)
         ).alias(f"{c}_symbol")
         for c in columns
-    )
+    ).drop("_row")
 
 
 def intro_table(data: ProfileData, kommune_nr: str) -> pl.DataFrame | None:
@@ -257,13 +349,12 @@ def intro_table(data: ProfileData, kommune_nr: str) -> pl.DataFrame | None:
         return None
     mine = data.intro.filter(pl.col("kommune_nr") == kommune_nr)
     grid = pl.DataFrame({"year": pl.Series(data.years, dtype=pl.Int16)})
-    frame = grid.join(mine.select("year", "participants", "leavers", "work_education_base", "work_education_count"),
-                      on="year", how="left")
-    frame = _mark_missing(frame, "participants", ["participants", "leavers", "work_education_count",
-                                                  "work_education_base"])
+    frame = grid.join(mine.drop("kommune_nr").with_columns(pl.lit(True).alias("_row")), on="year", how="left")
+    frame = _mark_missing(frame, ["participants", "leavers", "work_education_count", "work_education_base"])
     frame = frame.with_columns(
         (pl.col("work_education_base") - pl.col("work_education_count")).alias("_rest"),
         (pl.col("work_education_count") / pl.col("work_education_base") * 100).alias("share_work_education"),
+        pl.col("work_education_count_symbol").alias("share_work_education_symbol"),
     )
     frame = disclosure.suppress(frame, ["participants", "leavers"], secondary=False)
     frame = disclosure.suppress(frame, ["work_education_count", "_rest"], by=["year"],
@@ -274,12 +365,9 @@ def intro_table(data: ProfileData, kommune_nr: str) -> pl.DataFrame | None:
 
 def intro_pooled(data: ProfileData, kommune_nr: str) -> dict[str, float | None]:
     """Share in work or education over all leavers of the window: municipality, county, Norway."""
-    if data.intro is None or data.intro_areas is None:
+    if data.intro is None or data.intro_areas is None or data.intro_pooled is None:
         return {"kommune": None, "county": None, "norway": None}
-    mine = _work_education_share(
-        data.intro.filter(pl.col("kommune_nr") == kommune_nr).with_columns(pl.lit(None, pl.Int16).alias("year")),
-        ["kommune_nr", "year"],
-    )
+    mine = data.intro_pooled.filter(pl.col("kommune_nr") == kommune_nr)
     fylke = kommune_nr[:2]
     pooled = data.intro_areas.filter(pl.col("year").is_null())
 
@@ -311,7 +399,7 @@ def intro_comparison(data: ProfileData, kommune_nr: str, intro: pl.DataFrame) ->
 
 def peer_table(data: ProfileData, kommune_nr: str, n: int = 5) -> pl.DataFrame:
     """The municipality and the ``n`` of the same centrality class closest in population, with
-    window totals; settled suppressed (no total over peers is shown, so no secondary suppression)."""
+    window totals; settled as suppressed across profiles (no total over peers is shown)."""
     totals = data.totals
     me = totals.filter(pl.col("kommune_nr") == kommune_nr)
     if me.height == 0:
@@ -330,8 +418,9 @@ def peer_table(data: ProfileData, kommune_nr: str, n: int = 5) -> pl.DataFrame:
         pl.when(pl.col("population") > 0).then(pl.col("settled") / pl.col("population") * 1000)
         .alias("settled_per_1000"),
         *[pl.when(pl.col(c).is_null()).then(pl.lit(NOT_AVAILABLE)).alias(f"{c}_symbol") for c in ("requested", "decided")],
-        pl.when(pl.col("settled_known") == 0).then(pl.lit(NOT_AVAILABLE)).alias("settled_symbol"),
-    )
+        pl.when(pl.col("settled_known") == 0).then(pl.lit(NOT_AVAILABLE)).otherwise(pl.col("settled_symbol"))
+        .alias("settled_symbol"),
+    ).with_columns(pl.col("settled_symbol").alias("settled_per_1000_symbol"))
     frame = disclosure.suppress(frame, ["settled"], secondary=False, dependent={"settled_per_1000": "settled"})
     return frame.select("kommune_nr", "kommune_name", "fylke_name", "centrality", "population", "requested",
                         "requested_symbol", "decided", "decided_symbol", "settled", "settled_symbol", "settled_per_1000", "settled_per_1000_symbol")
@@ -441,6 +530,6 @@ def summary(f: Mapping[str, Any], totals: Mapping[str, Any], pooled: Mapping[str
 
 
 __all__ = [
-    "ProfileData", "facts", "housing_national_text", "housing_table", "intro_comparison", "intro_pooled",
+    "ProfileData", "facts", "housing_national_text", "suppress_across_profiles", "window_settled", "housing_table", "intro_comparison", "intro_pooled",
     "intro_table", "labelled", "new_figure", "peer_table", "profile_data", "settlement_table", "settlement_totals", "settlement_years", "show_figure", "summary",
 ]

@@ -52,12 +52,47 @@ ENGINES = ("inprocess", "kernel")
 
 inprocess.register()
 
-# The lab template without the CDN scripts (require.js, MathJax, mermaid): reports must open
-# offline and a browser must log no failed loads.
+# A small page around nbconvert's lab body markup: our own short stylesheet instead of the ~280 kB
+# of inline JupyterLab CSS, and none of the CDN scripts (require.js, MathJax, mermaid), so that a
+# report is small (figures are inline PNG), self-contained and opens offline with no failed loads.
+REPORT_CSS = """
+:root{color-scheme:light;--fg:#1f2328;--muted:#59636e;--line:#d0d7de;--zebra:#f6f8fa;--accent:#0b5cad}
+*{box-sizing:border-box}
+body{margin:0;background:#fff;color:var(--fg);font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,
+"Helvetica Neue",Arial,sans-serif}
+main{max-width:62rem;margin:0 auto;padding:1.5rem 1.25rem 3rem}
+h1,h2,h3,h4{line-height:1.25;margin:1.6em 0 .5em}h1{font-size:1.7rem;margin-top:.4em}
+h2{font-size:1.3rem;border-bottom:1px solid var(--line);padding-bottom:.2em}h3{font-size:1.1rem}
+p,ul,ol{margin:.5em 0 .9em}li{margin:.2em 0}a{color:var(--accent)}
+code{font:.9em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--zebra);padding:.1em .3em;
+border-radius:3px}
+pre{font:.85rem/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--zebra);
+padding:.6rem .8rem;overflow-x:auto;border-radius:4px;white-space:pre-wrap}
+img{max-width:100%;height:auto;display:block;margin:.6rem 0}
+table{border-collapse:collapse;margin:.8rem 0 1.2rem;font-size:.9rem;font-variant-numeric:tabular-nums;
+display:block;overflow-x:auto;max-width:100%}
+caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0 .4rem}
+th,td{padding:.3rem .6rem;border-bottom:1px solid var(--line);text-align:right;vertical-align:top}
+th{border-bottom:2px solid var(--muted);background:#fff}
+th:first-child,td:first-child{text-align:left}tbody tr:nth-child(even){background:var(--zebra)}
+td[data-sdc=suppressed]{color:var(--muted)}
+.anchor-link{visibility:hidden;text-decoration:none;margin-left:.3em}
+:is(h1,h2,h3,h4):hover .anchor-link{visibility:visible}table.dataframe{border:0}
+.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"] pre{background:#fff5f5}
+.jp-OutputArea-output{margin:.2rem 0}.jp-InputPrompt,.jp-OutputPrompt{display:none}
+.ansi-red-fg,.ansi-red-intense-fg{color:#b42318}.ansi-green-fg,.ansi-green-intense-fg{color:#1a7f37}
+.ansi-yellow-fg{color:#9a6700}.ansi-blue-fg,.ansi-blue-intense-fg{color:#0b5cad}.ansi-cyan-fg{color:#1b7c83}
+.ansi-bold{font-weight:700}
+@media print{main{max-width:none;padding:0}table{display:table}}
+"""
+
 _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
-{%- block html_head_js -%}{%- endblock html_head_js -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head -%}
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{{ nb.metadata.get('title', resources['metadata']['name']) | escape_html_keep_quotes }}</title>
+<style>{{ resources.report_css }}</style>
+{%- endblock html_head -%}
 """
 
 
@@ -68,10 +103,10 @@ _FOCUSABLE = re.compile(r'<div class="([^"]*\b(?:jp-OutputArea-output|jp-Cell-in
 class FastHTMLExporter(HTMLExporter):
     """nbconvert's HTMLExporter without its BeautifulSoup pass over the finished page.
 
-    Why: that pass parses the whole page (about 280 kB of inline lab CSS plus the figures) only to
-    add alt text to images and ``tabindex`` to outputs, about 0.2 s per report — a large share of a
-    batch report's time. The same two attributes are added here with two regular expressions over
-    the tags nbconvert's own templates write.
+    Why: that pass parses the whole page (the figures and, with the stock template, ~280 kB of inline
+    lab CSS) only to add alt text to images and ``tabindex`` to outputs, about 0.2 s per report — a
+    large share of a batch report's time. The same two attributes are added here with two regular
+    expressions over the tags nbconvert's own templates write.
     """
 
     def from_notebook_node(self, nb, resources=None, **kw):  # type: ignore[override]
@@ -85,6 +120,42 @@ class FastHTMLExporter(HTMLExporter):
         html = _IMG_WITHOUT_ALT.sub('<img alt="No description has been provided for this image"', html)
         html = _FOCUSABLE.sub(r'<div class="\1" tabindex="0"', html)
         return html, resources
+
+
+PNG_COLOURS = 128
+
+
+def compact_png(data: str) -> str:
+    """A base64 PNG as a palette PNG (at most ``PNG_COLOURS`` colours): charts keep their look at
+    a quarter of the bytes. The original is kept when it is not larger or cannot be read."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    try:
+        raw = base64.b64decode(data)
+        with Image.open(io.BytesIO(raw)) as image:
+            if image.mode == "P":
+                return data
+            out = io.BytesIO()
+            image.convert("RGB").quantize(colors=PNG_COLOURS, method=Image.Quantize.FASTOCTREE).save(
+                out, "PNG", optimize=True)
+    except Exception:  # not a PNG we can read: leave it as it is
+        return data
+    small = out.getvalue()
+    return base64.b64encode(small).decode("ascii") if len(small) < len(raw) else data
+
+
+def compact_images(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of the notebook whose PNG outputs are palette PNGs (the page embeds them)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if isinstance(data.get("image/png"), str):
+                data["image/png"] = compact_png(data["image/png"].replace("\n", ""))
+    return nb
 
 
 @dataclass
@@ -209,7 +280,9 @@ class Renderer:
         self.html(nb, "warm-up")
 
     def html(self, nb: nbformat.NotebookNode, title: str) -> str:
-        body, _ = self.exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+        nb = compact_images(nb)
+        body, _ = self.exporter.from_notebook_node(
+            nb, resources={"metadata": {"name": title}, "report_css": " ".join(REPORT_CSS.split())})
         return body
 
     def _execute(self, template: Template, parameters: dict[str, str], ipynb: Path, results: Path,

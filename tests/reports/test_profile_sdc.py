@@ -1,0 +1,150 @@
+"""Disclosure control across the set of municipality profiles (one suppressed kommune x year table).
+
+A hand-made data_clean: five municipalities in one county, 2012-2014, settled per year derived from
+person-level data; exactly one municipality has a small count (3) in one year. The national total
+per year is public, so that cell must not be recoverable from the other profiles and the national
+total, every profile must show or hide each cell the same way, and a shown window total must never
+be the only unknown beside one suppressed year.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from settlement_research.analysis import disclosure
+from settlement_research.analysis import profile as pr
+
+YEARS = [2012, 2013, 2014]
+# kommune_nr -> settled per year; 1106 has the one small count (3 in 2013)
+SETTLED = {"1101": [20, 18, 25], "1102": [12, 15, 9], "1103": [30, 40, 35], "1106": [8, 3, 11], "1111": [6, 22, 7]}
+NAMES = {"1101": "Eigersund", "1102": "Sandnes", "1103": "Stavanger", "1106": "Haugesund", "1111": "Sokndal"}
+
+
+def write_clean(root: Path) -> Path:
+    folder = root / "synthetic"
+    folder.mkdir(parents=True)
+    codes = list(SETTLED)
+    pl.DataFrame({
+        "kommune_nr": codes, "kommune_name": [NAMES[c] for c in codes], "fylke_nr": ["11"] * 5,
+        "fylke_name": ["Rogaland"] * 5, "imdi_region": ["vest"] * 5, "husbanken_region": ["vest"] * 5,
+        "centrality": pl.Series([3] * 5, dtype=pl.Int8), "valid_from": pl.Series([1838] * 5, dtype=pl.Int16),
+        "valid_to": pl.Series([None] * 5, dtype=pl.Int16),
+    }).write_parquet(folder / "kommune.parquet")
+    rows = [(c, y, s) for c in codes for y, s in zip(YEARS, SETTLED[c], strict=True)]
+    pl.DataFrame({
+        "kommune_nr": [r[0] for r in rows], "year": pl.Series([r[1] for r in rows], dtype=pl.Int16),
+        "classification_year": pl.Series([2014] * len(rows), dtype=pl.Int16),
+        "requested": pl.Series([10] * len(rows), dtype=pl.Int32), "decided": pl.Series([10] * len(rows), dtype=pl.Int32),
+        "settled": pl.Series([r[2] for r in rows], dtype=pl.Int32), "decision_status": ["as_requested"] * len(rows),
+    }).write_parquet(folder / "kommune_settlement_year.parquet")
+    pl.DataFrame({
+        "kommune_nr": codes, "year": pl.Series([2014] * 5, dtype=pl.Int16),
+        "classification_year": pl.Series([2014] * 5, dtype=pl.Int16),
+        "population": pl.Series([15000, 80000, 130000, 37000, 3300], dtype=pl.Int32),
+    }).write_parquet(folder / "kommune_context_year.parquet")
+    return root
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> pr.ProfileData:
+    root = write_clean(tmp_path_factory.mktemp("sdc_clean"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SETTLEMENT_RESEARCH_CLEAN", str(root))
+        mp.delenv(disclosure.THRESHOLD_ENV, raising=False)
+        yield pr.profile_data("synthetic", YEARS[0], YEARS[-1])
+
+
+def shown_by_profile(data: pr.ProfileData) -> dict[str, dict[tuple[str, object], object]]:
+    """Every settled number each profile shows: (kommune, year) cells and (kommune, 'total') cells,
+    from its own yearly table, its summary and its peer table (None = shown as ':')."""
+    out: dict[str, dict[tuple[str, object], object]] = {}
+    for code in SETTLED:
+        years = pr.settlement_years(data, code)
+        table = pr.settlement_table(years)
+        totals = pr.settlement_totals(years, window=pr.window_settled(data, code))
+        seen: dict[tuple[str, object], object] = {(code, y): v for y, v in zip(table["year"], table["settled"], strict=True)}
+        seen[(code, "total")] = totals["settled"]
+        peers = pr.peer_table(data, code)
+        for peer, value in zip(peers["kommune_nr"], peers["settled"], strict=True):
+            seen[(peer, "total")] = value
+        out[code] = seen
+    return out
+
+
+def test_the_small_cell_cannot_be_recovered_from_the_other_profiles_and_the_national_total(data: pr.ProfileData) -> None:
+    profiles = shown_by_profile(data)
+    # the same cell is shown or hidden, with the same value, in every profile that shows it
+    union: dict[tuple[str, object], object] = {}
+    for seen in profiles.values():
+        for cell, value in seen.items():
+            assert union.setdefault(cell, value) == value, f"{cell} differs between profiles"
+    assert union[("1106", 2013)] is None  # the primary cell
+    hidden_2013 = [c for c in SETTLED if union[(c, 2013)] is None]
+    assert len(hidden_2013) >= 2  # so national 2013 minus the shown ones leaves two unknowns
+    # and no hidden cell follows from the national totals, the window totals and the shown cells
+    codes = list(SETTLED)
+    values = np.array([[*SETTLED[c], sum(SETTLED[c])] for c in codes], dtype=float)
+    mask = np.array([[union[(c, y)] is None for y in [*YEARS, "total"]] for c in codes])
+    lines = disclosure.margin_lines(*values.shape, total_column=len(YEARS))
+    assert not disclosure.determined(values, mask, lines).any()
+    # the reader's way: another non-negative filling of the hidden cells (a step of -1, 0 or +1 per
+    # cell) that keeps every shown number, window total and national total, but changes the 3
+    hidden = list(zip(*np.nonzero(mask), strict=True))
+    assert len(hidden) <= 10
+    target = hidden.index((codes.index("1106"), 1))
+    national = values.sum(axis=0)
+    others = [step for step in itertools.product((-1, 0, 1), repeat=len(hidden)) if step[target] != 0]
+    for step in others:
+        trial = values.copy()
+        for (i, j), d in zip(hidden, step, strict=True):
+            trial[i, j] += d
+        if (trial >= 0).all() and (trial.sum(axis=0) == national).all() and (trial[:, :-1].sum(axis=1) == trial[:, -1]).all():
+            break
+    else:
+        pytest.fail("the hidden 3 follows from the shown numbers and the national totals")
+
+
+def test_a_shown_window_total_is_never_the_only_unknown_beside_one_suppressed_year(data: pr.ProfileData) -> None:
+    for code, seen in shown_by_profile(data).items():
+        hidden_years = [y for y in YEARS if seen[(code, y)] is None]
+        if seen[(code, "total")] is not None:
+            assert len(hidden_years) != 1, code
+        text = pr.summary(pr.facts(data, code), pr.settlement_totals(pr.settlement_years(data, code),
+                          window=pr.window_settled(data, code)), {}, YEARS[0], YEARS[-1])
+        total = seen[(code, "total")]
+        assert (f"settled {total}" in text) if total is not None else ("(shown as ':')" in text)
+
+
+def test_without_the_global_table_one_profile_alone_would_leak() -> None:
+    """Control: suppressing each profile on its own leaves 1106's 3 as the only hidden 2013 cell."""
+    hidden = []
+    for code, settled in SETTLED.items():
+        frame = pl.DataFrame({"year": YEARS, "settled": settled})
+        shown = disclosure.suppress(frame, ["settled"])
+        hidden += [(code, y) for y, v in zip(YEARS, shown["settled"], strict=True) if v is None]
+    assert [c for c, y in hidden if y == 2013] == ["1106"]
+
+
+def test_settlement_totals_refuses_suppressed_years_without_the_window(data: pr.ProfileData) -> None:
+    with pytest.raises(ValueError, match="window"):
+        pr.settlement_totals(pr.settlement_years(data, "1106"))
+
+
+def test_protect_breaks_a_chain_that_two_per_line_misses() -> None:
+    # two 2x2 blocks of hidden cells joined by one extra hidden cell: every line has two or more,
+    # yet that cell is a bridge and follows from the totals
+    values = np.array([[3, 6, 9, 20], [7, 3, 20, 30], [20, 30, 3, 8], [25, 35, 6, 3]], dtype=float)
+    lines = disclosure.margin_lines(4, 4)
+    forced = np.zeros((4, 4), bool)
+    forced[0, 2] = True
+    naive = disclosure.protect(values, 5, lines, forced=forced, audit=False)
+    assert all(naive[i].sum() != 1 for i in range(4)) and all(naive[:, j].sum() != 1 for j in range(4))
+    assert disclosure.determined(values, naive, lines)[0, 2]
+    audited = disclosure.protect(values, 5, lines, forced=forced)
+    assert not disclosure.determined(values, audited, lines).any()
+    assert (audited >= naive).all()
