@@ -304,11 +304,16 @@ def suppress(
         if base not in masks:
             raise KeyError(f"suppress: dependent column {col!r} refers to {base!r}, not a count")
         masks[col] = masks.get(col, np.zeros(frame.height, bool)) | masks[base]
+    return _hide(frame, masks)
+
+
+def _hide(frame: pl.DataFrame, masks: Mapping[str, np.ndarray]) -> pl.DataFrame:
+    """Null the masked cells of each column and mark them ':' in ``<col>_symbol``."""
     out = frame
     for col, m in masks.items():
         hide = pl.Series(f"__hide_{col}", m)
         symbol = f"{col}_symbol"
-        old_symbol = pl.col(symbol) if symbol in frame.columns else pl.lit(None, pl.String)
+        old_symbol = pl.col(symbol) if symbol in out.columns else pl.lit(None, pl.String)
         out = out.with_columns(
             pl.when(hide).then(None).otherwise(pl.col(col)).alias(col),
             pl.when(hide).then(pl.lit(SUPPRESSED)).otherwise(old_symbol).alias(symbol),
@@ -395,15 +400,7 @@ def suppress_panel(
         if unknown:
             raise KeyError(f"suppress_panel: dependent column {col!r} refers to {unknown}, not counts")
         cell_mask[col] = np.logical_or.reduce([cell_mask.get(col, np.zeros(r.size, bool)), *(cell_mask[b] for b in bases)])
-    out = inside
-    for col, m in cell_mask.items():
-        hide = pl.Series(f"__hide_{col}", m)
-        symbol = f"{col}_symbol"
-        old_symbol = pl.col(symbol) if symbol in out.columns else pl.lit(None, pl.String)
-        out = out.with_columns(
-            pl.when(hide).then(None).otherwise(pl.col(col)).alias(col),
-            pl.when(hide).then(pl.lit(SUPPRESSED)).otherwise(old_symbol).alias(symbol),
-        )
+    out = _hide(inside, cell_mask)
     window: dict[str, Any] = {key: keys}
     for name in window_totals:
         m, hidden = matrices[name], masks[name]
