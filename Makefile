@@ -47,4 +47,4 @@ lock:
 	  && /tmp/sr-lock/bin/pip freeze --exclude-editable > requirements.lock
 
 clean:
-	rm -rf $(VENV) data_clean/*.parquet data_clean/MANIFEST.json reports
+	rm -rf $(VENV) data_clean/*/ data_clean/MANIFEST.json reports
