@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from settlement_research.model import AGGREGATE_TABLES, PERSON_TABLES, get_model
+from settlement_research.model import AGGREGATE_TABLES, PERSON_TABLES, cast_to_model, get_model
 from settlement_research.model.base import (
     COUNTRY_GROUPS,
     EDUCATION,
@@ -61,17 +61,7 @@ def empty_frame(table: str) -> pl.DataFrame:
     return pl.DataFrame(schema={name: col.dtype.type for name, col in schema.columns.items()})
 
 
-def conform_to_model(frame: pl.DataFrame, table: str) -> pl.DataFrame:
-    """Order and cast columns as the model says; missing (nullable) columns become typed nulls."""
-    schema = get_model(table).to_schema()
-    exprs = []
-    for name, column in schema.columns.items():
-        dtype = column.dtype.type
-        if name in frame.columns:
-            exprs.append(pl.col(name).cast(dtype))
-        else:
-            exprs.append(pl.lit(None, dtype=dtype).alias(name))
-    return frame.select(exprs)
+conform_to_model = cast_to_model  # order and cast columns as the model says; missing ones typed nulls
 
 
 def _dates(days: np.ndarray) -> pl.Series:

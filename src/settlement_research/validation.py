@@ -24,6 +24,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from settlement_research.model import PERSON_TABLES, get_model, primary_key
+from settlement_research.model import dtypes as model_dtypes
 from settlement_research.model.base import SYMBOLS
 from settlement_research.problems import Problem, ValidationResult
 
@@ -111,10 +112,6 @@ def sniff_separator(header: str) -> str:
 # --------------------------------------------------------------------------------------------
 # coercion
 # --------------------------------------------------------------------------------------------
-
-def _model_dtypes(table: str) -> dict[str, pl.DataType]:
-    return {name: col.dtype.type for name, col in get_model(table).to_schema().columns.items()}
-
 
 def _type_message(dtype: pl.DataType) -> str:
     if dtype in _INT_TYPES:
@@ -224,7 +221,7 @@ def conform(frame: pl.DataFrame | pl.LazyFrame, table: str) -> pl.DataFrame:
     """
     df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     schema = get_model(table).to_schema()
-    dtypes = _model_dtypes(table)
+    dtypes = model_dtypes(table)
     missing = [n for n in dtypes if n not in df.columns]
     required = [n for n in missing if not schema.columns[n].nullable]
     if required:
@@ -268,7 +265,7 @@ def validate(
     original = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     ctx = _Context(table, original, source)
     schema = model.to_schema()
-    dtypes = _model_dtypes(table)
+    dtypes = model_dtypes(table)
     problems: list[Problem] = []
 
     # 1. column set

@@ -6,7 +6,10 @@ catalog) looks tables up here.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import pandera.polars as pa
+import polars as pl
 
 from settlement_research.model.geography import Kommune, KommuneContextYear, RegionPairCoordination
 from settlement_research.model.housing import HousingSpell, KommuneHousingYear
@@ -45,4 +48,27 @@ def columns(name: str) -> list[str]:
     return list(get_model(name).to_schema().columns)
 
 
-__all__ = ["TABLES", "AGGREGATE_TABLES", "PERSON_TABLES", "get_model", "primary_key", "columns"]
+def dtypes(name: str) -> dict[str, pl.DataType]:
+    """Column -> polars dtype of a table's model, in model order."""
+    return {col: c.dtype.type for col, c in get_model(name).to_schema().columns.items()}
+
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def cast_to_model(frame: Frame, name: str) -> Frame:
+    """The model's columns in model order, strictly cast; absent columns become typed nulls.
+
+    For sources and test makers that build a table themselves; other columns are dropped. (Reading
+    untrusted input goes through ``validation.conform``, which reports what cannot be cast.)
+    """
+    present = set(frame.collect_schema().names())
+    return frame.select(
+        [pl.col(c).cast(t) if c in present else pl.lit(None, t).alias(c) for c, t in dtypes(name).items()]
+    )
+
+
+__all__ = [
+    "TABLES", "AGGREGATE_TABLES", "PERSON_TABLES", "get_model", "primary_key", "columns", "dtypes",
+    "cast_to_model",
+]

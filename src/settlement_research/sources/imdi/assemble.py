@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from settlement_research.model import get_model
+from settlement_research.model import cast_to_model
 from settlement_research.model.base import SYMBOLS
 from settlement_research.model.settlement import decision_status_expr
 from settlement_research.sources.imdi import codes, restated
@@ -412,17 +412,6 @@ def _merged(records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def conform(frame: pl.DataFrame, table: str) -> pl.DataFrame:
-    """Model column order and dtypes; absent nullable columns become typed nulls."""
-    schema = get_model(table).to_schema()
-    exprs = []
-    for name, column in schema.columns.items():
-        dtype = column.dtype.type
-        if name in frame.columns:
-            exprs.append(pl.col(name).cast(dtype).alias(name))
-        else:
-            exprs.append(pl.lit(None, dtype).alias(name))
-    return frame.select(exprs)
 
 
 def _kommune_year_table(merged: pl.DataFrame, table: str) -> pl.DataFrame | None:
@@ -463,7 +452,7 @@ def _kommune_year_table(merged: pl.DataFrame, table: str) -> pl.DataFrame | None
     for c in wide.columns:
         if wide.schema[c] == pl.Float64 and c != "imdi_grants_nok" and not c.endswith("_share"):
             wide = wide.with_columns(pl.col(c).round(0))
-    return conform(wide, table).sort("kommune_nr", "year")
+    return cast_to_model(wide, table).sort("kommune_nr", "year")
 
 
 def _national_table(merged: pl.DataFrame) -> pl.DataFrame | None:
@@ -477,7 +466,7 @@ def _national_table(merged: pl.DataFrame) -> pl.DataFrame | None:
         (pl.lit("IMDi integreringsdata (2015 edition), national row fylke_nr 00 of ")
          + pl.col("files") + pl.lit("; settled during the calendar year")).alias("source"),
     )
-    return conform(out, NATIONAL).sort("year")
+    return cast_to_model(out, NATIONAL).sort("year")
 
 
 # --- entry point ---------------------------------------------------------------------------------
@@ -536,4 +525,4 @@ REJECTED_COLUMNS = [
     "dims", "enhet", "value_raw", "reason",
 ]
 
-__all__ = ["Assembled", "assemble", "conform", "REASONS", "REJECTED_COLUMNS"]
+__all__ = ["Assembled", "assemble", "REASONS", "REJECTED_COLUMNS"]

@@ -165,9 +165,9 @@ def kommune_dimension(records: pl.DataFrame) -> tuple[pl.DataFrame | None, pl.Da
         pl.col("kommune_nr").replace_strict({c: r[1] for c, r in regions.items() if r})
         .alias("husbanken_region"),
     )
-    from settlement_research.sources.imdi.assemble import conform
+    from settlement_research.model import cast_to_model
 
-    return conform(dim, "kommune").sort("kommune_nr", "valid_from"), skipped
+    return cast_to_model(dim, "kommune").sort("kommune_nr", "valid_from"), skipped
 
 
 def region_disagreements() -> list[str]:

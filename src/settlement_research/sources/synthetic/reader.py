@@ -14,7 +14,8 @@ from pathlib import Path
 
 import polars as pl
 
-from settlement_research.model import get_model
+from settlement_research.model import cast_to_model
+from settlement_research.model import dtypes as model_dtypes
 from settlement_research.model.base import SYMBOLS
 from settlement_research.model.settlement import decision_status_expr
 from settlement_research.sources.synthetic import calibration as cal
@@ -31,19 +32,6 @@ _CODES: dict[tuple[str, str], dict[str, str]] = {
     ("intro_spell", "end_reason"): lay.INTRO_END_CODES,
     ("outcome_year", "status"): lay.STATUS_CODES,
 }
-
-
-def model_dtypes(table: str) -> dict[str, pl.DataType]:
-    """Column -> polars dtype of a table's model, in model order."""
-    return {name: col.dtype.type for name, col in get_model(table).to_schema().columns.items()}
-
-
-def conform(frame: pl.LazyFrame, table: str) -> pl.LazyFrame:
-    """Add the model's missing columns as typed nulls, cast, and order columns as the model."""
-    dtypes = model_dtypes(table)
-    present = set(frame.collect_schema().names())
-    missing = [pl.lit(None, dtype).alias(c) for c, dtype in dtypes.items() if c not in present]
-    return frame.with_columns(missing).select([pl.col(c).cast(dtype) for c, dtype in dtypes.items()])
 
 
 _EXACT = 2**53  # integers below this survive the parse as a float unchanged
@@ -118,5 +106,5 @@ def read(raw_dir: str | Path) -> dict[str, pl.LazyFrame]:
             lf = lf.with_columns(classification)
         if table == "kommune_settlement_year":
             lf = lf.with_columns(decision_status_expr().alias("decision_status"))
-        out[table] = conform(lf, table)
+        out[table] = cast_to_model(lf, table)
     return out
