@@ -37,6 +37,7 @@ from typing import Any
 import polars as pl
 
 from settlement_research import SCHEMA_VERSION, __version__, paths
+from settlement_research.errors import DataError
 from settlement_research.io import sha256_file, write_json_atomic
 from settlement_research.model import AGGREGATE_TABLES, PERSON_TABLES, TABLES
 from settlement_research.problems import Problem
@@ -66,7 +67,7 @@ RelationsCheck = Callable[..., list[Problem]]
 Log = Callable[[str], None]
 
 
-class BuildError(RuntimeError):
+class BuildError(DataError, RuntimeError):
     """The build stopped; the message names the source, file, table, column and row as known."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from settlement_research.errors import InputError
 from settlement_research.model import TABLES
 from settlement_research.paths import data_clean_dir
 
@@ -24,11 +25,12 @@ _HINT = "run `make demo` or `settlement-research build` to create it"
 _cache: dict[tuple[str, int, int], pl.DataFrame] = {}
 
 
-class CatalogError(LookupError):
-    """A table, source or sidecar that is not in the catalog; the message lists what is."""
+class CatalogError(InputError, KeyError):
+    """A table, source or sidecar that is not in the catalog; the message lists what is.
 
-    def __str__(self) -> str:  # LookupError would quote the message like a KeyError
-        return str(self.args[0]) if self.args else ""
+    Also a ``KeyError`` (so a ``LookupError``): notebooks that catch a missing table with
+    ``except KeyError`` keep working; ``str()`` is the plain message, not a quoted key.
+    """
 
 
 def sources() -> list[str]:

@@ -48,6 +48,8 @@ from typing import Any, Literal
 
 import polars as pl
 
+from settlement_research.errors import DataError
+
 FLAG_COL = "harmonization_flag"
 FROM_COL = "harmonized_from"
 FLAG_COLUMNS = [FLAG_COL, FROM_COL]
@@ -83,7 +85,7 @@ SHIPPED_COVERAGE = (2012, 2025)
 _CODE_RE = r"^\d{4}$"
 
 
-class HarmonizeError(ValueError):
+class HarmonizeError(DataError, ValueError):
     """The data cannot be harmonised honestly (unknown code, gap in the change table, ...)."""
 
 

@@ -23,6 +23,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
+from settlement_research.errors import DataError
 from settlement_research.model import PERSON_TABLES, get_model, primary_key
 from settlement_research.model import dtypes as model_dtypes
 from settlement_research.model.base import SYMBOLS
@@ -39,16 +40,14 @@ _TRUE_FALSE = {"true": True, "false": False, "1": True, "0": False, "yes": True,
                "ja": True, "nei": False, "t": True, "f": False}
 
 
-class DataValidationError(ValueError):
+class DataValidationError(DataError, ValueError):
     """A table broke its model; the message names the file, the rows and the rules."""
 
-    def __init__(self, message: str, result: ValidationResult | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, result: ValidationResult | None = None, **where: Any) -> None:
+        if result is not None and result.source and "file" not in where:
+            where["file"] = result.source
+        super().__init__(message, **where)
         self.result = result
-
-
-class UnreadableFileError(OSError):
-    """A file could not be read as a table (missing, corrupt, binary, unsupported type)."""
 
 
 # --------------------------------------------------------------------------------------------

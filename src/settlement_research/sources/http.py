@@ -35,6 +35,7 @@ from urllib.parse import urlencode
 import requests
 import urllib3.exceptions
 
+from settlement_research.errors import InputError
 from settlement_research.io import atomic_path, sha256_file, write_json_atomic
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -42,7 +43,7 @@ PROVENANCE_SUFFIX = ".provenance.json"
 Params = Sequence[tuple[str, str]] | Mapping[str, str]
 
 
-class HttpError(RuntimeError):
+class HttpError(InputError, RuntimeError):
     """A request that could not be completed (after the allowed attempts)."""
 
 

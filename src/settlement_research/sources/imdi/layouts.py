@@ -25,7 +25,9 @@ from pathlib import Path
 
 import polars as pl
 
+from settlement_research.errors import InputError
 from settlement_research.sources.imdi.measures import WIDE_2022_MEASURES
+from settlement_research.textio import TextTable, decode_text, read_text_table, sniff_separator
 
 FLAT = "flat_long"
 RAW_WIDE = "raw_wide_2015"
@@ -54,7 +56,7 @@ _META_COLUMNS = {"aar", "enhet", "tabellvariabel", "tabell_navn", *_GEO_COLUMNS}
 _NAME_COLUMNS = {"bydel", "fylke", "kommune", "naringsregion"}
 
 
-class LayoutError(ValueError):
+class LayoutError(InputError, ValueError):
     """The file is not one of the known IMDi layouts."""
 
 
@@ -72,36 +74,34 @@ class ReadResult:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Text and encoding name: UTF-8 (BOM noted) if it decodes strictly, else Latin-1 (ISO-8859-1).
+    """Text and encoding name under the package's one rule (``settlement_research.textio``).
 
-    Latin-1 decodes any byte string, so it is the fallback, never the first guess.
+    Strict UTF-8 (BOM noted); Latin-1 only for a file that is not UTF-8 anywhere; a file mixing
+    the two, UTF-16/32 or binary data is refused naming the line.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
-    return text, "ascii" if text.isascii() else "utf-8"
+    return decode_text(data, "IMDi export")
 
 
-def detect_layout(text: str) -> str:
-    """Which layout the text is in, from its first records."""
-    first_line = text.split("\n", 1)[0]
-    sep = ";" if first_line.count(";") > first_line.count(",") else ","
-    head = list(_head_records(text, sep, 6))
+def detect_layout(text: str | list[list[str]]) -> str:
+    """Which layout the text (or its first records) is in."""
+    if isinstance(text, str):
+        first_line = text.split("\n", 1)[0]
+        head = _head_records(text, sniff_separator(first_line), 6)
+    else:
+        head = text[:6]
     if not head:
         raise LayoutError("empty file")
     cells = [c.strip() for row in head for c in row]
-    if sep == "," and "tabellvariabel" in head[0] and "tabell_navn" in head[0]:
+    if "tabellvariabel" in head[0] and "tabell_navn" in head[0]:
         return FLAT
-    if sep == ";" and head[0] and head[0][0].strip() == "Region" and any(c.startswith("År:") for c in cells):
+    if head[0] and head[0][0].strip() == "Region" and any(c.startswith("År:") for c in cells):
         return WIDE_2022
-    if sep == ";" and "kommune_nr" in cells:
+    if "kommune_nr" in cells:
         return RAW_WIDE
     raise LayoutError(
         "not a known IMDi layout (expected a flat export with tabellvariabel/tabell_navn, a raw wide "
-        "export with a kommune_nr header cell, or a wide export starting 'Region;Navn')"
+        "export with a kommune_nr header cell, or a wide export starting 'Region;Navn')",
+        hint="import-imdi reads IMDi integreringsdata exports only; check that this is one",
     )
 
 
@@ -115,24 +115,57 @@ def _head_records(text: str, sep: str, n: int) -> list[list[str]]:
     return out
 
 
+def _header_rows(layout: str, records: list[list[str]]) -> int:
+    """How many records at the top of a file of ``layout`` are header records."""
+    if layout == FLAT:
+        return 1
+    if layout == RAW_WIDE:
+        code_col = next(
+            (j for row in records[:6] for j, c in enumerate(row) if c.strip() == "kommune_nr"), None
+        )
+        if code_col is None:
+            raise LayoutError("raw wide export without a 'kommune_nr' header cell")
+        return next(
+            (i for i, row in enumerate(records) if len(row) > code_col and _is_ascii_number(row[code_col])),
+            len(records),
+        )
+    return next(
+        (i for i, row in enumerate(records) if row and re.match(r"^[A-Z][0-9]{2,4}$|^[0-9]", row[0].strip())),
+        len(records),
+    )
+
+
+def _is_ascii_number(cell: str) -> bool:
+    return re.fullmatch(r"[0-9]+", cell.strip()) is not None
+
+
 def read_file(path: str | Path) -> ReadResult:
-    """Read one IMDi export (any of the three layouts) into long records."""
+    """Read one IMDi export (any of the three layouts) into long records.
+
+    The file is read by ``textio.read_text_table``: one encoding, complete records, no header
+    repeated inside; anything else is refused naming the file and line.
+    """
     path = Path(path)
-    text, encoding = decode(path.read_bytes())
-    layout = detect_layout(text)
+    found: dict[str, str] = {}
+
+    def header_rows(head: list[list[str]]) -> int:
+        found["layout"] = detect_layout(head)
+        return _header_rows(found["layout"], head)
+
+    table = read_text_table(path, name=path.name, header=header_rows)
+    layout = found["layout"]
     reader = {FLAT: _read_flat, RAW_WIDE: _read_raw_wide, WIDE_2022: _read_wide_2022}[layout]
-    result = reader(text, path.name)
-    result.encoding = encoding
+    result = reader(table, path.name)
+    result.encoding = table.encoding
     return result
 
 
 # --- flat long -----------------------------------------------------------------------------------
 
 
-def _read_flat(text: str, name: str) -> ReadResult:
-    df = pl.read_csv(
-        io.BytesIO(text.encode("utf-8")), infer_schema=False, empty_string_is_null=False,
-        row_index_name="row_nr", row_index_offset=2,
+def _read_flat(table: TextTable, name: str) -> ReadResult:
+    df = table.frame().with_columns(
+        pl.Series("row_nr", table.record_nrs[table.header_rows:], dtype=pl.Int64)
     )
     df = df.rename({c: c[:-3] + "_nr" for c in df.columns if c.endswith("_id")})
     for needed in ("aar", "enhet", "tabellvariabel", "tabell_navn"):
@@ -208,24 +241,20 @@ def raw_wide_indicator_and_year(name: str) -> tuple[str, int]:
     return indicator, int(m.group(1))
 
 
-def _read_raw_wide(text: str, name: str) -> ReadResult:
+def _read_raw_wide(table: TextTable, name: str) -> ReadResult:
     indicator, year = raw_wide_indicator_and_year(name)
-    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    rows = table.records
     code_col = next(
         (j for row in rows[:6] for j, c in enumerate(row) if c.strip() == "kommune_nr"), None
     )
     if code_col is None:
         raise LayoutError("raw wide export without a 'kommune_nr' header cell")
-    first_data = next(
-        (i for i, row in enumerate(rows) if len(row) > code_col and row[code_col].strip().isdigit()),
-        len(rows),
-    )
-    header, data = rows[:first_data], rows[first_data:]
+    header = rows[: table.header_rows]
     width = max((len(r) for r in rows), default=0)
     name_col = code_col + 1
     value_cols = range(name_col + 1, width)
-    blank = sum(1 for r in data if not any(c.strip() for c in r))
-    data_rows = [(first_data + i + 1, r) for i, r in enumerate(data) if any(c.strip() for c in r)]
+    blank = table.blank_records
+    data_rows = list(zip(table.record_nrs[table.header_rows:], table.data, strict=True))
 
     def cell(row: list[str], j: int) -> str:
         return row[j] if j < len(row) else ""
@@ -281,13 +310,10 @@ _K_CODE = re.compile(r"^K(\d{4})$")
 _F_CODE = re.compile(r"^F(\d{2})$")
 
 
-def _read_wide_2022(text: str, name: str) -> ReadResult:
-    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    first_data = next(
-        (i for i, row in enumerate(rows) if row and re.match(r"^[A-Z]\d{2,4}$|^\d", row[0].strip())),
-        len(rows),
-    )
-    header, data = rows[:first_data], rows[first_data:]
+def _read_wide_2022(table: TextTable, name: str) -> ReadResult:
+    rows = table.records
+    header, data = rows[: table.header_rows], table.data
+    record_nrs = table.record_nrs[table.header_rows:]
     if len(header) < 3:
         raise LayoutError("wide export with fewer than 3 header rows (measure, Enhet, År)")
     width = max(len(r) for r in rows)
@@ -312,11 +338,9 @@ def _read_wide_2022(text: str, name: str) -> ReadResult:
         enhet = unit.split(":", 1)[-1].strip().lower()
         columns.append((j, f"{measure} | {unit} | {yr}", indicator, dims, enhet, year))
     default_cls = max(years) if years else None
-    blank = sum(1 for r in data if not any(c.strip() for c in r))
+    blank = table.blank_records
     out: dict[str, list] = {k: [] for k in RECORD_SCHEMA}
     for i, row in enumerate(data):
-        if not any(c.strip() for c in row):
-            continue
         region = cell(row, 0)
         if m := _K_CODE.match(region):
             geo, code = "kommune", m.group(1)
@@ -327,7 +351,7 @@ def _read_wide_2022(text: str, name: str) -> ReadResult:
         for j, col_label, indicator, dims, enhet, year in columns:
             out["file"].append(name)
             out["layout"].append(WIDE_2022)
-            out["row_nr"].append(first_data + i + 1)
+            out["row_nr"].append(record_nrs[i])
             out["column"].append(col_label)
             out["geo_level"].append(geo)
             out["code_raw"].append(code)

@@ -3,6 +3,11 @@
 A command module exposes ``CLI_HELP`` (one line), ``cli_add_arguments(parser)`` and
 ``cli_run(args) -> int`` (the exit code). Modules are imported only when their command runs, so
 ``--help`` stays fast.
+
+Every command runs inside one error boundary (``cli.boundary``): a ``SettlementResearchError``
+becomes one short paragraph on stderr and exit 1 (invalid data) or 2 (unusable input or
+arguments); ``--debug`` adds the traceback. Anything unexpected is reported as a bug, with its
+traceback. ``--version`` prints the version.
 """
 
 from __future__ import annotations
@@ -11,6 +16,10 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+
+from settlement_research import __version__
+from settlement_research.cli.boundary import DEBUG_ENV, run_guarded
+from settlement_research.cli.settings import check_environment
 
 # command -> (module, one-line help). Keep sorted by the order a user meets them.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -26,35 +35,59 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("settlement_research.reports.batch", "render a notebook for a parameter grid: HTML reports, index.html, manifest.json"),
 }
 
+PROG = "settlement-research"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="settlement-research",
+        prog=PROG,
         description="Typed, validated data and reproducible analyses of refugee settlement in Norway.",
+        epilog="Errors: exit 1 = invalid data, 2 = unusable input or arguments; --debug (or "
+               f"{DEBUG_ENV}=1) shows the traceback of an error.",
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_module, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
+def _split_global(argv: list[str]) -> tuple[list[str], bool]:
+    """Remove ``--debug`` (before the command or anywhere after it, up to a ``--``)."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:end]
+    return [a for i, a in enumerate(argv) if not (a == "--debug" and i < end)], debug
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run one command; domain errors are printed as a paragraph with exit code 1 or 2."""
+    argv, debug = _split_global(list(sys.argv[1:] if argv is None else argv))
+    return run_guarded(lambda: _dispatch(argv), name=argv[0] if argv and argv[0] in COMMANDS else None, debug=debug)
+
+
+def _dispatch(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         parser = _parser()
+        if argv and argv[0] == "--version":
+            print(f"{PROG} {__version__}")
+            return 0
         if not argv or argv[0] in ("-h", "--help"):
             parser.print_help()
             return 0 if argv else 2
         parser.print_usage(sys.stderr)
-        print(f"settlement-research: unknown command {argv[0]!r}", file=sys.stderr)
+        print(f"{PROG}: unknown command {argv[0]!r}; commands: {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
+    check_environment()
     name = argv[0]
     module = importlib.import_module(COMMANDS[name][0])
-    sub = argparse.ArgumentParser(prog=f"settlement-research {name}", description=COMMANDS[name][1])
+    sub = argparse.ArgumentParser(prog=f"{PROG} {name}", description=COMMANDS[name][1])
     module.cli_add_arguments(sub)
-    args = sub.parse_args(argv[1:])
+    try:
+        args = sub.parse_args(argv[1:])
+    except SystemExit as exc:  # argparse printed usage and the reason; 0 after --help
+        return int(exc.code or 0)
     return int(module.cli_run(args) or 0)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+__all__ = ["COMMANDS", "main"]
