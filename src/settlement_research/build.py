@@ -406,12 +406,15 @@ def _count_reasons(tr: TableReport, failing: pl.DataFrame) -> None:
 def _add_quarantine(
     quarantine: dict[str, list[pl.DataFrame]], table: str, failing: pl.DataFrame, stage: str
 ) -> None:
-    """Quarantined rows keep their values as text (as read), with row_nr, reason and stage."""
+    """Quarantined rows keep their values as text (as read), with row_nr, reason and stage.
+
+    ``row_nr`` is 1-based, as in every report and in ``validate --quarantine``.
+    """
     if failing.height == 0:
         return
     cols = [c for c in failing.columns if c not in ("row_nr", "reason")]
     part = failing.select(
-        pl.col("row_nr").cast(pl.Int64), pl.col("reason").cast(pl.String), pl.lit(stage).alias("stage"),
+        (pl.col("row_nr") + 1).cast(pl.Int64), pl.col("reason").cast(pl.String), pl.lit(stage).alias("stage"),
         *[pl.col(c).cast(pl.String) for c in cols],
     )
     quarantine.setdefault(table, []).append(part)

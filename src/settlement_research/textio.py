@@ -88,10 +88,11 @@ class TextTable:
         """1-based line of each data record (what ``validate`` and the importers report)."""
         return self.lines[self.header_rows:]
 
-    def frame(self, *, line_column: str | None = None) -> pl.DataFrame:
-        """The data records as a frame of text columns named by ``header`` ('' cells stay '').
+    def frame(self, *, line_column: str | None = None, empty_as_null: bool = True) -> pl.DataFrame:
+        """The data records as a frame of text columns named by ``header``.
 
-        ``line_column`` adds each record's 1-based file line as an Int64 column.
+        Empty cells are null unless ``empty_as_null=False``; ``line_column`` adds each record's
+        1-based file line as an Int64 column.
         """
         names = [c.strip() for c in self.header]
         seen: set[str] = set()
@@ -109,6 +110,8 @@ class TextTable:
         frame = pl.DataFrame(
             {n: pl.Series(n, list(col), dtype=pl.String) for n, col in zip(names, columns, strict=True)}
         )
+        if empty_as_null and frame.width:
+            frame = frame.with_columns(pl.all().replace("", None))
         if line_column is not None:
             frame = frame.with_columns(pl.Series(line_column, self.data_lines, dtype=pl.Int64))
         return frame

@@ -13,7 +13,6 @@ problems -> split into valid and failing rows.
 from __future__ import annotations
 
 import copy
-import io
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -23,11 +22,12 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
-from settlement_research.errors import DataError
+from settlement_research.errors import DataError, UnreadableFileError
 from settlement_research.model import PERSON_TABLES, get_model, primary_key
 from settlement_research.model import dtypes as model_dtypes
 from settlement_research.model.base import SYMBOLS
 from settlement_research.problems import Problem, ValidationResult
+from settlement_research.textio import read_text_table, sniff_separator
 
 MAX_EXAMPLES = 20
 CSV_SUFFIXES = {".csv", ".txt"}
@@ -57,55 +57,35 @@ class DataValidationError(DataError, ValueError):
 def read_table(path: str | Path) -> pl.DataFrame:
     """Read Parquet or CSV; CSV columns all as text so '0301' stays '0301' and '301' stays '301'.
 
-    CSV: UTF-8 (with or without BOM), else Latin-1; separator sniffed from the header line.
+    CSV goes through ``textio.read_text_table`` (one encoding rule, separator sniffed, complete
+    records); use ``read_table_lines`` to also get each row's file line.
     """
+    return read_table_lines(path)[0]
+
+
+def read_table_lines(path: str | Path) -> tuple[pl.DataFrame, list[int] | None]:
+    """The table and, for CSV, the 1-based file line of each row (right after quoted newlines)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise UnreadableFileError(f"cannot read {path}: no such file")
+        raise UnreadableFileError(f"cannot read {path}: no such file", file=path)
     if suffix in PARQUET_SUFFIXES:
         try:
-            return pl.read_parquet(path)
+            return pl.read_parquet(path), None
         except Exception as exc:  # polars raises several kinds for corrupt files
-            raise UnreadableFileError(f"cannot read {path} as Parquet: {_first_line(exc)}") from exc
+            raise UnreadableFileError(f"cannot read {path} as Parquet: {_first_line(exc)}", file=path) from exc
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path)
+        table = read_text_table(path)
+        return table.frame(), table.data_lines
     raise UnreadableFileError(
-        f"cannot read {path}: unsupported file type {suffix or '(none)'}; use .parquet, .pq, .csv or .txt"
+        f"cannot read {path}: unsupported file type {suffix or '(none)'}; use .parquet, .pq, .csv or .txt",
+        file=path,
     )
 
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
-
-
-def _read_csv(path: Path) -> pl.DataFrame:
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise UnreadableFileError(f"cannot read {path}: the file is empty")
-    if b"\x00" in raw[:8192]:
-        raise UnreadableFileError(f"cannot read {path}: it looks like a binary file, not CSV text")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raw = raw.decode("latin-1").encode("utf-8")
-    header = raw.split(b"\n", 1)[0].decode("utf-8")
-    separator = sniff_separator(header)
-    try:
-        return pl.read_csv(io.BytesIO(raw), separator=separator, infer_schema=False)
-    except Exception as exc:
-        raise UnreadableFileError(f"cannot read {path} as CSV: {_first_line(exc)}") from exc
-
-
-def sniff_separator(header: str) -> str:
-    """',' or ';' (or tab), whichever occurs most often outside quotes in the header line."""
-    unquoted = re.sub(r'"[^"]*"', "", header)
-    counts = {sep: unquoted.count(sep) for sep in (",", ";", "\t")}
-    best = max(counts, key=lambda s: counts[s])
-    return best if counts[best] else ","
 
 
 # --------------------------------------------------------------------------------------------
@@ -254,15 +234,18 @@ def validate(
     *,
     source: str | Path | None = None,
     coerce: bool = True,
+    lines: Sequence[int] | None = None,
 ) -> ValidationResult:
     """Check ``frame`` against the model of ``table``; never raises for bad data, only reports.
 
     ``source`` names where the data came from (a file path or a source name); for a CSV path the
-    examples also carry the file line (header = line 1).
+    examples also carry the file line (header = line 1): ``lines`` gives each row's line as
+    ``read_table_lines`` returns it, else they are read from the file (right after quoted
+    newlines). Rows are numbered from 1 in every message and example.
     """
     model = get_model(table)
     original = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-    ctx = _Context(table, original, source)
+    ctx = _Context(table, original, source, lines)
     schema = model.to_schema()
     dtypes = model_dtypes(table)
     problems: list[Problem] = []
@@ -389,15 +372,32 @@ def with_problems(
 class _Context:
     """What examples need: the input as given, its key columns and whether lines are CSV lines."""
 
-    def __init__(self, table: str, original: pl.DataFrame, source: str | Path | None) -> None:
+    def __init__(
+        self, table: str, original: pl.DataFrame, source: str | Path | None,
+        lines: Sequence[int] | None = None,
+    ) -> None:
         self.table = table
         self.original = original
         self.n_rows = original.height
         self.keys = [k for k in primary_key(table) if k in original.columns]
+        self.source = source
         self.csv = source is not None and Path(str(source)).suffix.lower() in CSV_SUFFIXES
+        self._lines = list(lines) if lines is not None and len(lines) == self.n_rows else None
+        self._looked = self._lines is not None
         self.hidden = (
             {c for c in original.columns if c.endswith("_id")} if table in PERSON_TABLES else set()
         )
+
+    def lines(self) -> list[int] | None:
+        """Each row's file line: as given, else read once from the CSV file (if it still matches)."""
+        if not self._looked and self.csv and self.source is not None and Path(str(self.source)).is_file():
+            self._looked = True
+            try:
+                found = read_text_table(Path(str(self.source))).data_lines
+            except Exception:  # the caller read it; if it cannot be read again, lines stay row + 1
+                found = []
+            self._lines = found if len(found) == self.n_rows else None
+        return self._lines
 
     def values(self, column: str, rows: pl.Series) -> pl.Series:
         return self.original.get_column(column).gather(rows.head(MAX_EXAMPLES * 5))
@@ -409,7 +409,11 @@ class _Context:
         cols = [c for c in cols if c in self.original.columns]
         head = pl.DataFrame({"row": first.cast(pl.Int64) + 1})
         if self.csv:
-            head = head.with_columns(line=pl.col("row") + 1)
+            lines = self.lines()
+            head = head.with_columns(
+                line=pl.Series([lines[i] for i in first.to_list()], dtype=pl.Int64) if lines is not None
+                else pl.col("row") + 1
+            )
         picked = self.original.select(cols).select(pl.all().gather(first))
         if self.hidden:
             picked = picked.with_columns(
@@ -738,5 +742,5 @@ def _reason(p: Problem) -> str:
 
 __all__ = [
     "DataValidationError", "UnreadableFileError", "conform", "describe", "problem_line",
-    "read_table", "sniff_separator", "validate", "validate_or_raise", "with_problems",
+    "read_table", "read_table_lines", "sniff_separator", "validate", "validate_or_raise", "with_problems",
 ]

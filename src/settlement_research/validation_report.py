@@ -280,29 +280,39 @@ def _run_files(target: Path, files: list[tuple[str, Path]], args: Any) -> int:
 
     from settlement_research import io as sr_io
     from settlement_research import validation as v
+    from settlement_research.errors import TextFormatError
 
+    report_dir = args.report if args.report is not None else target.parent
+    _check_outputs(target, report_dir, args.quarantine)
     results: list[ValidationResult] = []
     originals: dict[str, Any] = {}
     unreadable: list[str] = []
+    lines_of: dict[str, list[int] | None] = {}
     for table, file in files:
         try:
-            frame = v.read_table(file)
+            frame, lines = v.read_table_lines(file)
         except v.UnreadableFileError as exc:
             unreadable.append(str(exc))
             print(f"settlement-research validate: {exc}", file=sys.stderr)
             results.append(ValidationResult(table=table, n_rows=0, source=str(file), problems=[Problem(
                 rule="unreadable_file", table=table, message=str(exc),
-                hint="check that the file is a complete Parquet or CSV (UTF-8 or Latin-1) file",
+                hint=exc.hint or "check that the file is a complete Parquet or CSV (UTF-8 or Latin-1) file",
+            )]))
+            continue
+        except TextFormatError as exc:  # readable, but cut short, mixed encoding or ragged: invalid
+            results.append(ValidationResult(table=table, n_rows=0, source=str(file), problems=[Problem(
+                rule="text_format", table=table, message=str(exc), hint=exc.hint,
+                examples=[{"line": exc.line}] if exc.line is not None else [],
             )]))
             continue
         originals[table] = frame
-        results.append(v.validate(frame, table, source=file))
+        lines_of[table] = lines
+        results.append(v.validate(frame, table, source=file, lines=lines))
     if unreadable and not originals:
         return EXIT_UNREADABLE
     if target.is_dir():
         results = _add_relations(results, originals)
 
-    report_dir = args.report if args.report is not None else target.parent
     base = target.name.rstrip("/") or "tables"
     html_path = report_dir / f"{base}.validation.html"
     json_path = report_dir / f"{base}.validation.json"
@@ -318,10 +328,11 @@ def _run_files(target: Path, files: list[tuple[str, Path]], args: Any) -> int:
                 out = args.quarantine / f"{r.table}{ext}"
             else:
                 out = args.quarantine
+            failing = quarantine_rows(r.failing_rows, lines_of.get(r.table))
             if out.suffix.lower() in (".csv", ".txt"):
-                sr_io.write_csv_atomic(r.failing_rows, out)
+                sr_io.write_csv_atomic(failing, out)
             else:
-                sr_io.write_parquet_atomic(r.failing_rows, out)
+                sr_io.write_parquet_atomic(failing, out)
 
     for r in results:
         print(v.describe(r))
@@ -330,6 +341,57 @@ def _run_files(target: Path, files: list[tuple[str, Path]], args: Any) -> int:
     if unreadable:
         return EXIT_UNREADABLE
     return EXIT_VALID if content["valid"] else EXIT_INVALID
+
+
+def quarantine_rows(failing: Any, lines: list[int] | None = None) -> Any:
+    """Failing rows as written to a quarantine file: ``row_nr`` 1-based like the report and the
+    console (``ValidationResult`` keeps 0-based positions), plus the CSV ``line`` when known."""
+    import polars as pl
+
+    out = failing.with_columns((pl.col("row_nr") + 1).cast(pl.Int64))
+    if lines is not None:
+        lookup = pl.Series("line", lines, dtype=pl.Int64)
+        out = out.with_columns(line=lookup.gather(failing["row_nr"]) if failing.height else pl.lit(None, pl.Int64))
+        out = out.select("row_nr", "line", *[c for c in out.columns if c not in ("row_nr", "line")])
+    return out
+
+
+def _check_outputs(target: Path, report_dir: Path, quarantine: Path | None) -> None:
+    """Refuse unusable output paths before any work: a report folder that cannot be made or
+    written, a quarantine file that is a folder (or a quarantine folder that is a file)."""
+    from settlement_research.errors import OutputError
+
+    _check_folder(report_dir, "--report")
+    if quarantine is None:
+        return
+    if target.is_dir():
+        if quarantine.exists() and not quarantine.is_dir():
+            raise OutputError(f"--quarantine {quarantine} is a file; for a folder of tables it must be a folder",
+                              file=quarantine, hint="give a folder for the quarantined rows of each table")
+        _check_folder(quarantine, "--quarantine")
+        return
+    if quarantine.is_dir():
+        raise OutputError(f"--quarantine {quarantine} is a folder; for one table it must be a file",
+                          file=quarantine, hint="give a file name ending in .csv or .parquet")
+    if quarantine.suffix.lower() not in (".csv", ".txt", ".parquet", ".pq"):
+        raise OutputError(f"--quarantine {quarantine}: use a .csv or .parquet file name",
+                          file=quarantine, hint="the suffix chooses the format: .csv or .parquet")
+    _check_folder(quarantine.parent, "--quarantine")
+
+
+def _check_folder(folder: Path, option: str) -> None:
+    import os
+
+    from settlement_research.errors import OutputError
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{option} {folder}: cannot create this folder ({exc.strerror or exc})",
+                          file=folder, hint="choose a folder you can write to") from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{option} {folder}: this folder is not writable", file=folder,
+                          hint="choose a folder you can write to")
 
 
 def _add_relations(results: list[ValidationResult], originals: dict[str, Any]) -> list[ValidationResult]:

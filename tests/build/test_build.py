@@ -123,7 +123,7 @@ def test_invalid_rows_are_quarantined_with_row_nr_and_reason(tmp_path: Path) -> 
     reports = run(raw, out, max_quarantine_share=0.05)
     assert reports[0].tables["person"].quarantined == 2
     q = pl.read_parquet(out / "toy" / "quarantine" / "person.parquet")
-    assert q["row_nr"].to_list() == [0, 1]
+    assert q["row_nr"].to_list() == [1, 2]  # 1-based, as in every report
     assert q["reason"].str.contains("sex").all()
     assert q["person_id"].to_list() == ["p0000", "p0001"]
     assert pl.read_parquet(out / "toy" / "person.parquet").height == 118
@@ -164,7 +164,7 @@ def test_relation_errors_are_quarantined_and_warnings_counted(tmp_path: Path) ->
     reports = run(raw, out, check_relations=relations, max_quarantine_share=0.05)
     assert "person" in seen[0] and "kommune_settlement_year" in seen[-1]
     q = pl.read_parquet(out / "toy" / "quarantine" / "settlement.parquet")
-    assert q["row_nr"].to_list() == [3] and q["stage"].to_list() == ["relations"]
+    assert q["row_nr"].to_list() == [4] and q["stage"].to_list() == ["relations"]
     assert q["person_id"].to_list() == ["p0003"]
     assert "p0003" not in pl.read_parquet(out / "toy" / "settlement.parquet")["person_id"].to_list()
     assert reports[0].tables["kommune_settlement_year"].warnings == 1

@@ -127,7 +127,13 @@ def test_quarantine_holds_exactly_the_failing_rows(tmp_path: Path, done_when_fra
     quarantine = tmp_path / f"quarantine{suffix}"
     assert cli.main(["validate", str(file), "--quarantine", str(quarantine)]) == 1
     failing = pl.read_csv(quarantine, infer_schema=False) if suffix == ".csv" else pl.read_parquet(quarantine)
-    assert [int(r) for r in failing["row_nr"]] == [1, 2, 3, 4, 5]
+    # 1-based, the same numbers as the HTML, JSON and console (rows 2-6 of the file's data)
+    assert [int(r) for r in failing["row_nr"]] == [2, 3, 4, 5, 6]
+    if suffix == ".csv":  # a CSV input also gets each row's file line (header = line 1)
+        assert [int(r) for r in failing["line"]] == [3, 4, 5, 6, 7]
+    report = json.loads((tmp_path / f"{file.name}.validation.json").read_text("utf-8"))
+    numbered = {n for p in report["tables"][0]["problems"] for n in p["row_numbers"]}
+    assert numbered == {int(r) for r in failing["row_nr"]}
     assert failing["reason"].null_count() == 0
     assert failing["kommune_nr"][0] == "301"
     assert "duplicate key" in failing["reason"][1] and "must be at least 0" in failing["reason"][3]
@@ -186,8 +192,8 @@ def test_folder_validates_every_table_and_adds_relations(tmp_path: Path, good_fr
     assert tables["national_settlement_year"]["n_warnings"] == 1
     html = (tmp_path / "synthetic.validation.html").read_text("utf-8")
     assert "kommune_nr is not in the kommune table" in html and "must be at most 3" in html
-    assert pl.read_parquet(quarantine / "kommune_settlement_year.parquet")["row_nr"].to_list() == [1]
-    assert pl.read_csv(quarantine / "region_pair_coordination.csv")["row_nr"].to_list() == [0]
+    assert pl.read_parquet(quarantine / "kommune_settlement_year.parquet")["row_nr"].to_list() == [2]
+    assert pl.read_csv(quarantine / "region_pair_coordination.csv")["row_nr"].to_list() == [1]
 
 
 def test_empty_folder_exits_two(tmp_path: Path, capsys) -> None:
@@ -217,7 +223,7 @@ def test_folder_of_consistent_tables_with_the_real_relations(tmp_path: Path, cap
     [settlement] = [t for t in report["tables"] if t["table"] == "settlement"]
     assert settlement["verdict"] == "INVALID"
     assert any(2 in [r - 1 for r in p["row_numbers"]] for p in settlement["problems"])
-    assert 2 in pl.read_parquet(tmp_path / "q" / "settlement.parquet")["row_nr"].to_list()
+    assert 3 in pl.read_parquet(tmp_path / "q" / "settlement.parquet")["row_nr"].to_list()
 
 
 def test_report_never_shows_person_ids(tmp_path: Path) -> None:

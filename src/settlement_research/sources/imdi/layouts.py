@@ -164,7 +164,7 @@ def read_file(path: str | Path) -> ReadResult:
 
 
 def _read_flat(table: TextTable, name: str) -> ReadResult:
-    df = table.frame().with_columns(
+    df = table.frame(empty_as_null=False).with_columns(
         pl.Series("row_nr", table.record_nrs[table.header_rows:], dtype=pl.Int64)
     )
     df = df.rename({c: c[:-3] + "_nr" for c in df.columns if c.endswith("_id")})
