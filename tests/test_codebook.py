@@ -74,7 +74,7 @@ def test_symbols_and_cross_table_rules_are_explained(generated: Path) -> None:
 def test_constraints_read_as_words(generated: Path) -> None:
     section = _sections((generated / codebook.CODEBOOK_FILE).read_text("utf-8"))["kommune"]
     assert "| `centrality` | Int8 | yes | between 1 and 6 |" in section
-    assert "| `kommune_nr` | String | no | matches `^\\d{4}$` |" in section
+    assert "| `kommune_nr` | String | no | matches `^[0-9]{4}$` |" in section
     assert "one of `ost`, `indre_ost`" in section
 
 

@@ -25,7 +25,14 @@ from pandera.errors import SchemaErrors
 from settlement_research.errors import DataError, UnreadableFileError
 from settlement_research.model import PERSON_TABLES, get_model, primary_key
 from settlement_research.model import dtypes as model_dtypes
-from settlement_research.model.base import SYMBOLS
+from settlement_research.model.base import (
+    FINITE_CHECK,
+    FULL_YEAR_CHECK,
+    MIN_DATE_YEAR,
+    SYMBOLS,
+    date_columns,
+    float_columns,
+)
 from settlement_research.problems import Problem, ValidationResult
 from settlement_research.textio import read_text_table, sniff_separator
 
@@ -98,7 +105,7 @@ def _type_message(dtype: pl.DataType) -> str:
     if dtype in _FLOAT_TYPES:
         return "must be a number"
     if dtype == pl.Date:
-        return "must be a date like 2014-06-30"
+        return "must be a complete date like 2014-06-30 (4-digit year)"
     if dtype == pl.Boolean:
         return "must be true or false"
     return f"must be of type {dtype}"
@@ -126,7 +133,7 @@ def _cast(name: str, src: pl.DataType, dst: pl.DataType) -> tuple[pl.Expr, pl.Ex
             value = pl.when(as_float.is_finite()).then(as_float).cast(dst)
         elif dst == pl.Date:
             value = pl.coalesce(
-                s.str.to_date("%Y-%m-%d", strict=False), s.str.to_date("%d.%m.%Y", strict=False)
+                _iso_date(s), pl.when(s.str.contains(_DOTTED_DATE)).then(s.str.to_date("%d.%m.%Y", strict=False))
             )
         elif dst == pl.Boolean:
             value = s.str.to_lowercase().replace_strict(_TRUE_FALSE, default=None, return_dtype=pl.Boolean)
@@ -143,6 +150,15 @@ def _cast(name: str, src: pl.DataType, dst: pl.DataType) -> tuple[pl.Expr, pl.Ex
     return value.alias(name), (present & value.is_null()).alias(name)
 
 
+_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_DOTTED_DATE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
+
+
+def _iso_date(text: pl.Expr) -> pl.Expr:
+    """YYYY-MM-DD with a 4-digit year only: polars' %Y alone reads '13-01-20' as the year 13."""
+    return pl.when(text.str.contains(_ISO_DATE)).then(text.str.to_date("%Y-%m-%d", strict=False))
+
+
 def _fast_cast(name: str, src: pl.DataType, dst: pl.DataType) -> pl.Expr:
     """The plain cast, right for clean data; rows it turns into null are looked at again."""
     c = pl.col(name)
@@ -152,7 +168,7 @@ def _fast_cast(name: str, src: pl.DataType, dst: pl.DataType) -> pl.Expr:
         return c.cast(pl.String)
     if src == pl.String:
         if dst == pl.Date:
-            return c.str.to_date("%Y-%m-%d", strict=False)
+            return _iso_date(c)
         if dst == pl.Boolean:
             return _cast(name, src, dst)[0]
         if dst in _FLOAT_TYPES:
@@ -291,8 +307,12 @@ def validate(
          for n, t in dtypes.items() if n not in missing_required]
     )
 
+    # 2b. rules every model has (model.base.Model), reported per column here
+    problems.extend(_finite_and_dated(working, ctx))
+
     # 3. pandera on the collected frame
-    run_schema = schema
+    run_schema = copy.copy(schema)
+    run_schema.checks = [c for c in schema.checks if c.name not in (FINITE_CHECK, FULL_YEAR_CHECK)]
     if missing_required:
         run_schema = copy.deepcopy(schema.remove_columns(missing_required))
         run_schema.checks = []  # frame rules may need the missing column; the table fails anyway
@@ -306,6 +326,34 @@ def validate(
         valid_rows=valid_rows, failing_rows=failing_rows,
         source=str(source) if source is not None else None,
     )
+
+
+def _finite_and_dated(working: pl.DataFrame, ctx: _Context) -> list[Problem]:
+    """NaN/±inf in any float column and dates without a 4-digit year, one problem per column."""
+    problems: list[Problem] = []
+    floats, dates = float_columns(working.schema), date_columns(working.schema)
+    if not floats and not dates:
+        return problems
+    masks = working.select(
+        [(pl.col(c).is_not_null() & ~pl.col(c).is_finite()).alias(c) for c in floats]
+        + [(pl.col(c).dt.year() < MIN_DATE_YEAR).fill_null(False).alias(c) for c in dates]
+    )
+    for name in floats:
+        rows = masks.get_column(name).arg_true()
+        if rows.len():
+            problems.append(ctx.row_problem(
+                rule="finite", column=name, rows=rows,
+                message="must be a finite number (NaN and ±inf are not values)",
+                hint="a missing value is an empty cell (null); NaN or inf means a computation upstream failed",
+            ))
+    for name in dates:
+        rows = masks.get_column(name).arg_true()
+        if rows.len():
+            problems.append(ctx.row_problem(
+                rule="four_digit_year", column=name, rows=rows, message="must have a 4-digit year",
+                hint="a year before 1000 is an incomplete date such as '13-01-20'; write 2013-01-20",
+            ))
+    return problems
 
 
 def validate_or_raise(
@@ -624,7 +672,7 @@ def _duplicate_problem(keys: list[str], rows: pl.Series, ctx: _Context) -> Probl
     return problem
 
 
-_DIGITS = re.compile(r"^\^\\d\{(\d+)\}\$$")
+_DIGITS = re.compile(r"^\^(?:\\d|\[0-9\])\{(\d+)\}\$$")
 _PATTERN_WORDS = {4: "a 4-digit municipality code like 0301", 2: "a 2-digit county code like 03"}
 
 
@@ -669,7 +717,7 @@ def _column_message(chk: Any, check: str, values: pl.Series) -> tuple[str, str |
 
 def _lost_zero_hint(values: pl.Series, n: int) -> str | None:
     s = values.cast(pl.String).str.strip_chars()
-    short = s.filter(s.str.contains(rf"^\d{{{n - 1}}}$")).unique(maintain_order=True)
+    short = s.filter(s.str.contains(rf"^[0-9]{{{n - 1}}}$")).unique(maintain_order=True)
     if short.len() == 0:
         return None
     guesses = " ".join(f"{'0' + v}?" for v in short.head(5).to_list())

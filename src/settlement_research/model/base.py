@@ -11,8 +11,10 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 
-KOMMUNE_NR_PATTERN = r"^\d{4}$"
-FYLKE_NR_PATTERN = r"^\d{2}$"
+# [0-9], never \d: polars (Rust) and Python regexes match any Unicode digit with \d, so '٠٣٠١'
+# (Arabic-Indic) or '０３０１' (full-width) would pass as a municipality code
+KOMMUNE_NR_PATTERN = r"^[0-9]{4}$"
+FYLKE_NR_PATTERN = r"^[0-9]{2}$"
 PERSON_ID_PATTERN = r"^[A-Za-z0-9_-]{4,32}$"
 
 MIN_YEAR = 1990
@@ -47,6 +49,49 @@ TENURES = [
 ]
 INTRO_END_REASONS = ["completed", "interrupted", "ongoing"]
 OUTCOME_STATUS = ["work", "education", "work_and_education", "unemployed", "other"]
+
+
+FINITE_CHECK = "finite_numbers"
+FULL_YEAR_CHECK = "four_digit_years"
+MIN_DATE_YEAR = 1000  # a date before this was written with an incomplete year ('13-01-20')
+
+
+def float_columns(schema: pl.Schema) -> list[str]:
+    return [n for n, t in schema.items() if t.is_float()]
+
+
+def date_columns(schema: pl.Schema) -> list[str]:
+    return [n for n, t in schema.items() if t == pl.Date or isinstance(t, pl.Datetime)]
+
+
+class Model(pa.DataFrameModel):
+    """The base of every table model: rules that hold for every table.
+
+    * numbers are finite: NaN and ±inf are errors in every float column (null is how a value is
+      missing; NaN or inf in a file means something upstream went wrong);
+    * dates have 4-digit years (a date of year 13 is '13-01-20' misread, not Roman history).
+
+    ``validation.validate`` reports both per column; here they guard every ``Model.validate``.
+    """
+
+    @pa.dataframe_check(name=FINITE_CHECK, error="numbers must be finite: NaN and ±inf are not values")
+    def finite_numbers(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        floats = float_columns(data.lazyframe.collect_schema())
+        if not floats:
+            return data.lazyframe.select(pl.lit(True).alias("ok"))
+        return data.lazyframe.select(
+            pl.all_horizontal([pl.col(c).is_finite().fill_null(True) for c in floats]).alias("ok")
+        )
+
+    @pa.dataframe_check(name=FULL_YEAR_CHECK, error="dates must have a 4-digit year")
+    def four_digit_years(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        dates = date_columns(data.lazyframe.collect_schema())
+        if not dates:
+            return data.lazyframe.select(pl.lit(True).alias("ok"))
+        return data.lazyframe.select(
+            pl.all_horizontal([(pl.col(c).dt.year() >= MIN_DATE_YEAR).fill_null(True) for c in dates])
+            .alias("ok")
+        )
 
 
 def col(no: str, en: str, unit: str, **kwargs: Any) -> Any:

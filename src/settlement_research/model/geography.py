@@ -15,6 +15,7 @@ from settlement_research.model.base import (
     IMDI_REGIONS,
     MAX_YEAR,
     MIN_YEAR,
+    Model,
     classification_year_col,
     col,
     count_col,
@@ -27,7 +28,7 @@ from settlement_research.model.base import (
 )
 
 
-class Kommune(pa.DataFrameModel):
+class Kommune(Model):
     """One row per municipality code and classification period."""
 
     kommune_nr: str = kommune_nr_col()
@@ -77,7 +78,7 @@ CONTEXT_MEASURES = [
 ]
 
 
-class KommuneContextYear(pa.DataFrameModel):
+class KommuneContextYear(Model):
     """Municipal context per year: population, immigrants, refugees, labour market, grants."""
 
     kommune_nr: str = kommune_nr_col()
@@ -136,7 +137,7 @@ class KommuneContextYear(pa.DataFrameModel):
 ORDINAL_LEVELS = {"none": 0, "little": 1, "some": 2, "large": 3}
 
 
-class RegionPairCoordination(pa.DataFrameModel):
+class RegionPairCoordination(Model):
     """How closely each Husbanken–IMDi office pair worked together (Fafo 2015, June 2014)."""
 
     husbanken_region: str = col("Husbanken-region", "Husbanken regional office", "category", isin=HUSBANKEN_REGIONS)

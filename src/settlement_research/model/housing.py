@@ -12,6 +12,7 @@ import polars as pl
 from settlement_research.model.base import (
     PERSON_ID_PATTERN,
     TENURES,
+    Model,
     classification_year_col,
     col,
     count_col,
@@ -30,7 +31,7 @@ HOUSING_MEASURES = [
 ]
 
 
-class KommuneHousingYear(pa.DataFrameModel):
+class KommuneHousingYear(Model):
     """Municipal housing per year: supply (KOSTRA) and, from the person level, refugees' housing."""
 
     kommune_nr: str = kommune_nr_col()
@@ -105,7 +106,7 @@ class KommuneHousingYear(pa.DataFrameModel):
         return data.lazyframe.select((total <= 1.0 + 1e-9).alias("ok"))
 
 
-class HousingSpell(pa.DataFrameModel):
+class HousingSpell(Model):
     """One person's stay in one dwelling with one tenure (person-level register data)."""
 
     person_id: str = col("løpenummer", "pseudonymised person id", "id", str_matches=PERSON_ID_PATTERN)

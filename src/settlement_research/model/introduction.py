@@ -13,6 +13,7 @@ from settlement_research.model.base import (
     INTRO_END_REASONS,
     OUTCOME_STATUS,
     PERSON_ID_PATTERN,
+    Model,
     classification_year_col,
     col,
     count_col,
@@ -28,7 +29,7 @@ from settlement_research.model.base import (
 INTRO_MEASURES = ["participants", "leavers", "work_education_share"]
 
 
-class KommuneIntroYear(pa.DataFrameModel):
+class KommuneIntroYear(Model):
     """Introduction-programme participants, leavers and status afterwards per municipality-year."""
 
     kommune_nr: str = kommune_nr_col()
@@ -77,7 +78,7 @@ class KommuneIntroYear(pa.DataFrameModel):
         )
 
 
-class IntroSpell(pa.DataFrameModel):
+class IntroSpell(Model):
     """One person's participation in the introduction programme (person-level register data)."""
 
     person_id: str = col("løpenummer", "pseudonymised person id", "id", str_matches=PERSON_ID_PATTERN)
@@ -111,7 +112,7 @@ class IntroSpell(pa.DataFrameModel):
         return data.lazyframe.select((days <= 3 * 365 + 183).fill_null(True).alias("ok"))
 
 
-class OutcomeYear(pa.DataFrameModel):
+class OutcomeYear(Model):
     """Each person's main activity in November of a year (person-level register data)."""
 
     person_id: str = col("løpenummer", "pseudonymised person id", "id", str_matches=PERSON_ID_PATTERN)

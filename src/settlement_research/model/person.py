@@ -12,12 +12,13 @@ from settlement_research.model.base import (
     MEMBER_ROLES,
     PERSON_ID_PATTERN,
     SEX,
+    Model,
     col,
     table_config,
 )
 
 
-class Person(pa.DataFrameModel):
+class Person(Model):
     """One row per person: who they are and when they came."""
 
     person_id: str = col("løpenummer", "pseudonymised person id", "id", str_matches=PERSON_ID_PATTERN)
@@ -45,7 +46,7 @@ class Person(pa.DataFrameModel):
         return data.lazyframe.select((~pl.col("unaccompanied_minor") | (age <= 18)).alias("ok"))
 
 
-class Household(pa.DataFrameModel):
+class Household(Model):
     """One row per household at settlement."""
 
     household_id: str = col("husholdnings-id", "pseudonymised household id", "id", str_matches=PERSON_ID_PATTERN)
@@ -68,7 +69,7 @@ class Household(pa.DataFrameModel):
         return data.lazyframe.select(ok.alias("ok"))
 
 
-class HouseholdMember(pa.DataFrameModel):
+class HouseholdMember(Model):
     """Links persons to their household."""
 
     household_id: str = col("husholdnings-id", "pseudonymised household id", "id", str_matches=PERSON_ID_PATTERN)

@@ -13,6 +13,7 @@ from settlement_research.model.base import (
     DECISION_STATUS,
     PERSON_ID_PATTERN,
     ROUTES,
+    Model,
     classification_year_col,
     col,
     count_col,
@@ -43,7 +44,7 @@ def decision_status_expr(requested: str = "requested", decided: str = "decided")
 SETTLEMENT_MEASURES = ["requested", "decided", "settled", "settled_unaccompanied_minors", "family_reunified"]
 
 
-class KommuneSettlementYear(pa.DataFrameModel):
+class KommuneSettlementYear(Model):
     """Requested, decided and settled refugees per municipality and year."""
 
     kommune_nr: str = kommune_nr_col()
@@ -96,7 +97,7 @@ class KommuneSettlementYear(pa.DataFrameModel):
         )
 
 
-class NationalSettlementYear(pa.DataFrameModel):
+class NationalSettlementYear(Model):
     """The national settlement series (IMDi annual reports), each value with its reference date."""
 
     year: pl.Int16 = year_col()
@@ -123,7 +124,7 @@ class NationalSettlementYear(pa.DataFrameModel):
     )
 
 
-class Settlement(pa.DataFrameModel):
+class Settlement(Model):
     """One row per settled person: when, where and by which route (person-level register data)."""
 
     person_id: str = col("løpenummer", "pseudonymised person id", "id", str_matches=PERSON_ID_PATTERN)
