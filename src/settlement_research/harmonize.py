@@ -49,6 +49,7 @@ from typing import Any, Literal
 import polars as pl
 
 from settlement_research.errors import DataError
+from settlement_research.textio import read_csv_frame
 
 FLAG_COL = "harmonization_flag"
 FROM_COL = "harmonized_from"
@@ -291,11 +292,7 @@ def load_changes(source: ChangeTable | str | Path | pl.DataFrame | pl.LazyFrame 
 
 
 def _read_text_csv(path: Path) -> pl.DataFrame:
-    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
-    text = raw.decode("utf-8")
-    header = next((ln for ln in text.splitlines() if ln and not ln.startswith("#")), "")
-    sep = ";" if header.count(";") > header.count(",") else ","
-    return pl.read_csv(raw, separator=sep, infer_schema=False, comment_prefix="#")
+    return read_csv_frame(path, comment_prefix="#")
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,7 @@ from typing import Any
 import polars as pl
 
 from settlement_research.sources.http import CachedHttpClient, cached_responses
+from settlement_research.textio import read_text_table
 
 SOURCE_NAME = "ssb"
 BASE_URL = "https://data.ssb.no/api/pxwebapi/v2"
@@ -167,35 +168,16 @@ _CODE_LABEL = re.compile(r"^(?P<code>[0-9A-Za-z][0-9A-Za-z._-]*) (?P<label>.+)$"
 _TRAILING_TIME = re.compile(r"^(?P<label>.*\S)\s+(?P<time>\d{4}(?:[KMHU]\d{1,2})?)$")
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("iso-8859-1")  # Statbank's CSV export
-
-
-def parse_statbank_csv(data: bytes | str) -> pl.DataFrame:
+def parse_statbank_csv(data: bytes | str, name: str = "Statbank CSV") -> pl.DataFrame:
     """A Statbank/PxWeb CSV export (title line, blank line, header; ``;`` or ``,``) as a tidy frame.
 
     Dimension columns (text like ``3801 Horten``) become ``<col>_code``/``<col>_label``; value
     columns are stacked into ``variable_label`` (the header, minus a trailing period that becomes
-    ``Tid_code``), ``value`` and ``symbol``. Latin-1 and UTF-8 (with or without BOM) are accepted.
+    ``Tid_code``), ``value`` and ``symbol``. Read by ``textio.read_text_table``: Latin-1 or UTF-8
+    (with or without BOM), never a mix; a cut or ragged file is refused naming the line.
     """
-    text = _decode(data) if isinstance(data, bytes) else data
-    lines = text.splitlines()
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    # A title line is one quoted cell (it may contain commas), followed by a blank line.
-    if len(lines) > 1 and re.fullmatch(r'"[^"]*"\s*', lines[0]) and not lines[1].strip():
-        lines.pop(0)
-        while lines and not lines[0].strip():
-            lines.pop(0)
-    if not lines:
-        raise ValueError("empty CSV")
-    sep = ";" if lines[0].count(";") >= lines[0].count(",") and ";" in lines[0] else ","
-    raw = pl.read_csv(io.StringIO("\n".join(lines)), separator=sep, infer_schema=False, quote_char='"')
+    raw_bytes = data.encode("utf-8") if isinstance(data, str) else data
+    raw = read_text_table(raw_bytes, name=name, title_preamble=True).frame()
     is_value = {
         c: raw[c].drop_nulls().str.strip_chars().map_elements(
             lambda s: bool(_NUMBER.match(s)) or s in SYMBOLS, return_dtype=pl.Boolean

@@ -18,6 +18,7 @@ import polars as pl
 
 from settlement_research import regions
 from settlement_research.sources.synthetic import calibration as cal
+from settlement_research.textio import read_csv_frame
 
 COLUMNS = [
     "kommune_nr", "kommune_name", "fylke_nr", "fylke_name", "imdi_region", "husbanken_region",
@@ -179,10 +180,5 @@ def from_file(path: str | Path, seed: int) -> pl.DataFrame:
     if path.suffix.lower() == ".parquet":
         frame = pl.read_parquet(path)
     else:
-        head = path.read_bytes()[:4096].decode("utf-8", errors="replace")
-        sep = ";" if head.count(";") > head.count(",") else ","
-        try:
-            frame = pl.read_csv(path, separator=sep, infer_schema=False)
-        except pl.exceptions.ComputeError:
-            frame = pl.read_csv(path, separator=sep, infer_schema=False, encoding="latin1")
+        frame = read_csv_frame(path)
     return from_frame(frame, seed)
