@@ -118,10 +118,15 @@ def _head_records(text: str, sep: str, n: int) -> list[list[str]]:
 def read_file(path: str | Path) -> ReadResult:
     """Read one IMDi export (any of the three layouts) into long records."""
     path = Path(path)
-    text, encoding = decode(path.read_bytes())
+    return read_bytes(path.read_bytes(), path.name)
+
+
+def read_bytes(data: bytes, name: str) -> ReadResult:
+    """Parse the bytes of one export (already read, so they can be hashed and checked first)."""
+    text, encoding = decode(data)
     layout = detect_layout(text)
     reader = {FLAT: _read_flat, RAW_WIDE: _read_raw_wide, WIDE_2022: _read_wide_2022}[layout]
-    result = reader(text, path.name)
+    result = reader(text, name)
     result.encoding = encoding
     return result
 
