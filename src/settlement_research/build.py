@@ -10,8 +10,17 @@ One step reads like the next (load inputs, process, save outputs), one source at
     save        Parquet into a staging folder, then swapped into data_clean/<source> by renames
 
 Why so careful: notebooks and reports trust data_clean blindly, so it must only ever hold a
-complete, validated build. A failed or killed build leaves the previous one (and MANIFEST.json)
-untouched; an unchanged input is not rebuilt (MANIFEST.json records every input's sha256).
+complete, validated build. A failed or killed build leaves the previous one (and its manifest)
+untouched; an unchanged source is not rebuilt.
+
+The manifest is part of the data (pipeline/manifest.py): each source is read from a private
+snapshot of its raw folder whose bytes were hashed as they were copied (pipeline/inputs.py), so
+the recorded sha256 is that of the bytes parsed; if data_raw changes while the build runs, the
+source is built once more, then refused. ``<source>/MANIFEST.json`` is written inside the staged
+folder and swapped in with the data; data_clean/MANIFEST.json is an index of those, removed before
+the swap and written after it (absent, never stale). Up to date means same input bytes, same code
+(pipeline/codehash.py: the source module, derive, models, validation, relations and what they
+import) and every output unchanged.
 """
 
 from __future__ import annotations
@@ -203,8 +212,6 @@ def build(
                 _fault(f"swapped:{name}")
             manifest_mod.write_index(out)
             _fault("index_written")
-        elif not (out / MANIFEST).is_file() and manifest:
-            manifest_mod.write_index(out)
         for report in reports:
             say(report.summary())
         return reports
