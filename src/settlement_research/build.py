@@ -10,14 +10,22 @@ One step reads like the next (load inputs, process, save outputs), one source at
     save        Parquet into a staging folder, then swapped into data_clean/<source> by renames
 
 Why so careful: notebooks and reports trust data_clean blindly, so it must only ever hold a
-complete, validated build. A failed or killed build leaves the previous one (and MANIFEST.json)
-untouched; an unchanged input is not rebuilt (MANIFEST.json records every input's sha256).
+complete, validated build. A failed or killed build leaves the previous one (and its manifest)
+untouched; an unchanged source is not rebuilt.
+
+The manifest is part of the data (pipeline/manifest.py): each source is read from a private
+snapshot of its raw folder whose bytes were hashed as they were copied (pipeline/inputs.py), so
+the recorded sha256 is that of the bytes parsed; if data_raw changes while the build runs, the
+source is built once more, then refused. ``<source>/MANIFEST.json`` is written inside the staged
+folder and swapped in with the data; data_clean/MANIFEST.json is an index of those, removed before
+the swap and written after it (absent, never stale). Up to date means same input bytes, same code
+(pipeline/codehash.py: the source module, derive, models, validation, relations and what they
+import) and every output unchanged.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime as dt
 import fcntl
 import importlib
@@ -38,8 +46,21 @@ import polars as pl
 
 from settlement_research import SCHEMA_VERSION, __version__, paths
 from settlement_research.errors import DataError
-from settlement_research.io import sha256_file, write_json_atomic
+from settlement_research.io import sha256_file
 from settlement_research.model import AGGREGATE_TABLES, PERSON_TABLES, TABLES
+from settlement_research.pipeline import codehash
+from settlement_research.pipeline import manifest as manifest_mod
+from settlement_research.pipeline.inputs import InputChanged, raw_files
+from settlement_research.pipeline.inputs import changed as input_changes
+from settlement_research.pipeline.inputs import snapshot as snapshot_inputs
+from settlement_research.pipeline.manifest import (
+    MANIFEST,
+    MANIFEST_VERSION,
+    file_entry,
+    read_manifest,
+)
+from settlement_research.pipeline.staging import OLD_PREFIX, STAGING_PREFIX, swap_in
+from settlement_research.pipeline.staging import recover as _recover_staging
 from settlement_research.problems import Problem
 
 # PROVENANCE "source" -> module with read(raw_dir); None = reference data read from data_raw by
@@ -51,16 +72,20 @@ SOURCE_MODULES: dict[str, str | None] = {
     "klass": None,
 }
 PROVENANCE = "PROVENANCE.json"
-MANIFEST = "MANIFEST.json"
-MANIFEST_VERSION = 1
 QUARANTINE = "quarantine"
 ROW_NR = "__row_nr"
-STAGING_PREFIX = ".staging-"
-OLD_PREFIX = ".old-"
+INPUT_PREFIX = ".input-"  # private snapshot of a raw source folder, read by the build
 LOCK = ".build.lock"
 # Test hook: seconds to sleep after the first table is written to staging (to kill a build mid-write).
 PAUSE_ENV = "SETTLEMENT_RESEARCH_BUILD_PAUSE_AFTER_FIRST_TABLE"
 FIRST_TABLE_MARKER = "build: first table written to staging"
+# Test hooks between the steps of a build: the process dies (os._exit) at the step named by
+# FAULT_ENV (snapshot, built, manifest_staged, staged, index_removed, swapped:<source>,
+# index_written); FAULT_HOOK, if set, is called with every step name (tests edit inputs there).
+FAULT_ENV = "SETTLEMENT_RESEARCH_BUILD_FAULT"
+FAULT_MARKER = "build: dying at step"
+FAULT_EXIT = 70
+FAULT_HOOK: Callable[[str], None] | None = None
 
 Source = str | ModuleType | None
 RelationsCheck = Callable[..., list[Problem]]
@@ -161,36 +186,95 @@ def build(
                     say(f"build: {name} ({folder}) is reference data, not a table source; skipped")
                     continue
                 provenance = _read_provenance(folder)
+                module = _load_source_module(name, provenance, registry, folder)
+                code = codehash.build_code_hash(module.__name__)
                 inputs = fingerprint_inputs(raw, folder)
                 previous = manifest.get("sources", {}).get(name)
-                if not force and is_up_to_date(previous, inputs, out):
+                if not force and is_up_to_date(previous, inputs, out, code):
                     reports.append(SourceReport(name, "up_to_date", entry=previous or {}))
                     continue
-                module = _load_source_module(name, provenance, registry, folder)
-                _verify_provenance_checksums(folder, provenance, raw, inputs)
-                staging = out / f"{STAGING_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
-                staged[name] = staging
                 say(f"build: {name} ({folder}) ...")
-                report = build_source(
-                    name, module, folder, staging, raw_dir=raw,
-                    max_quarantine_share=max_quarantine_share, check_relations=check_relations,
+                report, staging = _build_from_snapshot(
+                    name, module, folder, raw, out, code=code, params=params,
+                    max_quarantine_share=max_quarantine_share, check_relations=check_relations, say=say,
                 )
-                report.entry = _manifest_entry(name, module, inputs, staging, report, params, out)
+                staged[name] = staging
                 reports.append(report)
         except BaseException:
             for staging in staged.values():
                 shutil.rmtree(staging, ignore_errors=True)
             raise
         if staged:
-            _swap_in(out, staged)
-            sources_entry = dict(manifest.get("sources", {}))
-            for report in reports:
-                if report.status == "built":
-                    sources_entry[report.source] = report.entry
-            write_manifest(out, sources_entry)
+            _fault("staged")
+            manifest_mod.remove_index(out)
+            _fault("index_removed")
+            for name, staging in staged.items():
+                swap_in(staging, out / name)
+                _fault(f"swapped:{name}")
+            manifest_mod.write_index(out)
+            _fault("index_written")
         for report in reports:
             say(report.summary())
         return reports
+
+
+def _build_from_snapshot(
+    name: str, module: ModuleType, folder: Path, raw: Path, out: Path, *, code: str,
+    params: dict[str, Any], max_quarantine_share: float, check_relations: RelationsCheck | None, say: Log,
+) -> tuple[SourceReport, Path]:
+    """Stage one source from a snapshot of its raw folder, with its MANIFEST.json inside.
+
+    The source parses the snapshot (the bytes that were hashed). If data_raw changes while the
+    build runs, the staged result no longer describes data_raw: it is dropped and the source is
+    built once more; a second change is an error and data_clean is left as it was.
+    """
+    for attempt in (1, 2):
+        snap_root = out / f"{INPUT_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
+        staging = out / f"{STAGING_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
+        try:
+            try:
+                snap_folder, inputs, states = snapshot_inputs(raw, folder, snap_root)
+            except InputChanged as exc:
+                moved = [str(exc)]
+            else:
+                _fault("snapshot")
+                provenance = _read_provenance(snap_folder)
+                try:
+                    _verify_provenance_checksums(snap_folder, provenance, snap_root, inputs)
+                    report = build_source(
+                        name, module, snap_folder, staging, raw_dir=snap_root,
+                        max_quarantine_share=max_quarantine_share, check_relations=check_relations,
+                    )
+                except BuildError as exc:
+                    raise BuildError(str(exc).replace(str(snap_root), str(raw))) from exc
+                _fault("built")
+                report.entry = _manifest_entry(name, module, inputs, staging, report, params, out, code, provenance)
+                manifest_mod.write_source_manifest(staging, name, report.entry)
+                _fault("manifest_staged")
+                moved = input_changes(raw, folder, states)
+                if not moved:
+                    return report, staging
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        finally:
+            shutil.rmtree(snap_root, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        if attempt == 1:
+            say(f"build: {name}: raw files changed during the build ({', '.join(moved)}); building again")
+    raise BuildError(
+        f"{name}: raw files in {folder} kept changing during the build ({', '.join(moved)}); "
+        "data_clean was not changed. Wait until whatever writes them has finished, then build again."
+    )
+
+
+def _fault(step: str) -> None:
+    """Test hook: die at ``step`` (``$SETTLEMENT_RESEARCH_BUILD_FAULT``) as a killed process would."""
+    if FAULT_HOOK is not None:
+        FAULT_HOOK(step)
+    if os.environ.get(FAULT_ENV) == step:
+        print(f"{FAULT_MARKER} {step}", flush=True)
+        os._exit(FAULT_EXIT)
 
 
 # --------------------------------------------------------------------------------------------
@@ -714,23 +798,20 @@ def fingerprint_inputs(raw_dir: Path, folder: Path) -> list[dict[str, Any]]:
     """Every file of a source folder: path relative to the raw dir, sha256 and size."""
     return [
         {"path": _rel(p, raw_dir), "sha256": sha256_file(p), "size": p.stat().st_size}
-        for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")
+        for p in raw_files(folder)
     ]
-
-
-def _file_entry(path: Path, out: Path, **extra: Any) -> dict[str, Any]:
-    return {"path": _rel(path, out), "sha256": sha256_file(path), "size": path.stat().st_size, **extra}
 
 
 def _manifest_entry(
     name: str, module: ModuleType, inputs: list[dict[str, Any]], staging: Path,
-    report: SourceReport, params: dict[str, Any], out: Path,
+    report: SourceReport, params: dict[str, Any], out: Path, code: str,
+    provenance: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The manifest entry, with output paths as they will be after the swap (<source>/...)."""
     final = out / name
 
     def entry(path: Path, **extra: Any) -> dict[str, Any]:
-        e = _file_entry(path, staging, **extra)
+        e = file_entry(path, staging, **extra)
         e["path"] = _rel(final / e["path"], out)
         return e
 
@@ -744,10 +825,11 @@ def _manifest_entry(
         entry(p, table=p.stem, rows=pl.scan_parquet(p).select(pl.len()).collect().item())
         for p in sorted((staging / QUARANTINE).glob("*.parquet"))
     ]
-    sidecars = [entry(p) for p in sorted(staging.glob("*.json"))]
-    return {
+    sidecars = [entry(p) for p in sorted(staging.glob("*.json")) if p.name != MANIFEST]
+    result = {
         "source": name,
         "module": module.__name__,
+        "code_hash": code,
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "schema_version": SCHEMA_VERSION,
         "package_version": __version__,
@@ -759,48 +841,38 @@ def _manifest_entry(
         "warnings": [w.to_dict() for w in report.warnings[:200]],
         "timings_s": {k: round(v, 3) for k, v in report.timings.items()},
     }
-
-
-def read_manifest(out: Path) -> dict[str, Any]:
-    path = out / MANIFEST
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except ValueError:
-        return {}  # unreadable manifest: everything is rebuilt
-    return data if isinstance(data, dict) else {}
+    partial = (provenance or {}).get("partial")
+    if partial:  # an import accepted with --allow-partial: what it lacks travels with the data
+        result["partial"] = partial
+    return result
 
 
 def write_manifest(out: Path, sources: Mapping[str, Any]) -> Path:
-    return write_json_atomic(
-        {
-            "manifest_version": MANIFEST_VERSION,
-            "schema_version": SCHEMA_VERSION,
-            "package_version": __version__,
-            "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "sources": dict(sorted(sources.items())),
-        },
-        out / MANIFEST,
-    )
+    """Write per-source manifests for ``sources`` into their folders and the index (tests, tools)."""
+    for name, entry in sources.items():
+        manifest_mod.write_source_manifest(out / name, name, entry)
+    index = manifest_mod.write_index(out)
+    assert index is not None
+    return index
 
 
-def is_up_to_date(entry: Mapping[str, Any] | None, inputs: list[dict[str, Any]], out: Path) -> bool:
-    """Same inputs, same package and schema version, and every output present and unchanged."""
+def is_up_to_date(
+    entry: Mapping[str, Any] | None, inputs: list[dict[str, Any]], out: Path, code: str | None = None
+) -> bool:
+    """Same inputs, same code (hash), same package and schema version, every output unchanged."""
     if not entry:
         return False
     if entry.get("schema_version") != SCHEMA_VERSION or entry.get("package_version") != __version__:
         return False
+    if code is not None and entry.get("code_hash") != code:
+        return False
     if entry.get("inputs") != inputs:
         return False
-    files = [*entry.get("outputs", []), *entry.get("quarantine", []), *entry.get("sidecars", [])]
     if not entry.get("outputs"):
         return False
-    for f in files:
-        path = out / f["path"]
-        if not path.is_file() or path.stat().st_size != f["size"] or sha256_file(path) != f["sha256"]:
-            return False
-    return True
+    return all(
+        manifest_mod.file_problem(out / f["path"], f, full=True) is None for f in manifest_mod.entry_files(entry)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -822,50 +894,11 @@ def _lock(out: Path) -> Iterator[None]:
 
 
 def _recover(out: Path) -> None:
-    """Clean up after a killed build: drop staging folders, restore a source folder moved aside."""
-    for p in out.iterdir():
-        if p.is_dir() and p.name.startswith(STAGING_PREFIX):
-            shutil.rmtree(p, ignore_errors=True)
-    for p in out.iterdir():
-        if p.is_dir() and p.name.startswith(OLD_PREFIX):
-            name = p.name[len(OLD_PREFIX):].rsplit("-", 1)[0]
-            if not (out / name).exists():
-                os.rename(p, out / name)
-            else:
-                shutil.rmtree(p, ignore_errors=True)
-
-
-_RENAME_EXCHANGE = 2
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        fn = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd = -100
-    rc = fn(at_fdcwd, os.fsencode(str(a)), at_fdcwd, os.fsencode(str(b)), _RENAME_EXCHANGE)
-    return rc == 0
-
-
-def _swap_in(out: Path, staged: Mapping[str, Path]) -> None:
-    """Put each staged folder in place of data_clean/<source>; the old one is removed afterwards."""
-    for name, staging in staged.items():
-        target = out / name
-        if target.exists():
-            if _exchange(staging, target):
-                shutil.rmtree(staging, ignore_errors=True)  # now holds the old version
-                continue
-            old = out / f"{OLD_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
-            os.rename(target, old)
-            os.rename(staging, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(staging, target)
+    """Clean up after a killed build: drop staging and snapshot folders, restore a folder moved
+    aside, and write the manifest index if a build died before writing it."""
+    _recover_staging(out, (STAGING_PREFIX, INPUT_PREFIX))
+    if not (out / MANIFEST).is_file():
+        manifest_mod.write_index(out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -897,5 +930,5 @@ def cli_run(args: Any) -> int:
 __all__ = [
     "BuildError", "SOURCE_MODULES", "SourceReport", "TableReport", "build", "build_source",
     "find_source_folders", "fingerprint_inputs", "is_up_to_date", "locate_bad_utf8",
-    "read_manifest", "write_manifest",
+    "read_manifest", "write_manifest", "MANIFEST", "MANIFEST_VERSION", "OLD_PREFIX", "STAGING_PREFIX",
 ]

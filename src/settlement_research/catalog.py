@@ -90,14 +90,18 @@ def path(name: str, source: str | None = None) -> Path:
     return file
 
 
-def load(name: str, source: str | None = None) -> pl.DataFrame:
+def load(name: str, source: str | None = None, *, checksum: bool = False) -> pl.DataFrame:
     """The validated table (model dtypes); raises ``DataValidationError`` if the file breaks the model.
 
+    The file must agree with its source's MANIFEST.json (``ManifestMismatch`` if not): size and
+    mtime by default, the full sha256 with ``checksum=True`` or when the mtime changed.
     Validated frames are cached per file version (path, size, mtime), so reloading is cheap.
     """
+    from settlement_research.pipeline.manifest import check_table
     from settlement_research.validation import read_table, validate_or_raise
 
     file = path(name, source)
+    check_table(file, full=checksum)
     stat = file.stat()
     key = (str(file.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _cache:

@@ -23,9 +23,11 @@ def test_cli_writes_tables_rejected_summary_and_provenance(
     tmp_path: Path, flat_file: Path, raw_settlement_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
-    assert main(["import-imdi", str(flat_file), str(raw_settlement_file), "--out", str(out)]) == 0
+    # two municipalities of 428: a partial export, accepted only on request
+    assert main(["import-imdi", str(flat_file), str(raw_settlement_file), "--out", str(out), "--allow-partial"]) == 0
     printed = capsys.readouterr().out
     assert "zero unexplained rows" in printed and "bosatt_anmodede.csv" in printed
+    assert "PARTIAL export" in printed
     for name in ("kommune_settlement_year", "national_settlement_year", "kommune"):
         assert (out / f"{name}.parquet").is_file()
     rejected = pl.read_parquet(out / "rejected.parquet")
@@ -54,7 +56,7 @@ def test_default_out_dir_is_data_raw_imdi(
     tmp_path: Path, flat_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SETTLEMENT_RESEARCH_RAW", str(tmp_path / "raw"))
-    assert main(["import-imdi", str(flat_file)]) == 0
+    assert main(["import-imdi", str(flat_file), "--allow-partial"]) == 0
     assert (tmp_path / "raw" / "imdi" / "kommune_settlement_year.parquet").is_file()
 
 
@@ -74,7 +76,10 @@ def test_a_new_import_replaces_the_previous_one(tmp_path: Path, flat_file: Path,
     out = tmp_path / "imdi"
     imdi.write_outputs(imdi.import_files([flat_file]), out)
     assert (out / "kommune_settlement_year.parquet").is_file()
-    imdi.write_outputs(imdi.import_files([raw_population_file]), out)
+    with pytest.raises(imdi.ImportRefused, match=r"kommune_settlement_year: 2 row\(s\), this import has none"):
+        imdi.write_outputs(imdi.import_files([raw_population_file]), out)  # less data: refused
+    assert (out / "kommune_settlement_year.parquet").is_file()
+    imdi.write_outputs(imdi.import_files([raw_population_file]), out, replace=True)
     assert not (out / "kommune_settlement_year.parquet").exists()
     assert set(imdi.read(out)) == {"kommune_context_year", "kommune"}
 
@@ -83,8 +88,8 @@ def test_read_imports_exports_dropped_into_the_folder(tmp_path: Path, flat_file:
     folder = tmp_path / "imdi"
     folder.mkdir()
     (folder / flat_file.name).write_bytes(flat_file.read_bytes())
-    frames = imdi.read(folder)
-    assert frames["kommune_settlement_year"].collect().height == 2
+    with pytest.raises(imdi.ImportRefused, match="(?s)incomplete export.*--allow-partial"):
+        imdi.read(folder)  # two municipalities of 428: never built silently
     assert imdi.read(tmp_path / "empty") == {}
 
 
@@ -95,8 +100,13 @@ def test_done_when_flat_import_then_build(real_data: Path, tmp_path: Path) -> No
     build = pytest.importorskip("settlement_research.build")
     raw, clean = tmp_path / "raw", tmp_path / "clean"
     files = sorted(str(p) for p in (real_data / "imdi_2015_flat").glob("*.csv"))
-    assert main(["import-imdi", *files, "--out", str(raw / "imdi")]) == 0
+    # bosetting.csv lacks 0101 Halden and flyktning_botid_flytting.csv 91 municipalities: partial
+    assert main(["import-imdi", *files, "--out", str(raw / "imdi")]) == 2
+    assert main(["import-imdi", *files, "--out", str(raw / "imdi"), "--allow-partial"]) == 0
     build.build(raw, clean, log=lambda _msg: None)
+    partial = json.loads((clean / "MANIFEST.json").read_text())["sources"]["imdi"]["partial"]
+    lacking = {f["file"]: [m["kommune_nr"] for m in f["missing"]] for f in partial["files"]}
+    assert lacking["bosetting.csv"] == ["0101"] and len(lacking["flyktning_botid_flytting.csv"]) == 91
     s = pl.read_parquet(clean / "imdi" / "kommune_settlement_year.parquet")
     get_model("kommune_settlement_year").validate(s, lazy=True)
     assert {y: n for y, n in s.group_by("year").len().iter_rows()} == {2012: 428, 2013: 428, 2014: 428}

@@ -160,7 +160,8 @@ def test_the_same_through_the_command_line(
 ) -> None:
     raw, clean = tmp_path / "raw", tmp_path / "clean"
     files = [str(p) for p in _flat_files(real_data)]
-    assert main(["import-imdi", *files, "--out", str(raw / "imdi")]) == 0
+    # bosetting.csv lacks 0101 Halden, flyktning_botid_flytting.csv 91 municipalities: partial
+    assert main(["import-imdi", *files, "--out", str(raw / "imdi"), "--allow-partial"]) == 0
     assert "zero unexplained rows" in capsys.readouterr().out
     assert main(["build", "--raw", str(raw), "--out", str(clean)]) == 0
     assert "quarantined" in capsys.readouterr().out

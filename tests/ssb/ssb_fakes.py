@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 @dataclass
 class Reply:
-    """One scripted answer. ``kind``: ok | status | slow | truncated."""
+    """One scripted answer. ``kind``: ok | status | slow | truncated | trickle (one byte every ``delay`` s)."""
 
     kind: str = "ok"
     body: bytes = b'{"ok": true}'
@@ -78,6 +78,9 @@ def _handler_class(server_state: LocalServer, counters: dict[str, Iterator[int]]
             self._send(reply)
 
         def _send(self, reply: Reply) -> None:
+            if reply.kind == "trickle":
+                self._trickle(reply)
+                return
             if reply.delay:
                 time.sleep(reply.delay)
             status = 200 if reply.kind in ("ok", "slow", "truncated") else reply.status
@@ -95,6 +98,19 @@ def _handler_class(server_state: LocalServer, counters: dict[str, Iterator[int]]
                 self.wfile.write(reply.body)
                 self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
+                self.close_connection = True
+
+        def _trickle(self, reply: Reply) -> None:
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                for i in range(len(reply.body)):
+                    self.wfile.write(reply.body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(reply.delay)
+            except (BrokenPipeError, ConnectionResetError):  # the client cut it off
                 self.close_connection = True
 
     return Handler

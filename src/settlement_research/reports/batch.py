@@ -10,7 +10,8 @@ integer range, kept as strings with the width of ``a`` when it has a leading zer
 (``0301..0303``); ``a,b,c`` a list. Parameters are strings end to end.
 
 Cache: a report is reused, not rendered, when the previous manifest has it as ok with the same
-cache key (template hash + parameters + data manifest hash + disclosure settings) and its files
+cache key (template hash + parameters + data manifest hash + disclosure settings + hash of the
+package code the template imports, see pipeline/codehash.py) and its files
 still exist. A failed report is rendered again. ``--force`` ignores the cache.
 
 A failing report is marked failed with its error and the rest go on; the exit code is 1 if any
@@ -34,6 +35,7 @@ from typing import Any
 
 from settlement_research.io import write_json_atomic, write_text_atomic
 from settlement_research.paths import data_clean_dir, project_root
+from settlement_research.pipeline.codehash import report_code_hash
 from settlement_research.reports.provenance import (
     cache_key,
     data_manifest_hash,
@@ -149,6 +151,7 @@ def run_batch(
     path = find_notebook(template_name)
     template_text = path.read_text("utf-8")
     template_hash = sha256_text(template_text)
+    code_hash = report_code_hash(path)  # the analysis code the template imports, and the renderer
     name = path.stem
     out_dir = (out_dir or project_root() / "reports" / name).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -169,7 +172,8 @@ def run_batch(
         if stem in seen:
             continue
         seen.add(stem)
-        key = cache_key(template_hash, parameters, data_hash, sdc_threshold=t, person_id_pattern=pattern, engine=engine)
+        key = cache_key(template_hash, parameters, data_hash, sdc_threshold=t, person_id_pattern=pattern, engine=engine,
+                        code=code_hash)
         entry: dict[str, Any] = {"name": stem, "parameters": parameters, "cache_key": key}
         old = previous.get(stem)
         if _reusable(old, key, out_dir):
@@ -181,7 +185,7 @@ def run_batch(
         entries.append(entry)
 
     manifest: dict[str, Any] = {
-        "template": name, "template_path": str(path), "template_hash": template_hash,
+        "template": name, "template_path": str(path), "template_hash": template_hash, "code_hash": code_hash,
         "git_commit": git_commit(), "data_manifest_hash": data_hash, "data_clean_dir": str(data_clean_dir()),
         "sdc_threshold": t, "person_id_pattern": pattern, "engine": engine,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "reports": entries,

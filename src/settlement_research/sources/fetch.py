@@ -3,12 +3,20 @@
 Online it downloads (through the cache: files already present are reused unless ``--refresh``)
 into ``<out>/ssb`` and ``<out>/klass``, each with a PROVENANCE.json; ``--offline`` replays the
 cache and fails on the first missing response, so a build can prove it needs no network.
+
+Bounded: a server may ask for a wait (Retry-After, rate-limit reset) of at most ``--max-wait``
+seconds (default 60, or ``$SETTLEMENT_RESEARCH_FETCH_MAX_WAIT``), and one request may take at most
+``--deadline`` seconds (default 300, or ``$SETTLEMENT_RESEARCH_FETCH_DEADLINE``); the settings
+are read once, here, and passed down.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,6 +24,8 @@ from pathlib import Path
 from settlement_research.paths import data_raw_dir
 from settlement_research.sources import klass, ssb
 from settlement_research.sources.http import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_WAIT,
     CachedHttpClient,
     CacheMiss,
     HttpError,
@@ -25,6 +35,27 @@ from settlement_research.sources.http import (
 )
 
 CLI_HELP = "Download (or --offline replay) SSB tables and KLASS municipality/county codes into data_raw."
+MAX_WAIT_ENV = "SETTLEMENT_RESEARCH_FETCH_MAX_WAIT"
+DEADLINE_ENV = "SETTLEMENT_RESEARCH_FETCH_DEADLINE"
+
+
+def seconds_setting(
+    value: float | None, env: str, default: float, environ: Mapping[str, str] | None = None
+) -> float:
+    """A bound in seconds: the argument, else the environment variable, else the default."""
+    source = f"--{env.rsplit('_FETCH_', 1)[-1].lower().replace('_', '-')}"
+    if value is None:
+        raw = (os.environ if environ is None else environ).get(env)
+        if raw is None or not raw.strip():
+            return default
+        source = f"${env}={raw!r}"
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{source} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{source}: {value!r} must be a finite number of seconds above 0")
+    return value
 
 
 @dataclass
@@ -47,15 +78,20 @@ def fetch(
     with_klass: bool = True,
     cell_limit: int = ssb.CELL_LIMIT,
     client_options: dict | None = None,
+    max_wait: float = DEFAULT_MAX_WAIT,
+    deadline: float = DEFAULT_DEADLINE,
 ) -> FetchSummary:
-    """Fetch everything the package needs; one rate limiter for both APIs (same host, same quota)."""
+    """Fetch everything the package needs; one rate limiter for both APIs (same host, same quota).
+
+    ``max_wait``: the longest wait a server may ask for; ``deadline``: the longest one request may take.
+    """
     if from_year > to_year:
         raise ValueError(f"--from-year {from_year} is after --to-year {to_year}")
     unknown = sorted(set(tables or []) - set(ssb.REGISTRY))
     if unknown:
         raise ValueError(f"unknown tables {unknown}; the registry has {sorted(ssb.REGISTRY)}")
-    opts = dict(client_options or {})
-    limiter = opts.pop("limiter", None) or RateLimiter(per_minute=per_minute)
+    opts = {"max_wait": max_wait, "deadline": deadline, **(client_options or {})}
+    limiter = opts.pop("limiter", None) or RateLimiter(per_minute=per_minute, max_wait=max_wait)
     summary = FetchSummary()
 
     ssb_http = CachedHttpClient(Path(out) / "ssb", offline=offline, refresh=refresh, limiter=limiter, **opts)
@@ -88,6 +124,11 @@ def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to-year", type=int, default=2024)
     parser.add_argument("--per-minute", type=float, default=30.0, help="request rate limit (SSB allows about 30)")
     parser.add_argument("--no-klass", action="store_true", help="skip the KLASS classifications")
+    parser.add_argument("--max-wait", type=float, default=None,
+                        help=f"longest wait (s) a server may ask for before fetch gives up (default {DEFAULT_MAX_WAIT:g}, "
+                             f"or ${MAX_WAIT_ENV})")
+    parser.add_argument("--deadline", type=float, default=None,
+                        help=f"longest time (s) one request may take (default {DEFAULT_DEADLINE:g}, or ${DEADLINE_ENV})")
     parser.add_argument("--ssb-url", default=ssb.BASE_URL, help=argparse.SUPPRESS)
     parser.add_argument("--klass-url", default=klass.BASE_URL, help=argparse.SUPPRESS)
 
@@ -96,10 +137,16 @@ def cli_run(args: argparse.Namespace) -> int:
     out = args.out or data_raw_dir()
     tables = [t.strip() for t in args.tables.split(",") if t.strip()] or None
     try:
+        max_wait = seconds_setting(args.max_wait, MAX_WAIT_ENV, DEFAULT_MAX_WAIT)
+        deadline = seconds_setting(args.deadline, DEADLINE_ENV, DEFAULT_DEADLINE)
+    except ValueError as exc:
+        print(f"settlement-research fetch: {exc}", file=sys.stderr)
+        return 2
+    try:
         summary = fetch(
             out, tables=tables, from_year=args.from_year, to_year=args.to_year, offline=args.offline,
             refresh=args.refresh, per_minute=args.per_minute, ssb_url=args.ssb_url,
-            klass_url=args.klass_url, with_klass=not args.no_klass,
+            klass_url=args.klass_url, with_klass=not args.no_klass, max_wait=max_wait, deadline=deadline,
         )
     except (NetworkUnavailable, CacheMiss) as exc:
         print(f"settlement-research fetch: {exc}", file=sys.stderr)

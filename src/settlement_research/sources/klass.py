@@ -38,6 +38,7 @@ from typing import Any
 
 import polars as pl
 
+from settlement_research.sources import shapes
 from settlement_research.sources.http import CachedHttpClient, cached_responses
 
 SOURCE_NAME = "klass"
@@ -129,6 +130,7 @@ class KlassClient:
             f"{self.base_url}/classifications/{classification}/codesAt", [("date", day)],
             name=f"klass{classification}_codesAt_{day}", accept=ACCEPT,
             extra={"classification": classification, "kind": "codesAt", "date": day},
+            validate=shapes.klass_codes,
         )
         return parse_codes(resp.body, classification).with_columns(pl.lit(date.fromisoformat(day)).alias("valid_at"))
 
@@ -139,6 +141,7 @@ class KlassClient:
             name=f"klass{classification}_changes_{from_date}_{to_date}", accept=ACCEPT,
             extra={"classification": classification, "kind": "changes",
                    "from": str(from_date), "to": str(to_date)},
+            validate=shapes.klass_changes,
         )
         return parse_changes(resp.body, classification)
 

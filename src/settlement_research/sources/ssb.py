@@ -33,6 +33,7 @@ from typing import Any
 
 import polars as pl
 
+from settlement_research.sources import shapes
 from settlement_research.sources.http import CachedHttpClient, cached_responses
 from settlement_research.textio import read_text_table
 
@@ -367,6 +368,7 @@ class SsbClient:
         resp = self.http.get(
             f"{self.base_url}/tables/{table_id}/metadata", [("lang", self.lang)],
             name=f"{table_id}_metadata", extra={"table_id": table_id, "kind": "metadata"},
+            validate=shapes.jsonstat2_metadata,
         )
         return parse_metadata(resp.body, table_id)
 
@@ -390,6 +392,7 @@ class SsbClient:
                 expect_json=output_format == "json-stat2",
                 extra={"table_id": table_id, "kind": "data", "output_format": output_format,
                        "selection": piece, "cells": cell_count(piece)},
+                validate=shapes.for_output(output_format),
             )
             frames.append(parse_response(resp.body, output_format))
         return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()

@@ -13,19 +13,22 @@ from __future__ import annotations
 from settlement_research.sources.imdi.importer import (
     CLI_HELP,
     SOURCE_NAME,
+    ImportRefused,
     ImportResult,
     cli_add_arguments,
     cli_run,
     format_summary,
     import_files,
     read,
+    require_complete,
+    run_import,
     validate_table,
     write_outputs,
 )
 from settlement_research.sources.imdi.layouts import decode, detect_layout, read_file
 
 __all__ = [
-    "CLI_HELP", "SOURCE_NAME", "ImportResult", "cli_add_arguments", "cli_run", "decode",
+    "CLI_HELP", "SOURCE_NAME", "ImportRefused", "ImportResult", "require_complete", "run_import", "cli_add_arguments", "cli_run", "decode",
     "detect_layout", "format_summary", "import_files", "read", "read_file", "validate_table",
     "write_outputs",
 ]

@@ -5,23 +5,38 @@ each other) and writes, into the out dir: one Parquet per model table (model col
 validated with the pandera model), ``rejected.parquet`` (every record not imported, with its
 reason), ``import_summary.json`` and ``PROVENANCE.json``. Tables a previous run wrote but this run
 does not produce are removed, so the folder always describes exactly one import.
+
+Complete or refuse: a file cut short (``coverage.truncation``) is never imported; an export that
+lacks municipalities of its classification year is refused unless ``--allow-partial``, which
+records what is missing in import_summary.json and PROVENANCE.json (and so in the build's
+manifest); an import that holds less data than the one already in the folder is refused unless
+``--replace``. The folder is replaced atomically: written beside it, then swapped in.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from settlement_research.errors import InputError
 from settlement_research.io import sha256_file, write_json_atomic, write_parquet_atomic
 from settlement_research.model import get_model
 from settlement_research.paths import data_raw_dir
+from settlement_research.pipeline.staging import STAGING_PREFIX, staging_path, swap_in
+from settlement_research.pipeline.staging import recover as recover_staging
 from settlement_research.sources.imdi.assemble import REJECTED_COLUMNS, Assembled, assemble
-from settlement_research.sources.imdi.layouts import ReadResult, read_file
+from settlement_research.sources.imdi.coverage import coverage, describe_missing, truncation
+from settlement_research.sources.imdi.layouts import ReadResult, decode, detect_layout, read_bytes
 
 SOURCE_NAME = "imdi"
 TABLE_FILES = [
@@ -33,6 +48,16 @@ SUMMARY_FILE = "import_summary.json"
 PROVENANCE_FILE = "PROVENANCE.json"
 
 CLI_HELP = "import IMDi integreringsdata exports (flat, raw wide, 2022 wide) into data_raw/imdi"
+OWN_FILES = frozenset([*(f"{t}.parquet" for t in TABLE_FILES), REJECTED_FILE, SUMMARY_FILE, PROVENANCE_FILE])
+
+
+class ImportRefused(InputError, ValueError):
+    """The import was refused: a truncated or incomplete export, or it would replace more data.
+
+    Unusable input, not invalid data: the command exits 2 and data_raw is left as it was.
+    """
+
+    exit_code = 2
 
 
 @dataclass
@@ -54,18 +79,74 @@ class ImportResult:
     def unexplained(self) -> int:
         return int(self.summary["totals"]["unexplained"])
 
+    @property
+    def complete(self) -> bool:
+        """Every file covers every municipality of its classification year, in every data year."""
+        return bool(self.summary["coverage"]["complete"])
+
+
+def read_export(path: Path) -> tuple[ReadResult, dict[str, Any]]:
+    """Read a file once: check that it is not cut short, parse it, describe it (sha256 of those bytes)."""
+    data = path.read_bytes()
+    text, _encoding = decode(data)
+    why = truncation(text, detect_layout(text))
+    if why:
+        raise ImportRefused(
+            f"{path}: the file is truncated or incomplete: {why}. Nothing was imported; "
+            "download the export again (a partial file would import wrong numbers)."
+        )
+    result = read_bytes(data, path.name)
+    return result, _file_info(path, result, data)
+
 
 def import_files(paths: list[str | Path]) -> ImportResult:
-    """Read, map, cross-check and merge the files; validate every table with its pandera model."""
-    reads: list[tuple[Path, ReadResult]] = [(Path(p), read_file(p)) for p in paths]
-    names = [p.name for p, _ in reads]
+    """Read, map, cross-check and merge the files; validate every table with its pandera model.
+
+    A truncated file raises ``ImportRefused``; coverage is measured (``summary['coverage']``) but
+    judged by ``require_complete`` so tests and tools can inspect a partial export.
+    """
+    names = [Path(p).name for p in paths]
     if len(set(names)) != len(names):
-        raise ValueError("two input files share a name; records are traced by file name")
+        raise ImportRefused(
+            "two input files share a name; records are traced by file name",
+            hint="rename one of them (e.g. add the edition date) and import again",
+        )
+    reads: list[tuple[Path, ReadResult]] = []
+    files: list[dict[str, Any]] = []
+    for p in paths:
+        result, info = read_export(Path(p))
+        reads.append((Path(p), result))
+        files.append(info)
     assembled = assemble(r.records for _, r in reads)
     tables = {name: validate_table(frame, name) for name, frame in assembled.tables.items()}
-    files = [_file_info(path, result) for path, result in reads]
     summary = _summary(reads, assembled, tables)
+    summary["coverage"] = coverage(assembled.records, names)
     return ImportResult(tables, assembled, files, summary)
+
+
+def require_complete(result: ImportResult, *, allow_partial: bool = False) -> None:
+    """Refuse an export that lacks municipalities, unless ``allow_partial`` (then record the gap)."""
+    cov = result.summary["coverage"]
+    if not result.tables:
+        raise ImportRefused(
+            "nothing to import: the files hold no municipality-year values\n" + describe_missing(cov)
+        )
+    if cov["complete"]:
+        return
+    if not allow_partial:
+        raise ImportRefused(
+            "incomplete export: not every municipality of its classification year is there\n"
+            + describe_missing(cov)
+            + "\nIf the export really covers only part of the country, import it with --allow-partial "
+            "(what is missing is then recorded in import_summary.json and the build's manifest)."
+        )
+    result.summary["partial"] = {
+        "allowed_by": "--allow-partial",
+        "files": [
+            {k: f.get(k) for k in ("file", "classification_year", "expected", "present", "missing", "missing_by_year")}
+            for f in cov["files"] if not f["complete"]
+        ],
+    }
 
 
 def validate_table(frame: pl.DataFrame, table: str) -> pl.DataFrame:
@@ -73,11 +154,11 @@ def validate_table(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     return get_model(table).validate(frame, lazy=True)
 
 
-def _file_info(path: Path, result: ReadResult) -> dict[str, Any]:
+def _file_info(path: Path, result: ReadResult, data: bytes) -> dict[str, Any]:
     return {
         "name": path.name,
-        "sha256": sha256_file(path),
-        "size": path.stat().st_size,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
         "layout": result.layout,
         "encoding": result.encoding,
         "header_records": result.header_records,
@@ -170,36 +251,106 @@ def _restated_summary(log: pl.DataFrame) -> dict[str, Any]:
     }
 
 
-def write_outputs(result: ImportResult, out_dir: str | Path) -> Path:
-    """Atomic writes of tables, rejected rows, summary and provenance; stale tables removed."""
+def less_data(result: ImportResult, out: Path) -> list[str]:
+    """How the import in ``out`` (if any) holds more than ``result``: tables lost or with fewer rows."""
+    prov_path = out / PROVENANCE_FILE
+    if not prov_path.is_file():
+        present = sorted(p.name for p in out.glob("*.parquet")) if out.is_dir() else []
+        return [f"{', '.join(present)} without {PROVENANCE_FILE}"] if present else []
+    try:
+        old = json.loads(prov_path.read_text("utf-8")).get("tables", {})
+    except (OSError, ValueError, AttributeError):
+        return [f"{prov_path} cannot be read, so the earlier import cannot be compared"]
+    lost = []
+    for name, info in sorted(old.items()):
+        rows = int(info.get("rows", 0)) if isinstance(info, dict) else int(info)
+        if name not in result.tables:
+            lost.append(f"{name}: {rows} row(s), this import has none")
+        elif result.tables[name].height < rows:
+            lost.append(f"{name}: {rows} row(s), this import {result.tables[name].height}")
+    return lost
+
+
+def write_outputs(result: ImportResult, out_dir: str | Path, *, replace: bool = False) -> Path:
+    """Tables, rejected rows, summary and provenance, swapped in as one folder.
+
+    The folder is written beside ``out_dir`` and swapped in by renames, so a reader sees the old
+    import or the new one, never a mixture. Files in ``out_dir`` that an import does not write
+    (exports dropped there by hand) are kept. An import with less data than the one in place is
+    refused (``ImportRefused``) unless ``replace``.
+    """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for name in TABLE_FILES:
-        target = out / f"{name}.parquet"
-        if name in result.tables:
-            write_parquet_atomic(result.tables[name], target)
-        elif target.exists():
-            target.unlink()
-    write_parquet_atomic(result.rejected, out / REJECTED_FILE)
-    write_json_atomic(result.summary, out / SUMMARY_FILE)
-    written = [f"{name}.parquet" for name in result.tables] + [REJECTED_FILE, SUMMARY_FILE]
-    provenance = {
-        "source": SOURCE_NAME,
-        "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "tool": "settlement-research import-imdi",
-        # the exports this import read (they are not copied here)
-        "inputs": result.files,
-        # the files in this folder, checked by the build before it reads them
-        "files": [
-            {"path": name, "sha256": sha256_file(out / name), "size": (out / name).stat().st_size}
-            for name in written
-        ],
-        "tables": {name: {"file": f"{name}.parquet", "rows": frame.height}
-                   for name, frame in result.tables.items()},
-        "rejected_rows": result.rejected.height,
-    }
-    write_json_atomic(provenance, out / PROVENANCE_FILE)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    recover_staging(out.parent, (f"{STAGING_PREFIX}{out.name}-",))
+    lost = less_data(result, out) if out.is_dir() else []
+    if lost and not replace:
+        raise ImportRefused(
+            f"{out} holds an earlier import with more data; it was left as it was:\n  "
+            + "\n  ".join(lost) + "\nPass --replace to replace it anyway."
+        )
+    staging = staging_path(out.parent, out.name)
+    staging.mkdir()
+    try:
+        for name, frame in result.tables.items():
+            write_parquet_atomic(frame, staging / f"{name}.parquet")
+        write_parquet_atomic(result.rejected, staging / REJECTED_FILE)
+        write_json_atomic(result.summary, staging / SUMMARY_FILE)
+        written = [f"{name}.parquet" for name in result.tables] + [REJECTED_FILE, SUMMARY_FILE]
+        provenance = {
+            "source": SOURCE_NAME,
+            "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "tool": "settlement-research import-imdi",
+            # the exports this import read (they are not copied here)
+            "inputs": result.files,
+            # the files in this folder, checked by the build before it reads them
+            "files": [
+                {"path": name, "sha256": sha256_file(staging / name), "size": (staging / name).stat().st_size}
+                for name in written
+            ],
+            "tables": {name: {"file": f"{name}.parquet", "rows": frame.height}
+                       for name, frame in result.tables.items()},
+            "rejected_rows": result.rejected.height,
+            "coverage_complete": result.summary["coverage"]["complete"],
+        }
+        if "partial" in result.summary:
+            provenance["partial"] = result.summary["partial"]
+        write_json_atomic(provenance, staging / PROVENANCE_FILE)
+        if out.is_dir():
+            _keep_foreign_files(out, staging)
+        swap_in(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return out
+
+
+def _keep_foreign_files(old: Path, new: Path) -> None:
+    """Carry over what an import does not own (hard links: nothing is copied or modified)."""
+    for p in old.iterdir():
+        if p.name in OWN_FILES:
+            continue
+        target = new / p.name
+        if p.is_dir():
+            shutil.copytree(p, target, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(p, target)
+
+
+def _link_or_copy(src: str | Path, dst: str | Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def run_import(
+    paths: list[str | Path], out_dir: str | Path, *, allow_partial: bool = False, replace: bool = False
+) -> ImportResult:
+    """``import-imdi``: import, refuse what is truncated, incomplete or smaller, swap in atomically."""
+    result = import_files(paths)
+    require_complete(result, allow_partial=allow_partial)
+    write_outputs(result, out_dir, replace=replace)
+    return result
 
 
 def read(raw_dir: Path) -> dict[str, pl.LazyFrame]:
@@ -216,7 +367,9 @@ def read(raw_dir: Path) -> dict[str, pl.LazyFrame]:
     csvs = sorted(p for p in raw_dir.glob("*.csv") if p.is_file())
     if not csvs:
         return {}
-    return {name: frame.lazy() for name, frame in import_files(csvs).tables.items()}
+    result = import_files(csvs)
+    require_complete(result)  # a partial export needs `import-imdi --allow-partial` to be accepted
+    return {name: frame.lazy() for name, frame in result.tables.items()}
 
 
 # --- CLI -----------------------------------------------------------------------------------------
@@ -249,6 +402,12 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"{k} {v}" for k, v in restated.items()))
     verdict = "zero unexplained rows" if t["unexplained"] == 0 else f"{t['unexplained']} UNEXPLAINED rows"
     lines.append(verdict)
+    cov = summary.get("coverage")
+    if cov and cov["complete"]:
+        lines.append("coverage: every municipality of each file's classification year is present")
+    elif cov:
+        lines.append("PARTIAL export (accepted with --allow-partial; recorded in import_summary.json):")
+        lines.append(describe_missing(cov))
     return "\n".join(lines)
 
 
@@ -257,15 +416,27 @@ def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, default=None, help="output folder (default: data_raw/imdi)"
     )
+    parser.add_argument(
+        "--allow-partial", action="store_true",
+        help="accept an export lacking municipalities of its classification year (recorded as partial)",
+    )
+    parser.add_argument(
+        "--replace", action="store_true",
+        help="replace an earlier import in the out folder even if it holds more data",
+    )
 
 
 def cli_run(args: argparse.Namespace) -> int:
     missing = [str(p) for p in args.files if not Path(p).is_file()]
     if missing:
-        print(f"import-imdi: no such file: {', '.join(missing)}")
+        print(f"import-imdi: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
-    result = import_files(args.files)
-    out = write_outputs(result, args.out or data_raw_dir() / SOURCE_NAME)
+    out = args.out or data_raw_dir() / SOURCE_NAME
+    try:
+        result = run_import(args.files, out, allow_partial=args.allow_partial, replace=args.replace)
+    except ImportRefused as exc:
+        print(f"import-imdi: {exc}", file=sys.stderr)
+        return exc.exit_code
     print(format_summary(result.summary))
     print(f"\nwrote {out}")
     if result.unexplained:
@@ -274,6 +445,7 @@ def cli_run(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "SOURCE_NAME", "ImportResult", "import_files", "write_outputs", "read", "format_summary",
-    "validate_table", "cli_add_arguments", "cli_run", "CLI_HELP",
+    "SOURCE_NAME", "ImportRefused", "ImportResult", "import_files", "less_data", "read_export",
+    "require_complete", "run_import", "write_outputs", "read", "format_summary", "validate_table",
+    "cli_add_arguments", "cli_run", "CLI_HELP",
 ]

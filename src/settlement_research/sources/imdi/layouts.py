@@ -146,16 +146,21 @@ def read_file(path: str | Path) -> ReadResult:
     repeated inside; anything else is refused naming the file and line.
     """
     path = Path(path)
+    return read_bytes(path.read_bytes(), path.name)
+
+
+def read_bytes(data: bytes, name: str) -> ReadResult:
+    """Parse the bytes of one export (already read, so they can be hashed and checked first)."""
     found: dict[str, str] = {}
 
     def header_rows(head: list[list[str]]) -> int:
         found["layout"] = detect_layout(head)
         return _header_rows(found["layout"], head)
 
-    table = read_text_table(path, name=path.name, header=header_rows)
+    table = read_text_table(data, name=name, header=header_rows)
     layout = found["layout"]
     reader = {FLAT: _read_flat, RAW_WIDE: _read_raw_wide, WIDE_2022: _read_wide_2022}[layout]
-    result = reader(table, path.name)
+    result = reader(table, name)
     result.encoding = table.encoding
     return result
 
