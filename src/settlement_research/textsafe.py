@@ -56,7 +56,7 @@ def escape_markdown(value: Any) -> str:
     could start Markdown syntax is backslash-escaped: ``[x](javascript:...)`` and ``![](...)``
     are no links or images, ``*a*`` is no emphasis, ``$x$`` is no math.
     """
-    text = html.escape(one_line(value), quote=True)
+    text = html.escape(one_line(value), quote=False)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
