@@ -34,6 +34,7 @@ from settlement_research.model import get_model
 from settlement_research.paths import data_clean_dir
 from settlement_research.relations import check_relations
 from settlement_research.reports.results import save_results
+from settlement_research.textsafe import escape_markdown
 from settlement_research.validation import validate
 
 plots.set_theme()
@@ -55,9 +56,10 @@ def _rows(entries: object) -> list[dict]:
     return list(entries or [])
 
 
-display(Markdown(f"Built {section.get('built_at', section.get('time', 'unknown time'))} with package "
-                 f"{manifest.get('package_version', section.get('package_version', '?'))}, schema "
-                 f"{manifest.get('schema_version', section.get('schema_version', '?'))}."))
+md = escape_markdown  # the manifest is a file: its strings are shown as text, never as markup
+display(Markdown(f"Built {md(section.get('built_at', section.get('time', 'unknown time')))} with package "
+                 f"{md(manifest.get('package_version', section.get('package_version', '?')))}, schema "
+                 f"{md(manifest.get('schema_version', section.get('schema_version', '?')))}."))
 if inputs:
     display(plots.table(pl.DataFrame(_rows(inputs)).select(pl.all().exclude("^.*sha256.*$"), pl.col("^.*sha256.*$").str.slice(0, 16)), caption="Inputs"))
 if outputs:

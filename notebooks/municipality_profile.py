@@ -38,8 +38,8 @@ facts = pr.facts(data, kommune_nr)
 settlement_years = pr.settlement_years(data, kommune_nr)
 totals = pr.settlement_totals(settlement_years, window=pr.window_settled(data, kommune_nr))
 pooled = pr.intro_pooled(data, kommune_nr)
-display(Markdown(f"# {facts['kommune_name']} ({kommune_nr}): municipality profile {span}\n\n"
-                 + pr.summary(facts, totals, pooled, *years)))
+# Names come from data files: pr.heading, pr.summary and pr.coordination_text escape them.
+display(Markdown(pr.heading(facts, span) + "\n\n" + pr.summary(facts, totals, pooled, *years)))
 
 # %% [markdown]
 # **Question.** What was the municipality asked to do, what did it decide and do, where did the
@@ -124,7 +124,7 @@ else:
     fig, ax = pr.new_figure()
     for column, label, style in (("municipality", facts["kommune_name"], "o-"),
                                  ("county", facts["fylke_name"], "s--"), ("Norway", "Norway", "^:")):
-        ax.plot(comparison["year"], comparison[column], style, label=label)
+        ax.plot(comparison["year"], comparison[column], style, label=pr.chart_label(label))
     ax.set_ylim(0, 100)
     ax.legend(ncols=3, fontsize=8, frameon=False, loc="lower left")
     plots.finish(ax, title="In work or education one year after the programme", xlabel="Year of leaving",
@@ -152,11 +152,7 @@ pairs = data.coordination.with_columns(
     pl.when((pl.col("husbanken_region") == facts["husbanken_region"]) & (pl.col("imdi_region") == facts["imdi_region"]))
     .then(pl.lit("◀ this municipality")).otherwise(pl.lit("")).alias(" ")
 ).sort("coordination_index", descending=True)
-display(Markdown(
-    f"{facts['kommune_name']} deals with IMDi **{facts['imdi_office']}** and Husbanken "
-    f"**{facts['husbanken_office']}**. How closely the two offices worked together (eight dimensions, "
-    "Fafo 2015, scaled 0–1) is a property of the office pair, shared by every municipality in it."
-))
+display(Markdown(pr.coordination_text(facts)))
 display(disclosure.to_html(
     pairs.select(pl.col("husbanken_region").alias("Husbanken"), pl.col("imdi_region").alias("IMDi"),
                  pl.col("coordination_index").alias("coordination index"), " "),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,35 @@ class CatalogError(InputError, KeyError):
     """
 
 
+# A source is named, never addressed by path: a lower-case word, so that no '..', '/', '\\' or
+# absolute path can reach a folder outside data_clean through a source name.
+SOURCE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
 def sources() -> list[str]:
-    """Sources with clean data: the subfolders of data_clean (sorted)."""
+    """The registered sources: subfolders of data_clean with clean data and a valid source name."""
     root = data_clean_dir()
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and SOURCE_NAME.fullmatch(p.name))
+
+
+def check_source(source: str) -> str:
+    """``source`` if it is a registered source name; else ``CatalogError`` naming the registered ones.
+
+    Why: notebooks and reports take the source as a parameter, and a path (``../..``,
+    ``/any/dir``) must never make them read tables from outside data_clean.
+    """
+    if not isinstance(source, str) or not SOURCE_NAME.fullmatch(source):
+        raise CatalogError(
+            f"source {source!r} is not a source name (a lower-case word such as 'synthetic'; "
+            f"never a path); registered sources: {', '.join(sources()) or 'none; ' + _HINT}"
+        )
+    available = sources()
+    if source not in available:
+        known = f"available sources: {', '.join(available)}" if available else _HINT
+        raise CatalogError(f"no clean data for source {source!r} in {data_clean_dir()}; {known}")
+    return source
 
 
 def default_source() -> str:
@@ -60,13 +84,8 @@ def default_source() -> str:
 
 
 def source_dir(source: str | None = None) -> Path:
-    source = source or default_source()
-    folder = data_clean_dir() / source
-    if not folder.is_dir():
-        available = sources()
-        known = f"available sources: {', '.join(available)}" if available else _HINT
-        raise CatalogError(f"no clean data for source {source!r} in {data_clean_dir()}; {known}")
-    return folder
+    """The folder of a registered source (see :func:`check_source`)."""
+    return data_clean_dir() / check_source(source or default_source())
 
 
 def tables(source: str | None = None) -> list[str]:
@@ -131,6 +150,6 @@ def load_json(name: str, source: str | None = None) -> Any:
 
 
 __all__ = [
-    "CatalogError", "default_source", "json_sidecars", "load", "load_json", "path", "source_dir",
+    "SOURCE_NAME", "CatalogError", "check_source", "default_source", "json_sidecars", "load", "load_json", "path", "source_dir",
     "sources", "tables",
 ]

@@ -2,13 +2,13 @@
 
 The page is for a reviewer who did not write the data: the verdict comes first, then each problem
 as a sentence with its failing rows and up to 20 examples. No scripts, no external assets, so it
-opens anywhere and can be archived next to the data.
+opens anywhere and can be archived next to the data. Problem messages and examples quote values
+from the file under review, so every text and attribute is escaped (``textsafe.escape_html``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 
 from settlement_research.io import write_json_atomic, write_text_atomic
 from settlement_research.problems import Problem, ValidationResult
+from settlement_research.textsafe import escape_html
 
 MAX_EXAMPLES = 20
 
@@ -97,7 +98,7 @@ def _plain(value: Any) -> Any:
 
 def render_html(content: dict[str, Any]) -> str:
     """The HTML page for ``report_dict`` output."""
-    e = html.escape
+    e = escape_html
     valid = content["valid"]
     title = "Validation report" + (f": {content['path']}" if content.get("path") else "")
     parts = [
@@ -105,9 +106,9 @@ def render_html(content: dict[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
         f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(title)}</h1>",
-        f'<div class="verdict {"valid" if valid else "invalid"}"><strong>{content["verdict"]}</strong>'
-        f'{content["n_errors"]} error(s), {content["n_warnings"]} warning(s), '
-        f'{content["rows_checked"]} row(s) checked in {content["n_tables"]} table(s)'
+        f'<div class="verdict {"valid" if valid else "invalid"}"><strong>{e(content["verdict"])}</strong>'
+        f'{e(content["n_errors"])} error(s), {e(content["n_warnings"])} warning(s), '
+        f'{e(content["rows_checked"])} row(s) checked in {e(content["n_tables"])} table(s)'
         + (f'<br><span class="meta">file: <code>{e(str(content["path"]))}</code></span>' if content.get("path") else "")
         + "</div>",
         f'<p class="meta">checked {e(content["checked_at"])}</p>',
@@ -118,8 +119,8 @@ def render_html(content: dict[str, Any]) -> str:
         for t in content["tables"]:
             parts.append(
                 f'<tr><td><a href="#{e(t["table"])}">{e(t["table"])}</a></td><td>{e(str(t["file"] or ""))}</td>'
-                f'<td>{t["verdict"]}</td><td>{t["rows_checked"]}</td><td>{_n(t["failing_rows"])}</td>'
-                f'<td>{t["n_errors"]}</td><td>{t["n_warnings"]}</td></tr>'
+                f'<td>{e(t["verdict"])}</td><td>{e(t["rows_checked"])}</td><td>{e(_n(t["failing_rows"]))}</td>'
+                f'<td>{e(t["n_errors"])}</td><td>{e(t["n_warnings"])}</td></tr>'
             )
         parts.append("</table>")
     for t in content["tables"]:
@@ -133,11 +134,11 @@ def _n(value: Any) -> str:
 
 
 def _table_html(t: dict[str, Any]) -> str:
-    e = html.escape
+    e = escape_html
     out = [
-        f'<h2 id="{e(t["table"])}">{e(t["table"])} — {t["verdict"]}</h2>',
-        f'<p class="meta">{t["rows_checked"]} row(s) checked'
-        + (f', {t["failing_rows"]} failing' if t["failing_rows"] is not None else "")
+        f'<h2 id="{e(t["table"])}">{e(t["table"])} — {e(t["verdict"])}</h2>',
+        f'<p class="meta">{e(t["rows_checked"])} row(s) checked'
+        + (f', {e(t["failing_rows"])} failing' if t["failing_rows"] is not None else "")
         + (f'; file <code>{e(str(t["file"]))}</code>' if t["file"] else "") + "</p>",
     ]
     if not t["problems"]:
@@ -148,7 +149,7 @@ def _table_html(t: dict[str, Any]) -> str:
 
 
 def _problem_html(p: dict[str, Any]) -> str:
-    e = html.escape
+    e = escape_html
     sev = p["severity"]
     where = f'column <code>{e(p["column"])}</code>: ' if p.get("column") else ""
     rows = p.get("row_numbers") or []

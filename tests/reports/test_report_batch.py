@@ -127,7 +127,7 @@ def test_worker_pool_isolates_state_crashes_and_keeps_going(clean_env: Path, tmp
 
 
 @pytest.mark.slow
-def test_a_hung_report_times_out_and_the_next_one_runs(tmp_path: Path) -> None:
+def test_a_hung_report_times_out_and_the_next_one_runs(clean_env: Path, tmp_path: Path) -> None:
     fails = str(NOTEBOOKS / "fails.py")
     jobs = [Job(0, fails, {"kommune_nr": "0301", "sleep_s": "60"}, str(tmp_path), "hung"),
             Job(1, fails, {"kommune_nr": "0501"}, str(tmp_path), "next")]

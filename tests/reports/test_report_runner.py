@@ -36,7 +36,8 @@ def test_profile_writes_notebook_html_and_results_with_string_parameters(
     assert json.loads((tmp_path / "profile.results.json").read_text())["kommune_nr"] == "0301"
     nb = nbformat.read(tmp_path / "profile.ipynb", as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert injected and 'kommune_nr = "0301"' in injected[0].source
+    assert injected and "kommune_nr = '0301'" in injected[0].source  # the repr of a str
+    assert nb.metadata["papermill"]["parameters"] == {"kommune_nr": "0301"}
     html = (tmp_path / "profile.html").read_text()
     assert "Profile of 0301" in html
     assert "import polars" not in html and "save_results(" not in html  # no code cells
@@ -67,7 +68,7 @@ def test_leaky_template_is_failed_and_withheld(renderer: Renderer, clean_env: Pa
     assert {f["kind"] for f in outcome.findings} == {"person_id"}, outcome
 
 
-def test_failing_notebook_is_reported_not_raised(renderer: Renderer, tmp_path: Path) -> None:
+def test_failing_notebook_is_reported_not_raised(renderer: Renderer, clean_env: Path, tmp_path: Path) -> None:
     template = load_template(NOTEBOOKS / "fails.py")
     outcome = renderer.render(template, {"kommune_nr": "0301", "fail_on": "0301"}, tmp_path)
     assert outcome.status == "failed"

@@ -18,6 +18,10 @@ follows from a chain of totals). ``ProfileData`` holds only those suppressed cou
 cells are null with ':' in ``<col>_symbol``), so the own table, the summary, the peer table and the
 county comparison of every profile show or hide the same cell the same way. County and national
 comparisons are shown as rounded shares only, never as counts.
+
+Text from data (municipality, county and office names) is untrusted: :func:`summary` and
+:func:`heading` escape it for Markdown and :func:`chart_label` for matplotlib (``textsafe``); tables
+go through ``disclosure.to_html``, which escapes every cell.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import polars as pl
 
 from settlement_research.analysis import disclosure
 from settlement_research.regions import HUSBANKEN_OFFICES, IMDI_OFFICES, coordination_index
+from settlement_research.textsafe import escape_markdown, escape_mathtext
 
 NOT_AVAILABLE = ".."  # SSB's symbol for "data not available"
 STATUS_WORDS = {
@@ -487,13 +492,38 @@ def _pct(value: float | None) -> str:
     return "not available" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.0%}"
 
 
+def heading(f: Mapping[str, Any], span: str) -> str:
+    """The profile's Markdown heading; the name from the data is escaped."""
+    return (f"# {escape_markdown(f['kommune_name'])} ({escape_markdown(f['kommune_nr'])}): "
+            f"municipality profile {escape_markdown(span)}")
+
+
+def chart_label(text: Any) -> str:
+    """A name from the data as a matplotlib label (no mathtext; a leading '_' would hide it)."""
+    label = escape_mathtext(text)
+    return f"\u200b{label}" if label.startswith("_") else label
+
+
+def coordination_text(f: Mapping[str, Any]) -> str:
+    """The sentence naming the municipality's two agency offices (Markdown, names escaped)."""
+    return (f"{escape_markdown(f['kommune_name'])} deals with IMDi **{escape_markdown(f['imdi_office'])}** and "
+            f"Husbanken **{escape_markdown(f['husbanken_office'])}**. How closely the two offices worked "
+            "together (eight dimensions, Fafo 2015, scaled 0–1) is a property of the office pair, shared by "
+            "every municipality in it.")
+
+
 def summary(f: Mapping[str, Any], totals: Mapping[str, Any], pooled: Mapping[str, float | None],
             first: int, last: int) -> str:
-    """The opening paragraph in words (markdown). Suppressed numbers are written as ':'."""
+    """The opening paragraph in words (markdown). Suppressed numbers are written as ':'.
+
+    Every string from the data is escaped (``textsafe.escape_markdown``): a name holding markup
+    or Markdown link syntax is shown as text.
+    """
     span = f"{first}–{last}"
-    centrality = f"centrality class {f['centrality']}" if f.get("centrality") is not None else "centrality class unknown"
-    who = (f"**{f['kommune_name']}** ({f['kommune_nr']}; {f['fylke_name']}, {centrality}, "
-           f"IMDi region {f['imdi_office']} / Husbanken region {f['husbanken_office']})")
+    e = escape_markdown
+    centrality = f"centrality class {e(f['centrality'])}" if f.get("centrality") is not None else "centrality class unknown"
+    who = (f"**{e(f['kommune_name'])}** ({e(f['kommune_nr'])}; {e(f['fylke_name'])}, {centrality}, "
+           f"IMDi region {e(f['imdi_office'])} / Husbanken region {e(f['husbanken_office'])})")
     if not totals["requested"]:
         text = f"{who} was not asked by IMDi to settle refugees in {span}"
         if totals["decided"]:
@@ -518,7 +548,7 @@ def summary(f: Mapping[str, Any], totals: Mapping[str, Any], pooled: Mapping[str
         text += " It " + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + "."
     if pooled.get("kommune") is not None:
         text += (f" Of those who left the introduction programme, {_pct(pooled['kommune'])} were in work or "
-                 f"education a year later ({f['fylke_name']}: {_pct(pooled.get('county'))}, "
+                 f"education a year later ({e(f['fylke_name'])}: {_pct(pooled.get('county'))}, "
                  f"Norway: {_pct(pooled.get('norway'))}).")
     elif pooled.get("norway") is not None:
         text += (" Its leavers' status after the introduction programme cannot be shown, too few or none "
@@ -530,6 +560,6 @@ def summary(f: Mapping[str, Any], totals: Mapping[str, Any], pooled: Mapping[str
 
 
 __all__ = [
-    "ProfileData", "facts", "housing_national_text", "suppress_across_profiles", "window_settled", "housing_table", "intro_comparison", "intro_pooled",
+    "ProfileData", "chart_label", "coordination_text", "facts", "heading", "housing_national_text", "suppress_across_profiles", "window_settled", "housing_table", "intro_comparison", "intro_pooled",
     "intro_table", "labelled", "new_figure", "peer_table", "profile_data", "settlement_table", "settlement_totals", "settlement_years", "show_figure", "summary",
 ]

@@ -9,6 +9,13 @@ Grid values: ``all`` (kommune_nr only) = every code in the catalog's kommune tab
 integer range, kept as strings with the width of ``a`` when it has a leading zero
 (``0301..0303``); ``a,b,c`` a list. Parameters are strings end to end.
 
+Parameters are checked before anything is rendered or written (reports.parameters): every key
+(``-p`` and ``--grid``) must be declared in the template's ``parameters`` cell, ``source`` must be
+a registered source, years must lie in the data. The size of the grid is computed from the specs
+before any value list is built, and a grid of more than ``MAX_REPORTS`` reports is refused. All
+of these exit 2 with nothing created. A ``kommune_nr`` that the source's kommune table does not
+have fails only its own report (status failed, with the reason; nothing rendered for it).
+
 Cache: a report is reused, not rendered, when the previous manifest has it as ok with the same
 cache key (template hash + parameters + data manifest hash + disclosure settings + hash of the
 package code the template imports, see pipeline/codehash.py) and its files
@@ -25,6 +32,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import math
 import os
 import re
 import sys
@@ -36,16 +44,19 @@ from typing import Any
 from settlement_research.io import write_json_atomic, write_text_atomic
 from settlement_research.paths import data_clean_dir, project_root
 from settlement_research.pipeline.codehash import report_code_hash
+from settlement_research.reports.parameters import ParameterError, UnknownMunicipality, check_keys
 from settlement_research.reports.provenance import (
     cache_key,
     data_manifest_hash,
     git_commit,
-    sha256_text,
 )
+from settlement_research.textsafe import escape_terminal
 
 CLI_HELP = "Render a notebook template for a grid of parameters (HTML, index.html, manifest.json)."
 MANIFEST = "manifest.json"
 INDEX = "index.html"
+MAX_REPORTS = 10_000  # all 428 municipalities x 20 years fit; 1..200000000 does not
+_RANGE = re.compile(r"(-?\d{1,9})\.\.(-?\d{1,9})")
 
 
 # --------------------------------------------------------------------------------------------- grid
@@ -65,16 +76,31 @@ def kommune_codes(source: str | None = None) -> list[str]:
     return sorted(set(frame.get_column("kommune_nr").cast(str).to_list()))
 
 
-def expand_values(key: str, spec: str, *, source: str | None = None) -> list[str]:
-    """One grid axis: 'all', 'a..b' or 'a,b,c' -> a list of strings."""
+def count_values(key: str, spec: str, *, source: str | None = None) -> int:
+    """How many values ``spec`` gives at most, computed without building them."""
     spec = spec.strip()
     if spec == "all":
         if key != "kommune_nr":
-            raise ValueError(f"--grid {key}=all: 'all' is only defined for kommune_nr")
+            raise ParameterError(f"--grid {key}=all: 'all' is only defined for kommune_nr")
+        return len(kommune_codes(source))
+    n = 0
+    for part in (p.strip() for p in spec.split(",")):
+        match = _RANGE.fullmatch(part)
+        n += max(0, int(match[2]) - int(match[1]) + 1) if match else 1
+    return n
+
+
+def expand_values(key: str, spec: str, *, source: str | None = None, limit: int = MAX_REPORTS) -> list[str]:
+    """One grid axis: 'all', 'a..b' or 'a,b,c' -> a list of strings (at most ``limit``)."""
+    spec = spec.strip()
+    size = count_values(key, spec, source=source)
+    if size > limit:
+        raise ParameterError(f"--grid {key}={spec[:40]}: {size:,} values, more than the limit of {limit:,} reports")
+    if spec == "all":
         return kommune_codes(source)
     values: list[str] = []
     for part in (p.strip() for p in spec.split(",")):
-        match = re.fullmatch(r"(-?\d+)\.\.(-?\d+)", part)
+        match = _RANGE.fullmatch(part)
         if match:
             lo, hi = match.groups()
             width = len(lo) if lo.startswith("0") and len(lo) > 1 else 0
@@ -88,14 +114,30 @@ def expand_values(key: str, spec: str, *, source: str | None = None) -> list[str
     return list(dict.fromkeys(values))
 
 
-def parse_grid(specs: Sequence[str], *, source: str | None = None) -> dict[str, list[str]]:
-    grid: dict[str, list[str]] = {}
+def parse_grid(specs: Sequence[str], *, source: str | None = None, declared: Mapping[str, str] | None = None,
+               template: str = "template", limit: int = MAX_REPORTS) -> dict[str, list[str]]:
+    """``["kommune_nr=all", "year=2012..2014"]`` -> the axes, checked before anything is built:
+    keys are identifiers (declared by the template when ``declared`` is given) and the product
+    of the axes' sizes, computed arithmetically, is at most ``limit``."""
+    axes: dict[str, str] = {}
     for spec in specs:
         key, sep, values = spec.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--grid {spec!r} is not key=values")
-        grid[key.strip()] = expand_values(key.strip(), values, source=source)
-    return grid
+        key = key.strip()
+        if not sep or not key:
+            raise ParameterError(f"--grid {spec!r} is not key=values")
+        if key in axes:
+            raise ParameterError(f"--grid {key} given twice")
+        axes[key] = values
+    if declared is not None:
+        check_keys(axes, declared, template)
+    else:
+        check_keys(axes, {k: "" for k in axes}, template)  # identifiers at least
+    sizes = {key: count_values(key, values, source=source) for key, values in axes.items()}
+    total = math.prod(sizes.values())
+    if total > limit:
+        shown = " x ".join(f"{k} {n:,}" for k, n in sizes.items())
+        raise ParameterError(f"--grid: {total:,} reports ({shown}), more than the limit of {limit:,}")
+    return {key: expand_values(key, values, source=source, limit=limit) for key, values in axes.items()}
 
 
 def expand_grid(grid: Mapping[str, Sequence[str]], fixed: Mapping[str, str] | None = None) -> list[dict[str, str]]:
@@ -142,17 +184,30 @@ def run_batch(
     force: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Render every parameter set; write manifest.json and index.html; return the manifest."""
+    """Render every parameter set; write manifest.json and index.html; return the manifest.
+
+    Every parameter set is checked against the template first: ``ParameterError`` (nothing
+    rendered, nothing created) for an undeclared key or a value outside its domain, except an
+    unknown ``kommune_nr``, which fails only that report.
+    """
     from settlement_research.analysis import disclosure
     from settlement_research.reports.index import write_index
     from settlement_research.reports.pool import Job, WorkerPool, WorkerSettings
-    from settlement_research.reports.runner import check_parameters, find_notebook
+    from settlement_research.reports.runner import load_template
 
-    path = find_notebook(template_name)
-    template_text = path.read_text("utf-8")
-    template_hash = sha256_text(template_text)
+    template = load_template(template_name)
+    refused: dict[int, str] = {}
+    checked: list[dict[str, str]] = []
+    for i, parameters in enumerate(parameter_sets):
+        try:
+            checked.append(template.check(parameters))
+        except UnknownMunicipality as exc:  # this report fails, the others render
+            checked.append(dict(parameters))
+            refused[i] = str(exc)
+    path = template.path
+    template_hash = template.hash
+    name = template.name
     code_hash = report_code_hash(path)  # the analysis code the template imports, and the renderer
-    name = path.stem
     out_dir = (out_dir or project_root() / "reports" / name).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     data_hash = data_manifest_hash()
@@ -163,11 +218,11 @@ def run_batch(
     entries: list[dict[str, Any]] = []
     jobs: list[Job] = []
     seen: set[str] = set()
-    parameter_sets = [check_parameters(p) for p in parameter_sets]
+    parameter_sets = checked
     keys = list(dict.fromkeys(k for p in parameter_sets for k in p))
     # File names from the parameters that vary ('kommune_nr-0301.html'); fixed ones are in the index.
     naming = [k for k in keys if len({p.get(k) for p in parameter_sets}) > 1] or keys
-    for parameters in parameter_sets:
+    for i, parameters in enumerate(parameter_sets):
         stem = report_stem({k: parameters[k] for k in naming if k in parameters})
         if stem in seen:
             continue
@@ -176,7 +231,11 @@ def run_batch(
                         code=code_hash)
         entry: dict[str, Any] = {"name": stem, "parameters": parameters, "cache_key": key}
         old = previous.get(stem)
-        if _reusable(old, key, out_dir):
+        if i in refused:
+            for stale in (f"{stem}.html", f"{stem}.ipynb", f"{stem}.results.json"):
+                (out_dir / stale).unlink(missing_ok=True)
+            entry.update(status="failed", cached=False, duration_s=0.0, error=refused[i])
+        elif _reusable(old, key, out_dir):
             assert old is not None
             entry.update({k: v for k, v in old.items() if k not in entry}, cached=True)
         else:
@@ -248,22 +307,24 @@ def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cli_run(args: argparse.Namespace) -> int:
-    from settlement_research.reports.runner import parse_parameters
+    from settlement_research.reports.runner import load_template, parse_parameters
 
     try:
+        template = load_template(args.template)
         fixed = parse_parameters(args.parameter)
-        if args.source:
+        if args.source and "source" in template.declared:
             fixed.setdefault("source", args.source)
-        grid = parse_grid(args.grid, source=args.source)
+        check_keys(fixed, template.declared, template.name)
+        source = args.source or fixed.get("source") or template.declared.get("source")
+        grid = parse_grid(args.grid, source=source, declared=template.declared, template=template.name)
+        both = sorted(set(grid) & set(fixed))
+        if both:
+            raise ParameterError(f"{', '.join(both)} given both as --grid and as -p")
         parameter_sets = expand_grid(grid, fixed)
-    except (ValueError, argparse.ArgumentTypeError, FileNotFoundError) as exc:
-        print(f"report: {exc}", file=sys.stderr)
-        return 2
-    try:
-        manifest = run_batch(args.template, parameter_sets, args.out, workers=args.workers, engine=args.engine,
+        manifest = run_batch(template.path, parameter_sets, args.out, workers=args.workers, engine=args.engine,
                              timeout=args.timeout, force=args.force, progress=not args.no_progress)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"report: {exc}", file=sys.stderr)
+    except (ValueError, TypeError, argparse.ArgumentTypeError, FileNotFoundError) as exc:
+        print(f"report: {escape_terminal(exc)}", file=sys.stderr)
         return 2
     reports = manifest["reports"]
     out = Path(manifest["template_path"]).stem if args.out is None else args.out
@@ -272,5 +333,5 @@ def cli_run(args: argparse.Namespace) -> int:
           f"{manifest['duration_s']:.1f} s; index: {Path(args.out or project_root() / 'reports' / str(out)) / INDEX}")
     for r in reports:
         if r.get("status") != "ok":
-            print(f"  FAILED {r['name']}: {r.get('error')}", file=sys.stderr)
+            print(f"  FAILED {r['name']}: {escape_terminal(r.get('error'))}", file=sys.stderr)
     return 1 if manifest["failed"] else 0

@@ -13,7 +13,9 @@ module-level state of imported libraries: a template must not monkeypatch librar
 
 Register with ``register()`` (done on import of settlement_research.reports.runner); the engine's
 name is ``"inprocess"``. The notebook semantics follow papermill's kernel engine: cells run in
-order, the first error stops execution and papermill raises ``PapermillExecutionError``.
+order, the first error stops execution and papermill raises ``PapermillExecutionError``. Before
+the first cell runs, the cell of injected parameters is verified (``parameters.verify_injected``):
+only string literals assigned to names the parameters cell declares, no IPython syntax.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
 from papermill.engines import Engine, papermill_engines
 from traitlets.config import Config
+
+from settlement_research.reports.parameters import verify_injected
 
 ENGINE_NAME = "inprocess"
 
@@ -267,6 +271,9 @@ class InProcessEngine(Engine):
     ) -> None:
         """``report_env``: environment variables for this report only (e.g. the results path)."""
         shell = get_shell()  # its namespace was reset after the previous report
+        # Last line of defence: whoever injected the parameters (our runner, papermill's own
+        # translator), the cell must only assign string literals to declared names.
+        verify_injected(nb_man.nb, transform=shell.transform_cell)
         baseline = snapshot()
         os.environ.update(report_env or {})
         try:

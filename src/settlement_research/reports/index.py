@@ -5,15 +5,19 @@ click a column header to sort, type in the box to filter (all words must match),
 The rows are plain HTML, so the page is readable with JavaScript off too. Key numbers that come
 from person-level data (listed under ``_sdc`` in results.json) carry ``data-sdc`` like any other
 controlled cell, so the disclosure check can verify the index as well.
+
+Everything shown comes from the manifest and the reports' results.json, so from data (names) and
+from the command line (parameters): every text and attribute is escaped (``textsafe``), and a
+report is linked only when its file name is a plain relative name (``textsafe.safe_href``).
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import Any
 
 from settlement_research.analysis.disclosure import SDC_ATTR, SUPPRESSED
+from settlement_research.textsafe import escape_html, safe_href
 
 MAX_KEY_COLUMNS = 8
 
@@ -94,7 +98,7 @@ def write_index(manifest: Mapping[str, Any]) -> str:
             if key not in parameters:
                 parameters.append(key)
     keys = key_columns(reports, parameters)
-    esc = html.escape
+    esc = escape_html
     head = ["report", *parameters, "status", *keys, "seconds", "error"]
     out = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -115,7 +119,7 @@ def write_index(manifest: Mapping[str, Any]) -> str:
         status = str(report.get("status", ""))
         results = report.get("results") or {}
         controlled = set(results.get("_sdc", []) or [])
-        link = report.get("html")
+        link = safe_href(report.get("html"))
         name = esc(str(report.get("name", "")))
         cells = [f'<td><a href="{esc(link)}">{name}</a></td>' if link else f"<td>{name}</td>"]
         cells += [f"<td>{esc(str(report.get('parameters', {}).get(p, '')))}</td>" for p in parameters]
@@ -124,7 +128,7 @@ def write_index(manifest: Mapping[str, Any]) -> str:
         for key in keys:
             value = results.get(key)
             numeric = isinstance(value, int | float) and not isinstance(value, bool)
-            sort = f' data-sort="{value}"' if numeric else ""
+            sort = f' data-sort="{esc(value)}"' if numeric else ""
             cls = ' class="num"' if numeric else ""
             if key in controlled:
                 if value is None:
@@ -134,7 +138,8 @@ def write_index(manifest: Mapping[str, Any]) -> str:
             else:
                 cells.append(f"<td{cls}{sort}>{esc(_fmt(value))}</td>")
         duration = report.get("duration_s")
-        cells.append(f'<td class="num" data-sort="{duration if duration is not None else ""}">'
+        duration = duration if isinstance(duration, int | float) and not isinstance(duration, bool) else None
+        cells.append(f'<td class="num" data-sort="{"" if duration is None else esc(duration)}">'
                      f"{'' if duration is None else f'{duration:.2f}'}</td>")
         cells.append(f'<td class="error">{esc(str(report.get("error") or ""))}</td>')
         text = " ".join([str(report.get("name", "")), *map(str, report.get("parameters", {}).values()), status,

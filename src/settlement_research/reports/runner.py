@@ -6,8 +6,12 @@ cells) and ``DIR/NAME.results.json`` (written by the notebook itself through
 ``settlement_research.reports.results.save_results``; the runner tells it where through the
 ``SETTLEMENT_RESEARCH_RESULTS`` environment variable). The default DIR is ``reports/NAME/``.
 
-Parameters are always strings ('0301' stays '0301'): papermill's CLI would parse them as YAML
-and turn 0301 into 301, so only the Python API is used, and a non-string value is refused.
+Parameters are declared, checked and always strings ('0301' stays '0301'; papermill's CLI would
+parse them as YAML and turn 0301 into 301). The names a notebook accepts are those of its cell
+tagged ``parameters``; an undeclared or malformed key, a path as ``source``, an unknown
+``kommune_nr`` or a year the data do not cover is refused before anything is rendered or written
+(``reports.parameters``; ``run-notebook`` exits 2). The runner injects the values itself
+(``name = 'value'``, the repr of a str) and the in-process engine re-checks the injected cell.
 
 Every rendered page goes through the disclosure check (analysis.disclosure.check_report); a report
 that fails it is marked failed and its outputs are withheld (deleted), because its notebook and
@@ -18,10 +22,10 @@ from __future__ import annotations
 
 import argparse
 import copy
-import html as html_lib
 import json
 import os
 import re
+import sys
 import time
 import traceback
 from collections.abc import Mapping
@@ -43,8 +47,10 @@ from settlement_research.analysis import disclosure
 from settlement_research.io import write_text_atomic
 from settlement_research.paths import project_root
 from settlement_research.reports import engine as inprocess
+from settlement_research.reports import parameters as params
 from settlement_research.reports.provenance import sha256_text
 from settlement_research.reports.results import RESULTS_ENV
+from settlement_research.textsafe import escape_terminal
 
 CLI_HELP = "Run one notebook with string parameters and write its .ipynb, HTML and results.json."
 KERNEL_NAME = "settlement_research"
@@ -160,28 +166,27 @@ def compact_images(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 @dataclass
 class Template:
-    """A notebook ready to run: its name, source file, parsed cells and content hash."""
+    """A notebook ready to run: its name, source file, parsed cells, content hash and the
+    parameters its ``parameters`` cell declares (name -> default)."""
 
     name: str
     path: Path
     nb: nbformat.NotebookNode
     hash: str
+    declared: dict[str, str] = field(default_factory=dict)
 
     def fresh(self) -> nbformat.NotebookNode:
         return copy.deepcopy(self.nb)
 
     @property
     def parameters(self) -> list[str]:
-        """Names assigned in the cell tagged ``parameters`` (for help and checks)."""
-        import ast
+        """The names the notebook accepts, in the order it declares them."""
+        return list(self.declared)
 
-        names: list[str] = []
-        for cell in self.nb.cells:
-            if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
-                for node in ast.parse(cell.source).body:
-                    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-                    names += [t.id for t in targets if isinstance(t, ast.Name)]
-        return names
+    def check(self, parameters: Mapping[str, Any]) -> dict[str, str]:
+        """The parameters checked against this template's declaration and the data's domains
+        (``ParameterError``/``TypeError`` otherwise; see reports.parameters)."""
+        return params.check(parameters, self.declared, self.name)
 
 
 def notebooks_dir() -> Path:
@@ -207,17 +212,12 @@ def load_template(name: str | Path) -> Template:
     nb = jupytext.reads(text, fmt="ipynb" if path.suffix == ".ipynb" else "py:percent")
     nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": KERNEL_NAME, "language": "python"}
     nb.metadata.setdefault("language_info", {"name": "python"})
-    if not any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
-        raise ValueError(f"{path}: no cell tagged 'parameters' (# %% tags=[\"parameters\"])")
-    return Template(path.stem, path, nb, sha256_text(text))
+    return Template(path.stem, path, nb, sha256_text(text), params.declared(nb, str(path)))
 
 
-def check_parameters(parameters: Mapping[str, Any]) -> dict[str, str]:
-    """Parameters are strings end to end; anything else is a caller's bug, refused loudly."""
-    bad = {k: type(v).__name__ for k, v in parameters.items() if not isinstance(v, str)}
-    if bad:
-        raise TypeError(f"notebook parameters must be strings, got {bad}")
-    return dict(parameters)
+def check_parameters(template: Template, parameters: Mapping[str, Any]) -> dict[str, str]:
+    """Parameters are declared strings within their domains; anything else is refused loudly."""
+    return template.check(parameters)
 
 
 @dataclass
@@ -287,20 +287,24 @@ class Renderer:
 
     def _execute(self, template: Template, parameters: dict[str, str], ipynb: Path, results: Path,
                  cwd: Path) -> tuple[nbformat.NotebookNode | None, str | None]:
+        # The parameters are injected here (repr of each str), not by papermill: papermill would
+        # also format the output path with them and write keys into code unchecked.
+        nb_in = params.inject(template.fresh(), parameters)
+        output = str(ipynb).replace("{", "{{").replace("}", "}}")  # papermill formats the path
         common: dict[str, Any] = dict(
-            parameters=parameters, progress_bar=False, request_save_on_cell_execute=False, cwd=str(cwd),
+            parameters=None, progress_bar=False, request_save_on_cell_execute=False, cwd=str(cwd),
         )
         try:
             if self.engine == "inprocess":
                 nb = pm.execute_notebook(
-                    template.fresh(), str(ipynb), engine_name="inprocess", kernel_name=KERNEL_NAME,
+                    nb_in, output, engine_name="inprocess", kernel_name=KERNEL_NAME,
                     report_env={RESULTS_ENV: str(results)}, **common,
                 )
             else:
                 saved = os.environ.get(RESULTS_ENV)
                 os.environ[RESULTS_ENV] = str(results)  # the kernel inherits it
                 try:
-                    nb = pm.execute_notebook(template.fresh(), str(ipynb), kernel_name=_kernel_name(), **common)
+                    nb = pm.execute_notebook(nb_in, output, kernel_name=_kernel_name(), **common)
                 finally:
                     if saved is None:
                         os.environ.pop(RESULTS_ENV, None)
@@ -317,8 +321,12 @@ class Renderer:
 
     def render(self, template: Template, parameters: Mapping[str, str], out_dir: Path,
                stem: str | None = None, *, cwd: Path | None = None) -> Outcome:
-        """Execute one report and write its files; never raises for a failing notebook."""
-        parameters = check_parameters(parameters)
+        """Execute one report and write its files; never raises for a failing notebook.
+
+        Raises ``ParameterError`` (or ``TypeError``) before anything is written when the
+        parameters are not declared by the template or fall outside their domains.
+        """
+        parameters = template.check(parameters)
         stem = stem or template.name
         out_dir.mkdir(parents=True, exist_ok=True)
         ipynb, page, results = (out_dir / f"{stem}{ext}" for ext in (".ipynb", ".html", ".results.json"))
@@ -350,8 +358,9 @@ class Renderer:
 
 
 def _title(name: str, parameters: Mapping[str, str]) -> str:
+    """The page title as text (the HTML template escapes it)."""
     args = ", ".join(f"{k}={v}" for k, v in parameters.items())
-    return html_lib.escape(f"{name} ({args})" if args else name)
+    return f"{name} ({args})" if args else name
 
 
 def parse_parameters(pairs: list[str] | None) -> dict[str, str]:
@@ -361,15 +370,20 @@ def parse_parameters(pairs: list[str] | None) -> dict[str, str]:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise argparse.ArgumentTypeError(f"parameter {pair!r} is not key=value")
+        if key.strip() in out:
+            raise argparse.ArgumentTypeError(f"parameter {key.strip()!r} given twice")
         out[key.strip()] = value
     return out
 
 
 def run_notebook(name: str | Path, parameters: Mapping[str, str] | None = None, out: Path | None = None,
                  *, engine: str = "inprocess") -> Outcome:
+    """Render one notebook. Raises ``ParameterError`` (nothing rendered, no folder created) when
+    a parameter is not declared by the notebook or its value is outside its domain."""
     template = load_template(name)
+    checked = template.check(dict(parameters or {}))
     out_dir = out or project_root() / "reports" / template.name
-    return Renderer(engine).render(template, dict(parameters or {}), out_dir)
+    return Renderer(engine).render(template, checked, out_dir)
 
 
 def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -386,7 +400,7 @@ def cli_run(args: argparse.Namespace) -> int:
         parameters = parse_parameters(args.parameter)
         outcome = run_notebook(args.name, parameters, args.out, engine=args.engine)
     except (FileNotFoundError, ValueError, TypeError, argparse.ArgumentTypeError) as exc:
-        print(f"run-notebook: {exc}")
+        print(f"run-notebook: {escape_terminal(exc)}", file=sys.stderr)
         return 2
     template_out = args.out or project_root() / "reports" / Path(args.name).stem
     print(json.dumps({k: v for k, v in outcome.to_dict().items() if k != "results"}, indent=2))
