@@ -11,11 +11,8 @@ import pytest
 from settlement_research.harmonize import (
     FLAG_COL,
     FLAG_COLUMNS,
-    SHIPPED_CHANGES,
-    SHIPPED_CODES,
     ChangeTable,
     harmonize,
-    write_shipped_tables,
 )
 from settlement_research.model import get_model
 from settlement_research.model.settlement import decision_status_expr
@@ -52,25 +49,6 @@ def test_vestfold_telemark_crosswalk(crosswalk: pl.DataFrame, which: str, reques
     assert single_target(ct, 2019, 2023, c19) == dict(zip(c19, c23, strict=True))
     assert single_target(ct, 2019, 2024, c19) == dict(zip(c19, c24, strict=True))
     assert single_target(ct, 2023, 2024, c23) == dict(zip(c23, c24, strict=True))
-
-
-def test_fhi_reader_gives_the_shipped_mapping(fhi: ChangeTable, shipped: ChangeTable) -> None:
-    for from_year in (2014, 2016, 2017, 2018, 2019, 2020, 2023):
-        codes = fhi.codes_at(from_year)
-        assert codes == shipped.codes_at(from_year)
-        for to_year in sorted({from_year, 2018, 2020, 2023, 2024} - set(range(from_year))):
-            a = fhi.mapping(from_year, to_year, codes=codes).sort("old_code", "new_code")
-            b = shipped.mapping(from_year, to_year, codes=codes).sort("old_code", "new_code")
-            assert a.equals(b), (from_year, to_year)
-
-
-def test_shipped_tables_regenerate_from_fhi(real_data: Path, tmp_path: Path) -> None:
-    from importlib import resources
-
-    write_shipped_tables(real_data / "misc/fhi_csdata_norway_locations.xlsx", tmp_path)
-    shipped_dir = resources.files("settlement_research") / "data"
-    for name in (SHIPPED_CHANGES, SHIPPED_CODES):
-        assert (tmp_path / name).read_text("utf-8") == (shipped_dir / name).read_text("utf-8"), name
 
 
 @pytest.mark.parametrize("which", ["shipped", "fhi"])
