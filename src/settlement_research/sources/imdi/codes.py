@@ -182,3 +182,21 @@ def renumbered_to(code: str, year: int) -> str | None:
                 return None
             current = nxt
     return current if valid_in(current, year) else None
+
+
+def renumbered_from(code: str, year: int) -> str | None:
+    """The code valid in data ``year`` that ``code`` is only a renumbering of (5030 Klæbu, from 2018,
+    was 1662 Klæbu before: ``renumbered_from('5030', 2010) == '1662'``), else None (merged, split,
+    already valid in ``year``, or unknown). Such a restatement is the data year's own municipality."""
+    first = validity(code)[0]
+    if first is None or year >= first:
+        return None
+    back = {(new, y): old for (old, y), new in _renumberings().items()}
+    current = code
+    for y in range(first, year, -1):
+        if y in _change_years().get(current, []):
+            prev = back.get((current, y))
+            if prev is None:
+                return None
+            current = prev
+    return current if valid_in(current, year) else None

@@ -25,8 +25,8 @@ Documented rule, per model table and data year (a "row" is one kommune_nr of tha
       row's classification only when nothing restates the year (a stale code's unit is not the
       data year's municipality: 0102 Sarpsborg ended in 1991, 3003 restates Sarpsborg 1992-2019).
   A restated or stale row of another classification year is rejected with the reason. A stale
-  row whose code was only renumbered (1601 Trondheim -> 5001 in 2018) is recoded to the code
-  valid in the data year instead; a stale row that meets nothing keeps its code.
+  or restated row whose code was only renumbered (1601 Trondheim -> 5001 in 2018; 1662 Klæbu ->
+  5030) is recoded to the code valid in the data year instead; a stale row that meets nothing keeps its code.
 * a restated row that meets nothing (no row in the year's own classification for its
   municipality: 3001 Halden in the 2022 export alone) is kept with its own classification year,
   so harmonize can map it.
@@ -175,15 +175,17 @@ def _by_table_year(rows: list[_Row]) -> dict[tuple[str, int], list[_Row]]:
 
 
 def _stale_recodes(rows: list[_Row]) -> dict[tuple[str, int, str], str]:
-    """Stale rows that meet a row of another classification and were only renumbered."""
+    """Stale or restated rows that meet a row of another classification and whose code was only
+    renumbered from or to the code valid in the data year (5030 Klæbu restating 2010 is 1662)."""
     out: dict[tuple[str, int, str], str] = {}
     for group in _by_table_year(rows).values():
         for comp in _components(group):
             for r in comp:
-                if r.status == STALE and any(o.cls != r.cls for o in comp):
-                    successor = codes.renumbered_to(r.code, r.year)
-                    if successor is not None:
-                        out[(r.table, r.year, r.code)] = successor
+                if r.status in (STALE, RESTATED) and any(o.cls != r.cls for o in comp):
+                    recode = codes.renumbered_to if r.status == STALE else codes.renumbered_from
+                    own = recode(r.code, r.year)
+                    if own is not None and not any(o.code == own for o in group):
+                        out[(r.table, r.year, r.code)] = own
     return out
 
 
