@@ -20,6 +20,7 @@ from settlement_research.geo.changes import (
     read_klass_cache,
     read_klass_changes,
     shipped_changes,
+    with_fetched,
 )
 from settlement_research.sources.klass import parse_changes, parse_codes
 
@@ -176,3 +177,23 @@ def test_renumberings_are_told_from_merges() -> None:
     frame = pl.DataFrame({"old_code": ["0718", "1601"], "new_code": ["0716", "5001"], "year": [2002, 2018]})
     klass_like = ChangeTable(normalise(frame), codes=codes.code_list().select("code", "name", "valid_from", "valid_to"))
     assert klass_like.renumberings == {("1601", 2018): "5001"}
+
+
+def test_fetched_klass_extends_the_shipped_table_or_disagrees_loudly(tmp_path: Path) -> None:
+    raw = tmp_path / "data_raw"
+    assert with_fetched(raw) is shipped_changes()  # nothing fetched: the shipped table
+    future = {"codeChanges": [
+        {"oldCode": "1580", "oldName": "Haram", "newCode": "1581", "newName": "Haram",
+         "changeOccurred": "2026-01-01"},
+    ]}
+    _write_klass_cache(raw / "klass", future, "changes", "future", {"from": "2026-01-01", "to": "2026-12-31"})
+    ct = with_fetched(raw)
+    assert ct.coverage == (1992, 2026)
+    assert targets(ct, "1534", 2019, 2026) == {"1581": 1.0}  # the exact 2024 part, then the new change
+    wrong = {"codeChanges": [
+        {"oldCode": "1534", "oldName": "Haram", "newCode": "1580", "newName": "Haram",
+         "changeOccurred": "2020-01-01"},
+    ]}
+    _write_klass_cache(raw / "klass", wrong, "changes", "wrong", {"from": "2020-01-01", "to": "2020-12-31"})
+    with pytest.raises(HarmonizeError, match="disagree"):
+        with_fetched(raw)

@@ -429,11 +429,26 @@ def klass_code_list(codes: pl.DataFrame) -> pl.DataFrame:
     return out.select([pl.col(c).cast(t) for c, t in CODES_SCHEMA.items()]).sort("code", "valid_from")
 
 
+def _klass_coverage(raw_dir: Path) -> tuple[int, int] | None:
+    """(first, last) effective year the cached ``changes`` requests asked for (from/to dates)."""
+    from settlement_research.sources import klass
+    from settlement_research.sources.http import cached_responses
+
+    folder = raw_dir / klass.SOURCE_NAME if (raw_dir / klass.SOURCE_NAME).is_dir() else raw_dir
+    spans = [
+        (int(str(prov["from"])[:4]), int(str(prov["to"])[:4]))
+        for _path, prov in cached_responses(folder)
+        if prov.get("kind") == "changes" and str(prov.get("classification")) == str(klass.MUNICIPALITIES)
+        and prov.get("from") and prov.get("to")
+    ]
+    return (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
+
+
 def read_klass_cache(raw_dir: str | Path) -> ChangeTable:
     """The KLASS 131 responses ``fetch`` cached (``data_raw/klass``) as a ChangeTable.
 
-    Changes from every cached ``changes`` response; the code list from the cached ``codesAt``
-    responses when there are any.
+    Changes from every cached ``changes`` response (coverage: the years they asked for); the code
+    list from the cached ``codesAt`` responses when there are any.
     """
     from settlement_research.sources import klass
 
@@ -442,7 +457,41 @@ def read_klass_cache(raw_dir: str | Path) -> ChangeTable:
         raise HarmonizeError(f"no cached KLASS 131 changes responses in {raw_dir} (run fetch first)")
     cached = klass.read_codes(Path(raw_dir), klass.MUNICIPALITIES)
     code_list = klass_code_list(cached) if cached.height else None
-    return ChangeTable(normalise(frame), codes=code_list, source=f"KLASS cache {raw_dir}").with_known_parts()
+    return ChangeTable(normalise(frame), codes=code_list, coverage=_klass_coverage(Path(raw_dir)),
+                       source=f"KLASS cache {raw_dir}").with_known_parts()
+
+
+def with_fetched(raw_dir: str | Path, base: ChangeTable | None = None) -> ChangeTable:
+    """The shipped table (or ``base``) extended by the KLASS changes ``fetch`` cached in ``raw_dir``.
+
+    Inside the shipped coverage KLASS must agree with it edge for edge (a disagreement is an error
+    naming the edges: one of the two is wrong and nobody should pick silently); KLASS changes after
+    it (a reform after 2025) are added and extend the coverage. Without a cache: ``base`` unchanged.
+    """
+    base = base or shipped_changes()
+    try:
+        fetched = read_klass_cache(raw_dir)
+    except HarmonizeError:
+        return base
+    key = ["old_code", "new_code", "year"]
+    first, last = base.coverage or (-math.inf, math.inf)
+    inside = fetched.changes.filter(pl.col("year").is_between(first, last))
+    lo, hi = fetched.coverage or (first, last)
+    mine = base.changes.filter(pl.col("year").is_between(max(first, lo), min(last, hi)))
+    extra = inside.join(mine, on=key, how="anti").select(key).rows()
+    missing = mine.join(inside, on=key, how="anti").select(key).rows()
+    if extra or missing:
+        raise HarmonizeError(
+            f"KLASS ({fetched.source}) and {base.source} disagree on changes effective {max(first, lo)}-"
+            f"{min(last, hi)}: only in KLASS {extra[:5]}, only in the shipped table {missing[:5]}"
+        )
+    later = fetched.changes.filter(pl.col("year") > last)
+    if later.is_empty():
+        return base
+    coverage = (int(first), max(int(last), int(later["year"].max())))  # type: ignore[arg-type]
+    return ChangeTable(pl.concat([base.changes, later]).sort("year", "old_code", "new_code"),
+                       codes=fetched.codes if fetched.codes is not None else base.codes,
+                       coverage=coverage, source=f"{base.source} + {fetched.source}")
 
 
 def read_fhi(path: str | Path) -> ChangeTable:
