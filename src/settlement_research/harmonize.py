@@ -6,13 +6,14 @@ Rygge -> 3002 in 2020), split (1507 Ålesund -> 1508 + 1580 Haram in 2024) and r
 here is therefore keyed by (code, year), never by code alone. A change effective 1 January of year
 Y means data classified in Y-1 still uses the old code.
 
-``load_changes`` reads a change table (the one shipped in ``settlement_research/data``, a KLASS
-changes frame or JSON, a plain CSV or FHI's csdata workbook) into a ``ChangeTable``;
-``ChangeTable.mapping`` composes it into (old code at from_year) -> [(code at to_year, weight)];
+``geo.changes.load_changes`` reads a change table (the one shipped in ``settlement_research/geo/data``,
+a KLASS changes frame, JSON or fetch cache, a plain CSV or FHI's csdata workbook) into a
+``ChangeTable``; ``ChangeTable.mapping`` composes it into (old code at from_year) -> [(code at
+to_year, weight)], exact where a split follows an older border (1534 Haram -> 1580);
 ``harmonize`` moves a municipality-year table onto one classification year:
 
 * counts (model unit persons, NOK, dwellings, loans, spells, dwelling-years) are summed over
-  merges and apportioned over splits. Integer counts are split by largest remainder, so they stay
+  merges and apportioned over splits that follow no older border. Integer counts are split by largest remainder, so they stay
   whole and every total is preserved exactly; split weights are population shares of the new
   municipalities when a population frame is given, else the change table's weight, else an equal
   split; every row that received part of a split is flagged with the method used;
@@ -36,20 +37,42 @@ validating against the model, which is strict.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
 
-from settlement_research.errors import DataError
-from settlement_research.textio import read_csv_frame
+# The change table lives in geo.changes; its names stay importable from here.
+from settlement_research.geo.changes import (
+    CHANGE_SCHEMA,
+    CODES_SCHEMA,
+    SHIPPED_CHANGES,
+    SHIPPED_CODES,
+    SHIPPED_COVERAGE,
+    SPLIT_EQUAL,
+    SPLIT_POPULATION,
+    SPLIT_TABLE_WEIGHT,
+    UNKNOWN_CODE,
+    ChangeTable,
+    HarmonizeError,
+    code_mapping,
+    load_changes,
+    read_fhi,
+    read_klass_changes,
+    shipped_changes,
+    shipped_code_list,
+)
+
+__all__ = [
+    "CHANGE_SCHEMA", "CLI_HELP", "CODES_SCHEMA", "COUNT_UNITS", "DEFAULT_SHARE_DEFS", "FLAG_COL", "FLAG_COLUMNS",
+    "FROM_COL", "SHIPPED_CHANGES", "SHIPPED_CODES", "SHIPPED_COVERAGE", "SPLIT_EQUAL", "SPLIT_POPULATION",
+    "SPLIT_TABLE_WEIGHT", "SYMBOL_PRECEDENCE", "UNKNOWN_CODE", "ChangeTable", "HarmonizeError", "cli_add_arguments",
+    "cli_run", "code_mapping", "detect_table", "harmonize", "load_changes", "read_fhi", "read_klass_changes",
+    "shipped_changes", "shipped_code_list",
+]
 
 FLAG_COL = "harmonization_flag"
 FROM_COL = "harmonized_from"
@@ -65,418 +88,6 @@ DEFAULT_SHARE_DEFS: dict[str, tuple[Any, ...]] = {
 # Most serious first: the symbol a merged cell takes when parts of it are missing for reasons.
 SYMBOL_PRECEDENCE = [":", "..", "...", ".", "Inf"]
 
-SPLIT_POPULATION = "split_population"
-SPLIT_TABLE_WEIGHT = "split_table_weight"
-SPLIT_EQUAL = "split_equal"
-UNKNOWN_CODE = "unknown_code"
-
-CHANGE_SCHEMA: dict[str, Any] = {
-    "old_code": pl.String, "old_name": pl.String, "new_code": pl.String, "new_name": pl.String,
-    "year": pl.Int16, "weight": pl.Float64, "note": pl.String,
-}
-CODES_SCHEMA: dict[str, Any] = {
-    "code": pl.String, "name": pl.String, "valid_from": pl.Int16, "valid_to": pl.Int16,
-}
-SHIPPED_CHANGES = "kommune_changes.csv"
-SHIPPED_CODES = "kommune_codes.csv"
-# Effective years (1 January) the shipped table records completely. From 2012 so that IMDi's 2015
-# edition, which still uses 1723/1729 (merged into 1756 Inderøy in 2012) and 1901/1915 (into 1903
-# Harstad in 2013) for older years, can be harmonised.
-SHIPPED_COVERAGE = (2012, 2025)
-_CODE_RE = r"^\d{4}$"
-
-
-class HarmonizeError(DataError, ValueError):
-    """The data cannot be harmonised honestly (unknown code, gap in the change table, ...)."""
-
-
-# --------------------------------------------------------------------------------------------
-# change table
-# --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ChangeTable:
-    """Code changes (one row per old -> new edge, effective 1 January of ``year``).
-
-    ``codes`` (code, name, valid_from, valid_to) lists which codes exist in which classification
-    years, when known: then codes invalid in their year are caught instead of passed through.
-    ``coverage`` = (first, last) effective year recorded completely, when known.
-    """
-
-    changes: pl.DataFrame
-    codes: pl.DataFrame | None = None
-    coverage: tuple[int, int] | None = None
-    source: str = ""
-
-    @cached_property
-    def _events(self) -> dict[int, dict[str, list[tuple[str, float | None]]]]:
-        """year -> old code -> [(new code, table weight)]."""
-        events: dict[int, dict[str, list[tuple[str, float | None]]]] = defaultdict(dict)
-        for row in self.changes.iter_rows(named=True):
-            targets = events[int(row["year"])].setdefault(row["old_code"], [])
-            if all(t != row["new_code"] for t, _ in targets):
-                targets.append((row["new_code"], row["weight"]))
-        return dict(events)
-
-    @cached_property
-    def _touched(self) -> dict[str, list[int]]:
-        """code -> sorted effective years in which it is an old or a new code of a change."""
-        years: dict[str, set[int]] = defaultdict(set)
-        for row in self.changes.select("old_code", "new_code", "year").iter_rows():
-            years[row[0]].add(int(row[2]))
-            years[row[1]].add(int(row[2]))
-        return {c: sorted(ys) for c, ys in years.items()}
-
-    def codes_at(self, year: int) -> list[str]:
-        """The codes valid in classification ``year`` (needs the code list)."""
-        if self.codes is None:
-            raise HarmonizeError(f"the change table from {self.source or 'input'} has no code list")
-        valid = self.codes.filter(
-            (pl.col("valid_from") <= year) & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= year))
-        )
-        return sorted(valid["code"].unique().to_list())
-
-    def _check_span(self, from_year: int, to_year: int) -> None:
-        if to_year < from_year:
-            raise HarmonizeError(
-                f"cannot harmonise backwards (classification {from_year} -> {to_year}): "
-                "a merge cannot be undone without person-level data"
-            )
-        if self.coverage and from_year < to_year:
-            first, last = self.coverage
-            if from_year + 1 < first or to_year > last:
-                raise HarmonizeError(
-                    f"the change table ({self.source}) records changes effective {first}-{last} only; "
-                    f"classification {from_year} -> {to_year} needs {from_year + 1}-{to_year}. "
-                    "Pass changes= (e.g. a KLASS changes file) covering that span."
-                )
-
-    def _stable_until(self, code: str, year: int) -> float:
-        """Last classification year in which ``code`` still denotes the unit it denoted in ``year``."""
-        later = [y for y in self._touched.get(code, []) if y > year]
-        return later[0] - 1 if later else math.inf
-
-    def mapping(
-        self,
-        from_year: int,
-        to_year: int,
-        codes: Iterable[str] | None = None,
-        weights: pl.DataFrame | None = None,
-    ) -> pl.DataFrame:
-        """(old_code valid in from_year) -> (new_code in to_year, weight, split_method).
-
-        ``codes`` defaults to every code of ``from_year`` (needs the code list). Codes not valid
-        in ``from_year`` (when the code list is known) map to a null new_code with split_method
-        ``unknown_code``. Weights of one old code sum to 1.
-        """
-        self._check_span(from_year, to_year)
-        start = list(set(codes)) if codes is not None else self.codes_at(from_year)
-        bad = [c for c in start if not isinstance(c, str) or not _is_code(c)]
-        if bad:
-            raise HarmonizeError(f"municipality codes must be 4 digits (never padded here): {bad[:10]}")
-        start.sort()
-        valid = set(self.codes_at(from_year)) if self.codes is not None else None
-        population = _population_index(weights) if weights is not None else None
-        rows: list[tuple[str, str | None, float, str | None]] = []
-        steps = sorted(y for y in self._events if from_year < y <= to_year)
-        for code in start:
-            if valid is not None and code not in valid:
-                rows.append((code, None, 1.0, UNKNOWN_CODE))
-                continue
-            state: dict[str, tuple[float, frozenset[str]]] = {code: (1.0, frozenset())}
-            for year in steps:
-                state = self._step(state, year, population)
-            for new, (w, methods) in sorted(state.items()):
-                rows.append((code, new, w, ";".join(sorted(methods)) or None))
-        return pl.DataFrame(
-            rows, schema={"old_code": pl.String, "new_code": pl.String, "weight": pl.Float64,
-                          "split_method": pl.String}, orient="row",
-        )
-
-    def _step(
-        self, state: dict[str, tuple[float, frozenset[str]]], year: int,
-        population: dict[str, list[tuple[int, int, float]]] | None,
-    ) -> dict[str, tuple[float, frozenset[str]]]:
-        events = self._events[year]
-        out: dict[str, tuple[float, frozenset[str]]] = {}
-        for cur, (w, methods) in state.items():
-            targets = [(cur, 1.0, None)] if cur not in events else self._resolved(cur, year, population)
-            for new, share, method in targets:
-                if new is None:
-                    raise HarmonizeError(f"code {cur} was discontinued in {year} without a successor")
-                old_w, old_m = out.get(new, (0.0, frozenset()))
-                extra = frozenset({method}) if method else frozenset()
-                out[new] = (old_w + w * share, old_m | methods | extra)
-        return out
-
-    def _resolved(
-        self, code: str, year: int, population: dict[str, list[tuple[int, int, float]]] | None
-    ) -> list[tuple[str, float, str | None]]:
-        """The successors of ``code`` at ``year`` with weights summing to 1 and the split method."""
-        targets = self._events[year][code]
-        if len(targets) == 1:
-            return [(targets[0][0], 1.0, None)]
-        if population is not None:
-            pops = [_lookup_population(population, t, year, self._stable_until(t, year)) for t, _ in targets]
-            if all(p is not None and p > 0 for p in pops):
-                total = sum(pops)  # type: ignore[arg-type]
-                return [(t, p / total, SPLIT_POPULATION) for (t, _), p in zip(targets, pops, strict=True)]  # type: ignore[operator]
-        table_w = [w for _, w in targets]
-        if all(w is not None and w > 0 for w in table_w):
-            total = sum(table_w)  # type: ignore[arg-type]
-            return [(t, w / total, SPLIT_TABLE_WEIGHT) for t, w in targets]  # type: ignore[operator]
-        return [(t, 1.0 / len(targets), SPLIT_EQUAL) for t, _ in targets]
-
-
-def _is_code(code: str) -> bool:
-    return len(code) == 4 and code.isdigit()
-
-
-def _population_index(weights: pl.DataFrame | pl.LazyFrame) -> dict[str, list[tuple[int, int, float]]]:
-    """code -> [(classification_year, year, population)] from a kommune_context_year-like frame."""
-    df = weights.collect() if isinstance(weights, pl.LazyFrame) else weights
-    value = "population" if "population" in df.columns else "weight"
-    if value not in df.columns or "kommune_nr" not in df.columns:
-        raise HarmonizeError("weights need columns kommune_nr, classification_year/year and population (or weight)")
-    year = "year" if "year" in df.columns else "classification_year"
-    cls = "classification_year" if "classification_year" in df.columns else year
-    index: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
-    rows = df.select("kommune_nr", pl.col(cls).alias("_cy"), pl.col(year).alias("_y"), value).drop_nulls()
-    for code, cy, y, v in rows.iter_rows():
-        index[code].append((int(cy), int(y), float(v)))
-    return dict(index)
-
-
-def _lookup_population(
-    index: dict[str, list[tuple[int, int, float]]], code: str, year: int, until: float
-) -> float | None:
-    """Population of ``code`` as the unit created in ``year``: the row classified closest after."""
-    rows = [r for r in index.get(code, []) if year <= r[0] <= until]
-    if not rows:
-        return None
-    return min(rows, key=lambda r: (r[0] - year, abs(r[1] - year)))[2]
-
-
-# --------------------------------------------------------------------------------------------
-# readers
-# --------------------------------------------------------------------------------------------
-
-def load_changes(source: ChangeTable | str | Path | pl.DataFrame | pl.LazyFrame | None = None) -> ChangeTable:
-    """A ChangeTable from the shipped table (None), a file or a frame.
-
-    Files: ``.xlsx`` FHI csdata locations; ``.json`` KLASS ``/changes`` response; ``.csv`` with
-    old_code, new_code and year or change_date (weight, names, note optional; '#' lines are
-    comments); ``.parquet`` like the CSV. Frames: the same columns, or the KLASS frame of
-    ``sources.klass`` (change_date as Date), or FHI's columns.
-    """
-    if source is None:
-        return shipped_changes()
-    if isinstance(source, ChangeTable):
-        return source
-    if isinstance(source, pl.LazyFrame | pl.DataFrame):
-        df = source.collect() if isinstance(source, pl.LazyFrame) else source
-        if "municip_code_end" in df.columns:
-            return _fhi_table(df, "FHI frame")
-        return ChangeTable(_normalise(df), source="frame")
-    path = Path(source)
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xls"):
-        return read_fhi(path)
-    if suffix == ".json":
-        return read_klass_changes(path)
-    if suffix in (".parquet", ".pq"):
-        return ChangeTable(_normalise(pl.read_parquet(path)), source=str(path))
-    if suffix in (".csv", ".txt"):
-        return ChangeTable(_normalise(_read_text_csv(path)), source=str(path))
-    raise HarmonizeError(f"cannot read a change table from {path}: use .csv, .json, .xlsx or .parquet")
-
-
-def _read_text_csv(path: Path) -> pl.DataFrame:
-    return read_csv_frame(path, comment_prefix="#")
-
-
-@lru_cache(maxsize=1)
-def shipped_changes() -> ChangeTable:
-    """The change table shipped with the package (derived from SSB KLASS 131 as recorded by FHI)."""
-    folder = resources.files("settlement_research") / "data"
-    changes = _read_text_csv(Path(str(folder / SHIPPED_CHANGES)))
-    codes = _read_text_csv(Path(str(folder / SHIPPED_CODES)))
-    return ChangeTable(
-        _normalise(changes),
-        codes=codes.select([pl.col(c).cast(t) for c, t in CODES_SCHEMA.items()]),
-        coverage=SHIPPED_COVERAGE,
-        source=f"settlement_research/data/{SHIPPED_CHANGES}",
-    )
-
-
-@lru_cache(maxsize=1)
-def shipped_code_list() -> pl.DataFrame:
-    """The shipped code list with every column: code, name, valid_from, valid_to, county_name.
-
-    county_name is the name of the county the code belongs to (its first two digits), as FHI
-    records it; sources use it to build a ``kommune`` dimension for codes of any classification.
-    """
-    folder = resources.files("settlement_research") / "data"
-    codes = _read_text_csv(Path(str(folder / SHIPPED_CODES)))
-    return codes.with_columns(
-        [pl.col(c).cast(t) for c, t in CODES_SCHEMA.items()]
-    ).select(*CODES_SCHEMA, "county_name")
-
-
-def read_klass_changes(path_or_payload: str | Path | Mapping[str, Any]) -> ChangeTable:
-    """A KLASS ``/classifications/131/changes`` JSON response: codeChanges[oldCode, newCode, ...]."""
-    if isinstance(path_or_payload, Mapping):
-        payload, where = path_or_payload, "KLASS payload"
-    else:
-        payload, where = json.loads(Path(path_or_payload).read_text("utf-8-sig")), str(path_or_payload)
-    rows = [
-        {"old_code": c.get("oldCode"), "old_name": c.get("oldName"), "new_code": c.get("newCode"),
-         "new_name": c.get("newName"), "change_date": c.get("changeOccurred")}
-        for c in payload.get("codeChanges", [])
-    ]
-    frame = pl.DataFrame(rows, schema={k: pl.String for k in rows[0]} if rows else None)
-    return ChangeTable(_normalise(frame), source=where)
-
-
-def _normalise(df: pl.DataFrame) -> pl.DataFrame:
-    """Any accepted change layout -> CHANGE_SCHEMA, identity rows and code-less rows dropped."""
-    df = df.rename({c: c.strip().lstrip("\ufeff") for c in df.columns})
-    aliases = {"oldCode": "old_code", "newCode": "new_code", "oldName": "old_name", "newName": "new_name",
-               "changeOccurred": "change_date"}
-    df = df.rename({k: v for k, v in aliases.items() if k in df.columns})
-    if "year" not in df.columns:
-        if "change_date" not in df.columns:
-            raise HarmonizeError("a change table needs old_code, new_code and year (or change_date)")
-        date = pl.col("change_date")
-        df = df.with_columns(
-            (date.dt.year() if df.schema["change_date"] == pl.Date else date.cast(pl.String).str.slice(0, 4))
-            .alias("year")
-        )
-        months = df.filter(pl.col("change_date").cast(pl.String).str.slice(5, 5) != "01-01")
-        if months.height:
-            raise HarmonizeError(
-                f"changes not on 1 January cannot be mapped to a classification year: {months.head(3).to_dicts()}"
-            )
-    missing = [c for c in ("old_code", "new_code") if c not in df.columns]
-    if missing:
-        raise HarmonizeError(f"a change table needs columns old_code, new_code: missing {missing}")
-    out = df.select(
-        [pl.col(c).cast(t, strict=True) if c in df.columns else pl.lit(None, t).alias(c)
-         for c, t in CHANGE_SCHEMA.items()]
-    ).with_columns(pl.col("old_code", "new_code").str.strip_chars())
-    out = out.filter(pl.col("old_code").is_not_null() & (pl.col("old_code") != pl.col("new_code")).fill_null(True))
-    bad = out.filter(~pl.col("old_code").str.contains(_CODE_RE) | ~pl.col("new_code").fill_null("0000").str.contains(_CODE_RE))
-    if bad.height:
-        raise HarmonizeError(
-            "change table codes must be 4 digits ('0301'; never padded here): "
-            f"{bad.select('old_code', 'new_code').head(5).rows()}"
-        )
-    return out.unique(["old_code", "new_code", "year"], keep="first", maintain_order=True).sort("year", "old_code", "new_code")
-
-
-def read_fhi(path: str | Path) -> ChangeTable:
-    """FHI csdata ``norway_locations.xlsx``: one row per code with the code it became.
-
-    A row (municip_code, year_end, municip_code_end, weighting) is a change effective 1 January
-    of year_end + 1. FHI's year_start of the codes created in 2024 reads 2023 (one year before
-    the change that created them); such starts are moved to the year of that change.
-    """
-    df = pl.read_excel(path, infer_schema_length=0)
-    return _fhi_table(df, str(path))
-
-
-def _fhi_table(df: pl.DataFrame, where: str) -> ChangeTable:
-    df = df.select(
-        pl.col("municip_code").cast(pl.String), pl.col("municip_name").cast(pl.String),
-        pl.col("municip_code_end").cast(pl.String), pl.col("weighting").cast(pl.String),
-        pl.col("year_start").cast(pl.Int16), pl.col("year_end").cast(pl.Int16),
-        (pl.col("county_name") if "county_name" in df.columns else pl.lit(None)).cast(pl.String)
-        .alias("county_name"),
-    ).filter(pl.col("municip_code").str.starts_with("municip_nor"))
-    df = df.with_columns(
-        pl.col("municip_code").str.strip_prefix("municip_nor").alias("code"),
-        pl.col("municip_code_end").str.strip_prefix("municip_nor").alias("end"),
-        pl.col("weighting").str.replace(",", ".").cast(pl.Float64).alias("weight"),
-    )
-    names = dict(df.select("code", "municip_name").unique("code").iter_rows())
-    edges = df.filter(pl.col("end").is_not_null()).select(
-        pl.col("code").alias("old_code"), pl.col("municip_name").alias("old_name"),
-        pl.col("end").alias("new_code"),
-        pl.col("end").replace_strict(names, default=None).alias("new_name"),
-        (pl.col("year_end") + 1).cast(pl.Int16).alias("year"), "weight",
-    )
-    changes = _normalise(_with_notes(edges, "FHI csdata 'weighting'"))
-    starts = changes.group_by("new_code").agg(pl.col("year").min().alias("first"))
-    codes = (
-        df.unique("code", keep="first", maintain_order=True)
-        .join(starts, left_on="code", right_on="new_code", how="left")
-        .select(
-            "code", pl.col("municip_name").alias("name"),
-            # FHI dates the codes of 2024 from 2023: a start one year before the first change
-            # into the code is that quirk; an older start is a code that later absorbed others.
-            pl.when(pl.col("first") == pl.col("year_start") + 1).then(pl.col("first"))
-            .otherwise(pl.col("year_start")).cast(pl.Int16).alias("valid_from"),
-            pl.col("year_end").cast(pl.Int16).alias("valid_to"),
-            "county_name",
-        )
-    )
-    return ChangeTable(changes, codes=codes, source=where)
-
-
-def _with_notes(edges: pl.DataFrame, weight_source: str) -> pl.DataFrame:
-    """Note each edge: renumbered, merged or split (and where a split weight comes from)."""
-    n_new = pl.len().over("old_code", "year")
-    n_old = pl.len().over("new_code", "year")
-    kind = (
-        pl.when(n_new > 1).then(pl.lit("split"))
-        .when(n_old > 1).then(pl.lit("merged"))
-        .otherwise(pl.lit("renumbered"))
-    )
-    weight_note = pl.when((n_new > 1) & pl.col("weight").is_not_null()).then(
-        pl.lit(f"; weight from {weight_source} (approximate, not population-based)")
-    ).otherwise(pl.lit(""))
-    return edges.with_columns(pl.concat_str(kind, weight_note).alias("note"))
-
-
-def write_shipped_tables(fhi_path: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
-    """Regenerate the shipped change table and code list from FHI's workbook (maintenance).
-
-    Keeps the changes effective in SHIPPED_COVERAGE and the codes valid in any classification year
-    from the year before it; mainland municipalities only.
-    """
-    from settlement_research.io import write_text_atomic
-
-    fhi = read_fhi(fhi_path)
-    first, last = SHIPPED_COVERAGE
-    changes = fhi.changes.filter(pl.col("year").is_between(first, last))
-    codes = fhi.codes.filter(  # type: ignore[union-attr]
-        (pl.col("valid_to").is_null() | (pl.col("valid_to") >= first - 1)) & (pl.col("valid_from") <= last)
-    ).sort("code", "valid_from")
-    header = (
-        f"# Norwegian municipality code changes effective 1 January {first}-{last} (KLASS 131).\n"
-        "# Derived from SSB KLASS classification 131 (municipalities) code changes as recorded in FHI csdata\n"
-        "# (niphr/csdata, data-raw/files/locations/norway_locations.xlsx, commit 59345122ca61), regenerated by\n"
-        "# settlement_research.harmonize.write_shipped_tables. year = effective year: data classified in\n"
-        "# year-1 uses old_code. weight: FHI's split weighting (approximate); population weights override it.\n"
-    )
-    out = Path(out_dir)
-    p1 = write_text_atomic(header + changes.write_csv(), out / SHIPPED_CHANGES)
-    p2 = write_text_atomic(
-        f"# Municipality codes valid in some classification year {first - 1}-{last}: valid_from..valid_to (null = still valid).\n"
-        "# Same provenance as kommune_changes.csv (SSB KLASS 131 as recorded in FHI csdata, commit 59345122ca61).\n"
-        "# county_name: FHI's name of the county the code belongs to (its first two digits).\n"
-         + codes.write_csv(),
-        out / SHIPPED_CODES,
-    )
-    return p1, p2
-
-
-def code_mapping(
-    from_year: int, to_year: int, *, changes: Any = None, codes: Iterable[str] | None = None,
-    weights: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """Shortcut for ``load_changes(changes).mapping(...)``."""
-    return load_changes(changes).mapping(from_year, to_year, codes=codes, weights=weights)
 
 
 # --------------------------------------------------------------------------------------------
@@ -814,7 +425,9 @@ def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", type=Path, help="table file (.parquet or .csv)")
     parser.add_argument("--to-year", type=int, required=True, help="target classification year")
     parser.add_argument("--out", type=Path, help="write the result here (.parquet or .csv)")
-    parser.add_argument("--changes", type=Path, help="change table (.csv, KLASS .json, FHI .xlsx); default: shipped")
+    parser.add_argument("--changes", type=Path,
+                        help="change table (.csv, KLASS .json, FHI .xlsx, or a folder of cached KLASS "
+                             "responses such as data_raw/klass); default: the shipped table")
     parser.add_argument("--table", help="model table of the file (detected from its columns if omitted)")
     parser.add_argument("--weights", type=Path, help="population table (kommune_context_year) for split weights")
     parser.add_argument("--count-cols", help="comma-separated count columns (when the table has no model)")

@@ -40,6 +40,10 @@ def test_trondheim_2018_then_klaebu_merge(shipped: ChangeTable) -> None:
     assert targets(shipped, "1601", 2014, 2024) == {"5001": 1.0}
     assert targets(shipped, "5001", 2018, 2024) == {"5001": 1.0}
     assert targets(shipped, "1662", 2014, 2020) == {"5001": 1.0}  # Klæbu, via 5030 in 2018
+    # Klæbu is its own municipality until 2019: 1662 to 2017, 5030 in 2018-2019.
+    assert targets(shipped, "1662", 1995, 2017) == {"1662": 1.0}
+    assert targets(shipped, "1662", 1995, 2019) == {"5030": 1.0}
+    assert shipped.stable_until("1662", 1995) == 2017 and shipped.stable_until("5030", 2018) == 2019
 
 
 def test_change_applies_from_its_effective_year_only(shipped: ChangeTable) -> None:
@@ -56,15 +60,28 @@ def test_merge_moss_rygge(shipped: ChangeTable) -> None:
     assert m["split_method"].null_count() == 2
 
 
-def test_splits_use_table_weights_and_sum_to_one(shipped: ChangeTable) -> None:
+def test_splits_follow_older_borders_exactly_else_equal_and_flagged(shipped: ChangeTable) -> None:
+    # 2024: Haram (1580) is Haram of 2019 (1534) exactly; Ålesund (1508) is the rest of 1507.
+    assert targets(shipped, "1534", 2014, 2024) == {"1580": 1.0}
+    for part in ("1504", "1523", "1529", "1546"):
+        assert targets(shipped, part, 2019, 2024) == {"1508": 1.0}
+    assert shipped.mapping(2014, 2024, codes=["1534", "1504"])["split_method"].null_count() == 2
+    # Data already in 1507 (2020-2023) cannot be split exactly: no weights in the table -> equal, flagged.
     assert targets(shipped, "1507", 2023, 2024) == {"1508": 0.5, "1580": 0.5}
+    assert set(shipped.mapping(2023, 2024, codes=["1507"])["split_method"]) == {SPLIT_EQUAL}
     snillfjord = targets(shipped, "5012", 2019, 2020)
     assert set(snillfjord) == {"5055", "5056", "5059"}
-    assert sum(snillfjord.values()) == pytest.approx(1.0)
+    assert sum(snillfjord.values()) == pytest.approx(1.0, abs=1e-5)
     m = shipped.mapping(2019, 2020, codes=["5012"])
-    assert set(m["split_method"]) == {SPLIT_TABLE_WEIGHT}
+    assert set(m["split_method"]) == {SPLIT_EQUAL}
     # 1613 Snillfjord (2014) reaches the same three via 5012: a chain into a split.
     assert set(targets(shipped, "1613", 2014, 2024)) == {"5055", "5056", "5059"}
+
+
+def test_table_weights_are_used_when_given(make_changes) -> None:
+    ct = make_changes([("5012", "5055", 2020, 0.35), ("5012", "5056", 2020, 0.35), ("5012", "5059", 2020, 0.3)])
+    assert targets(ct, "5012", 2019, 2020) == {"5055": 0.35, "5056": 0.35, "5059": 0.3}
+    assert set(ct.mapping(2019, 2020, codes=["5012"])["split_method"]) == {SPLIT_TABLE_WEIGHT}
 
 
 def test_split_with_population_weights(shipped: ChangeTable) -> None:
@@ -76,7 +93,7 @@ def test_split_with_population_weights(shipped: ChangeTable) -> None:
     assert set(m["split_method"]) == {SPLIT_POPULATION}
     # a population frame that lacks one part falls back to the table weight
     m2 = shipped.mapping(2023, 2024, codes=["1507"], weights=pop.head(1))
-    assert set(m2["split_method"]) == {SPLIT_TABLE_WEIGHT}
+    assert set(m2["split_method"]) == {SPLIT_EQUAL}
 
 
 def test_equal_split_without_any_weight_is_marked(make_changes) -> None:
@@ -137,8 +154,8 @@ def test_mapping_from_2014_lands_exactly_on_the_codes_of_to_year(shipped: Change
 def test_backwards_and_uncovered_spans_raise(shipped: ChangeTable) -> None:
     with pytest.raises(HarmonizeError, match="backwards"):
         shipped.mapping(2024, 2019, codes=["3103"])
-    with pytest.raises(HarmonizeError, match="records changes effective 2012"):
-        shipped.mapping(2010, 2024, codes=["0104"])
+    with pytest.raises(HarmonizeError, match="records changes effective 1992"):
+        shipped.mapping(1985, 2024, codes=["0104"])
 
 
 # --- readers -----------------------------------------------------------------------------------
@@ -190,12 +207,15 @@ def test_change_not_on_first_of_january_is_refused() -> None:
 def test_shipped_table_documents_its_provenance() -> None:
     from importlib import resources
 
-    text = (resources.files("settlement_research") / "data" / "kommune_changes.csv").read_text("utf-8")
-    assert "SSB KLASS" in text.splitlines()[1] and "FHI csdata" in text.splitlines()[1]
+    text = (resources.files("settlement_research.geo") / "data" / "kommune_changes.csv").read_text("utf-8")
+    header = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    assert "KLASS 131" in header and "exact_from" in header
     ct = load_changes()
-    assert ct.changes.filter(pl.col("year") < 2012).is_empty()
-    # 2012 Inderøy and 2013 Harstad mergers: IMDi's 2015 edition uses the old codes for older years
-    assert set(ct.changes["year"]) == {2012, 2013, 2017, 2018, 2019, 2020, 2024}
+    assert ct.coverage == (1992, 2025)
+    assert set(ct.changes["year"]) == {1992, 1994, 2002, 2005, 2006, 2008, 2012, 2013, 2017, 2018, 2019, 2020, 2024}
+    # no weights are shipped: where a split follows no older border, weights come from population data
+    assert ct.changes["weight"].null_count() == ct.changes.height
+    assert set(ct.changes.filter(pl.col("exact_from").is_not_null())["old_code"]) == {"1507"}
 
 
 # --- integer apportionment -------------------------------------------------------------------------

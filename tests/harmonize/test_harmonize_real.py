@@ -11,11 +11,8 @@ import pytest
 from settlement_research.harmonize import (
     FLAG_COL,
     FLAG_COLUMNS,
-    SHIPPED_CHANGES,
-    SHIPPED_CODES,
     ChangeTable,
     harmonize,
-    write_shipped_tables,
 )
 from settlement_research.model import get_model
 from settlement_research.model.settlement import decision_status_expr
@@ -52,25 +49,6 @@ def test_vestfold_telemark_crosswalk(crosswalk: pl.DataFrame, which: str, reques
     assert single_target(ct, 2019, 2023, c19) == dict(zip(c19, c23, strict=True))
     assert single_target(ct, 2019, 2024, c19) == dict(zip(c19, c24, strict=True))
     assert single_target(ct, 2023, 2024, c23) == dict(zip(c23, c24, strict=True))
-
-
-def test_fhi_reader_gives_the_shipped_mapping(fhi: ChangeTable, shipped: ChangeTable) -> None:
-    for from_year in (2014, 2016, 2017, 2018, 2019, 2020, 2023):
-        codes = fhi.codes_at(from_year)
-        assert codes == shipped.codes_at(from_year)
-        for to_year in sorted({from_year, 2018, 2020, 2023, 2024} - set(range(from_year))):
-            a = fhi.mapping(from_year, to_year, codes=codes).sort("old_code", "new_code")
-            b = shipped.mapping(from_year, to_year, codes=codes).sort("old_code", "new_code")
-            assert a.equals(b), (from_year, to_year)
-
-
-def test_shipped_tables_regenerate_from_fhi(real_data: Path, tmp_path: Path) -> None:
-    from importlib import resources
-
-    write_shipped_tables(real_data / "misc/fhi_csdata_norway_locations.xlsx", tmp_path)
-    shipped_dir = resources.files("settlement_research") / "data"
-    for name in (SHIPPED_CHANGES, SHIPPED_CODES):
-        assert (tmp_path / name).read_text("utf-8") == (shipped_dir / name).read_text("utf-8"), name
 
 
 @pytest.mark.parametrize("which", ["shipped", "fhi"])
@@ -141,3 +119,47 @@ def test_imdi_settlement_2012_2014_to_2024(real_data: Path, shipped: ChangeTable
     cols = ["requested", "decided", "settled"]
     assert df.group_by("year").agg(pl.col(cols).sum()).sort("year").equals(
         summed.group_by("year").agg(pl.col(cols).sum()).sort("year"))
+
+
+def _by_hand_2014(real_data: Path) -> dict[str, dict[str, int]]:
+    """kommune_nr -> {anmodning, vedtak, bosatt} persons of 2014, read with the csv module only."""
+    import csv
+
+    out: dict[str, dict[str, int]] = {}
+    with (real_data / "imdi_2015_flat/bosatt_anmodede.csv").open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            if (row["aar"] == "2014" and row["enhet"] == "personer" and row["bydel_nr"] == "NULL"
+                    and len(row["kommune_nr"]) == 4 and row["kommune_nr"].isdigit()
+                    and row["tabellvariabel"].isdigit()):
+                out.setdefault(row["kommune_nr"], {})[row["bosetting"]] = int(row["tabellvariabel"])
+    return out
+
+
+def test_haram_2014_in_2024_codes_is_haram_exactly(real_data: Path) -> None:
+    """Haram 2024 (1580) follows Haram's pre-2020 border (1534): no 50/50 split of Ålesund."""
+    hand = _by_hand_2014(real_data)
+    assert hand["1534"] == {"anmodning": 30, "vedtak": 24, "bosatt": 24}
+    # the raw wide export of 2014 says the same: '1534 Haram;1534;Haram;30;100;24;80;24;80,00'
+    wide = (real_data / "imdi_2015_raw/09_1-bosatt_anmodede-kommune-2014.csv").read_bytes().decode("latin-1")
+    haram = next(line.split(";") for line in wide.splitlines() if line.startswith("1534 Haram;"))
+    assert (haram[3], haram[5], haram[7]) == ("30", "24", "24")  # anmodning, bosatt, vedtak
+
+    out = harmonize(_imdi_settlement_2014(real_data), 2024, table="kommune_settlement_year")
+    got = out.filter(pl.col("year") == 2014).select("kommune_nr", "requested", "decided", "settled",
+                                                    FLAG_COL, "harmonized_from")
+    h = got.filter(pl.col("kommune_nr") == "1580").row(0, named=True)
+    assert (h["requested"], h["decided"], h["settled"]) == (30, 24, 24)
+    assert h[FLAG_COL] is None and h["harmonized_from"] == "1534"
+    a = got.filter(pl.col("kommune_nr") == "1508").row(0, named=True)
+    parts = ["1504", "1523", "1529", "1546"]
+    assert a["harmonized_from"] == "+".join(parts) and a[FLAG_COL] is None
+    for col, key in (("requested", "anmodning"), ("settled", "bosatt")):
+        assert a[col] == sum(hand[p].get(key, 0) for p in parts), col
+    # national totals of 2014 by hand (every 4-digit municipality row) equal the harmonised ones
+    for col, key in (("requested", "anmodning"), ("decided", "vedtak"), ("settled", "bosatt")):
+        assert got[col].sum() == sum(v.get(key, 0) for v in hand.values()), col
+    # and IMDi's national row less its unknown-municipality row (fylke 99): 7 784 - 65 settled
+    assert got["settled"].sum() == 7784 - 65
+    # only the 2020 splits that follow no older border are estimates
+    flagged = set(got.filter(pl.col(FLAG_COL).str.contains("split"))["kommune_nr"])
+    assert flagged == {"1806", "1875", "5055", "5056", "5059"}

@@ -11,7 +11,7 @@ import pytest
 from settlement_research.relations import check_relations
 from settlement_research.sources.imdi import assemble as asm
 from settlement_research.sources.imdi import codes, import_files
-from settlement_research.sources.imdi.dimension import NO_DIMENSION, region_disagreements
+from settlement_research.sources.imdi.dimension import region_disagreements
 
 WIDE_HEAD = (
     "Region;Navn;Bosetting: Faktisk bosetting;Bosetting: Faktisk bosetting;Bosetting: Faktisk bosetting\n"
@@ -66,24 +66,24 @@ def test_codes_of_later_classifications_get_their_predecessors_regions(write_fil
     assert _kommune_errors(result.tables) == []
 
 
-def test_unknown_code_is_named_by_the_file_or_rejected(write_file) -> None:
-    # 1572 Tustna ended in 2006, before the shipped list (2011-2025) begins
+def test_codes_ended_before_2011_are_known_and_unknown_codes_rejected(write_file) -> None:
+    # 1572 Tustna ended in 2006 (merged into 1576 Aure): the shipped list (geo) knows it
     named = write_file("named.csv", WIDE_HEAD + "K1572;Tustna (t.o.m. 2005);3;;\nK1103;Stavanger;;;9\n", "latin-1")
     result = import_files([named])
     tustna = _one(result.tables["kommune"], "1572")
-    assert (tustna["kommune_name"], tustna["valid_from"], tustna["valid_to"]) == ("Tustna", 2005, 2005)  # classification: the label's last year
+    assert (tustna["kommune_name"], tustna["valid_from"], tustna["valid_to"]) == ("Tustna", 1838, 2005)
     assert tustna["imdi_region"] == "midt_norge"
+    s = result.tables["kommune_settlement_year"]
+    assert s.filter(pl.col("kommune_nr") == "1572").select("year", "classification_year", "settled").rows() == [
+        (2004, 2005, 3)]
     assert _kommune_errors(result.tables) == []
+    assert codes.known("1572") and codes.validity("1572") == (1838, 2005)
 
-    nameless = write_file("nameless.csv", WIDE_HEAD + "K1572;;3;;\nK1103;Stavanger;;;9\n", "latin-1")
-    result = import_files([nameless])
-    assert "1572" not in set(result.tables["kommune"]["kommune_nr"])
-    assert "1572" not in set(result.tables["kommune_settlement_year"]["kommune_nr"])
-    assert result.summary["files"][0]["rejected_by_reason"][NO_DIMENSION] == 1
-    assert result.summary["kommune_not_in_dimension"] == [
-        {"kommune_nr": "1572", "classification_year": 2004, "why": NO_DIMENSION}
-    ]
-    assert result.unexplained == 0 and _kommune_errors(result.tables) == []
+    # 0921 is no municipality code of any year the list covers (1991-2025): rejected, not invented
+    unknown = write_file("unknown.csv", WIDE_HEAD + "K0921;;3;;\nK1103;Stavanger;;;9\n", "latin-1")
+    result = import_files([unknown])
+    assert "0921" not in set(result.tables["kommune"]["kommune_nr"])
+    assert "0921" not in set(result.tables["kommune_settlement_year"]["kommune_nr"])
 
 
 def test_ended_code_booked_beside_its_successor_is_added_to_it(write_file) -> None:

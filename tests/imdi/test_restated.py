@@ -94,11 +94,24 @@ def test_a_restatement_without_an_own_row_is_kept_with_its_classification(write_
 
 
 def test_restatements_of_one_municipality_keep_the_classification_closest_to_the_year(write_file) -> None:
-    # 5005 Namsos (2018-2019) and 5007 Namsos (2020-) both restate 2014; 5040 Namdalseid joins 5007 in 2020
+    # 0715 Holmestrand (2018-2019; Holmestrand + Hof) and 3802 Holmestrand (2020-; + Sande) both restate 2014
+    rows = "K0715;Holmestrand (t.o.m. 2019);20;\nK3802;Holmestrand;23;30\n"
+    result = import_files([write_file("w.csv", _wide([2014, 2022], rows), "latin-1")])
+    assert _settled(result) == {("0715", 2014): (20, 2019), ("3802", 2022): (30, 2022)}
+    assert _reasons(result)[("3802", 2014)] == restated.RESTATED_CLOSER_REASON.format(first=2020)
+    _harmonised_totals_kept(result.tables["kommune_settlement_year"])
+
+
+def test_a_restatement_under_a_renumbered_code_is_the_years_own_municipality(write_file) -> None:
+    # 5005 Namsos (2018-2019) is 1703 Namsos renumbered, 5040 Namdalseid is 1725; 5007 Namsos (2020-)
+    # restates 2014 for the merged municipality. The 2014 values go back to the 2014 codes.
     rows = "K5005;Namsos (t.o.m. 2019);20;\nK5040;Namdalseid (t.o.m. 2019);3;\nK5007;Namsos;23;30\n"
     result = import_files([write_file("w.csv", _wide([2014, 2022], rows), "latin-1")])
-    assert _settled(result) == {("5005", 2014): (20, 2019), ("5040", 2014): (3, 2019), ("5007", 2022): (30, 2022)}
-    assert _reasons(result)[("5007", 2014)] == restated.RESTATED_CLOSER_REASON.format(first=2020)
+    assert _settled(result) == {("1703", 2014): (20, 2017), ("1725", 2014): (3, 2017), ("5007", 2022): (30, 2022)}
+    assert _reasons(result)[("5007", 2014)] == restated.RESTATED_REASON.format(first=2020)
+    assert codes.renumbered_from("5005", 2014) == "1703" and codes.renumbered_from("5030", 2010) == "1662"
+    assert codes.renumbered_from("5007", 2014) is None  # a merger, not a renumbering
+    assert codes.renumbered_from("5005", 2018) is None  # already valid
     _harmonised_totals_kept(result.tables["kommune_settlement_year"])
 
 
@@ -122,14 +135,17 @@ def test_a_code_keeps_its_data_year_unit(write_file) -> None:
     assert out.filter(pl.col("year") == 2014).select("kommune_nr", "settled").rows() == [("1103", 116)]
 
 
-def test_codes_ended_before_the_code_list_give_way_to_restatements(write_file) -> None:
-    # 0718 Ramnes (ended 2001) and 0716 Re (from 2002, restating Ramnes) give the same 1998 value
+def test_codes_ended_before_2011_keep_their_own_years(write_file) -> None:
+    # 0718 Ramnes (ended 2001, merged with 0716 Våle into 0716 Re) and 0716 Re (from 2002, restating
+    # Ramnes) give the same 1998 value: Ramnes' own row is kept, in its own classification (2001).
     rows = "K0718;;15;.\nK0716;Re (t.o.m. 2019);15;2\n"
     result = import_files([write_file("w.csv", _wide([1998, 2012], rows), "latin-1")])
-    assert _settled(result) == {("0716", 1998): (15, 2012), ("0716", 2012): (2, 2012)}
+    assert _settled(result) == {("0718", 1998): (15, 2001), ("0716", 2012): (2, 2012)}
     reasons = _reasons(result)
-    assert reasons[("0718", 1998)] == restated.UNMAPPABLE_REASON
-    assert reasons[("0718", 2012)] == asm.NOT_IN_LIST  # no municipality code of 2012 or later
+    assert reasons[("0716", 1998)] == restated.RESTATED_REASON.format(first=2002)
+    assert reasons[("0718", 2012)].startswith("code had ended before the data year (KLASS 131: last valid 2001)")
+    # Re kept code 0716 and absorbed Ramnes: a merge, never a renumbering of 0718
+    assert codes.renumbered_to("0718", 2012) is None and codes.renumbered_to("1842", 2010) is None
     _harmonised_totals_kept(result.tables["kommune_settlement_year"])
 
 

@@ -83,11 +83,16 @@ def module_files(roots: Iterable[str]) -> dict[str, Path]:
 
 
 def _data_files() -> list[tuple[str, Path]]:
+    """Every file in a ``data/`` folder of the package (shipped code lists, change tables...)."""
     pkg = _find(PACKAGE)
     if pkg is None:
         return []
-    data = pkg.parent / "data"
-    return [(f"{PACKAGE}/data/{p.name}", p) for p in sorted(data.glob("*")) if p.is_file()] if data.is_dir() else []
+    root = pkg.parent
+    return [
+        (f"{PACKAGE}/{p.relative_to(root).as_posix()}", p)
+        for p in sorted(root.rglob("data/*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    ]
 
 
 def code_hash(roots: Iterable[str], extra_files: Iterable[Path] = ()) -> str:

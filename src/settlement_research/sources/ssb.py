@@ -33,6 +33,7 @@ from typing import Any
 
 import polars as pl
 
+from settlement_research.geo import codes as geo_codes
 from settlement_research.sources import shapes
 from settlement_research.sources.http import CachedHttpClient, cached_responses
 from settlement_research.textio import read_text_table
@@ -414,9 +415,8 @@ class SsbClient:
 _VALIDITY = re.compile(r"\((?P<from>\d{4})?\s*-\s*(?P<to>\d{4})?\)\s*$")
 
 
-def is_municipality(code: str) -> bool:
-    """4 digits and not an 'unknown'/'rest' code (xx00, xx99, 9999): the rest are aggregates."""
-    return bool(re.fullmatch(r"\d{4}", code)) and code[2:] not in ("00", "99")
+# Which region codes are municipalities: the package's one definition (xx00, xx99, 9999, 21xx-23xx are not).
+is_municipality = geo_codes.is_municipality
 
 
 def region_validity(label: str) -> tuple[int | None, int | None]:

@@ -49,8 +49,8 @@ NOT_MUNICIPALITY = "code is not a municipality (9999/xx99 unknown, Svalbard, Jan
 ENDED = "code had ended before the data year (validity marker in the label)"
 NOT_YET = "code was not yet valid in the data year"
 NOT_IN_LIST = (
-    "code not in the shipped KLASS 131 list (2011-2025), so not a municipality in a data year from "
-    "2011: it had ended before"
+    "code not in the shipped KLASS 131 list (1991-2025), so not a municipality in a data year from "
+    "1991: it had ended before"
 )
 LABEL_MISMATCH = "code column and '0101 Name' label disagree"
 NAME_ROW = "name row (enhet 'navn'): a label, not a value"

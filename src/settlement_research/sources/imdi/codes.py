@@ -11,12 +11,12 @@ Classification year (the KLASS 131 version a code belongs to), documented rule:
     year (evidence: 1903 Harstad appears for 2012 settlement, before the code existed); a raw wide
     export (one year per file) uses that year's codes;
   * a code the label marks as ended ('(-2011)', '(t.o.m. 2019)') belongs to its last valid year;
-  * a code known to have ended earlier (``CODE_VALIDITY``, else the shipped KLASS code list of
-    ``settlement_research/data``) belongs to its last valid year;
+  * a code known to have ended earlier (the shipped KLASS code list, ``settlement_research.geo``)
+    belongs to its last valid year;
   * a code valid in the data year keeps the unit it denoted then only until its next recorded
     change (``stable_until``): 1103 Stavanger's 2014 value belongs to classification <= 2019;
-  * a nameless row of the 2022 export (a code outside its classification) with a code KLASS does
-    not know (ended before 2011, ``LIST_FIRST_YEAR``) belongs to its data year.
+  * a nameless row of the 2022 export (a code outside its classification) with a code the shipped
+    list does not know (ended before ``LIST_FIRST_YEAR``) belongs to its data year.
 Rows restating a year under a later (or ended) code are resolved in ``restated.py``.
 """
 
@@ -24,17 +24,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-# The municipality changes the 2015 edition straddles (KLASS 131): code -> (first, last) valid year.
-# 2012: 1723 Mosvik + 1729 Inderøy -> 1756 Inderøy; 2013: 1901 Harstad + 1915 Bjarkøy -> 1903 Harstad.
+from settlement_research.geo import codes as geo_codes
+from settlement_research.geo.changes import SHIPPED_COVERAGE, shipped_changes
+
+# The municipality changes the 2015 edition straddles: code -> (first, last) valid year, from the
+# shipped code list (geo). 2012: 1723 Mosvik + 1729 Inderøy -> 1756 Inderøy; 2013: 1901 Harstad +
+# 1915 Bjarkøy -> 1903 Harstad.
 CODE_VALIDITY: dict[str, tuple[int | None, int | None]] = {
-    "1723": (None, 2011),
-    "1729": (None, 2011),
-    "1756": (2012, None),
-    "1901": (None, 2012),
-    "1915": (None, 2012),
-    "1903": (2013, None),
+    code: geo_codes.validity(code) for code in ("1723", "1729", "1756", "1901", "1915", "1903")
 }
 # An ended code IMDi kept using for the successor that carries its name (1901 Harstad -> 1903).
 NAMESAKE_SUCCESSOR: dict[str, str] = {"1729": "1756", "1901": "1903"}
@@ -111,30 +109,20 @@ def label_code(label: str | None) -> str | None:
     return m.group(1) if m and len(m.group(1)) == 4 else None
 
 
-def is_municipality(code: str) -> bool:
-    """False for the non-municipal codes in IMDi/SSB lists: 9999 and xx99 unknown, 21xx Svalbard,
-    22xx Jan Mayen, 23xx continental shelf."""
-    return not (code == "9999" or code.endswith("99") or code[:2] in {"21", "22", "23"})
+# One definition of "municipality" and of code validity for the package: see ``settlement_research.geo``.
+is_municipality = geo_codes.is_municipality
+validity = geo_codes.validity
+known = geo_codes.known
 
 
-@lru_cache(maxsize=1)
-def _shipped_validity() -> dict[str, tuple[int | None, int | None]]:
-    """code -> (valid_from, valid_to) from the package's shipped KLASS 131 code list (2011-2025)."""
-    from settlement_research.harmonize import shipped_code_list
+def valid_in(code: str, year: int) -> bool:
+    """Whether the unit ``code`` denotes in IMDi's exports is valid in classification ``year``.
 
-    return {
-        code: (first, last)
-        for code, first, last in shipped_code_list().select("code", "valid_from", "valid_to").iter_rows()
-    }
-
-
-def validity(code: str) -> tuple[int | None, int | None]:
-    """(first, last) classification year of ``code``: ``CODE_VALIDITY``, else the shipped code list.
-
-    IMDi's own markers are sometimes wrong ('Trondheim (t.o.m. 2019)' for 1601, which KLASS ended
-    in 2017 when Trondheim became 5001); KLASS decides which classification a code belongs to.
+    A reused code denotes the municipality that has it last (0716 is Re, 2002-2019, not Våle):
+    the period of ``validity``. ``geo.codes.valid_in`` answers for any period.
     """
-    return CODE_VALIDITY.get(code) or _shipped_validity().get(code, (None, None))
+    first, last = validity(code)
+    return first is not None and first <= year and (last is None or year <= last)
 
 
 def classification_year(code: str, default: int, label_end: int | None) -> int:
@@ -148,33 +136,16 @@ def classification_year(code: str, default: int, label_end: int | None) -> int:
     return year
 
 
-def valid_in(code: str, year: int) -> bool:
-    """Whether ``code`` is valid in classification ``year`` (``CODE_VALIDITY``, else the shipped list)."""
-    first, last = validity(code)
-    return (first is None or year >= first) and (last is None or year <= last)
-
-
 # --- restatements (see restated.py) ---------------------------------------------------------------
 
-# The first classification year of the shipped code list: a code it does not know had ended earlier.
-LIST_FIRST_YEAR = 2011
+# The first classification year the shipped tables map from (``geo.changes.SHIPPED_COVERAGE``):
+# a code they do not know had ended before it (or never was a municipality code).
+LIST_FIRST_YEAR = SHIPPED_COVERAGE[0] - 1
 
 
-def known(code: str) -> bool:
-    """Whether KLASS (``CODE_VALIDITY`` or the shipped list) knows ``code`` at all."""
-    return code in CODE_VALIDITY or code in _shipped_validity()
-
-
-@lru_cache(maxsize=1)
 def _change_years() -> dict[str, list[int]]:
     """code -> sorted effective years of the shipped changes that involve it (as old or new code)."""
-    from settlement_research.harmonize import shipped_changes
-
-    years: dict[str, set[int]] = {}
-    for old, new, year in shipped_changes().changes.select("old_code", "new_code", "year").iter_rows():
-        years.setdefault(old, set()).add(int(year))
-        years.setdefault(new, set()).add(int(year))
-    return {code: sorted(ys) for code, ys in years.items()}
+    return shipped_changes().change_years
 
 
 def stable_until(code: str, year: int) -> int | None:
@@ -192,23 +163,9 @@ def stable_end(code: str, year: int) -> int | None:
     return min(ends) if ends else None
 
 
-@lru_cache(maxsize=1)
 def _renumberings() -> dict[tuple[str, int], str]:
-    """(old code, effective year) -> new code, for changes that only renumbered a municipality
-    (one successor, and the successor has no other predecessor that year)."""
-    from settlement_research.harmonize import shipped_changes
-
-    edges = shipped_changes().changes.select("old_code", "new_code", "year").unique().iter_rows()
-    succ: dict[tuple[str, int], set[str]] = {}
-    pred: dict[tuple[str, int], set[str]] = {}
-    for old, new, year in edges:
-        succ.setdefault((old, int(year)), set()).add(new)
-        pred.setdefault((new, int(year)), set()).add(old)
-    return {
-        (old, year): next(iter(news))
-        for (old, year), news in succ.items()
-        if len(news) == 1 and pred[(next(iter(news)), year)] == {old} and next(iter(news)) != old
-    }
+    """(old code, effective year) -> new code, for changes that only renumbered a municipality."""
+    return shipped_changes().renumberings
 
 
 def renumbered_to(code: str, year: int) -> str | None:
@@ -224,4 +181,22 @@ def renumbered_to(code: str, year: int) -> str | None:
             if nxt is None:
                 return None
             current = nxt
+    return current if valid_in(current, year) else None
+
+
+def renumbered_from(code: str, year: int) -> str | None:
+    """The code valid in data ``year`` that ``code`` is only a renumbering of (5030 Klæbu, from 2018,
+    was 1662 Klæbu before: ``renumbered_from('5030', 2010) == '1662'``), else None (merged, split,
+    already valid in ``year``, or unknown). Such a restatement is the data year's own municipality."""
+    first = validity(code)[0]
+    if first is None or year >= first:
+        return None
+    back = {(new, y): old for (old, y), new in _renumberings().items()}
+    current = code
+    for y in range(first, year, -1):
+        if y in _change_years().get(current, []):
+            prev = back.get((current, y))
+            if prev is None:
+                return None
+            current = prev
     return current if valid_in(current, year) else None

@@ -2,8 +2,8 @@
 
 Why: the flat exports carry codes but no names, yet the build's relational rule "kommune_nr exists
 in `kommune` for the row's classification year" needs a dimension. IMDi files alone cannot give
-one, so it comes from the package's shipped KLASS 131 code list (settlement_research/data/
-kommune_codes.csv, generated from FHI by ``harmonize.write_shipped_tables``). Documented rules:
+one, so it comes from the package's shipped KLASS 131 code list (settlement_research/geo/data/
+kommune_codes.csv, see ``settlement_research.geo``). Documented rules:
 
 * rows: every code version of the shipped list valid in some classification year between the
   earliest and the latest the import uses (so a flat-only import gets all 428 municipalities of

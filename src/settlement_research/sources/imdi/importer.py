@@ -222,7 +222,7 @@ def _summary(
             "classification_year: a multi-year export uses the codes of its latest data year, a "
             "raw wide export those of its file year; a code marked or known as ended earlier "
             "belongs to its last valid year (sources/imdi/codes.py).",
-            "kommune: every code version of the shipped KLASS 131 list (settlement_research/data/"
+            "kommune: every code version of the shipped KLASS 131 list (settlement_research/geo/data/"
             "kommune_codes.csv) valid in a classification year between the earliest and the latest "
             "this import uses, with KLASS validity; names from the IMDi files where they give one, "
             "else KLASS; agency regions of post-2014 codes from their 2014 predecessors. A used code "

@@ -21,16 +21,18 @@ Documented rule, per model table and data year (a "row" is one kommune_nr of tha
     - with own rows: the earliest of theirs (any year from the data year to the code's next
       change denotes the same municipality, ``codes.stable_end``), or a restated/stale row's year
       inside all own rows' ranges when that keeps more rows;
-    - without own rows: the classification closest to the data year (ties: the earlier).
+    - without own rows: the restatement closest to the data year (ties: the earlier); a stale
+      row's classification only when nothing restates the year (a stale code's unit is not the
+      data year's municipality: 0102 Sarpsborg ended in 1991, 3003 restates Sarpsborg 1992-2019).
   A restated or stale row of another classification year is rejected with the reason. A stale
-  row whose code was only renumbered (1601 Trondheim -> 5001 in 2018) is recoded to the code
-  valid in the data year instead; a stale row that meets nothing keeps its code.
+  or restated row whose code was only renumbered (1601 Trondheim -> 5001 in 2018; 1662 Klæbu ->
+  5030) is recoded to the code valid in the data year instead; a stale row that meets nothing keeps its code.
 * a restated row that meets nothing (no row in the year's own classification for its
   municipality: 3001 Halden in the 2022 export alone) is kept with its own classification year,
   so harmonize can map it.
-* a code the shipped list does not know (ended before 2011, e.g. 0718 Ramnes) cannot be mapped,
-  so whether it meets anything is unknown: it is kept only where no restated or stale row is kept
-  in the same table and year (0716 Re, valid from 2002, restates Ramnes' 1998-2001 values).
+* a code the shipped list does not know (ended before it begins, ``codes.LIST_FIRST_YEAR``) cannot
+  be mapped, so whether it meets anything is unknown: it is kept only where no restated or stale
+  row is kept in the same table and year.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ STALE_CLOSER_REASON = (
     "closer to the data year covers the same municipality and is kept"
 )
 UNMAPPABLE_REASON = (
-    "code not in the shipped KLASS 131 list (it ended before 2011): harmonize cannot map it, and rows "
+    "code not in the shipped KLASS 131 list (it ended before 1991): harmonize cannot map it, and rows "
     "of this year restate municipalities under later codes, so it could be counted twice"
 )
 # Reason families for documentation (the year in a reason names the code's KLASS validity).
@@ -173,15 +175,17 @@ def _by_table_year(rows: list[_Row]) -> dict[tuple[str, int], list[_Row]]:
 
 
 def _stale_recodes(rows: list[_Row]) -> dict[tuple[str, int, str], str]:
-    """Stale rows that meet a row of another classification and were only renumbered."""
+    """Stale or restated rows that meet a row of another classification and whose code was only
+    renumbered from or to the code valid in the data year (5030 Klæbu restating 2010 is 1662)."""
     out: dict[tuple[str, int, str], str] = {}
     for group in _by_table_year(rows).values():
         for comp in _components(group):
             for r in comp:
-                if r.status == STALE and any(o.cls != r.cls for o in comp):
-                    successor = codes.renumbered_to(r.code, r.year)
-                    if successor is not None:
-                        out[(r.table, r.year, r.code)] = successor
+                if r.status in (STALE, RESTATED) and any(o.cls != r.cls for o in comp):
+                    recode = codes.renumbered_to if r.status == STALE else codes.renumbered_from
+                    own = recode(r.code, r.year)
+                    if own is not None and not any(o.code == own for o in group):
+                        out[(r.table, r.year, r.code)] = own
     return out
 
 
@@ -196,7 +200,8 @@ def _decide(comp: list[_Row]) -> None:
         options = {c_min} | {r.cls for r in other if year <= r.cls <= hi}
         chosen = min(options, key=lambda c: (-sum(r.cls == c for r in other), c))
     else:
-        chosen = min({r.cls for r in comp}, key=lambda c: (abs(c - year), c))
+        restating = {r.cls for r in comp if r.status == RESTATED} or {r.cls for r in comp}
+        chosen = min(restating, key=lambda c: (abs(c - year), c))
     for r in own:
         r.new_cls = chosen
     for r in other:
