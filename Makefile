@@ -30,8 +30,10 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 || true; \
 	fi
 
+# JupyterLab on notebooks/, .py notebooks opening as notebooks (settings in jupyter_config/),
+# the project kernel preselected; adds --allow-root only when run as root.
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(CLI) lab
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
