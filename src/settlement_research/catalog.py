@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from settlement_research.explore import suggest, unknown_table_message
 from settlement_research.model import TABLES
 from settlement_research.paths import data_clean_dir
 
@@ -63,7 +64,9 @@ def source_dir(source: str | None = None) -> Path:
     if not folder.is_dir():
         available = sources()
         known = f"available sources: {', '.join(available)}" if available else _HINT
-        raise CatalogError(f"no clean data for source {source!r} in {data_clean_dir()}; {known}")
+        raise CatalogError(
+            f"no clean data for source {source!r} in {data_clean_dir()};{suggest(source, available)} {known}"
+        )
     return folder
 
 
@@ -76,7 +79,7 @@ def tables(source: str | None = None) -> list[str]:
 def path(name: str, source: str | None = None) -> Path:
     """Where table ``name`` of ``source`` is stored (checked to exist)."""
     if name not in TABLES:
-        raise CatalogError(f"unknown table {name!r}; known tables: {', '.join(TABLES)}")
+        raise CatalogError(unknown_table_message(name))
     folder = source_dir(source)
     file = folder / f"{name}.parquet"
     if not file.is_file():
@@ -89,9 +92,14 @@ def path(name: str, source: str | None = None) -> Path:
 
 
 def load(name: str, source: str | None = None) -> pl.DataFrame:
-    """The validated table (model dtypes); raises ``DataValidationError`` if the file breaks the model.
+    """The validated table ``name`` of ``source`` in model dtypes.
 
-    Validated frames are cached per file version (path, size, mtime), so reloading is cheap.
+    ``name``: a table of the model (``settlement_research.tables()`` lists them; a near miss gets
+    "did you mean"). ``source``: a folder of data_clean/ (``synthetic``, ``imdi``, ...); None means
+    ``$SETTLEMENT_RESEARCH_SOURCE``, else synthetic if built, else the only source there is.
+    Raises ``CatalogError`` for an unknown or unbuilt table and ``DataValidationError`` if the file
+    breaks the model. Validated frames are cached per file version (path, size, mtime), so
+    reloading is cheap; each call returns its own copy.
     """
     from settlement_research.validation import read_table, validate_or_raise
 
@@ -103,6 +111,26 @@ def load(name: str, source: str | None = None) -> pl.DataFrame:
             _cache.clear()
         _cache[key] = validate_or_raise(read_table(file), name, source=file)
     return _cache[key].clone()
+
+
+def has(name: str, source: str | None = None) -> bool:
+    """Whether table ``name`` is built in ``source`` (default as in ``load``), without loading it.
+
+    A misspelt table name is an error ("did you mean"), not False. A source with no clean data
+    (or no clean data at all) is False; several sources and none chosen is an error, as in ``load``.
+    """
+    if name not in TABLES:
+        raise CatalogError(unknown_table_message(name))
+    if source is None:
+        if not sources():
+            return False
+        source = default_source()
+    return (data_clean_dir() / source / f"{name}.parquet").is_file()
+
+
+def load_optional(name: str, source: str | None = None) -> pl.DataFrame | None:
+    """``load(name, source)`` if the table is built there, else None (for optional tables)."""
+    return load(name, source) if has(name, source) else None
 
 
 def json_sidecars(source: str | None = None) -> list[str]:
@@ -125,6 +153,6 @@ def load_json(name: str, source: str | None = None) -> Any:
 
 
 __all__ = [
-    "CatalogError", "default_source", "json_sidecars", "load", "load_json", "path", "source_dir",
-    "sources", "tables",
+    "CatalogError", "default_source", "has", "json_sidecars", "load", "load_json", "load_optional",
+    "path", "source_dir", "sources", "tables",
 ]

@@ -23,6 +23,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
+from settlement_research.frames import to_polars
 from settlement_research.model import PERSON_TABLES, get_model, primary_key
 from settlement_research.model import dtypes as model_dtypes
 from settlement_research.model.base import SYMBOLS
@@ -262,6 +263,7 @@ def validate(
     examples also carry the file line (header = line 1).
     """
     model = get_model(table)
+    frame = to_polars(frame)  # a pandas frame is converted once, here
     original = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     ctx = _Context(table, original, source)
     schema = model.to_schema()
