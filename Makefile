@@ -45,7 +45,7 @@ bench: setup
 	$(PY) benchmarks/run.py
 
 lock:
-	rm -rf /tmp/sr-lock && $(PYTHON) -m venv /tmp/sr-lock && /tmp/sr-lock/bin/pip install --quiet -e '.[dev]' \
+	rm -rf /tmp/sr-lock && $(PYTHON) -m venv /tmp/sr-lock && /tmp/sr-lock/bin/pip install --quiet -e '.[all,dev]' \
 	  && /tmp/sr-lock/bin/pip freeze --exclude-editable > requirements.lock
 
 clean:
