@@ -30,8 +30,10 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 || true; \
 	fi
 
+# JupyterLab on notebooks/, .py notebooks opening as notebooks (settings in jupyter_config/),
+# the project kernel preselected; adds --allow-root only when run as root.
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(CLI) lab
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
@@ -43,7 +45,7 @@ bench: setup
 	$(PY) benchmarks/run.py
 
 lock:
-	rm -rf /tmp/sr-lock && $(PYTHON) -m venv /tmp/sr-lock && /tmp/sr-lock/bin/pip install --quiet -e '.[dev]' \
+	rm -rf /tmp/sr-lock && $(PYTHON) -m venv /tmp/sr-lock && /tmp/sr-lock/bin/pip install --quiet -e '.[all,dev]' \
 	  && /tmp/sr-lock/bin/pip freeze --exclude-editable > requirements.lock
 
 clean:

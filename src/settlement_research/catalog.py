@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from settlement_research.errors import InputError
+from settlement_research.explore import suggest, unknown_table_message
 from settlement_research.model import TABLES
 from settlement_research.paths import data_clean_dir
 
@@ -84,8 +85,14 @@ def default_source() -> str:
 
 
 def source_dir(source: str | None = None) -> Path:
-    """The folder of a registered source (see :func:`check_source`)."""
-    return data_clean_dir() / check_source(source or default_source())
+    """The folder of a registered source (see :func:`check_source`); "did you mean" on near misses."""
+    try:
+        return data_clean_dir() / check_source(source or default_source())
+    except CatalogError as exc:
+        hint = suggest(str(source), sources()) if source else ""
+        if hint:
+            raise CatalogError(f"{exc};{hint}") from exc
+        raise
 
 
 def tables(source: str | None = None) -> list[str]:
@@ -97,7 +104,7 @@ def tables(source: str | None = None) -> list[str]:
 def path(name: str, source: str | None = None) -> Path:
     """Where table ``name`` of ``source`` is stored (checked to exist)."""
     if name not in TABLES:
-        raise CatalogError(f"unknown table {name!r}; known tables: {', '.join(TABLES)}")
+        raise CatalogError(unknown_table_message(name))
     folder = source_dir(source)
     file = folder / f"{name}.parquet"
     if not file.is_file():
@@ -110,11 +117,16 @@ def path(name: str, source: str | None = None) -> Path:
 
 
 def load(name: str, source: str | None = None, *, checksum: bool = False) -> pl.DataFrame:
-    """The validated table (model dtypes); raises ``DataValidationError`` if the file breaks the model.
+    """The validated table ``name`` of ``source`` in model dtypes.
 
+    ``name``: a table of the model (``settlement_research.tables()`` lists them; a near miss gets
+    "did you mean"). ``source``: a folder of data_clean/ (``synthetic``, ``imdi``, ...); None means
+    ``$SETTLEMENT_RESEARCH_SOURCE``, else synthetic if built, else the only source there is.
     The file must agree with its source's MANIFEST.json (``ManifestMismatch`` if not): size and
     mtime by default, the full sha256 with ``checksum=True`` or when the mtime changed.
-    Validated frames are cached per file version (path, size, mtime), so reloading is cheap.
+    Raises ``CatalogError`` for an unknown or unbuilt table and ``DataValidationError`` if the file
+    breaks the model. Validated frames are cached per file version (path, size, mtime), so
+    reloading is cheap; each call returns its own copy.
     """
     from settlement_research.pipeline.manifest import check_table
     from settlement_research.validation import read_table, validate_or_raise
@@ -128,6 +140,28 @@ def load(name: str, source: str | None = None, *, checksum: bool = False) -> pl.
             _cache.clear()
         _cache[key] = validate_or_raise(read_table(file), name, source=file)
     return _cache[key].clone()
+
+
+def has(name: str, source: str | None = None) -> bool:
+    """Whether table ``name`` is built in ``source`` (default as in ``load``), without loading it.
+
+    A misspelt table name is an error ("did you mean"), not False. A source with no clean data
+    (or no clean data at all) is False; several sources and none chosen is an error, as in ``load``.
+    """
+    if name not in TABLES:
+        raise CatalogError(unknown_table_message(name))
+    if source is None:
+        if not sources():
+            return False
+        source = default_source()
+    elif not SOURCE_NAME.fullmatch(source):
+        check_source(source)  # a path is never a source: raises, naming the registered ones
+    return (data_clean_dir() / source / f"{name}.parquet").is_file()
+
+
+def load_optional(name: str, source: str | None = None) -> pl.DataFrame | None:
+    """``load(name, source)`` if the table is built there, else None (for optional tables)."""
+    return load(name, source) if has(name, source) else None
 
 
 def json_sidecars(source: str | None = None) -> list[str]:
@@ -150,6 +184,6 @@ def load_json(name: str, source: str | None = None) -> Any:
 
 
 __all__ = [
-    "SOURCE_NAME", "CatalogError", "check_source", "default_source", "json_sidecars", "load", "load_json", "path", "source_dir",
-    "sources", "tables",
+    "SOURCE_NAME", "CatalogError", "check_source", "default_source", "has", "json_sidecars", "load",
+    "load_json", "load_optional", "path", "source_dir", "sources", "tables",
 ]

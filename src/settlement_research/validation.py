@@ -23,6 +23,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from settlement_research.errors import DataError, UnreadableFileError
+from settlement_research.frames import to_polars
 from settlement_research.model import PERSON_TABLES, get_model, primary_key
 from settlement_research.model import dtypes as model_dtypes
 from settlement_research.model.base import (
@@ -260,6 +261,7 @@ def validate(
     newlines). Rows are numbered from 1 in every message and example.
     """
     model = get_model(table)
+    frame = to_polars(frame)  # a pandas frame is converted once, here
     original = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     ctx = _Context(table, original, source, lines)
     schema = model.to_schema()

@@ -42,8 +42,16 @@ th{background:#f5f5f5} td.null{color:#999;font-style:italic}
 """
 
 
-def report_dict(results: ValidationResult | Sequence[ValidationResult], path: str | Path | None = None) -> dict[str, Any]:
-    """The report's content as plain data (the JSON file is exactly this)."""
+def report_dict(
+    results: ValidationResult | Sequence[ValidationResult], path: str | Path | None = None,
+    *, relations_checked: bool = False,
+) -> dict[str, Any]:
+    """The report's content as plain data (the JSON file is exactly this).
+
+    ``relations_checked``: the cross-table rules ran (folder mode), so their status is listed too.
+    """
+    from settlement_research import review
+
     items = [results] if isinstance(results, ValidationResult) else list(results)
     n_errors = sum(len(r.errors) for r in items)
     n_warnings = sum(len(r.warnings) for r in items)
@@ -57,12 +65,15 @@ def report_dict(results: ValidationResult | Sequence[ValidationResult], path: st
         "n_warnings": n_warnings,
         "rows_checked": sum(r.n_rows for r in items),
         "tables": [_table_dict(r) for r in items],
+        "relations": review.relation_rules(items) if relations_checked else [],
     }
 
 
 def _table_dict(r: ValidationResult) -> dict[str, Any]:
+    from settlement_research import review
+
     failing = r.failing_rows.height if r.failing_rows is not None else None
-    return {
+    out = {
         "table": r.table,
         "file": r.source,
         "verdict": "VALID" if r.valid else "INVALID",
@@ -74,6 +85,10 @@ def _table_dict(r: ValidationResult) -> dict[str, Any]:
         "n_warnings": len(r.warnings),
         "problems": [_problem_dict(p) for p in r.problems],
     }
+    sections, scores = review.table_sections(r)  # rules passed, plausibility, column profile
+    review.rank_warning_examples(out["problems"], r.problems, r, scores)
+    out.update(sections)
+    return out
 
 
 def _problem_dict(p: Problem) -> dict[str, Any]:
@@ -98,13 +113,15 @@ def _plain(value: Any) -> Any:
 
 def render_html(content: dict[str, Any]) -> str:
     """The HTML page for ``report_dict`` output."""
+    from settlement_research import review
+
     e = escape_html
     valid = content["valid"]
     title = "Validation report" + (f": {content['path']}" if content.get("path") else "")
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
-        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{e(title)}</title><style>{_CSS}{review.CSS}</style></head><body>",
         f"<h1>{e(title)}</h1>",
         f'<div class="verdict {"valid" if valid else "invalid"}"><strong>{e(content["verdict"])}</strong>'
         f'{e(content["n_errors"])} error(s), {e(content["n_warnings"])} warning(s), '
@@ -125,6 +142,8 @@ def render_html(content: dict[str, Any]) -> str:
         parts.append("</table>")
     for t in content["tables"]:
         parts.append(_table_html(t))
+        parts.append(review.table_html(t))
+    parts.append(review.relations_html(content.get("relations") or []))
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -187,14 +206,21 @@ def write_report(
     html_path: str | Path,
     json_path: str | Path,
     path: str | Path | None = None,
+    *,
+    markdown_path: str | Path | None = None,
+    relations_checked: bool = False,
 ) -> dict[str, Any]:
-    """Write the HTML and JSON report (atomically) and return the content written."""
+    """Write the HTML and JSON report (and Markdown if ``markdown_path``) atomically; return the content."""
+    from settlement_research import review
+
     items = [results] if isinstance(results, ValidationResult) else list(results)
     if path is None and len(items) == 1:
         path = items[0].source
-    content = report_dict(items, path)
+    content = report_dict(items, path, relations_checked=relations_checked)
     write_text_atomic(render_html(content), html_path)
     write_json_atomic(content, json_path)
+    if markdown_path is not None:
+        write_text_atomic(review.render_markdown(content), markdown_path)
     return content
 
 
@@ -221,6 +247,9 @@ def cli_add_arguments(parser: Any) -> None:
     parser.add_argument("--quarantine", type=Path, metavar="FILE",
                         help="write the failing rows with a `reason` column (.csv or .parquet); "
                              "for a folder PATH, a folder receiving one file per table")
+    parser.add_argument("--format", choices=("html", "md"), default="html",
+                        help="md: also write PATH.validation.md, for pasting into a review "
+                             "(the HTML and JSON reports are always written)")
 
 
 def infer_table(path: str | Path) -> str | None:
@@ -317,7 +346,9 @@ def _run_files(target: Path, files: list[tuple[str, Path]], args: Any) -> int:
     base = target.name.rstrip("/") or "tables"
     html_path = report_dir / f"{base}.validation.html"
     json_path = report_dir / f"{base}.validation.json"
-    content = write_report(results, html_path, json_path, path=target)
+    md_path = report_dir / f"{base}.validation.md" if getattr(args, "format", "html") == "md" else None
+    content = write_report(results, html_path, json_path, path=target, markdown_path=md_path,
+                           relations_checked=target.is_dir())
 
     if args.quarantine is not None:
         for r in results:
@@ -338,7 +369,8 @@ def _run_files(target: Path, files: list[tuple[str, Path]], args: Any) -> int:
     for r in results:
         print(v.describe(r))
     print(f"{content['verdict']}: {content['n_errors']} error(s), {content['n_warnings']} warning(s), "
-          f"{content['rows_checked']} row(s) checked; report {html_path}")
+          f"{content['rows_checked']} row(s) checked; report {md_path or html_path}")
+    _print_plausibility(content)
     if unreadable:
         return EXIT_UNREADABLE
     return EXIT_VALID if content["valid"] else EXIT_INVALID
@@ -393,6 +425,20 @@ def _check_folder(folder: Path, option: str) -> None:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{option} {folder}: this folder is not writable", file=folder,
                           hint="choose a folder you can write to")
+
+
+def _print_plausibility(content: dict[str, Any], limit: int = 5) -> None:
+    """The worst plausibility findings in the terminal summary (the report has them all)."""
+    findings = [f for t in content["tables"] for f in t.get("plausibility") or []]
+    if not findings:
+        return
+    print(f"plausibility: {len(findings)} finding(s), worst first:")
+    for f in findings[:limit]:
+        worst = f["examples"][0] if f["examples"] else {}
+        where = ", ".join(f"{k}={v}" for k, v in worst.items() if k not in ("score", "line"))
+        print(f"  - {f['table']}: {f['message']}: {f['n_rows']} row(s); worst z={f['max_score']} ({where})")
+    if len(findings) > limit:
+        print(f"  ... and {len(findings) - limit} more in the report")
 
 
 def _add_relations(results: list[ValidationResult], originals: dict[str, Any]) -> list[ValidationResult]:

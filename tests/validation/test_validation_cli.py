@@ -20,7 +20,8 @@ VENV_SCRIPT = Path(sys.executable).parent / "settlement-research"
 
 
 def problem_blocks(html: str) -> list[str]:
-    return html.split('<div class="problem')[1:]
+    """Each problem's block, up to its closing tag (the rules table further down repeats messages)."""
+    return [b.split("</div>", 1)[0] for b in html.split('<div class="problem')[1:]]
 
 
 def block_for(html: str, text: str) -> str:

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "harmonize": ("settlement_research.harmonize", "map a municipality-year table to one classification year (2018/2020/2024 reforms)"),
     "demo": ("settlement_research.demo", "synthesise, build, validate and render everything at scale 1"),
     "run-notebook": ("settlement_research.reports.runner", "run one notebook with string parameters: .ipynb, HTML, results.json"),
+    "lab": ("settlement_research.lab", "start JupyterLab on notebooks/ with .py notebooks opening as notebooks"),
     "report": ("settlement_research.reports.batch", "render a notebook for a parameter grid: HTML reports, index.html, manifest.json"),
 }
 
