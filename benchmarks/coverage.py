@@ -1,21 +1,23 @@
 """Monte Carlo check that notebook 02's intervals are honest on the synthetic register.
 
-    .venv/bin/python benchmarks/coverage.py [--seeds 1-100] [--scale 0.3] [--name coverage]
+    .venv/bin/python benchmarks/coverage.py [--seeds 1-300] [--scale 1] [--window 24] [--name coverage]
 
-For every seed: write the synthetic register (raw layout) at ``--scale``, read it back, build the
-person frame and the analysis sample exactly as notebooks/02_housing_stability_and_outcomes.py
-does, and fit the notebook's adjusted specification three ways:
+For every seed: write the synthetic register (raw layout) at ``--scale`` (default 1, the demo
+scale), read it back, build the person frame and the window's landmark sample exactly as
+notebooks/02_housing_stability_and_outcomes.py does, and fit the notebook's adjusted specification:
 
-- ``logit``: ``models.logit_ame`` (statsmodels Logit, municipality-clustered, AMEs) - the notebook's
-  primary estimate;
-- ``lpm``: ``models.feols`` linear probability model, same regressors, clustered by municipality;
-- ``lpm_fe``: the same with municipality fixed effects (``| kommune_nr``).
+- ``logit``: ``models.logit_ame`` (statsmodels Logit, municipality-clustered CR1, AMEs) - the
+  notebook's primary estimate;
+- ``lpm``: ``models.feols`` linear probability model, same regressors, clustered CR1;
+- ``lpm_cr3``: the same with the CR3 clustered covariance (small-sample correction).
 
-Each is compared with the truth of its own seed (``ground_truth.json``): the AME of moves_24m
-(``ame_derivative``) and the owner_startlan-vs-municipal_rental tenure contrast (``ame``). The table
-reports, per estimator and estimand, the mean bias, the empirical SD of the estimates across seeds,
-the mean reported SE, their ratio (1 = honest standard errors) and the coverage of the reported
-95 % intervals (with its Monte Carlo standard error). Not a test: ~5 s per seed at scale 0.3.
+Each is compared with the truth of its own seed and of the same estimand (``ground_truth.json``,
+``by_window[window]``): the logit with ``adjusted_logit_ame``, the LPMs with ``adjusted_lpm`` (what
+each model converges to on that sample), for the moves effect and the owner_startlan-vs-
+municipal_rental contrast. The table reports, per estimator and estimand, the mean bias, the
+empirical SD of the errors across seeds, the mean reported SE, their ratio (1 = honest standard
+errors) and the coverage of the reported 95 % intervals (with its Monte Carlo standard error).
+Not a test: ~10 s per seed at scale 1.
 
 Results: a table on stdout and benchmarks/results/<name>.json (per-seed rows included).
 """
@@ -36,9 +38,9 @@ import polars as pl
 RESULTS = Path(__file__).resolve().parent / "results"
 PERSON_TABLES = ["person", "household", "household_member", "settlement", "housing_spell", "intro_spell", "outcome_year"]
 CONTROLS = "age_at_settlement + age_sq + C(education) + C(household_type) + C(sex)"
-MOVES = "moves_24m"
 TENURE_TERM = "C(tenure_1y)[T.owner_startlan]"
-ESTIMANDS = {"moves_24m": MOVES, "owner_startlan": TENURE_TERM}
+ESTIMANDS = ("moves", "owner_startlan")
+TRUTH_KIND = {"logit": "adjusted_logit_ame", "lpm": "adjusted_lpm", "lpm_cr3": "adjusted_lpm"}
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -53,47 +55,55 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def analysis_sample(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """The notebook's analysis sample (same filters, same rare-tenure collapse)."""
+def analysis_sample(tables: dict[str, pl.DataFrame], window: int) -> pl.DataFrame:
+    """The notebook's landmark sample (same filters, same rare-tenure collapse)."""
     from settlement_research.analysis import indicators, models
 
-    frame = indicators.person_frame(tables)
-    analysis = frame.filter(pl.col("in_work_or_education").is_not_null()).with_columns(
-        pl.col("in_work_or_education").cast(pl.Int8).alias("y"),
-        ((pl.col("age_at_settlement") - 30) ** 2).alias("age_sq"),
-        pl.col("tenure_1y").fill_null("unknown"),
-    )
-    return models.collapse_rare(analysis, "tenure_1y", min_count=50)
+    frame = indicators.person_frame(tables, window_months=window).with_columns(
+        ((pl.col("age_at_settlement") - 30) ** 2).alias("age_sq"))
+    kept, _left = indicators.landmark_sample(frame, window_months=window)
+    kept = kept.with_columns(pl.col("in_work_or_education").cast(pl.Int8).alias("y"))
+    return models.collapse_rare(kept, "tenure_1y", min_count=50)
 
 
-def one_seed(seed: int, scale: float) -> dict[str, Any]:
+def one_seed(seed: int, scale: float, window: int = 24, *, via_csv: bool = False,
+             estimators: tuple[str, ...] = ("logit", "lpm", "lpm_cr3")) -> dict[str, Any]:
     """Estimates, reported SEs and CIs of every estimator for one synthetic register."""
     from settlement_research.analysis import models
     from settlement_research.sources.synthetic import read
     from settlement_research.sources.synthetic.writer import write_register
 
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "synthetic"
-        write_register(raw, scale=scale, seed=seed)
-        tables = {k: v.collect() for k, v in read(raw).items() if k in PERSON_TABLES}
-        gt = json.loads((raw / "ground_truth.json").read_text("utf-8"))
-    effects = gt["effects"]
-    truth = {
-        "moves_24m": effects["moves_24m_on_work_or_education"]["ame_derivative"],
-        "owner_startlan": effects["tenure_1y_on_work_or_education"]["contrasts"]["owner_startlan"]["ame"],
+    if via_csv:
+        with tempfile.TemporaryDirectory() as tmp:
+            raw = Path(tmp) / "synthetic"
+            write_register(raw, scale=scale, seed=seed)
+            tables = {k: v.collect() for k, v in read(raw).items() if k in PERSON_TABLES}
+            gt = json.loads((raw / "ground_truth.json").read_text("utf-8"))
+    else:  # the same values without the CSV round trip (the reader restores exactly these columns)
+        from settlement_research.model import cast_to_model
+        from settlement_research.sources.synthetic.generator import generate
+
+        synth = generate(scale=scale, seed=seed)
+        tables = {k: cast_to_model(synth.tables[k], k) for k in PERSON_TABLES}
+        gt = json.loads(json.dumps(synth.ground_truth))
+    moves_truth = gt["effects"]["moves_on_work_or_education"]["by_window"][str(window)]
+    tenure_truth = gt["effects"]["tenure_1y_on_work_or_education"]["by_window"][str(window)]["contrasts"]["owner_startlan"]
+    data = analysis_sample(tables, window)
+    moves = f"moves_{window}m"
+    formula = f"y ~ {moves} + C(tenure_1y) + {CONTROLS}"
+    make = {
+        "logit": lambda: models.logit_ame(data, formula),
+        "lpm": lambda: models.feols(data, formula),
+        "lpm_cr3": lambda: models.feols(data, formula, small_sample="CRV3"),
     }
-    data = analysis_sample(tables)
-    formula = f"y ~ {MOVES} + C(tenure_1y) + {CONTROLS}"
-    fits = {
-        "logit": models.logit_ame(data, formula),
-        "lpm": models.feols(data, formula),
-        "lpm_fe": models.feols(data, f"{formula} | kommune_nr"),
-    }
-    row: dict[str, Any] = {"seed": seed, "n": data.height, "n_truth": effects["moves_24m_on_work_or_education"]["n"],
-                           "truth": truth, "fits": {}}
+    fits = {name: make[name]() for name in estimators}
+    row: dict[str, Any] = {"seed": seed, "n": data.height, "n_truth": moves_truth["n"], "window": window,
+                           "truth": {}, "fits": {}}
     for name, fit in fits.items():
+        kind = TRUTH_KIND[name]
+        row["truth"][name] = {"moves": moves_truth[kind], "owner_startlan": tenure_truth[kind]}
         row["fits"][name] = {}
-        for estimand, term in ESTIMANDS.items():
+        for estimand, term in (("moves", moves), ("owner_startlan", TENURE_TERM)):
             t = fit.term(term)
             row["fits"][name][estimand] = {k: float(t[k]) for k in ("estimate", "std_error", "ci_low", "ci_high")}
     return row
@@ -115,10 +125,10 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for estimand in ESTIMANDS:
             est = [r["fits"][name][estimand]["estimate"] for r in rows]
             se = [r["fits"][name][estimand]["std_error"] for r in rows]
-            truth = [r["truth"][estimand] for r in rows]
+            truth = [r["truth"][name][estimand] for r in rows]
             err = [e - t for e, t in zip(est, truth, strict=True)]
-            covered = [r["fits"][name][estimand]["ci_low"] <= r["truth"][estimand] <= r["fits"][name][estimand]["ci_high"]
-                       for r in rows]
+            covered = [r["fits"][name][estimand]["ci_low"] <= r["truth"][name][estimand]
+                       <= r["fits"][name][estimand]["ci_high"] for r in rows]
             cov = _mean([float(c) for c in covered])
             sd_err = _sd(err)
             out.append({
@@ -142,31 +152,46 @@ def print_table(summary: list[dict[str, Any]]) -> None:
               f"{s['coverage_mc_se']:6.3f}")
 
 
+def summarise_partial(name: str) -> list[dict[str, Any]]:
+    """The summary of the seeds finished so far (from <name>.partial.jsonl)."""
+    lines = (RESULTS / f"{name}.partial.jsonl").read_text("utf-8").splitlines()
+    return summarise([json.loads(line) for line in lines if line.strip()])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--seeds", default="1-100", help="seeds, e.g. 1-100 or 1,2,2014 (default 1-100)")
-    parser.add_argument("--scale", type=float, default=0.3, help="synthetic scale (default 0.3)")
+    parser.add_argument("--seeds", default="1-300", help="seeds, e.g. 1-300 or 1,2,2014 (default 1-300)")
+    parser.add_argument("--scale", type=float, default=1.0, help="synthetic scale (default 1, the demo)")
+    parser.add_argument("--window", type=int, default=24, choices=(12, 24, 36), help="moves window in months")
     parser.add_argument("--name", default="coverage", help="results file name (default coverage)")
+    parser.add_argument("--via-csv", action="store_true", help="write and read the raw CSV layout per seed (slower)")
+    parser.add_argument("--estimators", default="logit,lpm,lpm_cr3", help="comma-separated subset of logit,lpm,lpm_cr3")
     args = parser.parse_args(argv)
     seeds = parse_seeds(args.seeds)
     from settlement_research.sources.synthetic import calibration
 
     rows = []
     start = time.perf_counter()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    partial = RESULTS / f"{args.name}.partial.jsonl"  # one line per finished seed: usable if stopped early
+    partial.write_text("", "utf-8")
+    estimators = tuple(e for e in args.estimators.split(",") if e)
     for i, seed in enumerate(seeds, 1):
-        row = one_seed(seed, args.scale)
+        row = one_seed(seed, args.scale, args.window, via_csv=args.via_csv, estimators=estimators)
         rows.append(row)
-        lg = row["fits"]["logit"]["moves_24m"]
-        print(f"[{i}/{len(seeds)}] seed {seed}: n={row['n']} truth={row['truth']['moves_24m']:.4f} "
+        with partial.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
+        lg = row["fits"]["logit"]["moves"]
+        print(f"[{i}/{len(seeds)}] seed {seed}: n={row['n']} truth={row['truth']['logit']['moves']:.4f} "
               f"logit={lg['estimate']:.4f} (se {lg['std_error']:.4f})", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - start
     summary = summarise(rows)
-    print(f"scale {args.scale:g}, {len(seeds)} seeds, {seconds:.0f} s, generator {calibration.GENERATOR_VERSION}")
+    print(f"scale {args.scale:g}, window {args.window} months, {len(seeds)} seeds, {seconds:.0f} s, "
+          f"generator {calibration.GENERATOR_VERSION}")
     print_table(summary)
-    RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{args.name}.json"
     path.write_text(json.dumps({
-        "scale": args.scale, "seeds": seeds, "seconds": round(seconds, 1),
+        "scale": args.scale, "window": args.window, "seeds": seeds, "seconds": round(seconds, 1),
         "generator_version": calibration.GENERATOR_VERSION, "controls": CONTROLS,
         "summary": summary, "rows": rows,
     }, indent=2), "utf-8")

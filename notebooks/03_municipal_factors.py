@@ -35,17 +35,20 @@ import polars as pl
 from IPython.display import Markdown, display
 
 from settlement_research import catalog, load
-from settlement_research.analysis import indicators, models, plots
+from settlement_research.analysis import indicators, models, plots, sensitivity
+from settlement_research.analysis import plan as analysis_plan
 from settlement_research.harmonize import FLAG_COLUMNS, harmonize
 from settlement_research.reports.results import save_results
 
+NOTEBOOK = "03_municipal_factors"
 plots.set_theme()
 years = (int(first_year), int(last_year))
 available = set(catalog.tables(source))
 
 
 def optional(name: str) -> pl.DataFrame | None:
-    return load(name, source=source).filter(pl.col("year").is_between(*years)) if name in available else None
+    # one year before the first: H7's exposures are measured in the year before the decision
+    return load(name, source=source).filter(pl.col("year").is_between(years[0] - 1, years[1])) if name in available else None
 
 
 inputs = {
@@ -75,30 +78,57 @@ display(panel.select(pl.all().exclude("^.*_symbol$")).describe())
 
 # %% [markdown]
 # ## Method
-# Linear models of the decided/requested ratio (municipality-years with a request) with year fixed
-# effects; then municipality **and** year fixed effects, which use only changes within a municipality
-# over time. Standard errors are clustered by municipality. Confounders named in each model: size
-# (log population), centrality class and unemployment. Reverse causation is likely: a municipality that
-# plans to settle many may acquire dwellings for it.
+# Linear models of the decided/requested ratio (municipality-years with a request; the ratio is null,
+# not zero or infinite, without one) with year fixed effects; then municipality **and** year fixed
+# effects, which use only changes within a municipality over time. Standard errors are clustered by
+# municipality. Confounders named in each model: size (log population), centrality class and
+# unemployment. **Exposures come before the decision:** municipal dwellings are the stock of the
+# decision year; H7's startlån and throughput are taken from the year before. Throughput of the same
+# year is never a control: it is computed from the refugees housed that year, so it depends on the
+# outcome (a municipality that declines houses no one, and its throughput is missing). A municipality
+# with no refugees in municipal housing last year gets throughput 0 and an indicator, not a dropped row.
+# Reverse causation is still likely: a municipality that plans to settle many may acquire dwellings.
 
 # %%
 def varies(column: str) -> bool:
     return column in panel.columns and panel[column].drop_nulls().n_unique() > 1
 
 
-housing_terms = [c for c in ("municipal_dwellings_per_1000", "throughput", "startlan_per_1000") if varies(c)]
+key = ["kommune_nr", "year"]
+lagged = [c for c in ("startlan_per_1000", "throughput") if varies(c)]
+if lagged:
+    prev = panel.select(*key, *lagged).with_columns((pl.col("year") + 1).cast(pl.Int16).alias("year"))
+    panel = panel.join(prev.rename({c: f"{c}_prev_year" for c in lagged}), on=key, how="left")
+    if "throughput" in lagged:
+        panel = panel.with_columns(
+            pl.col("throughput_prev_year").is_null().cast(pl.Int8).alias("no_refugees_housed_prev_year"),
+            pl.col("throughput_prev_year").fill_null(0.0))
+panel = panel.filter(pl.col("year").is_between(*years))
 controls = [c for c in ("log_population", "unemployment_share") if varies(c)]
 # centrality is unknown for some sources (IMDi's files carry none): then it cannot be a confounder
 centrality = " + C(centrality)" if varies("centrality") else ""
-rhs = " + ".join(housing_terms + controls) or "1"
 sample = panel.filter(pl.col("requested") > 0)
+h8_terms = [c for c in ("municipal_dwellings_per_1000",) if varies(c)]
+rhs = " + ".join(h8_terms + controls) or "1"
 specs = {
     "year FE": models.feols(sample, f"decided_requested_ratio ~ {rhs}{centrality} | year",
                             confounders=controls + (["centrality"] if centrality else [])),
 }
-if housing_terms or controls:  # a within-municipality model needs a regressor that varies over time
+if h8_terms or controls:  # a within-municipality model needs a regressor that varies over time
     specs["municipality + year FE"] = models.feols(
         sample, f"decided_requested_ratio ~ {rhs} | kommune_nr + year", confounders=controls)
+h7_startlan = h7_throughput = None
+if "startlan_per_1000" in lagged:
+    h7_startlan = models.feols(
+        sample, f"decided_requested_ratio ~ startlan_per_1000_prev_year + {' + '.join(h8_terms + controls) or '1'}{centrality} | year",
+        confounders=controls + h8_terms + (["centrality"] if centrality else []))
+    specs["H7: startlån of the previous year, year FE"] = h7_startlan
+if "throughput" in lagged:
+    h7_throughput = models.feols(
+        sample, "decided_requested_ratio ~ throughput_prev_year + no_refugees_housed_prev_year + "
+        f"{' + '.join(h8_terms + controls) or '1'}{centrality} | year",
+        confounders=controls + h8_terms + (["centrality"] if centrality else []))
+    specs["H7 (exploratory): throughput of the previous year, year FE"] = h7_throughput
 for label, fit in specs.items():
     display(Markdown(f"**{label}** — {fit.n_obs} municipality-years, {fit.n_clusters} municipalities, "
                      f"{fit.n_dropped} rows dropped for missing values"))
@@ -154,18 +184,52 @@ if source == "synthetic" and "ground_truth" in catalog.json_sidecars(source):
 
     truth = dwellings_effect(catalog.load_json("ground_truth", source))
 primary = None
-if "municipal_dwellings_per_1000" in housing_terms and "municipality + year FE" in specs:
+if "municipal_dwellings_per_1000" in h8_terms and "municipality + year FE" in specs:
     primary = specs["year FE"].term("municipal_dwellings_per_1000")
     within = specs["municipality + year FE"].term("municipal_dwellings_per_1000")
-    text = (f"One more municipal dwelling per 1000 inhabitants goes with **{primary['estimate']:+.4f}** in "
+    text = (f"**H8.** One more municipal dwelling per 1000 inhabitants goes with **{primary['estimate']:+.4f}** in "
             f"decided/requested (95 % CI {primary['ci_low']:+.4f} to {primary['ci_high']:+.4f}) between "
             f"municipalities, and {within['estimate']:+.4f} (CI {within['ci_low']:+.4f} to {within['ci_high']:+.4f}) "
             "within municipalities over time.")
     if truth is not None:
-        text += f" The injected effect in the synthetic register is {truth:+.4f}."
+        covered = primary["ci_low"] <= truth <= primary["ci_high"]
+        text += (f" The injected effect in the synthetic register (same estimand: municipality-years with a request "
+                 f"and a decision) is {truth:+.4f}; the between-municipality interval {'covers' if covered else 'does NOT cover'} it.")
+    text += " These are associations: dwellings are not assigned at random."
     display(Markdown(text))
 else:
     display(Markdown("This source has no municipal housing data; only size and context can be examined."))
+h7_rows = {}
+if h7_startlan is not None:
+    h7_rows["H7-startlan"] = h7_startlan.term("startlan_per_1000_prev_year")
+if h7_throughput is not None:
+    h7_rows["H7-throughput"] = h7_throughput.term("throughput_prev_year")
+if h7_rows:
+    parts = []
+    if "H7-startlan" in h7_rows:
+        r = h7_rows["H7-startlan"]
+        parts.append(f"one more startlån per 1000 inhabitants in the previous year goes with **{r['estimate']:+.4f}** in "
+                     f"decided/requested (95 % CI {r['ci_low']:+.4f} to {r['ci_high']:+.4f})")
+    if "H7-throughput" in h7_rows:
+        r = h7_rows["H7-throughput"]
+        parts.append(f"(exploratory) one more exit per municipal dwelling-year in the previous year goes with "
+                     f"{r['estimate']:+.4f} (95 % CI {r['ci_low']:+.4f} to {r['ci_high']:+.4f})")
+    conclusive = "H7-startlan" in h7_rows and (h7_rows["H7-startlan"]["ci_low"] > 0)
+    display(Markdown("**H7.** Holding municipal dwellings, size, unemployment and centrality fixed, " + "; ".join(parts)
+                     + ". " + ("The data support the claim that startlån go with more capacity to settle (an association)."
+                               if conclusive else "These data do not show that startlån or throughput raise the capacity "
+                               "to settle: the intervals include no association.")))
+else:
+    display(Markdown("**H7.** This source has no startlån or throughput data: H7 cannot be answered here."))
+family = analysis_plan.adjust_family(NOTEBOOK, {
+    "H8": primary, **h7_rows, "H11": (h11.term("log_population") if h11 is not None else None),
+})
+display(plots.table(pl.DataFrame(analysis_plan.family_table(family)), caption="Confirmatory family: adjusted p-values"))
+sens = None
+if primary is not None:
+    fit8 = specs["year FE"]
+    sens = sensitivity.summary(primary["estimate"], primary["std_error"], fit8.n_obs - len(fit8.table) - 1)
+    display(Markdown(sensitivity.sentence("municipal dwellings per 1000 (H8)", sens)))
 if by_size is not None:
     small, large = by_size.row(0, named=True), by_size.row(-1, named=True)
     text = (f"The smallest fifth of municipalities (median {small['median_population']:,.0f} inhabitants) settled "
@@ -191,7 +255,7 @@ def _term(fit: models.FitResult | None, name: str) -> dict | None:
         return None
     row = fit.term(name)
     return {k: (None if isinstance(row[k], float) and np.isnan(row[k]) else row[k])
-            for k in ("estimate", "ci_low", "ci_high", "p_value")}
+            for k in ("estimate", "ci_low", "ci_high", "p_value", "std_error")}
 
 
 save_results({
@@ -206,4 +270,9 @@ save_results({
                        if primary is not None else None),
     "within_effect": _term(specs.get("municipality + year FE"), "municipal_dwellings_per_1000"),
     "h11_log_population": _term(h11, "log_population"),
+    "h7_startlan_effect": _term(h7_startlan, "startlan_per_1000_prev_year"),
+    "h7_throughput_effect": _term(h7_throughput, "throughput_prev_year"),
+    "identification": "association",
+    "sensitivity": {"h8_dwellings": sens},
+    "multiplicity": family,
 })

@@ -56,3 +56,18 @@ def test_kommune_coordination_and_permutation_over_pairs() -> None:
     assert res["p_value"] < 0.01 and res["n_pairs"] == 9
     flat = pairs.with_columns(pl.lit(1.0).alias("y"))
     assert coordination.permutation_test(flat, "y", n_perm=200)["p_value"] == 1.0
+
+
+def test_pair_level_takes_the_ratio_of_sums_not_the_mean_of_ratios() -> None:
+    import polars as pl
+
+    from settlement_research.analysis import coordination
+
+    panel = pl.DataFrame({
+        "office_pair": ["A", "A", "B"], "coordination_index": [0.2, 0.2, 0.8], "kommune_nr": ["0101", "0102", "0201"],
+        "settled": [1, 90, 5], "requested": [2, 200, 10], "settled_requested_ratio": [0.5, 0.45, 0.5],
+    })
+    pairs = coordination.pair_level(panel, "settled_requested_ratio", numerator="settled", denominator="requested")
+    a = pairs.filter(pl.col("office_pair") == "A").row(0, named=True)
+    assert a["settled_requested_ratio"] == 91 / 202  # not (0.5 + 0.45) / 2
+    assert a["municipalities"] == 2

@@ -269,6 +269,10 @@ ROW_RULES: dict[tuple[str, str], tuple[list[dict[str, Value]], list[dict[str, Va
         [{"permit_date": arrival - D(days=1)}],
         [{"permit_date": arrival}],
     ),
+    ("person", "emigration_after_permit"): (
+        [{"emigration_date": pl.col("permit_date") - D(days=1)}],
+        [{"emigration_date": pl.col("permit_date")}, {"emigration_date": pl.lit(None, pl.Date)}],
+    ),
     ("person", "minor_is_minor"): (
         [{"unaccompanied_minor": True, "birth_year": arrival.dt.year() - 30}],
         [{"unaccompanied_minor": True, "birth_year": arrival.dt.year() - 18},

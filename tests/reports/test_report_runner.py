@@ -75,7 +75,22 @@ def test_failing_notebook_is_reported_not_raised(renderer: Renderer, clean_env: 
     assert outcome.error and outcome.error.startswith("RuntimeError: deliberate failure for 0301")
     assert "deliberate failure" in (tmp_path / "fails.html").read_text()  # the error is in the page
     ok = renderer.render(template, {"kommune_nr": "0301"}, tmp_path)
-    assert ok.status == "ok" and ok.results == {"kommune_nr": "0301", "length": 4}
+    assert ok.status == "ok" and {k: v for k, v in (ok.results or {}).items() if k != "provenance"} == {
+        "kommune_nr": "0301", "length": 4}
+
+
+def test_every_output_carries_provenance(renderer: Renderer, tmp_path: Path) -> None:
+    import platform
+
+    ok = renderer.render(load_template(NOTEBOOKS / "fails.py"), {"kommune_nr": "0301"}, tmp_path)
+    block = (ok.results or {})["provenance"]
+    assert block["parameters"] == {"kommune_nr": "0301"}
+    assert block["versions"]["python"] == platform.python_version()
+    assert {"polars", "pandera", "statsmodels", "pyfixest"} <= {k for k, v in block["versions"].items() if v}
+    assert set(block) >= {"git_commit", "git_dirty", "data_manifest_sha256", "seed"}
+    page = (tmp_path / "fails.html").read_text("utf-8")
+    assert '<footer class="provenance"' in page and "kommune_nr=0301" in page
+    assert page.index('<footer class="provenance"') < page.index("</body>")
 
 
 def test_parameters_must_be_strings(renderer: Renderer, tmp_path: Path) -> None:

@@ -100,15 +100,18 @@ def test_share_in_work_or_education_one_year_after_is_near_published(
 ) -> None:
     _tables, truth = extract
     assert 0.45 <= truth["analysis_sample"]["share_in_work_or_education"] <= 0.55
+    assert truth["analysis_sample"]["mean_structural_probability"] == pytest.approx(
+        cal.WORK_EDUCATION_ONE_YEAR_TARGET, abs=1e-3)
 
 
-def _person_sample(t: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """The ground truth's analysis sample and exposures, computed from the tables by their definitions."""
+def _person_sample(t: dict[str, pl.DataFrame], window: int = 24) -> pl.DataFrame:
+    """The ground truth's landmark sample and exposures, computed from the tables by their definitions
+    (plain polars, independent of analysis.indicators)."""
     obs_end = t["housing_spell"].select(pl.max_horizontal(pl.col("start_date").max(), pl.col("end_date").max())).item()
     spells = t["housing_spell"].join(t["settlement"].select("person_id", "settlement_date"), on="person_id")
     moves = spells.group_by("person_id").agg(
-        ((pl.col("spell_no") > 1) & (pl.col("start_date") <= pl.col("settlement_date").dt.offset_by("24mo")))
-        .sum().alias("moves_24m")
+        ((pl.col("spell_no") > 1) & pl.col("new_address")
+         & (pl.col("start_date") <= pl.col("settlement_date").dt.offset_by(f"{window}mo"))).sum().alias("moves")
     )
     point = pl.col("settlement_date").dt.offset_by("1y")
     tenure = spells.filter(
@@ -117,45 +120,65 @@ def _person_sample(t: dict[str, pl.DataFrame]) -> pl.DataFrame:
     ended = t["intro_spell"].filter(pl.col("end_date").is_not_null()).select(
         "person_id", (pl.col("end_date").dt.year() + 1).cast(pl.Int16).alias("year"))
     y = ended.join(t["outcome_year"], on=["person_id", "year"]).select(
-        "person_id", pl.col("status").is_in(WORK_OR_EDUCATION).cast(pl.Int8).alias("y"))
-    return (
+        "person_id", "year", pl.col("status").is_in(WORK_OR_EDUCATION).cast(pl.Int8).alias("y"))
+    landmark = pl.max_horizontal(pl.col("settlement_date").dt.offset_by(f"{window}mo"), point)
+    d = (
         y.join(moves, on="person_id").join(tenure, on="person_id")
         .join(t["person"], on="person_id").join(t["settlement"], on="person_id")
         .join(t["household_member"].join(t["household"], on="household_id"), on="person_id")
+        .filter(pl.date(pl.col("year"), 11, 15) > landmark)
         .with_columns(
             (pl.col("settlement_date").dt.year() - pl.col("birth_year")).alias("age"),
             (pl.col("sex") == "male").cast(pl.Int8).alias("male"),
         )
     )
+    # tenures held by fewer than 50 are merged, or left out when even together they are fewer
+    counts = d["tenure_1y"].value_counts()
+    rare = counts.filter(pl.col("count") < 50)
+    if rare["count"].sum() < 50:
+        return d.filter(~pl.col("tenure_1y").is_in(rare["tenure_1y"].implode()))
+    return d.with_columns(pl.when(pl.col("tenure_1y").is_in(rare["tenure_1y"].implode())).then(pl.lit("other (rare)"))
+                          .otherwise(pl.col("tenure_1y")).alias("tenure_1y"))
 
 
 ADJUSTED = (
-    "y ~ moves_24m + C(tenure_1y, Treatment('municipal_rental')) + age + I(age ** 2) + C(education)"
+    "y ~ moves + C(tenure_1y, Treatment('municipal_rental')) + age + I((age - 30) ** 2) + C(education)"
     " + C(household_type) + male"
 )
 
 
-def test_moves_effect_is_recovered_and_the_naive_slope_is_biased(
-    extract: tuple[dict[str, pl.DataFrame], dict],
+@pytest.mark.parametrize("window", [12, 24, 36])
+def test_moves_effect_is_recovered_per_window_and_the_naive_slope_is_biased(
+    extract: tuple[dict[str, pl.DataFrame], dict], window: int,
 ) -> None:
     tables, truth = extract
-    d = _person_sample(tables)
-    eff = truth["effects"]["moves_24m_on_work_or_education"]
-    assert d.height == truth["analysis_sample"]["n"] == eff["n"]
-    naive = np.polyfit(d["moves_24m"].to_numpy(), d["y"].to_numpy(), 1)[0]
+    d = _person_sample(tables, window)
+    eff = truth["effects"]["moves_on_work_or_education"]["by_window"][str(window)]
+    assert d.height == eff["n"]
+    naive = np.polyfit(d["moves"].to_numpy(), d["y"].to_numpy(), 1)[0]
     assert naive == pytest.approx(eff["naive_ols_slope"], abs=1e-6)  # same sample, same definitions
-    ame = smf.ols(ADJUSTED, d.to_pandas()).fit().params["moves_24m"]  # linear probability model
-    truth_ame = eff["ame_derivative"]
-    assert truth_ame < -0.02
-    assert abs(ame - truth_ame) < 0.012
-    assert abs(naive - truth_ame) > 2 * abs(ame - truth_ame)
-    assert abs(naive - truth_ame) > 0.015
+    fit = smf.ols(ADJUSTED, d.to_pandas()).fit(cov_type="HC1")
+    est, se = fit.params["moves"], fit.bse["moves"]
+    assert eff["adjusted_lpm"] < -0.02
+    assert abs(est - eff["adjusted_lpm"]) < 3 * se  # the model's own estimand
+    assert abs(naive - eff["adjusted_lpm"]) > 2 * se  # confounding: the naive slope is off
+    if window <= 24:
+        assert abs(eff["causal_ame"] - eff["adjusted_logit_ame"]) < 0.005
+    else:
+        assert eff["causal_ame"] is None  # timing-dependent: no single causal number to compare with
+
+
+def test_windows_have_different_truths(extract: tuple[dict[str, pl.DataFrame], dict]) -> None:
+    _tables, truth = extract
+    by = truth["effects"]["moves_on_work_or_education"]["by_window"]
+    assert by["36"]["adjusted_logit_ame"] > by["24"]["adjusted_logit_ame"] + 0.005  # diluted by late moves
+    assert by["12"]["n"] > by["24"]["n"] > by["36"]["n"]  # later landmark, fewer outcomes after it
 
 
 def test_tenure_effect_is_recovered(extract: tuple[dict[str, pl.DataFrame], dict]) -> None:
     tables, truth = extract
     d = _person_sample(tables)
-    eff = truth["effects"]["tenure_1y_on_work_or_education"]["contrasts"]["owner_startlan"]
+    eff = truth["effects"]["tenure_1y_on_work_or_education"]["by_window"]["24"]["contrasts"]["owner_startlan"]
     owners = d.filter(pl.col("tenure_1y") == "owner_startlan")
     assert owners.height == eff["n_exposed"]
     naive = owners["y"].mean() - d.filter(pl.col("tenure_1y") == "municipal_rental")["y"].mean()
@@ -163,8 +186,25 @@ def test_tenure_effect_is_recovered(extract: tuple[dict[str, pl.DataFrame], dict
     fit = smf.ols(ADJUSTED, d.to_pandas()).fit()
     est = fit.params["C(tenure_1y, Treatment('municipal_rental'))[T.owner_startlan]"]
     se = fit.bse["C(tenure_1y, Treatment('municipal_rental'))[T.owner_startlan]"]
-    assert eff["ame"] > 0.05
-    assert abs(est - eff["ame"]) < 2.5 * se
+    assert eff["causal_ame"] > 0.05
+    assert abs(est - eff["adjusted_lpm"]) < 2.5 * se
+
+
+def test_moves_are_changes_of_address_and_emigrants_leave(extract: tuple[dict[str, pl.DataFrame], dict]) -> None:
+    tables, _truth = extract
+    spells = tables["housing_spell"]
+    assert spells.filter(pl.col("spell_no") == 1)["new_address"].all()
+    same = spells.filter(~pl.col("new_address"))
+    assert same.height > 0 and set(same["tenure"]) <= {"owner_startlan", "private_rental"}
+    emigrants = tables["person"].filter(pl.col("emigration_date").is_not_null())
+    assert 0.03 < emigrants.height / tables["person"].height < 0.25
+    late = tables["outcome_year"].join(emigrants, on="person_id").filter(
+        pl.date(pl.col("year"), 11, 15) >= pl.col("emigration_date"))
+    assert late.height == 0  # nobody is observed after emigrating
+    last = spells.join(emigrants, on="person_id").group_by("person_id").agg(
+        pl.col("end_date").sort_by("spell_no").last(), pl.col("emigration_date").first())
+    gap = last.select((pl.col("emigration_date") - pl.col("end_date")).dt.total_days()).to_series()
+    assert (gap == 1).all()
 
 
 def test_dwellings_effect_is_recovered_and_the_naive_slope_is_biased(
@@ -198,18 +238,23 @@ def test_ground_truth_names_its_estimands(extract: tuple[dict[str, pl.DataFrame]
     for name, eff in truth["effects"].items():
         assert len(eff["estimand"]) > 100, name
         assert eff["confounders"], name
-    assert truth["outcome_model"]["moves_24m"] == cal.MOVES_LOGIT
+    assert truth["outcome_model"]["moves"] == cal.MOVES_LOGIT
 
 
+@pytest.mark.parametrize("window", [12, 24, 36])
 def test_indicators_of_the_analysis_layer_match_the_truth_definitions(
-    extract: tuple[dict[str, pl.DataFrame], dict],
+    extract: tuple[dict[str, pl.DataFrame], dict], window: int,
 ) -> None:
-    indicators = pytest.importorskip("settlement_research.analysis.indicators")
+    from settlement_research.analysis import indicators, models
+
     tables, truth = extract
-    frame = indicators.person_frame(tables).filter(pl.col("in_work_or_education").is_not_null())
-    assert frame.height == truth["analysis_sample"]["n"]
-    mine = _person_sample(tables).select("person_id", "moves_24m", "tenure_1y").sort("person_id")
-    theirs = frame.select("person_id", "moves_24m", pl.col("tenure_1y")).sort("person_id")
+    frame, _left_out = indicators.landmark_sample(indicators.person_frame(tables, window_months=window),
+                                                  window_months=window)
+    frame = models.collapse_rare(frame, "tenure_1y", min_count=50)
+    assert frame.height == truth["effects"]["moves_on_work_or_education"]["by_window"][str(window)]["n"]
+    mine = _person_sample(tables, window).select("person_id", pl.col("moves").alias(f"moves_{window}m"),
+                                                 "tenure_1y").sort("person_id")
+    theirs = frame.select("person_id", f"moves_{window}m", "tenure_1y").sort("person_id")
     assert mine.cast(dict(theirs.schema)).equals(theirs)
 
 

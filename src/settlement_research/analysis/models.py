@@ -96,18 +96,21 @@ def _tidy_pyfixest(fit: Any) -> pl.DataFrame:
 
 def feols(
     data: pl.DataFrame | pl.LazyFrame, formula: str, *, cluster: str | None = "kommune_nr",
-    confounders: list[str] | None = None, family: str | None = None,
+    confounders: list[str] | None = None, family: str | None = None, small_sample: str = "CRV1",
 ) -> FitResult:
     """OLS / linear probability model (or logit with ``family='logit'``) with fixed effects.
 
-    ``formula`` is pyfixest syntax: ``y ~ x + controls | kommune_nr + year``.
+    ``formula`` is pyfixest syntax: ``y ~ x + controls | kommune_nr + year``. ``small_sample``
+    "CRV3" gives the jackknife-like CR3 clustered covariance, honest with few or unbalanced clusters.
     """
     import pyfixest as pf
 
+    if small_sample not in ("CRV1", "CRV3"):
+        raise ValueError(f"small_sample must be CRV1 or CRV3, got {small_sample!r}")
     frame = _as_frame(data)
     cols = formula_variables(formula) + ([cluster] if cluster else [])
     frame, dropped = complete_cases(frame, cols)
-    vcov: Any = {"CRV1": cluster} if cluster else "hetero"
+    vcov: Any = {small_sample: cluster} if cluster else "hetero"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if family:
@@ -118,7 +121,8 @@ def feols(
         model=f"pyfixest.{'feglm[' + family + ']' if family else 'feols'}", formula=formula,
         table=_tidy_pyfixest(fit), n_obs=int(fit._N), n_dropped=dropped,
         n_clusters=frame[cluster].n_unique() if cluster else None, cluster=cluster,
-        confounders=list(confounders or []), fit=fit,
+        confounders=list(confounders or []), notes=[f"clustered covariance {small_sample}"] if cluster and small_sample != "CRV1" else [],
+        fit=fit,
     )
 
 

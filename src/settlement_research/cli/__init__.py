@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("settlement_research.sources.synthetic.cli", "generate the synthetic register extract (calibrated, known effects) into data_raw/synthetic"),
     "fetch": ("settlement_research.sources.fetch", "download or --offline replay SSB tables and KLASS codes into data_raw"),
     "import-imdi": ("settlement_research.sources.imdi", "import IMDi integreringsdata exports (flat, raw wide, 2022 wide) into data_raw/imdi"),
+    "hypotheses": ("settlement_research.analysis.plan", "write docs/hypotheses.md from the pre-specified analysis plan"),
     "codebook": ("settlement_research.codebook", "write docs/codebook.md and docs/datapackage.json from the models"),
     "build": ("settlement_research.build", "build data_clean from data_raw: validate, quarantine, derive, save with a manifest"),
     "verify": ("settlement_research.pipeline.manifest", "check every file of data_clean against its MANIFEST.json (exit 1 on a mismatch)"),

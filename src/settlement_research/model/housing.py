@@ -117,6 +117,12 @@ class HousingSpell(Model):
     tenure: str = col(
         "disposisjonsform", "tenure: " + ", ".join(TENURES), "category", isin=TENURES,
     )
+    new_address: bool = col(
+        "ny adresse", "the spell began with a move to another address (true for the first spell: the move "
+        "from reception); false when only the tenure or contract changed in the same dwelling (e.g. "
+        "leie-til-eie, a sublet lease taken over); null = unknown. A move is a change of address.",
+        "flag", nullable=True,
+    )
     rooms: pl.Int16 = col("antall rom", "rooms in the dwelling", "rooms", ge=1, le=20, nullable=True)
     persons: pl.Int16 = col("antall personer", "persons living in the dwelling", "persons", ge=1, le=30, nullable=True)
 

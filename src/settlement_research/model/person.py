@@ -33,12 +33,22 @@ class Person(Model):
         "vedtaksdato (UDI)", "date of UDI's residence permit (not the council's settlement decision)", "date"
     )
     unaccompanied_minor: bool = col("enslig mindreårig", "arrived as an unaccompanied minor", "flag")
+    emigration_date: pl.Date = col(
+        "utvandringsdato", "date of emigration from Norway (null = resident at the end of follow-up); "
+        "observation of housing, programme and status ends here, so indicators are censored, not zero",
+        "date", nullable=True,
+    )
 
     Config = table_config("person", "Persons", "Refugees in the register extract.", ["person_id"], "person")
 
     @pa.dataframe_check(error="the residence permit must not come before arrival")
     def permit_after_arrival(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select((pl.col("permit_date") >= pl.col("arrival_date")).alias("ok"))
+
+    @pa.dataframe_check(error="emigration must not come before the residence permit")
+    def emigration_after_permit(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        ok = pl.col("emigration_date").is_null() | (pl.col("emigration_date") >= pl.col("permit_date"))
+        return data.lazyframe.select(ok.alias("ok"))
 
     @pa.dataframe_check(error="an unaccompanied minor must be under 18 at arrival")
     def minor_is_minor(cls, data: pa.PolarsData) -> pl.LazyFrame:

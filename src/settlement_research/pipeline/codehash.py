@@ -83,14 +83,14 @@ def module_files(roots: Iterable[str]) -> dict[str, Path]:
 
 
 def _data_files() -> list[tuple[str, Path]]:
-    """Every file in a ``data/`` folder of the package (shipped code lists, change tables...)."""
+    """Every file in a ``data/`` folder of the package (code lists, change tables) and every .toml (the analysis plan)."""
     pkg = _find(PACKAGE)
     if pkg is None:
         return []
     root = pkg.parent
     return [
         (f"{PACKAGE}/{p.relative_to(root).as_posix()}", p)
-        for p in sorted(root.rglob("data/*"))
+        for p in sorted({*root.rglob("data/*"), *root.rglob("*.toml")})
         if p.is_file() and "__pycache__" not in p.parts
     ]
 

@@ -54,3 +54,107 @@ def cache_key(template_hash: str, parameters: Mapping[str, str], data_hash: str 
         sort_keys=True, default=str,
     )
     return sha256_text(payload)
+
+
+# ------------------------------------------------------------------------------------------------
+# Provenance of an output: what made this page or results.json (DESIGN: every output records
+# commit, data manifest hash, seed and versions). save_results stamps it into every results.json
+# and the runner puts the same block in a footer of every HTML page.
+# ------------------------------------------------------------------------------------------------
+
+PROVENANCE_KEY = "provenance"
+LIBRARIES = ("polars", "pandera", "statsmodels", "pyfixest", "numpy", "pandas")
+_GIT_CACHE: dict[str, dict[str, object]] = {}
+
+
+def git_state(root: Path | None = None) -> dict[str, object]:
+    """{'commit': sha or None, 'dirty': bool or None} of the package's checkout (once per process)."""
+    key = str(root)
+    if key not in _GIT_CACHE:
+        full = git_commit(root)
+        _GIT_CACHE[key] = {"commit": full.removesuffix("-dirty") if full else None,
+                           "dirty": full.endswith("-dirty") if full else None}
+    return dict(_GIT_CACHE[key])
+
+
+def library_versions() -> dict[str, str | None]:
+    """Python and the versions of the libraries an estimate depends on."""
+    import platform
+    from importlib import metadata
+
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def data_seed(source: str | None) -> int | None:
+    """The generator seed of a synthetic source (from its ground_truth.json); None for real data."""
+    if not source:
+        return None
+    try:
+        from settlement_research import catalog
+
+        if "ground_truth" not in catalog.json_sidecars(source):
+            return None
+        seed = catalog.load_json("ground_truth", source).get("seed")
+    except Exception:  # no such source, no data built: provenance says unknown rather than failing
+        return None
+    return int(seed) if isinstance(seed, int) else None
+
+
+def provenance(*, source: str | None = None, parameters: Mapping[str, object] | None = None,
+               seed: int | None = None) -> dict[str, object]:
+    """The provenance block: commit + dirty flag, data manifest hash, seed, parameters, versions."""
+    git = git_state()
+    return {
+        "git_commit": git["commit"],
+        "git_dirty": git["dirty"],
+        "data_manifest_sha256": data_manifest_hash(),
+        "source": source,
+        "seed": seed if seed is not None else data_seed(source),
+        "parameters": dict(parameters) if parameters is not None else None,
+        "versions": library_versions(),
+    }
+
+
+def footer_html(block: Mapping[str, object]) -> str:
+    """A small escaped footer line for a rendered page."""
+    import html
+
+    versions = block.get("versions") or {}
+    parts = [
+        f"commit {block.get('git_commit') or 'unknown'}" + (" (uncommitted changes)" if block.get("git_dirty") else ""),
+        f"data manifest sha256 {str(block.get('data_manifest_sha256') or 'none')[:16]}",
+        f"seed {block.get('seed') if block.get('seed') is not None else 'n/a'}",
+        "parameters " + (", ".join(f"{k}={v}" for k, v in sorted((block.get("parameters") or {}).items())) or "none"),
+        ", ".join(f"{k} {v}" for k, v in versions.items() if k in ("python", *LIBRARIES[:4])),  # type: ignore[union-attr]
+    ]
+    text = " · ".join(html.escape(str(p)) for p in parts)
+    return f'<footer class="provenance" style="font-size:0.8em;color:#555;margin:2em 1em">Provenance: {text}</footer>'
+
+
+def stamp(page: Path, results: Path, parameters: Mapping[str, str]) -> None:
+    """Put the provenance (with the run's parameters) into results.json and a footer into the page.
+
+    The runner calls this once per rendered report; results.json keeps the notebook's block if it
+    wrote one (save_results does) and gets the parameters added.
+    """
+    from settlement_research.io import write_json_atomic, write_text_atomic
+
+    block: dict[str, object] | None = None
+    if results.is_file():
+        data = json.loads(results.read_text("utf-8"))
+        block = dict(data.get(PROVENANCE_KEY) or provenance(source=data.get("source")))
+        block["parameters"] = dict(parameters)
+        data[PROVENANCE_KEY] = block
+        write_json_atomic(data, results)
+    if page.is_file():
+        block = block or provenance(source=parameters.get("source"), parameters=parameters)
+        text = page.read_text("utf-8")
+        footer = footer_html(block)
+        text = text.replace("</body>", footer + "\n</body>", 1) if "</body>" in text else text + footer
+        write_text_atomic(text, page)

@@ -64,7 +64,11 @@ def save_results(
 
     Returns nothing, so a ``save_results(...)`` closing a cell prints nothing into the report.
     """
+    from settlement_research.reports.provenance import PROVENANCE_KEY, provenance
+
     data = _plain(dict(results))
+    if PROVENANCE_KEY not in data:  # the runner adds the parameters of the run
+        data[PROVENANCE_KEY] = _plain(provenance(source=data.get("source") if isinstance(data.get("source"), str) else None))
     missing = [k for k in sdc_keys if k not in data]
     if missing:
         raise KeyError(f"save_results: sdc_keys {missing} are not in the results")

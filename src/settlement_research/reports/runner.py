@@ -48,6 +48,7 @@ from settlement_research.io import write_text_atomic
 from settlement_research.paths import project_root
 from settlement_research.reports import engine as inprocess
 from settlement_research.reports import parameters as params
+from settlement_research.reports import provenance
 from settlement_research.reports.provenance import sha256_text
 from settlement_research.reports.results import RESULTS_ENV
 from settlement_research.textsafe import escape_terminal
@@ -336,6 +337,7 @@ class Renderer:
         nb, error = self._execute(template, parameters, ipynb, results, cwd or template.path.parent)
         if nb is not None:
             write_text_atomic(self.html(nb, _title(template.name, parameters)), page)
+        provenance.stamp(page, results, parameters)  # footer on the page, provenance in results.json
         data = json.loads(results.read_text("utf-8")) if results.is_file() else None
         findings: list[disclosure.Finding] = []
         if page.is_file():

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 from statistics import NormalDist
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "2.0.0"  # 2: emigration, same-dwelling tenure changes, landmark truths per window
 
 YEARS = (2009, 2010, 2011, 2012, 2013, 2014)
 FOLLOW_UP_END = dt.date(2019, 12, 31)

@@ -41,6 +41,23 @@ def _day(d: dt.date) -> int:
     return (d - EPOCH).days
 
 
+# Windows (months after settlement) the notebooks allow for counting moves; the truth is given for
+# each. The outcome depends on the changes of address in the first 24 months (STRUCTURAL_WINDOW).
+WINDOWS = (12, 24, 36)
+STRUCTURAL_WINDOW = 24
+MIN_TENURE_COUNT = 50  # notebooks merge rarer tenure categories (models.collapse_rare)
+RARE = -2  # code of the merged rare-tenure category
+# Emigration: yearly hazard from settlement (single adults and minors leave more often).
+EMIGRATION_HAZARD = 0.012
+EMIGRATION_HAZARD_SINGLE = 0.010
+# Shares of tenure changes that happen in the same dwelling (no change of address).
+SAME_DWELLING_BUY = 0.5  # municipal or sublet dwelling bought with startlån (leie-til-eie)
+SAME_DWELLING_LEASE = 0.4  # a sublet private dwelling whose lease the household takes over
+NEVER = np.iinfo(np.int64).max // 4
+_BIG = np.int64(1) << 20
+_BASE_DAY = (dt.date(2000, 1, 1) - EPOCH).days
+
+
 FOLLOW_UP_END = _day(cal.FOLLOW_UP_END)
 HH_TYPES = ["single", "unaccompanied_minor", "couple", "family_with_children", "single_parent"]
 SINGLE, UM, COUPLE, FAMILY, SINGLE_PARENT = range(5)
@@ -349,25 +366,36 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
     pop_w = pop_w / pop_w.sum()
     cent_h = mu.cent
 
-    sp_h, sp_no, sp_k, sp_start, sp_end, sp_ten = [], [], [], [], [], []
+    # emigration (household level): a constant yearly hazard from settlement; observation of the
+    # household ends the day before it leaves Norway
+    emig_rate = (EMIGRATION_HAZARD + EMIGRATION_HAZARD_SINGLE * single_like) / 365.25
+    emig = settle + np.ceil(rng.exponential(1.0, n_hh) / emig_rate).astype(np.int64)
+    emig = np.where(emig <= FOLLOW_UP_END, emig, NEVER)
+
+    sp_h, sp_no, sp_k, sp_start, sp_end, sp_ten, sp_new = [], [], [], [], [], [], []
     active = np.arange(n_hh)
     start = settle.copy()
     kommune = hh["kommune"].copy()
     cur = tenure
+    new_addr = np.ones(n_hh, dtype=bool)  # the first spell is the move from reception
     for k in range(60):
         if active.size == 0:
             break
         t_cur = cur[active]
         months = BASE_MONTHS[t_cur] * np.where(t_cur == TEMP, 1.0, np.exp(-mobility[active])) * rng.gamma(2.0, 0.5, active.size)
         end = start[active] + np.maximum(14, np.round(months * DAYS_PER_MONTH)).astype(np.int64) - 1
-        is_open = (end >= FOLLOW_UP_END) | (k == 59)
+        leaves = emig[active] - 1 <= end
+        end = np.where(leaves, emig[active] - 1, end)
+        is_open = ((end >= FOLLOW_UP_END) & ~leaves) | (k == 59)
         sp_h.append(active)
         sp_no.append(np.full(active.size, k + 1))
         sp_k.append(kommune[active])
         sp_start.append(start[active])
         sp_end.append(np.where(is_open, -1, end))
         sp_ten.append(t_cur)
-        active, end, t_cur = active[~is_open], end[~is_open], t_cur[~is_open]
+        sp_new.append(new_addr[active])
+        stop = is_open | leaves
+        active, end, t_cur = active[~stop], end[~stop], t_cur[~stop]
         # next dwelling
         pt = trans[t_cur].copy()
         can_buy = ~np.isnan(own_shift[t_cur])
@@ -382,22 +410,37 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
         sec &= dest != kommune[active]
         nxt = np.where(sec, np.where(rng.random(active.size) < 0.8, PRIV, MUN), nxt)
         kommune[active] = np.where(sec, dest, kommune[active])
+        # a change of tenure in the same dwelling is no move: rent-to-own (leie-til-eie) of a municipal
+        # or sublet dwelling, or taking over the lease of a sublet private dwelling
+        u_same = rng.random(active.size)
+        same = ((np.isin(t_cur, [MUN, SUB]) & (nxt == OWN_SL) & (u_same < SAME_DWELLING_BUY))
+                | ((t_cur == SUB) & (nxt == PRIV) & (u_same < SAME_DWELLING_LEASE))) & ~sec
+        new_addr[active] = ~same
         start[active] = end + 1
         cur[active] = nxt
     spells = {
         "h": np.concatenate(sp_h), "no": np.concatenate(sp_no), "k": np.concatenate(sp_k),
         "start": np.concatenate(sp_start), "end": np.concatenate(sp_end), "tenure": np.concatenate(sp_ten),
+        "new": np.concatenate(sp_new),
     }
     order = np.lexsort((spells["no"], spells["h"]))
     spells = {key: v[order] for key, v in spells.items()}
 
     # exposures exactly as analysis.indicators defines them (calendar offsets from settlement)
     settle_dates = _dates(settle)
-    win_end = (settle_dates.dt.offset_by("24mo").cast(pl.Int32).to_numpy()).astype(np.int64)
+    win_ends = {w: settle_dates.dt.offset_by(f"{w}mo").cast(pl.Int32).to_numpy().astype(np.int64) for w in WINDOWS}
+    win_end = win_ends[STRUCTURAL_WINDOW]
     point_1y = (settle_dates.dt.offset_by("1y").cast(pl.Int32).to_numpy()).astype(np.int64)
     sh = spells["h"]
-    moves24 = np.bincount(sh, weights=(spells["no"] > 1) & (spells["start"] <= win_end[sh]), minlength=n_hh)
-    moves24 = moves24.astype(np.int64)
+    address_move = (spells["no"] > 1) & spells["new"]
+    move_keys = sh[address_move].astype(np.int64) * _BIG + (spells["start"][address_move] - _BASE_DAY)
+
+    def moves_until(h: np.ndarray, last_day: np.ndarray) -> np.ndarray:
+        """Changes of address of households ``h`` after settlement, on or before ``last_day``."""
+        hi = np.searchsorted(move_keys, h.astype(np.int64) * _BIG + (last_day - _BASE_DAY), side="right")
+        return hi - np.searchsorted(move_keys, h.astype(np.int64) * _BIG, side="left")
+
+    moves24 = moves_until(np.arange(n_hh), win_end)
     sp_end_eff = np.where(spells["end"] < 0, FOLLOW_UP_END, spells["end"])
     covers = (spells["start"] <= point_1y[sh]) & (sp_end_eff >= point_1y[sh])
     tenure_1y = np.full(n_hh, -1)
@@ -420,6 +463,13 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
         + np.where(rng.random(ip.size) < 0.15, rng.integers(90, 366, ip.size), 0),
     )
     i_end = i_start + dur
+    # emigration: no programme for those gone before it starts; it is cut short for those who leave in it
+    p_emig = emig[ph]
+    stays = p_emig[ip] - 1 >= i_start
+    ip, i_start, i_end, interrupted = ip[stays], i_start[stays], i_end[stays], interrupted[stays]
+    cut = p_emig[ip] - 1 < i_end
+    i_end = np.where(cut, p_emig[ip] - 1, i_end)
+    interrupted = interrupted | cut
     i_open = i_end > FOLLOW_UP_END
     i_reason = np.where(i_open, 2, np.where(interrupted, 1, 0))
 
@@ -434,14 +484,22 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
     ten_lo = np.array([cal.TENURE_LOGIT[t] for t in TENURES])
 
     # the analysis sample: programme leavers whose status one year after is observed
+    # (observed in that November: not emigrated). Moves act on the outcome only when they come before
+    # it: the structural exposure is the changes of address up to min(24 months, the outcome date).
+    nov = np.array([_day(dt.date(y, 11, NOV)) for y in range(cal.YEARS[0], cal.FOLLOW_UP_END.year + 1)])
     end_year = _dates(np.where(i_open, 0, i_end)).dt.year().to_numpy()
     out_year = end_year + 1
-    in_sample = ~i_open & (out_year <= cal.FOLLOW_UP_END.year)
+    out_nov = nov[np.clip(out_year - cal.YEARS[0], 0, nov.size - 1)]
+    in_sample = ~i_open & (out_year <= cal.FOLLOW_UP_END.year) & (out_nov < p_emig[ip])
     sp_idx = ip[in_sample]
     s_out_year = out_year[in_sample]
+    s_nov = out_nov[in_sample]
+    s_h = ph[sp_idx]
     s_unemp = mu.unemp[k_settle[sp_idx], (s_out_year - cal.CONTEXT_YEARS[0]).astype(np.int64)]
-    s_moves = moves24[ph[sp_idx]]
-    s_ten = tenure_1y[ph[sp_idx]]
+    s_moves = moves_until(s_h, np.minimum(win_end[s_h], s_nov))
+    s_ten = tenure_1y[s_h]
+    if (s_ten < 0).any():
+        raise AssertionError("every analysis person holds a tenure one year after settlement")
     eta_no_alpha = (cal.MOVES_LOGIT * s_moves + ten_lo[s_ten] + cov_lo[sp_idx]
                     + cal.UNEMPLOYMENT_LOGIT * (s_unemp - 0.028))
     alpha = _calibrate_intercept(eta_no_alpha, cal.WORK_EDUCATION_ONE_YEAR_TARGET)
@@ -455,10 +513,9 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
     o_p = np.repeat(np.arange(n), n_years)
     o_first = np.cumsum(n_years) - n_years
     o_year = first_year[o_p] + (np.arange(o_p.size) - o_first[o_p])
-    keep = (o_year - birth_year[o_p]) >= 16
-    o_p, o_year = o_p[keep], o_year[keep]
-    nov = np.array([_day(dt.date(y, 11, NOV)) for y in range(cal.YEARS[0], cal.FOLLOW_UP_END.year + 1)])
     o_nov = nov[o_year - cal.YEARS[0]]
+    keep = ((o_year - birth_year[o_p]) >= 16) & (o_nov < p_emig[o_p])  # resident that November
+    o_p, o_year, o_nov = o_p[keep], o_year[keep], o_nov[keep]
     intro_start_p = np.full(n, np.iinfo(np.int64).max)
     intro_end_p = np.full(n, np.iinfo(np.int64).max)
     intro_start_p[ip] = i_start
@@ -487,9 +544,17 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
     o_kommune = spells["k"][o_spell]
 
     # --- ground truth --------------------------------------------------------------------------
+    # one analysis sample per allowed window (landmark design): the outcome date lies after both the
+    # moves window and the tenure point; the exposure of each window is counted as the notebook does
+    windows = {}
+    for w in WINDOWS:
+        landmark = np.maximum(win_ends[w][s_h], point_1y[s_h])
+        windows[w] = (s_nov > landmark, moves_until(s_h, win_ends[w][s_h]))
+    design = {"age": age[sp_idx].astype(float), "education": edu[sp_idx],
+              "household": np.where(ptype == UM, SINGLE, ptype)[sp_idx], "male": sex_male[sp_idx]}
     truth = _ground_truth(
         alpha=alpha, eta=eta, y=y_sample, moves=s_moves, ten=s_ten, ten_lo=ten_lo, dec=dec, mu=mu, scale=scale,
-        seed=seed, frame=frame,
+        seed=seed, frame=frame, windows=windows, design=design,
     )
 
     # --- frames in model names, rows in key order (sorted on integer ids: ids share one width) --
@@ -516,6 +581,7 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
         "arrival_date": _dates(arrival[ph][o]),
         "permit_date": _dates(permit[ph][o]),
         "unaccompanied_minor": ptype[o] == UM,
+        "emigration_date": _dates(np.where(p_emig == NEVER, 0, p_emig)[o]).set(pl.Series(p_emig[o] == NEVER), None),
     })
     tables["settlement"] = pl.DataFrame({
         "person_id": pid.gather(o),
@@ -556,6 +622,7 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
         "start_date": _dates(spells["start"][sp_rows]),
         "end_date": _dates(spells["end"][sp_rows]).set(pl.Series(spells["end"][sp_rows] < 0), None),
         "tenure": cat(TENURES, spells["tenure"][sp_rows]),
+        "new_address": spells["new"][sp_rows],
         "rooms": rooms[sp_rows].astype(np.int16),
         "persons": persons_in[sp_rows].astype(np.int16),
     })
@@ -609,49 +676,147 @@ def _r(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), 6)
 
 
-def _ground_truth(*, alpha: float, eta: np.ndarray, y: np.ndarray, moves: np.ndarray, ten: np.ndarray,
-                  ten_lo: np.ndarray, dec: dict[str, np.ndarray], mu: _Munis, scale: float, seed: int,
-                  frame: pl.DataFrame) -> dict[str, Any]:
-    p = _sigmoid(eta)
+def _collapse_tenure(ten: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The notebooks' rare-tenure rule (models.collapse_rare, 50 persons): merged codes and kept rows."""
+    counts = np.bincount(ten[mask], minlength=len(TENURES))
+    rare = (counts > 0) & (counts < MIN_TENURE_COUNT)
+    ten = ten.copy()
+    if rare.any():
+        is_rare = rare[ten]
+        if counts[rare].sum() < MIN_TENURE_COUNT:
+            mask = mask & ~is_rare
+        else:
+            ten[is_rare] = RARE
+    return ten, mask
+
+
+def _dummies(codes: np.ndarray, reference: int) -> tuple[np.ndarray, list[int]]:
+    levels = [int(v) for v in np.unique(codes) if v != reference]
+    return (np.column_stack([codes == v for v in levels]).astype(float) if levels else np.zeros((codes.size, 0)),
+            levels)
+
+
+def _fractional_logit(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Coefficients a logit converges to when the outcome is drawn from ``p``: the pseudo-true value
+    of the fitted specification (Newton on the fractional-logit score X'(p - mu) = 0)."""
+    beta = np.zeros(x.shape[1])
+    for _ in range(50):
+        mu_ = _sigmoid(x @ beta)
+        step = np.linalg.lstsq(x.T @ (x * (mu_ * (1 - mu_))[:, None]), x.T @ (p - mu_), rcond=None)[0]
+        beta += step
+        if np.abs(step).max() < 1e-12:
+            break
+    return beta
+
+
+def _window_truth(w: int, mask: np.ndarray, moves_w: np.ndarray, *, p: np.ndarray, y: np.ndarray,
+                  ten: np.ndarray, ten_lo: np.ndarray, eta: np.ndarray, design: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Truths of one window's analysis sample: causal effects and the adjusted models' pseudo-true values."""
+    ten_c, mask = _collapse_tenure(ten, mask)
+    if mask.sum() < 10:
+        return {"window_months": w, "n": int(mask.sum())}
     b = cal.MOVES_LOGIT
-    contrasts: dict[str, Any] = {}
+    pm, ym, mv, tc = p[mask], y[mask], moves_w[mask].astype(float), ten_c[mask]
+    age = design["age"][mask]
     ref = T["municipal_rental"]
+    t_d, t_levels = _dummies(tc, ref)
+    e_d, _ = _dummies(design["education"][mask], int(design["education"][mask].min()))
+    h_d, _ = _dummies(design["household"][mask], int(design["household"][mask].min()))
+    x = np.column_stack([np.ones(pm.size), mv, t_d, age, (age - 30) ** 2, e_d, h_d, design["male"][mask].astype(float)])
+    beta = _fractional_logit(x, pm)
+    lpm = np.linalg.lstsq(x, pm, rcond=None)[0]
+    q = _sigmoid(x @ beta)
+    t_cols = {lvl: 2 + i for i, lvl in enumerate(t_levels)}
+
+    def logit_contrast(code: int) -> float:
+        x0 = x.copy()
+        x0[:, list(t_cols.values())] = 0.0
+        x1 = x0.copy()
+        x1[:, t_cols[code]] = 1.0
+        return float(np.mean(_sigmoid(x1 @ beta) - _sigmoid(x0 @ beta)))
+
+    base = eta[mask] - ten_lo[ten[mask]]
+    contrasts: dict[str, Any] = {}
     for name, code in T.items():
         if code == ref:
             continue
-        base = eta - ten_lo[ten]
-        exposed = ten == code
+        exposed = tc == code
         contrasts[name] = {
-            "structural_logit_coefficient": cal.TENURE_LOGIT[name],
-            "ame": _r(float(np.mean(_sigmoid(base + ten_lo[code]) - _sigmoid(base + ten_lo[ref])))) if eta.size else None,
-            "naive_difference": _r(float(y[exposed].mean() - y[ten == ref].mean()))
-            if exposed.any() and (ten == ref).any() else None,
+            "causal_ame": _r(float(np.mean(_sigmoid(base + ten_lo[code]) - _sigmoid(base + ten_lo[ref])))),
+            "adjusted_logit_ame": _r(logit_contrast(code)) if code in t_cols else None,
+            "adjusted_lpm": _r(float(lpm[t_cols[code]])) if code in t_cols else None,
+            "naive_difference": _r(float(ym[exposed].mean() - ym[tc == ref].mean()))
+            if exposed.any() and (tc == ref).any() else None,
             "n_exposed": int(exposed.sum()),
         }
+    causal = float(np.mean(b * pm * (1 - pm))) if w <= STRUCTURAL_WINDOW else None
+    return {
+        "window_months": w,
+        "n": int(mask.sum()),
+        "share_in_work_or_education": _r(float(ym.mean())),
+        "moves": {
+            "causal_ame": _r(causal) if causal is not None else None,
+            "causal_note": (
+                "mean over the sample of b * p * (1 - p): one more change of address inside the first "
+                f"{w} months adds one to the structural exposure" if causal is not None else
+                f"not one number: moves in months {STRUCTURAL_WINDOW + 1}-{w} have no effect in the generator, so "
+                f"the effect of one more move in the first {w} months depends on when it happens"
+            ),
+            "adjusted_logit_ame": _r(float(np.mean(beta[1] * q * (1 - q)))),
+            "adjusted_lpm": _r(float(lpm[1])),
+            "naive_ols_slope": _r(_ols_slope(ym, mv)),
+            "mean_moves": _r(float(mv.mean())),
+        },
+        "tenure_1y": {"reference": "municipal_rental", "contrasts": contrasts},
+    }
+
+
+def _ground_truth(*, alpha: float, eta: np.ndarray, y: np.ndarray, moves: np.ndarray, ten: np.ndarray,
+                  ten_lo: np.ndarray, dec: dict[str, np.ndarray], mu: _Munis, scale: float, seed: int,
+                  frame: pl.DataFrame, windows: dict[int, tuple[np.ndarray, np.ndarray]],
+                  design: dict[str, np.ndarray]) -> dict[str, Any]:
+    p = _sigmoid(eta)
+    b = cal.MOVES_LOGIT
+    by_window = {
+        str(w): _window_truth(w, mask, mv, p=p, y=y, ten=ten, ten_lo=ten_lo, eta=eta, design=design)
+        for w, (mask, mv) in windows.items()
+    }
+    main = by_window[str(STRUCTURAL_WINDOW)]
     requested, decided, dwell = dec["requested"], dec["decided"], dec["dwell"]
     ok = (requested > 0) & ~np.isnan(decided)
     ratio = np.where(ok, decided / np.where(ok, requested, 1), np.nan)
     effect = (dec["expected_ratio_plus_one"] - dec["expected_ratio"])[ok]
     adjustment = ["age_at_settlement (with its square)", "education", "household_type", "sex"]
+    sample_definition = (
+        "Landmark design. Persons with an introduction-programme spell that has ended (first ended spell) "
+        "whose status is observed in November of the year after the end year (outcome_year.year = "
+        "year(end_date) + 1 <= 2019; not emigrated by then), and whose outcome date (15 November of that "
+        "year) lies after the landmark = max(settlement_date + W months, settlement_date + 1 year): the "
+        "exposures are measured before the outcome. Outcome: status in {work, education, "
+        "work_and_education}. Tenure categories held by fewer than 50 persons of the sample are merged "
+        "(models.collapse_rare). This is what analysis.indicators.person_frame + landmark_sample give."
+    )
     return {
         "generator_version": cal.GENERATOR_VERSION,
         "seed": seed,
         "scale": scale,
         "analysis_sample": {
-            "definition": (
-                "Persons with an introduction-programme spell that has ended (intro_spell.end_date not "
-                "null, first ended spell) and whose status is observed in November of the year after the "
-                "end year (outcome_year.year = year(end_date) + 1 <= 2019). Outcome: outcome_year.status "
-                "in {work, education, work_and_education}. This is analysis.indicators.intro_outcome."
-            ),
-            "n": int(eta.size),
-            "share_in_work_or_education": _r(float(y.mean())) if y.size else None,
+            "definition": sample_definition,
+            "window_months": STRUCTURAL_WINDOW,
+            "n": main["n"],
+            "n_structural": int(eta.size),
+            "share_in_work_or_education": main.get("share_in_work_or_education"),
             "mean_structural_probability": _r(float(p.mean())) if p.size else None,
         },
         "outcome_model": {
             "family": "logit",
             "intercept": _r(alpha),
-            "moves_24m": b,
+            "moves": b,
+            "moves_definition": (
+                "changes of address (housing spells with spell_no > 1 and new_address true) after settlement, "
+                f"up to min(settlement + {STRUCTURAL_WINDOW} months, the outcome date): a move acts only on "
+                "outcomes measured after it"
+            ),
             "tenure_1y": cal.TENURE_LOGIT,
             "education": cal.EDUCATION_LOGIT,
             "household_type": cal.HOUSEHOLD_LOGIT,
@@ -662,42 +827,38 @@ def _ground_truth(*, alpha: float, eta: np.ndarray, y: np.ndarray, moves: np.nda
             "age_definition": "age_at_settlement = year(settlement_date) - birth_year",
         },
         "effects": {
-            "moves_24m_on_work_or_education": {
+            "moves_on_work_or_education": {
                 "estimand": (
-                    "Average marginal effect of one more move in the first 24 months after settlement "
-                    "(moves_24m = housing spells with spell_no > 1 starting on or before settlement_date "
-                    "+ 24 calendar months, as analysis.indicators.housing_stability) on the probability of "
-                    "being in work or education in November one year after leaving the programme, holding "
-                    "tenure_1y and the covariates fixed, averaged over the analysis sample. Probability "
-                    "points (0.01 = 1 point). 'ame_derivative' = mean(b * p * (1 - p)) is what a logit AME "
-                    "or a linear probability model estimates; 'ame_plus_one' = mean(p(m + 1) - p(m))."
+                    "Effect of one more change of address in the first W months after settlement "
+                    "(moves_Wm as analysis.indicators.housing_stability) on the probability of being in work or "
+                    "education in November one year after leaving the programme, holding tenure_1y and the "
+                    "covariates fixed, averaged over the window's landmark sample. Probability points (0.01 = 1 "
+                    "point). Per window: 'causal_ame' = mean(b * p * (1 - p)) (null where the window makes the "
+                    "effect timing-dependent); 'adjusted_logit_ame' = the average derivative the notebook's "
+                    "adjusted logit converges to on this sample (fractional logit of the true probabilities on "
+                    "the notebook's regressors: like-for-like for its interval); 'adjusted_lpm' = the same for "
+                    "a linear probability model; 'naive_ols_slope' = unadjusted slope."
                 ),
                 "adjustment_set": adjustment + ["tenure_1y"],
                 "confounders": ["age_at_settlement", "education", "household_type"],
                 "structural_logit_coefficient": b,
-                "ame_derivative": _r(float(np.mean(b * p * (1 - p)))) if p.size else None,
-                "ame_plus_one": _r(float(np.mean(_sigmoid(eta + b) - p))) if p.size else None,
-                "naive_ols_slope": _r(_ols_slope(y, moves)) if y.size else None,
-                "naive_difference_any_vs_no_move": _r(float(y[moves > 0].mean() - y[moves == 0].mean()))
-                if (moves > 0).any() and (moves == 0).any() else None,
-                "mean_moves": _r(float(moves.mean())) if moves.size else None,
-                "n": int(eta.size),
+                "structural_window_months": STRUCTURAL_WINDOW,
+                "by_window": {w: {"n": t["n"], **t.get("moves", {})} for w, t in by_window.items()},
             },
             "tenure_1y_on_work_or_education": {
                 "estimand": (
-                    "Average marginal effect of holding a tenure one year after settlement (tenure_1y: the "
-                    "tenure of the housing spell covering settlement_date + 1 calendar year, as "
-                    "analysis.indicators.tenure_at) instead of municipal_rental, on the probability of "
-                    "being in work or education one year after leaving the programme, holding moves_24m "
-                    "and the covariates fixed: mean over the analysis sample of p(tenure = t) - "
-                    "p(tenure = municipal_rental). Probability points. 'naive_difference' = raw mean "
-                    "outcome among those with tenure t minus among those in municipal_rental."
+                    "Average marginal effect of holding a tenure one year after settlement (tenure_1y, the spell "
+                    "covering settlement_date + 1 year) instead of municipal_rental on the probability of being "
+                    "in work or education one year after leaving the programme, holding moves and the covariates "
+                    "fixed, over the window's landmark sample: 'causal_ame' = mean of p(tenure = t) - "
+                    "p(municipal_rental); 'adjusted_logit_ame' = the contrast the notebook's adjusted logit "
+                    "converges to; 'naive_difference' = raw difference in means."
                 ),
                 "reference": "municipal_rental",
-                "adjustment_set": adjustment + ["moves_24m"],
+                "adjustment_set": adjustment + ["moves"],
                 "confounders": ["age_at_settlement", "education", "household_type"],
                 "main_contrast": "owner_startlan",
-                "contrasts": contrasts,
+                "by_window": {w: {"n": t["n"], **t.get("tenure_1y", {})} for w, t in by_window.items()},
             },
             "municipal_dwellings_on_decided_requested": {
                 "estimand": (

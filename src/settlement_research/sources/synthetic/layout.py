@@ -20,7 +20,7 @@ FILES: dict[str, tuple[str, dict[str, str]]] = {
     "register_person.csv": ("person", {
         "LOPENR": "person_id", "FODSELSAAR": "birth_year", "KJONN": "sex", "LANDKODE": "country_group",
         "NUS_NIVAA": "education", "ANKOMSTDATO": "arrival_date", "VEDTAKSDATO_UDI": "permit_date",
-        "ENSLIG_MINDREAARIG": "unaccompanied_minor",
+        "ENSLIG_MINDREAARIG": "unaccompanied_minor", "UTVANDRINGSDATO": "emigration_date",
     }),
     "register_husholdning.csv": ("household", {
         "HUSHNR": "household_id", "HUSHTYPE": "household_type", "ANTALL_PERSONER": "size",
@@ -34,7 +34,7 @@ FILES: dict[str, tuple[str, dict[str, str]]] = {
     }),
     "register_boforhold.csv": ("housing_spell", {
         "LOPENR": "person_id", "BOFORHOLD_NR": "spell_no", "KOMMNR": "kommune_nr", "FRA_DATO": "start_date",
-        "TIL_DATO": "end_date", "DISPOSISJONSFORM": "tenure", "ANTALL_ROM": "rooms",
+        "TIL_DATO": "end_date", "DISPOSISJONSFORM": "tenure", "NY_ADRESSE": "new_address", "ANTALL_ROM": "rooms",
         "ANTALL_PERSONER": "persons",
     }),
     "register_introduksjonsprogram.csv": ("intro_spell", {

@@ -69,6 +69,7 @@ def _raw_tables(tables: dict[str, pl.DataFrame], seed: int) -> dict[str, pl.Data
         pl.col("arrival_date").alias("ANKOMSTDATO"),
         pl.col("permit_date").alias("VEDTAKSDATO_UDI"),
         pl.when(pl.col("unaccompanied_minor")).then(pl.lit("J")).otherwise(pl.lit("N")).alias("ENSLIG_MINDREAARIG"),
+        pl.col("emigration_date").alias("UTVANDRINGSDATO"),
     )
     hh = tables["household"]
     raw["household"] = hh.select(
@@ -90,6 +91,8 @@ def _raw_tables(tables: dict[str, pl.DataFrame], seed: int) -> dict[str, pl.Data
         pl.col("kommune_nr").alias("KOMMNR"), pl.col("start_date").alias("FRA_DATO"),
         pl.col("end_date").alias("TIL_DATO"),
         _coded("tenure", lay.TENURE_CODES).alias("DISPOSISJONSFORM"),
+        pl.when(pl.col("new_address")).then(pl.lit("J")).when(pl.col("new_address").not_()).then(pl.lit("N"))
+        .otherwise(pl.lit(None, pl.String)).alias("NY_ADRESSE"),
         pl.col("rooms").alias("ANTALL_ROM"), pl.col("persons").alias("ANTALL_PERSONER"),
     )
     raw["intro_spell"] = tables["intro_spell"].select(
