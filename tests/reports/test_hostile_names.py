@@ -79,7 +79,7 @@ def hostile_profiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.setenv("SETTLEMENT_RESEARCH_HOME", str(REPO))
         mp.setenv("SETTLEMENT_RESEARCH_CLEAN", str(root / "clean"))
         mp.delenv("SETTLEMENT_RESEARCH_SOURCE", raising=False)
-        assert cli.main(["import-imdi", str(export), "--out", str(root / "raw" / "imdi")]) == 0
+        assert cli.main(["import-imdi", str(export), "--allow-partial", "--out", str(root / "raw" / "imdi")]) == 0
         assert cli.main(["build", "--raw", str(root / "raw"), "--out", str(root / "clean")]) == 0
         out = root / "profiles"
         rc = cli.main(["report", "municipality_profile", "--grid", f"kommune_nr={','.join(NAMES)}", "--source", "imdi",
