@@ -177,8 +177,8 @@ def load_json(name: str, source: str | None = None) -> Any:
     if not file.is_file():
         known = json_sidecars(folder.name)
         raise CatalogError(
-            f"no JSON sidecar {stem!r} in source {folder.name!r} ({folder}); available: "
-            f"{', '.join(known) if known else 'none'}"
+            f"no JSON sidecar {stem!r} in source {folder.name!r} ({folder});{suggest(stem, known)} "
+            f"available: {', '.join(known) if known else 'none'}"
         )
     return json.loads(file.read_text(encoding="utf-8"))
 

@@ -272,8 +272,9 @@ def cli_run(args: Any) -> int:
         print(f"settlement-research validate: {path}: no such file or folder", file=sys.stderr)
         return EXIT_UNREADABLE
     if args.table is not None and args.table not in TABLES:
-        print(f"settlement-research validate: unknown table {args.table!r}; known tables: "
-              f"{', '.join(TABLES)}", file=sys.stderr)
+        from settlement_research.explore import unknown_table_message
+
+        print(f"settlement-research validate: {unknown_table_message(args.table)}", file=sys.stderr)
         return EXIT_UNREADABLE
     if path.is_dir():
         return _run_folder(path, args)

@@ -78,6 +78,8 @@ def test_lab_serves_py_notebook_as_notebook_with_jupytext_default_viewer(tmp_pat
         settings = _get(f"{base}/lab/api/settings/@jupyterlab/docmanager-extension:plugin", token)
         viewers = settings["schema"]["properties"]["defaultViewers"]["default"]
         assert viewers["python"] == JUPYTEXT_VIEWER
+        news = _get(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification", token)
+        assert news["schema"]["properties"]["fetchNews"]["default"] == "false"
 
         listing = _get(f"{base}/api/contents/", token)  # the server opens on notebooks/
         assert "00_data_review.py" in {item["name"] for item in listing["content"]}

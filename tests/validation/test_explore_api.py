@@ -122,3 +122,18 @@ def test_validate_accepts_pandas_like_polars(good_frame) -> None:
     assert sr.validate(indexed, "kommune_settlement_year").valid
     with pytest.raises(TypeError, match="polars or pandas"):
         sr.validate([1, 2, 3], "kommune_settlement_year")
+
+
+def test_validate_command_suggests_a_table(tmp_path: Path, good_frame, capsys) -> None:
+    from settlement_research.cli import main
+
+    file = tmp_path / "data.csv"
+    good_frame.write_csv(file)
+    assert main(["validate", str(file), "--table", "kommune_setlement_year"]) == 2
+    assert "did you mean 'kommune_settlement_year'" in capsys.readouterr().err
+
+
+def test_json_sidecar_suggestion(clean: Path) -> None:
+    (clean / "synthetic" / "ground_truth.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(catalog.CatalogError, match="did you mean 'ground_truth'"):
+        catalog.load_json("ground_trut", source="synthetic")
