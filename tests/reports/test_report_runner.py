@@ -79,7 +79,7 @@ def test_failing_notebook_is_reported_not_raised(renderer: Renderer, clean_env: 
         "kommune_nr": "0301", "length": 4}
 
 
-def test_every_output_carries_provenance(renderer: Renderer, tmp_path: Path) -> None:
+def test_every_output_carries_provenance(renderer: Renderer, clean_env: Path, tmp_path: Path) -> None:
     import platform
 
     ok = renderer.render(load_template(NOTEBOOKS / "fails.py"), {"kommune_nr": "0301"}, tmp_path)

@@ -10,9 +10,9 @@ that is hashed. Package data files (code lists) are included: they change result
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import importlib.util
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +28,17 @@ REPORT_ROOTS = (f"{PACKAGE}.reports.runner", f"{PACKAGE}.reports.engine")
 
 
 def _find(module: str) -> Path | None:
+    """The source file of ``module`` without importing it (nor its parent packages)."""
+    parts = module.split(".")
+    if parts[0] == PACKAGE and len(parts) > 1:
+        root = _package_dir()
+        if root is None:
+            return None
+        base = root.joinpath(*parts[1:])
+        for candidate in (base / "__init__.py", base.with_suffix(".py")):
+            if candidate.is_file():
+                return candidate
+        return None
     try:
         spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):
@@ -37,28 +48,50 @@ def _find(module: str) -> Path | None:
     return Path(spec.origin)
 
 
+def _package_dir() -> Path | None:
+    """The folder of the ``settlement_research`` package first on the path (found, not imported)."""
+    try:
+        spec = importlib.util.find_spec(PACKAGE)
+    except (ImportError, ValueError):
+        return None
+    return Path(spec.origin).parent if spec is not None and spec.origin else None
+
+
 def _is_package(path: Path) -> bool:
     return path.name == "__init__.py"
 
 
+_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.MULTILINE)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n]*)", re.MULTILINE)
+
+
+def _names(clause: str) -> list[str]:
+    clause = re.sub(r"#[^\n]*", "", clause).strip("() \t\n\\")
+    return [part.split()[0] for part in re.split(r"[,\n]", clause) if part.split()]
+
+
 def imported_modules(source: str, module: str, is_package: bool) -> set[str]:
-    """Names of the ``settlement_research`` modules ``source`` (the code of ``module``) imports."""
+    """Names of the ``settlement_research`` modules ``source`` (the code of ``module``) imports.
+
+    A line scan, not a parse (an ``ast`` walk costs a second for the package): every ``import``
+    and ``from ... import`` statement at the start of a line, at any indentation. A match inside
+    a docstring only widens the hash, never narrows it.
+    """
     found: set[str] = set()
     package = module if is_package else module.rpartition(".")[0]
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.split(".")[0] == PACKAGE)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
-                target = ".".join([*base, node.module] if node.module else base)
-            else:
-                target = node.module or ""
-            if target.split(".")[0] != PACKAGE:
-                continue
-            found.add(target)
-            found.update(f"{target}.{a.name}" for a in node.names if a.name != "*")
+    for target, clause in _FROM.findall(source):
+        if target.startswith("."):
+            level = len(target) - len(target.lstrip("."))
+            base = package.split(".")
+            base = base[: len(base) - (level - 1)] if level > 1 else base
+            rest = target[level:]
+            target = ".".join([*base, rest] if rest else base)
+        if target.split(".")[0] != PACKAGE:
+            continue
+        found.add(target)
+        found.update(f"{target}.{name}" for name in _names(clause) if name != "*")
+    for clause in _IMPORT.findall(source):
+        found.update(n for n in _names(clause) if n.split(".")[0] == PACKAGE)
     # a parent package's __init__ runs first on any import of its submodules
     for name in list(found):
         parts = name.split(".")
@@ -84,10 +117,9 @@ def module_files(roots: Iterable[str]) -> dict[str, Path]:
 
 def _data_files() -> list[tuple[str, Path]]:
     """Every file in a ``data/`` folder of the package (code lists, change tables) and every .toml (the analysis plan)."""
-    pkg = _find(PACKAGE)
-    if pkg is None:
+    root = _package_dir()
+    if root is None:
         return []
-    root = pkg.parent
     return [
         (f"{PACKAGE}/{p.relative_to(root).as_posix()}", p)
         for p in sorted({*root.rglob("data/*"), *root.rglob("*.toml")})
@@ -119,10 +151,7 @@ def build_code_hash(source_module: str) -> str:
 
 def template_imports(text: str) -> set[str]:
     """The ``settlement_research`` modules a notebook template (py:percent) imports."""
-    try:
-        return imported_modules(text, "__template__", False)
-    except SyntaxError:  # a template that does not parse fails when rendered; hash it whole
-        return set()
+    return imported_modules(text, "__template__", False)
 
 
 def report_code_hash(template: str | Path) -> str:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from settlement_research.errors import DataError
+
 CHUNK = 1 << 20
 
 
@@ -47,7 +49,7 @@ def _rel(path: Path, base: Path) -> str:
         return str(path)
 
 
-class InputChanged(RuntimeError):
+class InputChanged(DataError, RuntimeError):
     """A raw file changed while it was being read or while the build ran."""
 
 

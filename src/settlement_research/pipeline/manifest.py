@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from settlement_research.errors import DataError
 from settlement_research.io import sha256_file, write_json_atomic
 
 MANIFEST = "MANIFEST.json"
@@ -31,7 +32,7 @@ MANIFEST_VERSION = 2
 CLI_HELP = "check every file of data_clean against its MANIFEST.json (exit 1 on a mismatch)"
 
 
-class ManifestMismatch(ValueError):
+class ManifestMismatch(DataError, ValueError):
     """A clean file disagrees with the manifest that vouches for it (edited, truncated, replaced)."""
 
 

@@ -35,6 +35,8 @@ from typing import Any
 
 import nbformat
 
+from settlement_research.errors import InputError
+
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
 MAX_VALUE_LENGTH = 200
@@ -43,7 +45,7 @@ YEAR = re.compile(r"\d{4}")
 KOMMUNE_NR = re.compile(r"\d{4}")
 
 
-class ParameterError(ValueError):
+class ParameterError(InputError, ValueError):
     """A parameter the notebook does not declare, or a value outside its domain (exit code 2)."""
 
 

@@ -13,8 +13,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from settlement_research.errors import InputError
 
-class ShapeError(ValueError):
+
+class ShapeError(InputError, ValueError):
     """A response body that is not the expected document."""
 
 
