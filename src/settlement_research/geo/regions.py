@@ -33,6 +33,16 @@ COUNTIES_2014: dict[str, tuple[str, int, str, str]] = {
     "20": ("Finnmark", 19, "nord", "hammerfest"),
 }
 
+# Counties after the 2020 and 2024 reforms: (name, IMDi region, Husbanken region).
+LATER_COUNTIES: dict[str, tuple[str, str, str]] = {
+    "30": ("Viken", "ost", "ost"), "31": ("Østfold", "ost", "ost"), "32": ("Akershus", "ost", "ost"),
+    "33": ("Buskerud", "indre_ost", "sor"), "34": ("Innlandet", "indre_ost", "ost"),
+    "38": ("Vestfold og Telemark", "sor", "sor"), "39": ("Vestfold", "ost", "sor"),
+    "40": ("Telemark", "sor", "sor"), "42": ("Agder", "sor", "sor"), "46": ("Vestland", "vest", "vest"),
+    "50": ("Trøndelag", "midt_norge", "midt_norge"), "54": ("Troms og Finnmark", "nord", "hammerfest"),
+    "55": ("Troms", "nord", "bodo"), "56": ("Finnmark", "nord", "hammerfest"),
+}
+
 # Troms municipalities (2014 codes) served by Husbanken Hammerfest: Nord-Troms, Balsfjord, Tromsø.
 TROMS_TO_HAMMERFEST = {"1902", "1933", "1936", "1938", "1939", "1940", "1941", "1942", "1943"}
 
@@ -101,6 +111,6 @@ def coordination_index() -> pl.DataFrame:
 
 
 __all__ = [
-    "COUNTIES_2014", "DIMENSIONS", "HUSBANKEN_OFFICES", "IMDI_OFFICES", "LEVEL_OF_LABEL", "TROMS_TO_HAMMERFEST",
-    "coordination_index", "coordination_table", "husbanken_region", "imdi_region",
+    "COUNTIES_2014", "DIMENSIONS", "HUSBANKEN_OFFICES", "IMDI_OFFICES", "LATER_COUNTIES", "LEVEL_OF_LABEL",
+    "TROMS_TO_HAMMERFEST", "coordination_index", "coordination_table", "husbanken_region", "imdi_region",
 ]

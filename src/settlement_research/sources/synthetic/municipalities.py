@@ -16,7 +16,7 @@ from statistics import NormalDist
 import numpy as np
 import polars as pl
 
-from settlement_research import regions
+from settlement_research.geo import regions
 from settlement_research.sources.synthetic import calibration as cal
 from settlement_research.textio import read_csv_frame
 
@@ -25,15 +25,8 @@ COLUMNS = [
     "centrality", "population",
 ]
 
-# Counties after the 2020 and 2024 reforms, for real frames of later years: (name, IMDi, Husbanken).
-LATER_COUNTIES: dict[str, tuple[str, str, str]] = {
-    "30": ("Viken", "ost", "ost"), "31": ("Østfold", "ost", "ost"), "32": ("Akershus", "ost", "ost"),
-    "33": ("Buskerud", "indre_ost", "sor"), "34": ("Innlandet", "indre_ost", "ost"),
-    "38": ("Vestfold og Telemark", "sor", "sor"), "39": ("Vestfold", "ost", "sor"),
-    "40": ("Telemark", "sor", "sor"), "42": ("Agder", "sor", "sor"), "46": ("Vestland", "vest", "vest"),
-    "50": ("Trøndelag", "midt_norge", "midt_norge"), "54": ("Troms og Finnmark", "nord", "hammerfest"),
-    "55": ("Troms", "nord", "bodo"), "56": ("Finnmark", "nord", "hammerfest"),
-}
+# Counties after the 2020 and 2024 reforms, for real frames of later years (geo.regions).
+LATER_COUNTIES = regions.LATER_COUNTIES
 
 # Invented stems and ordinary place-name endings: "Skvalpvik", "Tusseldal" are plainly not real.
 _STEMS = [
