@@ -65,11 +65,10 @@ def truncation(text: str, layout: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _code_list() -> pl.DataFrame:
-    from settlement_research.harmonize import shipped_code_list
-    from settlement_research.sources.imdi.codes import is_municipality
+    from settlement_research.geo import codes
 
-    codes = shipped_code_list().select("code", "name", "valid_from", "valid_to")
-    return codes.filter(pl.col("code").map_elements(is_municipality, return_dtype=pl.Boolean))
+    listed = codes.code_list().select("code", "name", "valid_from", "valid_to")
+    return listed.filter(pl.col("code").map_elements(codes.is_municipality, return_dtype=pl.Boolean))
 
 
 def expected_municipalities(classification_year: int, data_year: int | None = None) -> dict[str, str]:
