@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from settlement_research.errors import InputError
 from settlement_research.io import sha256_file, write_json_atomic, write_parquet_atomic
 from settlement_research.model import get_model
 from settlement_research.paths import data_raw_dir
@@ -60,7 +61,11 @@ def import_files(paths: list[str | Path]) -> ImportResult:
     reads: list[tuple[Path, ReadResult]] = [(Path(p), read_file(p)) for p in paths]
     names = [p.name for p, _ in reads]
     if len(set(names)) != len(names):
-        raise ValueError("two input files share a name; records are traced by file name")
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise InputError(
+            f"two input files share the name {', '.join(twice)}; records are traced by file name",
+            file=twice[0], hint="rename one of them (or import them in separate runs)",
+        )
     assembled = assemble(r.records for _, r in reads)
     tables = {name: validate_table(frame, name) for name, frame in assembled.tables.items()}
     files = [_file_info(path, result) for path, result in reads]
