@@ -47,7 +47,7 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
-_BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_BINARY_CONTROLS = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 HeaderSpec = int | Callable[[list[list[str]]], int]
 
@@ -135,6 +135,14 @@ def decode_text(raw: bytes, name: str = "<text>") -> tuple[str, str]:
             "mark or a binary file; this encoding is not supported",
             file=name, line=line, hint="save the file as UTF-8 (or Latin-1) text and try again",
         )
+    control = _BINARY_CONTROLS.search(raw)  # these bytes are in no text encoding read here
+    if control:
+        line = raw.count(b"\n", 0, control.start()) + 1
+        raise UnsupportedEncodingError(
+            f"{name} holds control byte {control.group()!r} on line {line}: a binary file, not "
+            "delimited text",
+            file=name, line=line, hint="give a CSV text file (UTF-8 or Latin-1)",
+        )
     has_bom = raw.startswith(_UTF8_BOM)
     body = raw[len(_UTF8_BOM):] if has_bom else raw
     try:
@@ -152,14 +160,6 @@ def decode_text(raw: bytes, name: str = "<text>") -> tuple[str, str]:
                 hint="re-save the whole file in one encoding (UTF-8), or fix the bytes on that line",
             ) from None
         text, encoding = body.decode("latin-1"), "latin-1"
-    control = _BINARY_CONTROLS.search(text)
-    if control:
-        line = text.count("\n", 0, control.start()) + 1
-        raise UnsupportedEncodingError(
-            f"{name} holds control byte {control.group()!r} on line {line}: a binary file, not "
-            "delimited text",
-            file=name, line=line, hint="give a CSV text file (UTF-8 or Latin-1)",
-        )
     return text, encoding
 
 
