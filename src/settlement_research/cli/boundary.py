@@ -40,7 +40,7 @@ _ENVIRONMENT_ERRNOS = {
     errno.ENOENT: "no such file or folder",
     errno.ENOTDIR: "a part of the path is not a folder",
     errno.EISDIR: "it is a folder, not a file",
-    errno.EEXIST: "it already exists",
+    errno.EEXIST: "it already exists (and is not a folder that can be used)",
     errno.ENOSPC: "no space left on the device",
     errno.ENAMETOOLONG: "the name is too long",
     errno.EDQUOT: "the disk quota is exceeded",
