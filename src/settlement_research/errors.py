@@ -48,22 +48,28 @@ class SettlementResearchError(Exception):
         return self.message
 
     def where(self) -> str:
-        """'file, line 3, column kommune_nr, key 0301' (only the parts that are known)."""
+        """'file, line 3, column kommune_nr, key 0301': the parts that are known and not yet in
+        the message."""
         parts = []
         if self.file and self.file not in self.message:
             parts.append(self.file)
         if self.line is not None and f"line {self.line}" not in self.message:
             parts.append(f"line {self.line}")
-        if self.column is not None and f"column {self.column}" not in self.message:
+        if self.column is not None and str(self.column) not in self.message:
             parts.append(f"column {self.column}")
-        if self.key is not None and f"{self.key}" not in self.message:
+        if self.key is not None and str(self.key) not in self.message:
             parts.append(f"key {self.key}")
         return ", ".join(parts)
 
     def paragraph(self) -> str:
         """The short text the console shows: where, what, and what to do."""
         where = self.where()
-        text = f"{where}: {self.message}" if where else self.message
+        if not where:
+            text = self.message
+        elif self.file and self.file not in self.message:
+            text = f"{where}: {self.message}"
+        else:  # the message names the file already; add the rest of the place after it
+            text = f"{self.message} ({where})"
         if self.hint and self.hint not in text:
             text += f"\n  hint: {self.hint}"
         return text

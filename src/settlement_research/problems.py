@@ -44,7 +44,8 @@ class ValidationResult:
     """The verdict on one table: its problems, and the rows split into valid and failing.
 
     ``failing_rows`` carries ``row_nr`` (0-based position in the input) and ``reason``
-    (every broken rule, joined by '; '); nothing is ever dropped without appearing there.
+    (every broken rule, joined by '; '); nothing is ever dropped without appearing there. Every
+    output shown to a person (console, HTML, JSON, quarantine files) numbers rows from 1.
     """
 
     table: str

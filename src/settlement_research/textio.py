@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +47,7 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
-_BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_BINARY_CONTROLS = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 HeaderSpec = int | Callable[[list[list[str]]], int]
 
@@ -69,6 +69,7 @@ class TextTable:
     lines: list[int]
     header_rows: int
     record_nrs: list[int] = field(default_factory=list)
+    body: str | None = field(default=None, repr=False)  # the text from the header line on
     preamble: list[str] = field(default_factory=list)
     blank_records: int = 0
     final_newline: bool = True
@@ -105,15 +106,37 @@ class TextTable:
                     hint="every column needs its own name",
                 )
             seen.add(name)
-        data = self.data
-        columns = list(zip(*data, strict=True)) if data else [() for _ in names]
-        frame = pl.DataFrame(
-            {n: pl.Series(n, list(col), dtype=pl.String) for n, col in zip(names, columns, strict=True)}
-        )
+        frame = self._polars_frame(names)
+        if frame is None:
+            data = self.data
+            columns = list(zip(*data, strict=True)) if data else [() for _ in names]
+            frame = pl.DataFrame(
+                {n: pl.Series(n, list(col), dtype=pl.String) for n, col in zip(names, columns, strict=True)}
+            )
         if empty_as_null and frame.width:
             frame = frame.with_columns(pl.all().replace("", None))
         if line_column is not None:
             frame = frame.with_columns(pl.Series(line_column, self.data_lines, dtype=pl.Int64))
+        return frame
+
+
+    def _polars_frame(self, names: list[str]) -> pl.DataFrame | None:
+        """The same cells parsed by polars (fast), used only for a one-header table whose records
+        were all checked; None when polars would not see exactly those records."""
+        if self.body is None or self.header_rows != 1 or self.blank_records or not self.data:
+            return None
+        try:
+            frame = pl.read_csv(
+                io.StringIO(self.body), separator=self.separator, infer_schema=False,
+                new_columns=names, empty_string_is_null=False, truncate_ragged_lines=False,
+            )
+        except Exception:  # noqa: BLE001 - fall back to the checked records
+            return None
+        if frame.height != len(self.data) or frame.width != len(names):
+            return None
+        first, last = self.data[0], self.data[-1]
+        if list(frame.row(0)) != first or list(frame.row(-1)) != last:
+            return None
         return frame
 
 
@@ -135,6 +158,14 @@ def decode_text(raw: bytes, name: str = "<text>") -> tuple[str, str]:
             "mark or a binary file; this encoding is not supported",
             file=name, line=line, hint="save the file as UTF-8 (or Latin-1) text and try again",
         )
+    control = _BINARY_CONTROLS.search(raw)  # these bytes are in no text encoding read here
+    if control:
+        line = raw.count(b"\n", 0, control.start()) + 1
+        raise UnsupportedEncodingError(
+            f"{name} holds control byte {control.group()!r} on line {line}: a binary file, not "
+            "delimited text",
+            file=name, line=line, hint="give a CSV text file (UTF-8 or Latin-1)",
+        )
     has_bom = raw.startswith(_UTF8_BOM)
     body = raw[len(_UTF8_BOM):] if has_bom else raw
     try:
@@ -152,14 +183,6 @@ def decode_text(raw: bytes, name: str = "<text>") -> tuple[str, str]:
                 hint="re-save the whole file in one encoding (UTF-8), or fix the bytes on that line",
             ) from None
         text, encoding = body.decode("latin-1"), "latin-1"
-    control = _BINARY_CONTROLS.search(text)
-    if control:
-        line = text.count("\n", 0, control.start()) + 1
-        raise UnsupportedEncodingError(
-            f"{name} holds control byte {control.group()!r} on line {line}: a binary file, not "
-            "delimited text",
-            file=name, line=line, hint="give a CSV text file (UTF-8 or Latin-1)",
-        )
     return text, encoding
 
 
@@ -204,46 +227,38 @@ def read_text_table(
     text, encoding = decode_text(raw, label)
     final_newline = text.endswith(("\n", "\r"))
 
-    physical = io.StringIO(text, newline="")
-    lines_iter = _numbered_lines(physical, comment_prefix)
-    pending: list[tuple[int, str]] = []
-    # preamble: leading blank lines, and a title (one cell per line) closed by a blank line
-    for number, line in lines_iter:
-        pending.append((number, line))
-        if len(pending) >= 4 or (line.strip() and not title_preamble):
-            break
-    pending, preamble = _strip_preamble(pending, title_preamble)
-    header_text = pending[0][1] if pending else ""
-    sep = separator or sniff_separator(header_text)
+    # physical lines as csv and editors count them (\n, \r\n or \r), split in C
+    all_lines = list(io.StringIO(text, newline=""))
+    if comment_prefix:  # a comment counts as a line but holds no record
+        all_lines = ["\n" if ln.startswith(comment_prefix) else ln for ln in all_lines]
+    skip, preamble = _preamble(all_lines, title_preamble)
+    sep = separator or sniff_separator(all_lines[skip] if skip < len(all_lines) else "")
 
     records: list[list[str]] = []
     lines: list[int] = []
     record_nrs: list[int] = []
     blank = 0
-    source_lines = _chain(pending, lines_iter)
-    tracker = _LineTracker(source_lines, pending[0][0] if pending else 1)
-    reader = csv.reader(tracker, delimiter=sep, strict=True)
-    while True:
-        start = tracker.next_line
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            if "unexpected end of data" in str(exc) or "newline inside string" in str(exc):
-                raise TextFormatError(
-                    f"{label}: the file ends inside a quoted field that starts on line {start}; "
-                    "the file is cut short",
-                    file=label, line=start, hint="download or export the file again, completely",
-                ) from None
-            raise TextFormatError(f"{label}: line {start} is not valid delimited text ({exc})",
-                                  file=label, line=start) from None
-        if not any(c.strip() for c in row):
-            blank += 1
-            continue
-        records.append(row)
-        lines.append(start)
-        record_nrs.append(len(records) + blank)
+    reader = csv.reader(iter(all_lines[skip:]), delimiter=sep, strict=True)
+    consumed = 0  # lines the reader has taken so far (after the preamble)
+    try:
+        for row in reader:
+            if not "".join(row).strip():
+                blank += 1
+            else:
+                records.append(row)
+                lines.append(skip + consumed + 1)
+                record_nrs.append(len(records) + blank)
+            consumed = reader.line_num
+    except csv.Error as exc:
+        start = skip + consumed + 1
+        if "unexpected end of data" in str(exc) or "newline inside string" in str(exc):
+            raise TextFormatError(
+                f"{label}: the file ends inside a quoted field that starts on line {start}; "
+                "the file is cut short",
+                file=label, line=start, hint="download or export the file again, completely",
+            ) from None
+        raise TextFormatError(f"{label}: line {start} is not valid delimited text ({exc})",
+                              file=label, line=start) from None
     if not records:
         raise UnreadableFileError(f"cannot read {label}: the file has no records", file=label)
 
@@ -251,7 +266,8 @@ def read_text_table(
     n_header = max(0, min(n_header, len(records)))
     table = TextTable(
         name=label, encoding=encoding, separator=sep, records=records, lines=lines,
-        header_rows=n_header, record_nrs=record_nrs, preamble=preamble, blank_records=blank, final_newline=final_newline,
+        header_rows=n_header, record_nrs=record_nrs,
+        body=None if comment_prefix else "".join(all_lines[skip:]), preamble=preamble, blank_records=blank, final_newline=final_newline,
     )
     if not final_newline:
         table.notes.append("the file has no final newline")
@@ -259,47 +275,20 @@ def read_text_table(
     return table
 
 
-def _numbered_lines(stream: io.StringIO, comment_prefix: str | None) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(stream, start=1):
-        if comment_prefix and line.startswith(comment_prefix):
-            yield number, "\n"  # a comment counts as a line but holds no record
-            continue
-        yield number, line
-
-
-def _chain(first: list[tuple[int, str]], rest: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
-    yield from first
-    yield from rest
-
-
-class _LineTracker:
-    """Feeds lines to csv.reader and knows the number of the next physical line."""
-
-    def __init__(self, numbered: Iterator[tuple[int, str]], first: int) -> None:
-        self._it = iter(numbered)
-        self.next_line = first
-
-    def __iter__(self) -> _LineTracker:
-        return self
-
-    def __next__(self) -> str:
-        number, line = next(self._it)
-        self.next_line = number + 1
-        return line
-
-
-def _strip_preamble(
-    pending: list[tuple[int, str]], title_preamble: bool
-) -> tuple[list[tuple[int, str]], list[str]]:
+def _preamble(all_lines: list[str], title_preamble: bool) -> tuple[int, list[str]]:
+    """(index of the header line, title lines skipped): leading blank lines, and with
+    ``title_preamble`` a Statbank title (one cell on a line) closed by a blank line."""
+    skip = 0
     preamble: list[str] = []
-    while pending and not pending[0][1].strip():
-        pending.pop(0)
-    if title_preamble and len(pending) > 1 and re.fullmatch(r'"[^"]*"\s*|[^,;\t"]*', pending[0][1].strip()) \
-            and not pending[1][1].strip():
-        preamble.append(pending.pop(0)[1].strip())
-        while pending and not pending[0][1].strip():
-            pending.pop(0)
-    return pending, preamble
+    while skip < len(all_lines) and not all_lines[skip].strip():
+        skip += 1
+    if (title_preamble and skip + 1 < len(all_lines) and not all_lines[skip + 1].strip()
+            and re.fullmatch(r'"[^"]*"\s*|[^,;\t"]*', all_lines[skip].strip())):
+        preamble.append(all_lines[skip].strip())
+        skip += 1
+        while skip < len(all_lines) and not all_lines[skip].strip():
+            skip += 1
+    return skip, preamble
 
 
 def _check_complete(table: TextTable, *, ragged: bool) -> None:
@@ -308,10 +297,9 @@ def _check_complete(table: TextTable, *, ragged: bool) -> None:
     if table.header_rows and not ragged:
         width = max(len(r) for r in table.records[: table.header_rows])
         last = len(table.records) - 1
-        for i in range(table.header_rows, len(table.records)):
-            n = len(table.records[i])
-            if n == width:
-                continue
+        widths = list(map(len, table.records))
+        for i in [i for i in range(table.header_rows, len(widths)) if widths[i] != width][:1]:
+            n = widths[i]
             line = table.lines[i]
             if n < width and i == last and not table.final_newline:
                 raise TextFormatError(
@@ -328,8 +316,10 @@ def _check_complete(table: TextTable, *, ragged: bool) -> None:
     if table.header_rows:
         first_header = [c.strip() for c in table.records[0]]
         if any(first_header):
+            lead = first_header[0]
             for i in range(table.header_rows, len(table.records)):
-                if [c.strip() for c in table.records[i]] == first_header:
+                row = table.records[i]
+                if row and row[0].strip() == lead and [c.strip() for c in row] == first_header:
                     raise TextFormatError(
                         f"{label}: line {table.lines[i]} repeats the header of line {table.lines[0]}: "
                         "two files joined into one?",

@@ -263,32 +263,28 @@ def infer_table(path: str | Path) -> str | None:
 
 
 def cli_run(args: Any) -> int:
-    import sys
-
+    from settlement_research.errors import InputError
     from settlement_research.model import TABLES
 
     path: Path = args.path
     if not path.exists():
-        print(f"settlement-research validate: {path}: no such file or folder", file=sys.stderr)
-        return EXIT_UNREADABLE
+        raise InputError(f"{path}: no such file or folder", file=path)
     if args.table is not None and args.table not in TABLES:
         from settlement_research.explore import unknown_table_message
 
-        print(f"settlement-research validate: {unknown_table_message(args.table)}", file=sys.stderr)
-        return EXIT_UNREADABLE
+        raise InputError(unknown_table_message(args.table), key=args.table,
+                         hint=f"known tables: {', '.join(TABLES)}")
     if path.is_dir():
         return _run_folder(path, args)
     table = args.table or infer_table(path)
     if table is None:
-        print(f"settlement-research validate: cannot tell which table {path.name} holds; name the file "
-              f"after a table or pass --table NAME. Known tables: {', '.join(TABLES)}", file=sys.stderr)
-        return EXIT_UNREADABLE
+        raise InputError(f"cannot tell which table {path.name} holds", file=path,
+                         hint=f"name the file after a table or pass --table NAME; known tables: {', '.join(TABLES)}")
     return _run_files(path, [(table, path)], args)
 
 
 def _run_folder(folder: Path, args: Any) -> int:
-    import sys
-
+    from settlement_research.errors import InputError
     from settlement_research.model import TABLES
 
     found: dict[str, Path] = {}
@@ -300,9 +296,8 @@ def _run_folder(folder: Path, args: Any) -> int:
     if args.table:
         found = {t: p for t, p in found.items() if t == args.table}
     if not found:
-        print(f"settlement-research validate: no table files in {folder}; expected files named "
-              f"<table>.parquet or <table>.csv. Known tables: {', '.join(TABLES)}", file=sys.stderr)
-        return EXIT_UNREADABLE
+        raise InputError(f"no table files in {folder}", file=folder,
+                         hint=f"expected files named <table>.parquet or <table>.csv; known tables: {', '.join(TABLES)}")
     return _run_files(folder, list(found.items()), args)
 
 

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sys
@@ -31,6 +32,7 @@ from settlement_research.errors import (
 PROG = "settlement-research"
 DEBUG_ENV = "SETTLEMENT_RESEARCH_DEBUG"
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 # errno values that describe the user's paths or machine, not a fault in the package
 _ENVIRONMENT_ERRNOS = {
@@ -40,7 +42,7 @@ _ENVIRONMENT_ERRNOS = {
     errno.ENOENT: "no such file or folder",
     errno.ENOTDIR: "a part of the path is not a folder",
     errno.EISDIR: "it is a folder, not a file",
-    errno.EEXIST: "it already exists",
+    errno.EEXIST: "it already exists (and is not a folder that can be used)",
     errno.ENOSPC: "no space left on the device",
     errno.ENAMETOOLONG: "the name is too long",
     errno.EDQUOT: "the disk quota is exceeded",
@@ -60,6 +62,10 @@ def run_guarded(command: Callable[[], int], *, name: str | None = None, debug: b
         _show(prefix, "the request needs more memory than this machine has (MemoryError); "
               "ask for less at once (a smaller parameter grid, fewer files, a smaller scale)", exc, debug)
         return EXIT_UNUSABLE_INPUT
+    except BrokenPipeError:  # the reader of our output went away (`| head`): not an error of ours
+        with contextlib.suppress(OSError, ValueError):  # Python's advice: no flush error at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except OSError as exc:
         text = _environment_message(exc)
         if text is None:

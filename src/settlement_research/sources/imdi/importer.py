@@ -107,9 +107,10 @@ def import_files(paths: list[str | Path]) -> ImportResult:
     """
     names = [Path(p).name for p in paths]
     if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
         raise ImportRefused(
-            "two input files share a name; records are traced by file name",
-            hint="rename one of them (e.g. add the edition date) and import again",
+            f"two input files share the name {', '.join(twice)}; records are traced by file name",
+            file=twice[0], hint="rename one of them (e.g. add the edition date) or import them in separate runs",
         )
     reads: list[tuple[Path, ReadResult]] = []
     files: list[dict[str, Any]] = []
