@@ -63,16 +63,14 @@ _RANGE = re.compile(r"(-?\d{1,9})\.\.(-?\d{1,9})")
 
 
 def kommune_codes(source: str | None = None) -> list[str]:
-    """Every kommune_nr in the catalog's kommune table (sorted, unique)."""
-    try:
-        from settlement_research.catalog import load
-    except ImportError:  # catalog not available: read the clean table directly
-        import polars as pl
+    """Every kommune_nr in the catalog's kommune table (sorted, unique); the source is checked
+    by the catalog (a registered name, never a path)."""
+    from settlement_research.catalog import CatalogError, load
 
-        folder = data_clean_dir() / source if source else data_clean_dir()
-        frame = pl.read_parquet(folder / "kommune.parquet")
-    else:
+    try:
         frame = load("kommune", source=source)
+    except CatalogError as exc:
+        raise ParameterError(f"--grid kommune_nr=all: {exc}") from None
     return sorted(set(frame.get_column("kommune_nr").cast(str).to_list()))
 
 
