@@ -20,14 +20,16 @@ import polars as pl
 from settlement_research.io import sha256_file, write_json_atomic, write_parquet_atomic
 from settlement_research.model import get_model
 from settlement_research.paths import data_raw_dir
+from settlement_research.sources.imdi import editions
 from settlement_research.sources.imdi.assemble import REJECTED_COLUMNS, Assembled, assemble
 from settlement_research.sources.imdi.layouts import ReadResult, read_file
 
 SOURCE_NAME = "imdi"
 TABLE_FILES = [
     "kommune", "kommune_settlement_year", "kommune_intro_year", "kommune_context_year",
-    "national_settlement_year",
+    "national_settlement_year", "imdi_edition_value",
 ]
+RESTATEMENTS_FILE = "restatements.parquet"
 REJECTED_FILE = "rejected.parquet"
 SUMMARY_FILE = "import_summary.json"
 PROVENANCE_FILE = "PROVENANCE.json"
@@ -55,15 +57,21 @@ class ImportResult:
         return int(self.summary["totals"]["unexplained"])
 
 
-def import_files(paths: list[str | Path]) -> ImportResult:
-    """Read, map, cross-check and merge the files; validate every table with its pandera model."""
+def import_files(paths: list[str | Path], prefer: list[str] | None = None) -> ImportResult:
+    """Read, map, cross-check and merge the files; validate every table with its pandera model.
+
+    ``prefer``: edition ids that win over the default precedence (``editions.PRECEDENCE_RULE``).
+    """
     reads: list[tuple[Path, ReadResult]] = [(Path(p), read_file(p)) for p in paths]
     names = [p.name for p, _ in reads]
     if len(set(names)) != len(names):
         raise ValueError("two input files share a name; records are traced by file name")
-    assembled = assemble(r.records for _, r in reads)
-    tables = {name: validate_table(frame, name) for name, frame in assembled.tables.items()}
     files = [_file_info(path, result) for path, result in reads]
+    eds = [editions.infer(p.name, r.layout, r.records, f["sha256"]) for (p, r), f in zip(reads, files, strict=True)]
+    for f, ed in zip(files, eds, strict=True):
+        f.update(edition=ed.edition, publisher=ed.publisher, edition_per=ed.per and ed.per.isoformat())
+    assembled = assemble((editions.tag(r.records, ed) for (_, r), ed in zip(reads, eds, strict=True)), prefer)
+    tables = {name: validate_table(frame, name) for name, frame in assembled.tables.items()}
     summary = _summary(reads, assembled, tables)
     return ImportResult(tables, assembled, files, summary)
 
@@ -130,6 +138,14 @@ def _summary(
         "totals": totals,
         "tables": {name: frame.height for name, frame in tables.items()},
         "conflicts": assembled.conflicts.to_dicts(),
+        "editions": {
+            "precedence": editions.PRECEDENCE_RULE,
+            "ranked": sorted(assembled.ranks, key=assembled.ranks.__getitem__),
+            "restatements": assembled.restatements.height,
+            "restatements_by_kind": {
+                k: int(n) for k, n in assembled.restatements.group_by("kind").len().sort("kind").iter_rows()
+            },
+        },
         "kommune_written": "kommune" in tables,
         "kommune_not_in_dimension": assembled.kommune_skipped.to_dicts(),
         "restated": _restated_summary(assembled.restated),
@@ -181,8 +197,9 @@ def write_outputs(result: ImportResult, out_dir: str | Path) -> Path:
         elif target.exists():
             target.unlink()
     write_parquet_atomic(result.rejected, out / REJECTED_FILE)
+    write_parquet_atomic(result.assembled.restatements, out / RESTATEMENTS_FILE)
     write_json_atomic(result.summary, out / SUMMARY_FILE)
-    written = [f"{name}.parquet" for name in result.tables] + [REJECTED_FILE, SUMMARY_FILE]
+    written = [f"{name}.parquet" for name in result.tables] + [REJECTED_FILE, RESTATEMENTS_FILE, SUMMARY_FILE]
     provenance = {
         "source": SOURCE_NAME,
         "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -241,6 +258,10 @@ def format_summary(summary: dict[str, Any]) -> str:
     for r, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
         lines.append(f"  {n:>8}  {r}")
     lines += ["", "tables: " + ", ".join(f"{k} ({v} rows)" for k, v in summary["tables"].items())]
+    eds = summary.get("editions")
+    if eds:
+        lines.append(f"editions (preferred first): {', '.join(eds['ranked'])}; restatements listed: "
+                     f"{eds['restatements']} (restatements.parquet)")
     if summary["conflicts"]:
         lines.append(f"conflicting keys (rejected): {len(summary['conflicts'])}")
     restated = summary.get("restated", {}).get("rows_by_status_and_outcome", {})
@@ -257,6 +278,10 @@ def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, default=None, help="output folder (default: data_raw/imdi)"
     )
+    parser.add_argument(
+        "--prefer", action="append", default=None, metavar="EDITION",
+        help="edition id ranked first (repeatable; default: the latest edition publishing a key wins)",
+    )
 
 
 def cli_run(args: argparse.Namespace) -> int:
@@ -264,7 +289,7 @@ def cli_run(args: argparse.Namespace) -> int:
     if missing:
         print(f"import-imdi: no such file: {', '.join(missing)}")
         return 2
-    result = import_files(args.files)
+    result = import_files(args.files, prefer=getattr(args, "prefer", None))
     out = write_outputs(result, args.out or data_raw_dir() / SOURCE_NAME)
     print(format_summary(result.summary))
     print(f"\nwrote {out}")
