@@ -258,7 +258,8 @@ def _targets(records: pl.DataFrame) -> pl.DataFrame:
         (pl.col("geo_level") == "kommune") & (pl.col("code_raw") == "9999")
     )
     records = records.with_columns(
-        pl.when(unknown).then(pl.lit(UNKNOWN_GEO)).otherwise(pl.col("geo_level")).alias("geo_level")
+        pl.when(unknown).then(pl.lit(UNKNOWN_GEO)).otherwise(pl.col("geo_level")).alias("geo_level"),
+        pl.when(unknown).then(None).otherwise(pl.col("kommune_nr")).alias("kommune_nr"),
     )
     combos = records.select("indicator", "dims_mapped", "enhet", "geo_level").unique()
     rows = []

@@ -14,7 +14,10 @@ key on which they disagree lost published counts; picking silently hid restateme
   order (``--prefer ID``) puts the named editions first;
 * keys are compared per **municipality unit**: rows of one table and year whose codes overlap
   after harmonisation (1901 of 2012 and 1903 of 2014 are both Harstad) form one unit, and a unit
-  takes all cells of one measure from one edition, so a municipality is never counted twice;
+  takes all cells of one measure from one edition, so a municipality is never counted twice. A
+  unit's rows keep one code set: the one most of the table's measures get from their preferred
+  edition (ties: precedence); a measure published only under another code set is listed, not
+  mixed in;
 * every edition's value is kept in the companion table ``imdi_edition_value``, and every
   difference between editions is listed in ``restatements`` (same code: per key; other codes:
   the unit's sums), never resolved silently.
@@ -37,7 +40,8 @@ PRECEDENCE_RULE = (
     "per key (table, municipality unit, year, measure): the highest-ranked edition that publishes "
     "it (a number or a status symbol); rank: the editions named with --prefer first, in that order, "
     "then the latest 'per' date (an edition without one counts as running to 31 December of its "
-    "last data year); a unit takes one measure from one edition"
+    "last data year); a unit takes one measure from one edition and keeps one code set, the one "
+    "most of its measures get from their preferred edition"
 )
 # The 2015 layouts are known to be the 2015 edition of integreringsdata (SOURCES.md).
 EDITION_2015 = "imdi-2015"
@@ -197,18 +201,23 @@ def choose(
     m = _units(merged, images).with_columns(
         pl.col("edition").replace_strict(rank, return_dtype=pl.Int32).alias("_rank")
     )
-    # a unit's code set per edition and measure: (code, classification) pairs publishing it
-    sets = m.group_by(*UNIT_KEY, "target", "edition").agg(
+    # a unit's code set per edition: the (code, classification) rows the edition has there
+    code_sets = m.group_by(*UNIT_KEY, "edition").agg(
         _codes_str(pl.concat_str("kommune_nr", pl.col("classification_year").cast(pl.String),
                                  separator="/")).alias("_set"),
-        pl.col("_rank").first(),
     )
-    best_any = (
-        sets.sort("_rank").group_by(UNIT_KEY, maintain_order=True)
-        .agg(pl.col("edition").first().alias("_top"))
+    sets = m.group_by(*UNIT_KEY, "target", "edition").agg(pl.col("_rank").first()).join(
+        code_sets, on=[*UNIT_KEY, "edition"], how="left", nulls_equal=True)
+    # the unit's frame: the code set that the most measures' preferred editions use (ties: rank);
+    # one table's rows of one municipality must share one classification, so a measure published
+    # only under another code set cannot join it (listed as COVERAGE instead)
+    preferred = sets.sort("_rank").group_by(*UNIT_KEY, "target", maintain_order=True).agg(
+        pl.col("_set").first(), pl.col("_rank").first())
+    top_sets = (
+        preferred.group_by(*UNIT_KEY, "_set").agg(pl.len().alias("_n"), pl.col("_rank").min())
+        .sort("_n", "_rank", descending=[True, False])
+        .group_by(UNIT_KEY, maintain_order=True).agg(pl.col("_set").first().alias("_top_set"))
     )
-    top_sets = sets.join(best_any, on=UNIT_KEY).filter(pl.col("edition") == pl.col("_top")).group_by(
-        UNIT_KEY).agg(pl.col("_set").first().alias("_top_set"))
     # a measure comes from the best edition whose code set matches the unit's top edition's (for
     # units where the top edition publishes the measure, that is the top edition itself)
     sets = sets.join(top_sets, on=UNIT_KEY, how="left").with_columns(
@@ -250,7 +259,7 @@ def _restatements(m: pl.DataFrame) -> pl.DataFrame:
     def per_edition(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
         return frame.group_by(*UNIT_KEY, "target", "edition").agg(
             _codes_str(pl.col("kommune_nr")).alias(f"{prefix}_codes"),
-            pl.col("value").sum().alias(f"{prefix}_value"),
+            pl.when(pl.col("value").is_not_null().any()).then(pl.col("value").sum()).alias(f"{prefix}_value"),
             pl.col("value").is_null().any().alias(f"{prefix}_has_null"),
             pl.col("symbol").drop_nulls().unique().sort().str.join(",").alias(f"{prefix}_symbol"),
             pl.len().alias(f"{prefix}_n"),

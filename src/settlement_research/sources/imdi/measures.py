@@ -90,10 +90,11 @@ NOT_MAPPED: dict[str, str] = {
     "bosatt_befolkning": "not mapped: settled per 1000 inhabitants is a ratio of model counts",
 }
 
-# National rows (fylke_nr '00'): only settled has a column in national_settlement_year.
+# National rows (fylke_nr '00'): settled, requested and decided.
 NATIONAL_MEASURES: dict[tuple[str, str, str], Target] = {
-    (ind, "bosetting=bosatt", "personer"): Target(NATIONAL, "settled", "count")
+    (ind, f"bosetting={b}", "personer"): Target(NATIONAL, col, "count")
     for ind in ("bosatt_anmodede", "bosatt_vedtak", "bosetting")
+    for b, col in (("bosatt", "settled"), ("anmodning", "requested"), ("vedtak", "decided"))
 }
 
 # Indicators broken down by cohort: the row's year becomes the cohort (year of leaving) and the
