@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("settlement_research.sources.synthetic.cli", "generate the synthetic register extract (calibrated, known effects) into data_raw/synthetic"),
     "fetch": ("settlement_research.sources.fetch", "download or --offline replay SSB tables and KLASS codes into data_raw"),
     "import-imdi": ("settlement_research.sources.imdi", "import IMDi integreringsdata exports (flat, raw wide, 2022 wide) into data_raw/imdi"),
+    "import-ssb": ("settlement_research.sources.ssb_import", "load a manually downloaded SSB Statbank file (json-stat2 or CSV) into data_raw/ssb with provenance"),
     "codebook": ("settlement_research.codebook", "write docs/codebook.md and docs/datapackage.json from the models"),
     "build": ("settlement_research.build", "build data_clean from data_raw: validate, quarantine, derive, save with a manifest"),
     "diff": ("settlement_research.diff", "compare two builds, editions or table files: added, removed and changed values (HTML + JSON)"),
