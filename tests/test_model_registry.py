@@ -10,7 +10,7 @@ EXPECTED = {
     "kommune", "kommune_settlement_year", "kommune_housing_year", "kommune_intro_year",
     "kommune_context_year", "national_settlement_year", "region_pair_coordination",
     "person", "household", "household_member", "settlement", "housing_spell", "intro_spell",
-    "outcome_year",
+    "outcome_year", "imdi_edition_value",
 }
 
 

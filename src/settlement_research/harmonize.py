@@ -86,7 +86,7 @@ DEFAULT_SHARE_DEFS: dict[str, tuple[Any, ...]] = {
     "throughput": ("municipal_exits", "municipal_dwelling_years"),
 }
 # Most serious first: the symbol a merged cell takes when parts of it are missing for reasons.
-SYMBOL_PRECEDENCE = [":", "..", "...", ".", "Inf"]
+SYMBOL_PRECEDENCE = [":", "..", "...", ".", "Inf", "~"]  # "~": not in this edition (model.base.NOT_PUBLISHED)
 
 
 

@@ -92,8 +92,16 @@ RULES: list[Rule] = [
     ),
     Rule(
         "national_sum_reconciles", ("kommune_settlement_year", "national_settlement_year"), "warning",
-        "per year, the sum of municipalities' settled is within the tolerance (default 5 %) of the "
-        "national row (suppressed cells explain small gaps)",
+        "per year and measure (settled, requested, decided), the municipalities plus the unknown-"
+        "municipality row equal the national row exactly when no municipal cell is suppressed; with "
+        "suppressed (':') cells the gap must lie in [0, cells x the largest suppressed count]. Where "
+        "the national row's edition is known (imdi_edition_value), that edition's own municipal "
+        "values are summed, so a restatement in another edition is not mistaken for a gap",
+    ),
+    Rule(
+        "partial_year_marked", ("kommune_settlement_year",), "warning",
+        "a year whose figures end before 31 December (period_end, e.g. the 2022 column of the export "
+        "per 2022-09) is named, so it is never summed with full years unnoticed",
     ),
     Rule(
         "settled_within_decided", ("kommune_settlement_year",), "warning",
@@ -102,13 +110,19 @@ RULES: list[Rule] = [
 ]
 
 
+# Suppressed (':') counts lie in 1..SUPPRESSED_MAX: IMDi and SSB hide small counts below 5 (SSB's own
+# rule is below 3, so 4 bounds both).
+SUPPRESSED_MAX = 4
+
+
 def check_relations(
-    tables: Mapping[str, pl.DataFrame], *, national_tolerance: float = 0.05
+    tables: Mapping[str, pl.DataFrame], *, national_tolerance: float = 0.0
 ) -> list[Problem]:
     """All cross-table problems of ``tables`` (name -> collected, model-valid frame).
 
-    Rules whose tables are missing are skipped. ``national_tolerance`` is the relative difference
-    allowed between the municipalities' sum and the national settled figure of a year.
+    Rules whose tables are missing are skipped. ``national_tolerance``: relative difference allowed
+    between the municipalities' sum and the national figure beyond what suppressed cells explain
+    (default 0: exact).
     """
     if national_tolerance < 0:
         raise ValueError(f"national_tolerance must be >= 0, got {national_tolerance}")
@@ -120,6 +134,7 @@ def check_relations(
         _intro_spells,
         lambda t: _national_sum(t, national_tolerance),
         _settled_within_decided,
+        _partial_years,
     ]
     problems: list[Problem] = []
     for check in checks:
@@ -406,54 +421,112 @@ def _intro_spells(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
     )
 
 
+_NATIONAL_MEASURES = ("settled", "requested", "decided")
+
+
+def _municipal_cells(tables: Mapping[str, pl.DataFrame]) -> pl.LazyFrame:
+    """(year, measure, value, symbol, edition) of every municipal cell to sum.
+
+    With ``imdi_edition_value`` present, the values of the national row's own edition are summed
+    (edition null: the clean table's); else the clean table's cells.
+    """
+    kom = tables["kommune_settlement_year"].lazy()
+    present = kom.collect_schema().names()
+    clean = pl.concat([
+        kom.select(
+            pl.col("year").cast(pl.Int32), pl.lit(m).alias("measure"),
+            pl.col(m).cast(pl.Float64).alias("value"),
+            (pl.col(f"{m}_symbol") if f"{m}_symbol" in present else pl.lit(None, pl.String)).alias("symbol"),
+            pl.lit(None, pl.String).alias("edition"),
+        )
+        for m in _NATIONAL_MEASURES if m in present
+    ])
+    if "imdi_edition_value" not in tables:
+        return clean
+    ev = tables["imdi_edition_value"].lazy().filter(
+        (pl.col("table") == "kommune_settlement_year") & pl.col("measure").is_in(list(_NATIONAL_MEASURES))
+    ).select(pl.col("year").cast(pl.Int32), "measure", "value", "symbol", "edition")
+    return pl.concat([clean, ev])
+
+
 def _national_sum(tables: Mapping[str, pl.DataFrame], tolerance: float) -> list[Problem]:
     if not _present(tables, "kommune_settlement_year", "national_settlement_year"):
         return []
+    nat = tables["national_settlement_year"].lazy()
+    ncols = nat.collect_schema().names()
+    edition = pl.col("edition") if "edition" in ncols else pl.lit(None, pl.String)
+    national = pl.concat([
+        nat.select(
+            pl.col("year").cast(pl.Int32), pl.lit(m).alias("measure"),
+            pl.col(m).cast(pl.Int64).alias("national"),
+            (pl.col(f"{m}_unknown_kommune") if f"{m}_unknown_kommune" in ncols else pl.lit(None, pl.Int32))
+            .cast(pl.Int64).fill_null(0).alias("unknown_kommune"),
+            edition.alias("edition"),
+        )
+        for m in _NATIONAL_MEASURES if m in ncols
+    ]).filter(pl.col("national").is_not_null())
+    use_editions = "imdi_edition_value" in tables
+    cells = _municipal_cells(tables)
     sums = (
-        tables["kommune_settlement_year"].lazy()
-        .group_by("year")
+        cells.group_by("year", "measure", "edition")
         .agg(
-            pl.col("settled").cast(pl.Int64).sum().alias("municipal_sum"),
-            pl.col("settled").is_null().sum().alias("missing_cells"),
+            pl.col("value").cast(pl.Int64).sum().alias("municipal_sum"),
+            (pl.col("symbol") == ":").sum().cast(pl.Int64).alias("suppressed_cells"),
         )
     )
-    national = (
-        tables["national_settlement_year"].lazy()
-        .filter(pl.col("settled").is_not_null())
-        .select("year", pl.col("settled").cast(pl.Int64).alias("national"))
-    )
+    join_on = ["year", "measure", "edition"] if use_editions else ["year", "measure"]
+    if not use_editions:
+        national = national.with_columns(pl.lit(None, pl.String).alias("edition"))
+        sums = sums.drop("edition")
+    gap = pl.col("national") - pl.col("municipal_sum") - pl.col("unknown_kommune")
+    slack = (pl.col("national").abs() * tolerance).floor().cast(pl.Int64)
     compared = (
-        sums.join(national, on="year", how="inner")
-        .with_columns(
-            pl.when(pl.col("national") > 0)
-            .then((pl.col("municipal_sum") - pl.col("national")).abs() / pl.col("national"))
-            .when(pl.col("municipal_sum") == 0).then(0.0)
-            .otherwise(float("inf"))
-            .alias("relative_difference")
-        )
-        .filter(pl.col("relative_difference") > tolerance)
-        .sort("year")
+        national.join(sums, on=join_on, how="inner", nulls_equal=True)
+        .with_columns(gap.alias("gap"), (pl.col("suppressed_cells") * SUPPRESSED_MAX).alias("gap_max"))
+        .filter((pl.col("gap") < -slack) | (pl.col("gap") > pl.col("gap_max") + slack))
+        .sort("year", "measure")
         .collect()
     )
     problems = []
-    for row in compared.iter_rows(named=True):  # one row per year, a few dozen at most
+    for row in compared.iter_rows(named=True):  # one row per year and measure, a few dozen at most
         problems.append(
             Problem(
                 rule="national_sum_reconciles",
                 message=(
-                    f"year {row['year']}: municipalities sum to {row['municipal_sum']} settled, the "
-                    f"national row says {row['national']} (relative difference "
-                    f"{row['relative_difference']:.1%}, tolerance {tolerance:.1%}; "
-                    f"{row['missing_cells']} municipal cells missing or suppressed)"
+                    f"year {row['year']} {row['measure']}: municipalities sum to {row['municipal_sum']} "
+                    f"plus {row['unknown_kommune']} with no municipality, the national row "
+                    f"{'of edition ' + row['edition'] + ' ' if row['edition'] else ''}says "
+                    f"{row['national']} (gap {row['gap']}; {row['suppressed_cells']} suppressed cells "
+                    f"allow 0..{row['gap_max']})"
                 ),
                 table="kommune_settlement_year",
                 severity="warning",
-                column="settled",
+                column=row["measure"],
                 examples=[row],
-                hint="suppressed or missing cells explain a shortfall; a surplus suggests double counting",
+                hint="a gap beyond the suppressed cells means a municipality is missing or counted twice",
             )
         )
     return problems
+
+
+def _partial_years(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:
+    kom = tables.get("kommune_settlement_year")
+    if kom is None or "period_end" not in kom.columns:
+        return []
+    partial = (
+        kom.lazy().filter(pl.col("period_end") < pl.date(pl.col("year"), 12, 31))
+        .group_by("year").agg(pl.col("period_end").min(), pl.len().alias("rows")).sort("year").collect()
+    )
+    return [
+        Problem(
+            rule="partial_year_marked",
+            message=(f"year {row['year']}: {row['rows']} rows cover only up to {row['period_end']} "
+                     "(year to date); do not sum or compare them with full years"),
+            table="kommune_settlement_year", severity="warning", column="period_end", examples=[row],
+            hint="filter on period_end, or compare like with like",
+        )
+        for row in partial.iter_rows(named=True)
+    ]
 
 
 def _settled_within_decided(tables: Mapping[str, pl.DataFrame]) -> list[Problem]:

@@ -75,12 +75,13 @@ def _day(d: dt.date) -> int:
 def _with_symbols(
     frame: pl.DataFrame, columns: list[str], rng: np.random.Generator, p_missing: float
 ) -> pl.DataFrame:
-    """Blank some values and give most blanks a status symbol (a symbol always means null)."""
+    """Blank some values and give every blank a status symbol (a symbol always means null; a null
+    value always says why, in tables whose model has the rule)."""
     n = frame.height
     out = []
     for c in columns:
         missing = rng.random(n) < p_missing
-        symbol = [s if keep else None for s, keep in zip(rng.choice(SYMBOLS, n).tolist(), rng.random(n) < 0.8, strict=True)]
+        symbol = rng.choice(SYMBOLS, n).tolist()
         out += [
             pl.when(pl.Series(missing)).then(None).otherwise(pl.col(c)).alias(c),
             pl.when(pl.Series(missing)).then(pl.Series(symbol, dtype=pl.String)).otherwise(None)
@@ -279,6 +280,27 @@ def _national(settlement_year: pl.DataFrame, rng: np.random.Generator) -> pl.Dat
             pl.lit("synthetic (settlement_research.testing)").alias("source"),
         ),
         "national_settlement_year",
+    )
+
+
+def _edition_values(settlement_year: pl.DataFrame) -> pl.DataFrame:
+    """Every published settlement cell as one edition's value (the companion of IMDi imports)."""
+    measures = ["requested", "decided", "settled"]
+    long = pl.concat([
+        settlement_year.select(
+            "kommune_nr", "year", "classification_year", pl.lit(m).alias("measure"),
+            pl.col(m).cast(pl.Float64).alias("value"), pl.col(f"{m}_symbol").alias("symbol"),
+        )
+        for m in measures
+    ]).filter(pl.col("value").is_not_null() | pl.col("symbol").is_not_null())
+    return conform_to_model(
+        long.with_columns(
+            pl.lit("kommune_settlement_year").alias("table"), pl.lit("synthetic").alias("edition"),
+            pl.lit("settlement_research.testing").alias("publisher"), pl.lit(None, pl.Date).alias("edition_per"),
+            pl.date(pl.col("year").cast(pl.Int32), 12, 31).alias("period_end"), pl.lit("synthetic").alias("files"),
+            pl.lit("0" * 64).alias("file_sha256"), pl.lit(True).alias("chosen"),
+        ),
+        "imdi_edition_value",
     )
 
 
@@ -514,6 +536,8 @@ def valid_frame(table: str, n: int = 10, seed: int = 0) -> pl.DataFrame:
             frame = make_aggregates(30, range(1990, 2036), seed)[table]
         elif table == "region_pair_coordination":
             frame = _coordination(np.random.default_rng(seed))
+        elif table == "imdi_edition_value":
+            frame = _edition_values(make_aggregates(max(5, n // 12 + 1), DEFAULT_YEARS, seed)["kommune_settlement_year"])
         else:
             frame = make_aggregates(max(5, n // 4 + 1), DEFAULT_YEARS, seed)[table]
         if frame.height < n:

@@ -34,7 +34,8 @@ def settlement_frame(rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
     schema |= {f"{m}_symbol": pl.String for m in SETTLEMENT_MEASURES}
     df = pl.DataFrame(full, schema=schema)
     return df.with_columns(decision_status_expr().alias("decision_status")).select(
-        "kommune_nr", "year", "classification_year", *SETTLEMENT_MEASURES, "decision_status",
+        "kommune_nr", "year", "classification_year", pl.lit(None, pl.Date).alias("period_end"),
+        *SETTLEMENT_MEASURES, "decision_status",
         *[f"{m}_symbol" for m in SETTLEMENT_MEASURES],
     )
 

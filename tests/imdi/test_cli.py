@@ -81,7 +81,7 @@ def test_a_new_import_replaces_the_previous_one(tmp_path: Path, flat_file: Path,
     assert (out / "kommune_settlement_year.parquet").is_file()
     imdi.write_outputs(imdi.import_files([raw_population_file]), out, replace=True)
     assert not (out / "kommune_settlement_year.parquet").exists()
-    assert set(imdi.read(out)) == {"kommune_context_year", "kommune"}
+    assert set(imdi.read(out)) == {"kommune_context_year", "kommune", "imdi_edition_value"}
 
 
 def test_read_imports_exports_dropped_into_the_folder(tmp_path: Path, flat_file: Path) -> None:

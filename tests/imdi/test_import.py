@@ -56,7 +56,8 @@ def test_percent_becomes_share_only_where_the_model_has_one(flat_low_income_file
     oslo = _row(c, "0301", 2013)
     assert oslo["persistent_low_income_share"] is None and oslo["persistent_low_income_share_symbol"] == ":"
     reasons = result.summary["files"][0]["rejected_by_reason"]
-    assert reasons == {asm.UNMAPPED: 1, asm.OUT_OF_RANGE: 1, asm.NOT_MUNICIPALITY: 1}
+    # 9999 'uoppgitt kommune' is kept apart on the national row for settlement counts only
+    assert reasons == {asm.UNMAPPED: 1, asm.OUT_OF_RANGE: 1, asm.UNKNOWN_UNMAPPED: 1}
 
 
 def test_composition_percentages_are_not_taken_for_rates(write_file) -> None:
@@ -82,7 +83,7 @@ def test_raw_wide_restores_leading_zeros_and_reads_decimal_commas(raw_population
     assert f["rows_with_leading_zero_restored"] == 2  # 101 and 301, recorded
     reasons = f["rejected_by_reason"]
     assert reasons[asm.ENDED] == 3  # 1901 Harstad (-2012) in a 2014 file
-    assert reasons[asm.NOT_MUNICIPALITY] == 3
+    assert reasons[asm.UNKNOWN_UNMAPPED] == 3  # 9999 'Uoppgitt kommune': not a settlement count
     assert reasons[asm.UNMAPPED] == 4  # the immigrants' percentage of the 4 remaining rows
     assert f["unexplained"] == 0
 
@@ -175,6 +176,7 @@ def test_outputs_pass_their_models(flat_file: Path, raw_settlement_file: Path, w
                            raw_population_file])
     assert set(result.tables) == {
         "kommune", "kommune_settlement_year", "kommune_context_year", "national_settlement_year",
+        "imdi_edition_value",
     }
     without_wide = import_files([flat_file, raw_settlement_file, raw_population_file])
     for tables in (result.tables, without_wide.tables):

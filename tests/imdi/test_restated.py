@@ -4,12 +4,9 @@ Small self-made wide exports test each rule of ``sources/imdi/restated.py``; the
 files (skipped without ../shared/real_data) test the combination that double counted before:
 flat + raw + the 2022 wide export gave 11 417 settled for 2014 against IMDi's national 7 784.
 
-Reconciliation for the combination (documented): every 2015-edition municipal value is either in
-the table or withheld for a stated reason (a cross-edition conflict, or a restatement replaced by
-the data year's own code), so national = municipal sum + unknown-municipality row (county 99) +
-withheld - added, where "added" are the 2022 edition's values for own codes the 2015 edition lacks.
-The gap stays within relations' 5 % (the build's tolerance); it exceeds flat alone's 1 % because
-conflicting cells are withheld rather than guessed.
+Editions (sources/imdi/editions.py): each edition resolves its own restatements; between editions
+the precedence chooses. With the 2015 edition preferred, its 2012-2014 rows are exactly the clean
+table and, with the unknown-municipality row (county 99), equal IMDi's national row to the person.
 """
 
 from __future__ import annotations
@@ -30,10 +27,8 @@ from settlement_research.sources.imdi import (
     restated,
     write_outputs,
 )
-from settlement_research.sources.imdi import assemble as asm
 
 COUNTS = ["requested", "decided", "settled"]
-BUILD_TOLERANCE = 0.05  # relations.check_relations' default national_tolerance
 WIDE_NAME = "imdi_bosatt_anmodede_wide_per_2022-09.csv"
 
 
@@ -161,7 +156,7 @@ def _paths(real_data: Path) -> tuple[list[Path], list[Path], Path]:
 @pytest.fixture(scope="module")
 def combined(real_data: Path) -> ImportResult:
     flat, raw, wide = _paths(real_data)
-    return import_files([*flat, *raw, wide])
+    return import_files([*flat, *raw, wide], prefer=["imdi-2015"])
 
 
 @pytest.fixture(scope="module")
@@ -192,9 +187,10 @@ def test_one_row_per_municipality_and_year_in_the_years_own_codes(combined: Impo
         assert frame.select("kommune_nr", "year").is_unique().all(), name
         get_model(name).validate(frame, lazy=True)
     s = combined.tables["kommune_settlement_year"].filter(pl.col("year").is_between(2012, 2014))
-    invalid = [(k, y) for k, y in s.select("kommune_nr", "year").iter_rows() if not codes.valid_in(k, y)]
-    assert invalid == []  # no later code restates these years
-    assert s.group_by("year").len().sort("year")["len"].to_list() == [428, 427, 428]
+    # the preferred 2015 edition gives 2012-2014 in the 428 codes of 2014 (1903 Harstad restating
+    # 1901 + 1915 in 2012, as the 2015 edition publishes it)
+    assert s.group_by("year").len().sort("year")["len"].to_list() == [428, 428, 428]
+    assert s["classification_year"].unique().to_list() == [2014]
 
 
 @pytest.mark.real_data
@@ -202,46 +198,31 @@ def test_settlement_sums_reconcile_with_the_national_rows(
     combined: ImportResult, flat_only: ImportResult, national: dict[int, tuple[int, int]]
 ) -> None:
     keys = ["kommune_nr", "year"]
-    both = (
-        flat_only.tables["kommune_settlement_year"].select(*keys, pl.col("settled").alias("f"))
-        .join(combined.tables["kommune_settlement_year"].select(*keys, pl.col("settled").alias("c")),
-              on=keys, how="full", coalesce=True)
-        .filter(pl.col("year").is_between(2012, 2014))
-    )
-    same = both.filter(pl.col("f").is_not_null() & pl.col("c").is_not_null())
-    assert (same["f"] == same["c"]).all()  # where both editions are kept they agree
-    withheld = both.filter(pl.col("f").is_not_null() & pl.col("c").is_null())
-    added = both.filter(pl.col("f").is_null() & pl.col("c").is_not_null())
-    # every withheld 2015-edition value is a rejected record with a stated reason
-    settled = (pl.col("dims") == "bosetting=bosatt") & (pl.col("enhet") == "personer")
-    rejected = combined.rejected.filter((pl.col("file") == "bosatt_anmodede.csv") & settled)
-    why = {(k, y): r for k, y, r in rejected.select(*keys, "reason").iter_rows()}
-    for k, y in withheld.select(*keys).iter_rows():
-        assert why[(k, y)] == asm.CONFLICT or why[(k, y)].startswith("restated under a later classification"), (k, y)
-    assert all(codes.valid_in(k, y) for k, y in added.select(*keys).iter_rows())
+    flat = flat_only.tables["kommune_settlement_year"].filter(pl.col("year").is_between(2012, 2014))
+    both = combined.tables["kommune_settlement_year"].filter(pl.col("year").is_between(2012, 2014))
+    cols = [*keys, *COUNTS, *(f"{c}_symbol" for c in COUNTS)]
+    assert both.select(cols).sort(keys).equals(flat.select(cols).sort(keys))  # nothing lost, nothing added
+    nat_table = combined.tables["national_settlement_year"]
     for year, (nat, unknown) in national.items():
-        total = int(combined.tables["kommune_settlement_year"].filter(pl.col("year") == year)["settled"].sum())
-        w = int(withheld.filter(pl.col("year") == year)["f"].sum())
-        a = int(added.filter(pl.col("year") == year)["c"].sum())
-        assert total + unknown + w - a == nat, year
-        assert 0 <= nat - total <= BUILD_TOLERANCE * nat, (year, total, nat)
+        total = int(both.filter(pl.col("year") == year)["settled"].sum())
+        assert total + unknown == nat, year  # exact: IMDi's national row, to the person
+        row = nat_table.filter(pl.col("year") == year).row(0, named=True)
+        assert (row["settled"], row["settled_unknown_kommune"] or 0, row["edition"]) == (nat, unknown, "imdi-2015")
 
 
 @pytest.mark.real_data
-def test_restated_rows_are_rejected_with_the_reason(combined: ImportResult) -> None:
+def test_restatements_inside_an_edition_are_resolved_there(combined: ImportResult) -> None:
     files = {f["file"]: f for f in combined.summary["files"]}
     later = restated.RESTATED_REASON.format(first=2020)
-    assert files[WIDE_NAME]["rejected_by_reason"][later] > 0
-    assert files["bosatt_anmodede.csv"]["rejected_by_reason"][restated.RESTATED_REASON.format(first=2013)] == 3
-    rej = combined.rejected
-    # 3001 Halden (2020 code) restates 2014; 0101 Halden of the 2015 edition is kept
-    settled = (pl.col("dims") == "bosetting=bosatt") & (pl.col("enhet") == "personer")
-    halden = rej.filter((pl.col("kommune_nr") == "3001") & (pl.col("year") == 2014) & settled)
-    assert halden["reason"].to_list() == [later]
-    # 1903 Harstad restates 2012 in the 2015 edition; the 2022 edition's 1901 + 1915 are 2012's codes
+    assert files[WIDE_NAME]["rejected_by_reason"][later] > 0  # e.g. 5402 Harstad restating 1901's years
+    # the 2015 edition's 1903 Harstad for 2012 is its own restatement: kept (no own row in that edition)
     s = combined.tables["kommune_settlement_year"]
-    assert {"1901", "1915"} <= set(s.filter(pl.col("year") == 2012)["kommune_nr"])
-    assert "1903" not in set(s.filter(pl.col("year") == 2012)["kommune_nr"])
+    assert "1903" in set(s.filter(pl.col("year") == 2012)["kommune_nr"])
+    # ... and the 2022 edition's own 1901 + 1915 for 2012 are listed as a restatement across codes
+    rs = combined.assembled.restatements.filter(
+        (pl.col("year") == 2012) & (pl.col("measure") == "requested") & (pl.col("chosen_codes") == "1903")
+    )
+    assert rs.select("other_codes", "chosen_value", "other_value").rows() == [("1901+1915", 0.0, 70.0)]
     assert combined.summary["restated"]["rows_by_status_and_outcome"]["restated/rejected"] > 0
 
 
@@ -253,7 +234,9 @@ def test_build_and_harmonise_the_combination(combined: ImportResult, tmp_path: P
     (report,) = build(tmp_path / "raw", tmp_path / "clean", log=lambda _msg: None)
     assert report.status == "built"
     assert {t.table: t.quarantined for t in report.tables.values()} == dict.fromkeys(report.tables, 0)
-    assert "national_sum_reconciles" not in {w.rule for w in report.warnings}
+    # exact now: the municipalities plus the unknown row equal each edition's national row
+    assert "national_sum_reconciles" not in {w.rule for w in report.warnings}, [
+        w.message for w in report.warnings if w.rule == "national_sum_reconciles"]
     built = pl.read_parquet(tmp_path / "clean" / "imdi" / "kommune_settlement_year.parquet")
     out = _harmonised_totals_kept(built)
     get_model("kommune_settlement_year").validate(out.drop(FLAG_COLUMNS), lazy=True)

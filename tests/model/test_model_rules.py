@@ -196,6 +196,7 @@ def test_schema_is_strict(table: str, frame: pl.DataFrame) -> None:
 
 D = dt.timedelta
 start = pl.col("start_date")
+P = pl.date(pl.col("year").cast(pl.Int32), 12, 31)  # a stated period_end inside the row's year
 arrival = pl.col("arrival_date")
 
 # (table, check name) -> (mutations that break it, mutations that keep it), each applied to row 0.
@@ -260,6 +261,23 @@ ROW_RULES: dict[tuple[str, str], tuple[list[dict[str, Value]], list[dict[str, Va
     ("kommune_settlement_year", "symbols_mean_null"): (
         [{"settled": 5, "settled_symbol": ":"}],
         [{"settled": None, "settled_symbol": ":"}],
+    ),
+    ("kommune_settlement_year", "nulls_say_why"): (
+        [{"period_end": P, "settled": None, "settled_symbol": None},
+         {"period_end": P, "requested": None, "requested_symbol": None},
+         {"period_end": P, "decided": None, "decided_symbol": None}],
+        [{"period_end": P, "settled": None, "settled_symbol": "~"},
+         {"period_end": P, "decided": None, "decided_symbol": "."},
+         {"period_end": P, "requested": 3, "requested_symbol": None},
+         {"period_end": None, "settled": None, "settled_symbol": None}],
+    ),
+    ("kommune_settlement_year", "period_end_in_year"): (  # valid_frame's rows are of 2012-2022
+        [{"period_end": pl.date(pl.col("year").cast(pl.Int32) + 1, 1, 1)}],
+        [{"period_end": pl.date(pl.col("year").cast(pl.Int32), 9, 30)}, {"period_end": None}],
+    ),
+    ("imdi_edition_value", "value_or_symbol"): (
+        [{"value": 3.0, "symbol": ":"}, {"value": None, "symbol": None}],
+        [{"value": None, "symbol": ":"}, {"value": 0.0, "symbol": None}],
     ),
     ("kommune_settlement_year", "minors_within_settled"): (
         [{"settled": 2, "settled_unaccompanied_minors": 3}],

@@ -7,15 +7,16 @@ from collections.abc import Callable
 import polars as pl
 import pytest
 
+from settlement_research.model import columns
+
 SYMBOL_OF = ["requested", "decided", "settled", "settled_unaccompanied_minors", "family_reunified"]
-COLUMNS = [
-    "kommune_nr", "year", "classification_year", *SYMBOL_OF, "decision_status",
-    *[f"{c}_symbol" for c in SYMBOL_OF],
-]
+# columns these frames leave empty (no period stated, no original request)
+EMPTY_EXTRA = {"period_end": pl.Date, "requested_original": pl.Int32, "requested_original_symbol": pl.String}
+COLUMNS = columns("kommune_settlement_year")  # model order
 TYPES = {
     "kommune_nr": pl.String, "year": pl.Int16, "classification_year": pl.Int16,
     **{c: pl.Int32 for c in SYMBOL_OF}, "decision_status": pl.String,
-    **{f"{c}_symbol": pl.String for c in SYMBOL_OF},
+    **{f"{c}_symbol": pl.String for c in SYMBOL_OF}, **EMPTY_EXTRA,
 }
 
 # kommune_nr, year, requested, decided, settled, minors, family_reunified, decision_status
@@ -41,8 +42,9 @@ def ksy_frame(rows: list[tuple] = GOOD_ROWS) -> pl.DataFrame:
         "family_reunified": [r[6] for r in rows],
         "decision_status": [r[7] for r in rows],
         **{f"{c}_symbol": [None for _ in rows] for c in SYMBOL_OF},
+        **{c: [None for _ in rows] for c in EMPTY_EXTRA},
     }
-    return pl.DataFrame(data, schema=TYPES)
+    return pl.DataFrame(data, schema=TYPES).select(COLUMNS)
 
 
 def ksy_text(frame: pl.DataFrame) -> pl.DataFrame:

@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "codebook": ("settlement_research.codebook", "write docs/codebook.md and docs/datapackage.json from the models"),
     "build": ("settlement_research.build", "build data_clean from data_raw: validate, quarantine, derive, save with a manifest"),
     "verify": ("settlement_research.pipeline.manifest", "check every file of data_clean against its MANIFEST.json (exit 1 on a mismatch)"),
+    "import-ssb": ("settlement_research.sources.ssb_import", "load a manually downloaded SSB Statbank file (json-stat2 or CSV) into data_raw/ssb with provenance"),
+    "diff": ("settlement_research.diff", "compare two builds, editions or table files: added, removed and changed values (HTML + JSON)"),
     "harmonize": ("settlement_research.harmonize", "map a municipality-year table to one classification year (2018/2020/2024 reforms)"),
     "demo": ("settlement_research.demo", "synthesise, build, validate and render everything at scale 1"),
     "run-notebook": ("settlement_research.reports.runner", "run one notebook with string parameters: .ipynb, HTML, results.json"),

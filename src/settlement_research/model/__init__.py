@@ -11,6 +11,7 @@ from typing import TypeVar
 import pandera.polars as pa
 import polars as pl
 
+from settlement_research.model.editions import ImdiEditionValue
 from settlement_research.model.geography import Kommune, KommuneContextYear, RegionPairCoordination
 from settlement_research.model.housing import HousingSpell, KommuneHousingYear
 from settlement_research.model.introduction import IntroSpell, KommuneIntroYear, OutcomeYear
@@ -23,7 +24,7 @@ from settlement_research.model.settlement import (
 
 _MODELS: list[type[pa.DataFrameModel]] = [
     Kommune, KommuneSettlementYear, KommuneHousingYear, KommuneIntroYear, KommuneContextYear,
-    NationalSettlementYear, RegionPairCoordination,
+    NationalSettlementYear, RegionPairCoordination, ImdiEditionValue,
     Person, Household, HouseholdMember, Settlement, HousingSpell, IntroSpell, OutcomeYear,
 ]
 
@@ -53,6 +54,12 @@ def dtypes(name: str) -> dict[str, pl.DataType]:
     return {col: c.dtype.type for col, c in get_model(name).to_schema().columns.items()}
 
 
+def measure_columns(name: str) -> list[str]:
+    """Columns of a table that have a ``<column>_symbol`` companion (values that can be missing)."""
+    cols = columns(name)
+    return [c for c in cols if f"{c}_symbol" in cols]
+
+
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 
@@ -70,5 +77,5 @@ def cast_to_model(frame: Frame, name: str) -> Frame:
 
 __all__ = [
     "TABLES", "AGGREGATE_TABLES", "PERSON_TABLES", "get_model", "primary_key", "columns", "dtypes",
-    "cast_to_model",
+    "cast_to_model", "measure_columns",
 ]

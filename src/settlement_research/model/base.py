@@ -21,8 +21,12 @@ MIN_YEAR = 1990
 MAX_YEAR = 2035
 
 # Status symbols used by SSB and IMDi for missing cells. A symbol means the value is null, never 0.
-SYMBOLS = [".", "..", "...", ":", "-", "Inf"]
+# NOT_PUBLISHED is the package's own symbol: the chosen edition has no figure for the key (absent
+# from its export, or its record was rejected on import - see the import's rejected list).
+NOT_PUBLISHED = "~"
+SYMBOLS = [".", "..", "...", ":", "-", "Inf", NOT_PUBLISHED]
 SYMBOL_MEANING = {
+    NOT_PUBLISHED: "not in this edition (package symbol: no figure published for the key, or rejected on import)",
     ".": "not applicable / no data",
     "..": "missing",
     "...": "not yet available",
@@ -177,6 +181,16 @@ def symbol_consistency(data: Any, columns: list[str]) -> pl.LazyFrame:
         pl.col(f"{c}_symbol").is_null() | pl.col(c).is_null() for c in columns
     ]
     return data.lazyframe.select(pl.all_horizontal(exprs).alias("ok"))
+
+
+def nulls_have_symbols(data: Any, columns: list[str], when: pl.Expr | None = None) -> pl.LazyFrame:
+    """Row rule: a null value says why - its symbol column is set (null symbol = value present).
+
+    ``when``: the rows the rule applies to (default all).
+    """
+    exprs = [pl.col(c).is_not_null() | pl.col(f"{c}_symbol").is_not_null() for c in columns]
+    ok = pl.all_horizontal(exprs)
+    return data.lazyframe.select((ok if when is None else ~when | ok).alias("ok"))
 
 
 def spell_order(data: Any, start: str = "start_date", end: str = "end_date") -> pl.LazyFrame:

@@ -18,6 +18,7 @@ from settlement_research.model.base import (
     col,
     count_col,
     kommune_nr_col,
+    nulls_have_symbols,
     share_col,
     symbol_col,
     symbol_consistency,
@@ -41,7 +42,9 @@ def decision_status_expr(requested: str = "requested", decided: str = "decided")
     )
 
 
-SETTLEMENT_MEASURES = ["requested", "decided", "settled", "settled_unaccompanied_minors", "family_reunified"]
+SETTLEMENT_MEASURES = [
+    "requested", "requested_original", "decided", "settled", "settled_unaccompanied_minors", "family_reunified",
+]
 
 
 class KommuneSettlementYear(Model):
@@ -50,7 +53,19 @@ class KommuneSettlementYear(Model):
     kommune_nr: str = kommune_nr_col()
     year: pl.Int16 = year_col()
     classification_year: pl.Int16 = classification_year_col()
-    requested: pl.Int32 = count_col("anmodet", "persons IMDi requested the municipality to settle")
+    period_end: pl.Date = col(
+        "periodeslutt", "last day the year's figures cover: 31 December for a full year, earlier for a "
+        "year-to-date figure (the 2022 column of the export per 2022-09 runs to 30 September) - never sum "
+        "a partial year with full years unnoticed; null = not stated by the source (a full year)", "date",
+        nullable=True,
+    )
+    requested: pl.Int32 = count_col(
+        "anmodet", "persons IMDi requested the municipality to settle (the revised request where IMDi "
+        "revised it; the first request is requested_original)"
+    )
+    requested_original: pl.Int32 = count_col(
+        "opprinnelig anmodning", "IMDi's original request before any revision (newer exports only)"
+    )
     decided: pl.Int32 = count_col(
         "vedtatt", "persons the council decided to settle (null = no decision registered, 0 = declined)"
     )
@@ -66,6 +81,7 @@ class KommuneSettlementYear(Model):
         "category", isin=DECISION_STATUS,
     )
     requested_symbol: str = symbol_col("requested")
+    requested_original_symbol: str = symbol_col("requested_original")
     decided_symbol: str = symbol_col("decided")
     settled_symbol: str = symbol_col("settled")
     settled_unaccompanied_minors_symbol: str = symbol_col("settled_unaccompanied_minors")
@@ -89,6 +105,22 @@ class KommuneSettlementYear(Model):
     @pa.dataframe_check(error="a value with a status symbol must be null (a symbol is never 0)")
     def symbols_mean_null(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return symbol_consistency(data, SETTLEMENT_MEASURES)
+
+    @pa.dataframe_check(
+        error="a null value must carry a symbol saying why ('.' no data, ':' suppressed, '-' nil, "
+        "'~' not in this edition); a null symbol means the value is present (rows whose source states "
+        "its period, period_end set: IMDi imports)"
+    )
+    def nulls_say_why(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        # Scoped to rows with period_end: sources that do not state a period yet (synthetic, derived)
+        # still leave some nulls unexplained; widen the scope when they carry symbols too.
+        return nulls_have_symbols(data, ["requested", "decided", "settled"], when=pl.col("period_end").is_not_null())
+
+    @pa.dataframe_check(error="period_end lies inside the year")
+    def period_end_in_year(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            (pl.col("period_end").dt.year() == pl.col("year")).fill_null(True).alias("ok")
+        )
 
     @pa.dataframe_check(error="unaccompanied minors settled must not exceed all settled")
     def minors_within_settled(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -114,8 +146,23 @@ class NationalSettlementYear(Model):
     months_permit_to_settlement: pl.Float64 = col(
         "ventetid", "average months from residence permit to settlement", "months", ge=0, nullable=True
     )
+    requested: pl.Int32 = count_col("anmodet", "national row: persons requested")
+    decided: pl.Int32 = count_col("vedtatt", "national row: persons the councils decided to settle")
+    settled_unknown_kommune: pl.Int32 = count_col(
+        "bosatt, uoppgitt kommune", "settled with no municipality given (fylke 99 / K9999); the "
+        "municipalities plus this equal the national row"
+    )
+    requested_unknown_kommune: pl.Int32 = count_col("anmodet, uoppgitt kommune", "requested, no municipality given")
+    decided_unknown_kommune: pl.Int32 = count_col("vedtatt, uoppgitt kommune", "decided, no municipality given")
+    settled_unknown_kommune_symbol: str = symbol_col("settled_unknown_kommune")
+    requested_unknown_kommune_symbol: str = symbol_col("requested_unknown_kommune")
+    decided_unknown_kommune_symbol: str = symbol_col("decided_unknown_kommune")
     reference_date: pl.Date = col("referansedato", "date the figures refer to (2014: November)", "date")
     source: str = col("kilde", "publication the figures come from", "text")
+    edition: str = col(
+        "utgave", "edition the year's figures come from (null = not an edition-tracked source)", "id",
+        nullable=True,
+    )
 
     Config = table_config(
         "national_settlement_year", "National settlement series",

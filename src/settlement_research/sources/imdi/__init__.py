@@ -2,9 +2,10 @@
 
 ``import-imdi`` reads the three real layouts (flat long 2015, raw wide 2015, wide 2022; encoding
 and layout detected), maps each value to a model column (``measures.py``), rejects everything else
-with a reason, checks that files giving the same number agree, keeps one row per municipality
-and year in the data year's own classification where exports restate years under later codes
-(``restated.py``) and writes the tables to data_raw/imdi. ``read(raw_dir)`` hands those tables to
+with a reason, checks that files of one edition giving the same number agree, keeps one row per
+municipality and year in the data year's own classification where an export restates years under
+later codes (``restated.py``), chooses between editions by a documented precedence and keeps every
+edition's value and restatement (``editions.py``), and writes the tables to data_raw/imdi. ``read(raw_dir)`` hands those tables to
 the build.
 """
 

@@ -4,10 +4,17 @@ Every record ends in exactly one of two places: a cell of a model table (``reaso
 rejected list with the first reason that applies (``REASONS``, checked in that order). Symbols
 ('.', ':', 'Inf', ...) become a null value plus ``<column>_symbol``; they are never 0.
 
-Several files may give the same (kommune_nr, year, column) - the three settlement exports, the
-raw and flat version of one indicator. They must agree (value and symbol); if they do, the key is
-merged into one cell, if not, every record of the key is rejected as a conflict and named in the
-summary.
+Every record carries its edition (``editions.py``). Several files of ONE edition may give the same
+(kommune_nr, year, column) - the three settlement exports, the raw and flat version of one
+indicator. They must agree (value and symbol); if they do, the key is merged into one cell, if
+not, every record of the key is rejected as a conflict and named in the summary. Different
+editions never conflict: each is assembled on its own and the clean tables take one value per
+key by the documented precedence (``editions.PRECEDENCE_RULE``); every edition's value is kept
+in ``imdi_edition_value`` and the differences are listed as restatements.
+
+Unknown-municipality rows (fylke 99 in the 2015 edition, K9999 in the newer export) go to
+``national_settlement_year`` as ``<measure>_unknown_kommune``, so the municipalities plus the
+unknown row reconcile exactly with the national row.
 """
 
 from __future__ import annotations
@@ -17,10 +24,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from settlement_research.model import cast_to_model
-from settlement_research.model.base import SYMBOLS
+from settlement_research.harmonize import shipped_changes
+from settlement_research.model import cast_to_model, measure_columns
+from settlement_research.model.base import NOT_PUBLISHED, SYMBOLS
 from settlement_research.model.settlement import decision_status_expr
-from settlement_research.sources.imdi import codes, restated
+from settlement_research.sources.imdi import codes, editions, restated
 from settlement_research.sources.imdi.dimension import (
     NO_COUNTY,
     NO_DIMENSION,
@@ -44,6 +52,10 @@ BYDEL = "city-district (bydel) row: not municipality level"
 NARINGSREGION = "economic-region (naeringsregion) row: not municipality level"
 FYLKE = "county (fylke) row: not municipality level"
 NATIONAL_UNMAPPED = "national row (fylke 00): measure not in national_settlement_year"
+UNKNOWN_GEO = "unknown_kommune"  # geo_level of fylke 99 / K9999 rows
+UNKNOWN_UNMAPPED = (
+    "unknown-municipality row (fylke 99 / K9999): only settlement counts have a national column"
+)
 BAD_CODE = "municipality code is not 4 digits (never padded outside the raw wide layout)"
 NOT_MUNICIPALITY = "code is not a municipality (9999/xx99 unknown, Svalbard, Jan Mayen, continental shelf)"
 ENDED = "code had ended before the data year (validity marker in the label)"
@@ -65,14 +77,14 @@ FOLDED = (
     "municipality booked under two codes, e.g. grants to 1729 and 1756 Inderøy in 2012; the "
     "municipal sum equals the national row only with both)"
 )
-CONFLICT = "files disagree on this (kommune_nr, year, column)"
+CONFLICT = "files of one edition disagree on this (kommune_nr, year, column)"
 PART_ABOVE_WHOLE = (
     "breaks a model rule against another column (part above whole, e.g. refugees with short "
     "residence above refugees: flyktning_botid_flytting counts persons with refugee background, a "
     "wider group than innvandringsgrunn flukt)"
 )
 REASONS = [
-    NO_GEOGRAPHY, BYDEL, NARINGSREGION, FYLKE, NATIONAL_UNMAPPED, BAD_CODE, NOT_MUNICIPALITY, ENDED,
+    NO_GEOGRAPHY, BYDEL, NARINGSREGION, FYLKE, NATIONAL_UNMAPPED, UNKNOWN_UNMAPPED, BAD_CODE, NOT_MUNICIPALITY, ENDED,
     NOT_YET, LABEL_MISMATCH, NAME_ROW, WINDOW, UNMAPPED, *NOT_MAPPED.values(), EMPTY, BAD_VALUE,
     NOT_INTEGER, OUT_OF_RANGE, NOT_IN_LIST, FOLDED, *restated.REASON_TEMPLATES, NOT_VALID, NO_DIMENSION,
     NO_COUNTY, CONFLICT, PART_ABOVE_WHOLE,
@@ -88,6 +100,8 @@ PART_WHOLE_RULES = [
 
 _NUMBER = r"^-?\d+(\.\d+)?$"
 _KEY = ["table", "kommune_nr", "measure_year", "target"]
+_EKEY = [*_KEY, "edition"]
+UNKNOWN_KOMMUNE = "_unknown_kommune"  # suffix of the national columns for unknown-municipality rows
 
 
 @dataclass
@@ -100,6 +114,9 @@ class Assembled:
     conflicts: pl.DataFrame         # keys the files disagreed on
     kommune_skipped: pl.DataFrame   # (code, classification year) with no `kommune` row: records rejected
     restated: pl.DataFrame          # rows not in the data year's own classification, and their fate
+    edition_values: pl.DataFrame    # every edition's value of every key, with ``chosen``
+    restatements: pl.DataFrame      # differences between the chosen and the other editions
+    ranks: dict[str, int]           # edition -> precedence rank (0 = preferred)
 
     @property
     def rejected(self) -> pl.DataFrame:
@@ -237,14 +254,25 @@ def _targets(records: pl.DataFrame) -> pl.DataFrame:
         pl.when(is_cohort).then(kohort).otherwise(pl.col("year")).alias("measure_year"),
         pl.when(is_cohort).then(pl.col("year") - kohort).alias("window_years"),
     )
+    unknown = ((pl.col("geo_level") == "fylke") & (pl.col("code_raw") == "99")) | (
+        (pl.col("geo_level") == "kommune") & (pl.col("code_raw") == "9999")
+    )
+    records = records.with_columns(
+        pl.when(unknown).then(pl.lit(UNKNOWN_GEO)).otherwise(pl.col("geo_level")).alias("geo_level"),
+        pl.when(unknown).then(None).otherwise(pl.col("kommune_nr")).alias("kommune_nr"),
+    )
     combos = records.select("indicator", "dims_mapped", "enhet", "geo_level").unique()
     rows = []
     for ind, dims, enhet, geo in combos.iter_rows():
         t = target_for(ind or "", dims or "", enhet or "", national=(geo == "land"))
+        column = t.column if t else None
+        if geo == UNKNOWN_GEO:  # the municipality measure, booked on the national row
+            t = target_for(ind or "", dims or "", enhet or "")
+            column = f"{t.column}{UNKNOWN_KOMMUNE}" if t and t.table == SETTLEMENT and t.kind == "count" else None
         rows.append({
             "indicator": ind, "dims_mapped": dims, "enhet": enhet, "geo_level": geo,
-            "table": t.table if t else None, "target": t.column if t else None,
-            "kind": t.kind if t else None,
+            "table": (NATIONAL if geo == UNKNOWN_GEO else t.table) if column else None,
+            "target": column, "kind": t.kind if column and t else None,
         })
     mapping = pl.DataFrame(rows, schema={
         "indicator": pl.String, "dims_mapped": pl.String, "enhet": pl.String, "geo_level": pl.String,
@@ -287,6 +315,7 @@ def _reasons(records: pl.DataFrame) -> pl.DataFrame:
         .when(geo == "naringsregion").then(pl.lit(NARINGSREGION))
         .when(geo == "fylke").then(pl.lit(FYLKE))
         .when((geo == "land") & pl.col("target").is_null()).then(pl.lit(NATIONAL_UNMAPPED))
+        .when((geo == UNKNOWN_GEO) & pl.col("target").is_null()).then(pl.lit(UNKNOWN_UNMAPPED))
         .when(kommune & pl.col("kommune_nr").is_null()).then(pl.lit(BAD_CODE))
         .when(kommune & ~muni_ok).then(pl.lit(NOT_MUNICIPALITY))
         .when(kommune & pl.col("label_end").is_not_null() & (year > pl.col("label_end"))).then(pl.lit(ENDED))
@@ -355,7 +384,7 @@ def _conflicts(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
     bad = (
         cand.with_columns(key.alias("_v"))
-        .group_by(_KEY)
+        .group_by(_EKEY)
         .agg(
             pl.col("_v").n_unique().alias("n_values"),
             pl.concat_str([pl.col("file"), pl.lit(":"), pl.col("row_nr").cast(pl.String), pl.lit("="),
@@ -365,18 +394,18 @@ def _conflicts(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
     if bad.height:
         records = records.join(
-            bad.select(*_KEY, pl.lit(True).alias("_conflict")), on=_KEY, how="left", nulls_equal=True
+            bad.select(*_EKEY, pl.lit(True).alias("_conflict")), on=_EKEY, how="left", nulls_equal=True
         ).with_columns(
             pl.when(pl.col("reason").is_null() & pl.col("_conflict").fill_null(False))
             .then(pl.lit(CONFLICT)).otherwise(pl.col("reason")).alias("reason")
         ).drop("_conflict")
     bad = bad.with_columns(pl.col("sources").list.sort().list.join("; ")).drop("n_values")
-    return records, bad.sort(_KEY, nulls_last=True)
+    return records, bad.sort(_EKEY, nulls_last=True)
 
 
 def _part_whole(records: pl.DataFrame, merged: pl.DataFrame) -> pl.DataFrame:
     """Reject the part's cell where a merged part exceeds its whole (model rule across columns)."""
-    keys = ["kommune_nr", "measure_year"]
+    keys = ["kommune_nr", "measure_year", "edition"]
     bad_keys = []
     for table, part, whole in PART_WHOLE_RULES:
         sub = merged.filter(pl.col("table") == table)
@@ -388,7 +417,7 @@ def _part_whole(records: pl.DataFrame, merged: pl.DataFrame) -> pl.DataFrame:
     if not bad_keys:
         return records
     flagged = pl.concat(bad_keys).with_columns(pl.lit(True).alias("_flag"))
-    return records.join(flagged, on=_KEY, how="left").with_columns(
+    return records.join(flagged, on=_EKEY, how="left").with_columns(
         pl.when(pl.col("reason").is_null() & pl.col("_flag").fill_null(False))
         .then(pl.lit(PART_ABOVE_WHOLE)).otherwise(pl.col("reason")).alias("reason")
     ).drop("_flag")
@@ -398,20 +427,51 @@ def _part_whole(records: pl.DataFrame, merged: pl.DataFrame) -> pl.DataFrame:
 
 
 def _merged(records: pl.DataFrame) -> pl.DataFrame:
-    """One row per key; classification year closest to the data year (ties: the earlier)."""
+    """One row per key and edition; classification year closest to the data year (ties: the earlier)."""
     ok = records.filter(pl.col("reason").is_null())
     return (
         ok.with_columns((pl.col("classification_year") - pl.col("measure_year")).abs().alias("_dist"))
-        .sort(*_KEY, "_dist", "classification_year", nulls_last=True)
-        .group_by(_KEY, maintain_order=True)
+        .sort(*_EKEY, "_dist", "classification_year", nulls_last=True)
+        .group_by(_EKEY, maintain_order=True)
         .agg(
             pl.col("value").first(), pl.col("symbol").first(),
             pl.col("classification_year").first(), pl.col("window_years").first(),
             pl.col("file").unique().sort().str.join(", ").alias("files"),
+            pl.col("file_sha256").unique().sort().str.join(", "),
+            pl.col("publisher").first(), pl.col("edition_per").first(),
         )
     )
 
 
+def _images(merged: pl.DataFrame) -> dict[tuple[str, int], frozenset[str]]:
+    """(code, classification year) -> its codes at the change table's horizon (for units)."""
+    ct = shipped_changes()
+    pairs = merged.filter(pl.col("kommune_nr").is_not_null()).select(
+        "kommune_nr", "classification_year").unique().drop_nulls()
+    images: dict[tuple[str, int], frozenset[str]] = {}
+    for (cls,), group in pairs.group_by(["classification_year"]):
+        cls = int(cls)  # type: ignore[arg-type]
+        known = sorted(c for c in group["kommune_nr"].to_list() if codes.known(c) and codes.valid_in(c, cls))
+        if not known or cls < codes.LIST_FIRST_YEAR:
+            continue
+        m = ct.mapping(cls, max(cls, restated.HORIZON), codes=known).drop_nulls("new_code")
+        for old, news in m.group_by("old_code").agg(pl.col("new_code")).iter_rows():
+            images[(old, cls)] = frozenset(news)
+    return images
+
+
+def _fill_symbols(wide: pl.DataFrame, table: str) -> pl.DataFrame:
+    """A null measure with no symbol gets NOT_PUBLISHED: the chosen edition has no value for it."""
+    for c in measure_columns(table):
+        if c not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, pl.Float64).alias(c))
+        sym = f"{c}_symbol"
+        current = pl.col(sym) if sym in wide.columns else pl.lit(None, pl.String)
+        wide = wide.with_columns(
+            pl.when(pl.col(c).is_null() & current.is_null()).then(pl.lit(NOT_PUBLISHED))
+            .otherwise(current).alias(sym)
+        )
+    return wide
 
 
 def _kommune_year_table(merged: pl.DataFrame, table: str) -> pl.DataFrame | None:
@@ -423,7 +483,10 @@ def _kommune_year_table(merged: pl.DataFrame, table: str) -> pl.DataFrame | None
         part.with_columns((pl.col("classification_year") - pl.col("measure_year")).abs().alias("_d"))
         .sort(*keys, "_d", "classification_year")
         .group_by(keys, maintain_order=True)
-        .agg(pl.col("classification_year").first(), pl.col("window_years").drop_nulls().first())
+        .agg(
+            pl.col("classification_year").first(), pl.col("window_years").drop_nulls().first(),
+            editions.period_end(pl.col("measure_year"), pl.col("edition_per")).min().alias("period_end"),
+        )
     )
     values = part.pivot(on="target", index=keys, values="value", aggregate_function="first")
     symbols = part.filter(pl.col("symbol").is_not_null())
@@ -434,10 +497,8 @@ def _kommune_year_table(merged: pl.DataFrame, table: str) -> pl.DataFrame | None
         )
         wide = wide.join(sym, on=keys, how="left")
     wide = wide.rename({"measure_year": "year"})
+    wide = _fill_symbols(wide, table)
     if table == SETTLEMENT:
-        for c in ("requested", "decided"):
-            if c not in wide.columns:
-                wide = wide.with_columns(pl.lit(None, pl.Float64).alias(c))
         wide = wide.with_columns(decision_status_expr().alias("decision_status"))
     if table == INTRO:
         has_window_measure = pl.lit(False)
@@ -460,11 +521,32 @@ def _national_table(merged: pl.DataFrame) -> pl.DataFrame | None:
     if part.is_empty():
         return None
     values = part.pivot(on="target", index="measure_year", values="value", aggregate_function="first")
-    files = part.group_by("measure_year").agg(pl.col("files").first())
-    out = values.join(files, on="measure_year").rename({"measure_year": "year"}).with_columns(
-        pl.date(pl.col("year"), 12, 31).alias("reference_date"),
-        (pl.lit("IMDi integreringsdata (2015 edition), national row fylke_nr 00 of ")
-         + pl.col("files") + pl.lit("; settled during the calendar year")).alias("source"),
+    meta = part.group_by("measure_year").agg(
+        pl.col("files").unique().sort().str.join(", "), pl.col("edition").first(),
+        pl.col("edition_per").first(),
+    )
+    out = values.join(meta, on="measure_year").rename({"measure_year": "year"})
+    symbols = part.filter(pl.col("symbol").is_not_null())
+    if symbols.height:
+        sym = symbols.with_columns((pl.col("target") + "_symbol").alias("target")).pivot(
+            on="target", index="measure_year", values="symbol", aggregate_function="first"
+        ).rename({"measure_year": "year"})
+        out = out.join(sym, on="year", how="left")
+    for c in ("settled", "requested", "decided"):
+        unknown = f"{c}{UNKNOWN_KOMMUNE}"
+        if unknown not in out.columns:
+            out = out.with_columns(pl.lit(None, pl.Float64).alias(unknown))
+        sym = f"{unknown}_symbol"
+        current = pl.col(sym) if sym in out.columns else pl.lit(None, pl.String)
+        out = out.with_columns(
+            pl.when(pl.col(unknown).is_null() & current.is_null()).then(pl.lit(NOT_PUBLISHED))
+            .otherwise(current).alias(sym)
+        )
+    out = out.with_columns(
+        editions.period_end(pl.col("year"), pl.col("edition_per")).alias("reference_date"),
+        (pl.lit("IMDi integreringsdata, edition ") + pl.col("edition") + pl.lit(": ") + pl.col("files")
+         + pl.lit("; national row fylke 00 where given, unknown municipality (fylke 99 / K9999) apart; "
+                   "settled during the calendar year")).alias("source"),
     )
     return cast_to_model(out, NATIONAL).sort("year")
 
@@ -472,9 +554,25 @@ def _national_table(merged: pl.DataFrame) -> pl.DataFrame | None:
 # --- entry point ---------------------------------------------------------------------------------
 
 
-def assemble(frames: Iterable[pl.DataFrame]) -> Assembled:
-    """Records of all files -> model tables (validated by the caller) and the fate of every record."""
-    records = pl.concat(list(frames), how="vertical")
+def _per_edition_restated(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """``restated.resolve`` inside each edition: an edition's own restatements are its business."""
+    outs, recs, logs = [], [], []
+    for (ed,), part in records.partition_by("edition", as_dict=True, maintain_order=True).items():
+        out, rec, log = restated.resolve(part)
+        outs.append(out)
+        recs.append(rec)
+        logs.append(log.with_columns(pl.lit(ed, pl.String).alias("edition")))
+    return (pl.concat(outs, how="vertical_relaxed"), pl.concat(recs, how="vertical_relaxed"),
+            pl.concat(logs, how="vertical_relaxed"))
+
+
+def assemble(frames: Iterable[pl.DataFrame], prefer: list[str] | None = None) -> Assembled:
+    """Records of all files -> model tables (validated by the caller) and the fate of every record.
+
+    Records carry edition columns (``editions.tag``; untagged frames are one anonymous edition).
+    ``prefer``: edition ids ranked first (``editions.PRECEDENCE_RULE``).
+    """
+    records = pl.concat([_tagged(f) for f in frames], how="vertical")
     code_table = _code_table(records)
     records = records.join(
         code_table, on=["layout", "code_raw", "label", "name"], how="left", nulls_equal=True
@@ -485,26 +583,58 @@ def assemble(frames: Iterable[pl.DataFrame]) -> Assembled:
     records = _values(records)
     records = _reasons(records)
     records = _fold_stale(records)
-    records, renumbered, restatements = restated.resolve(records)
+    records, renumbered, restatements = _per_edition_restated(records)
     recoded = pl.concat([recoded, renumbered.cast(recoded.schema)]).sort("file", "year", "recoded_from")
     kommune, skipped = kommune_dimension(records)
     records = _no_dimension(records, skipped)
     records, conflicts = _conflicts(records)
     records = _part_whole(records, _merged(records))
-    merged = _merged(records)
+    rank = editions.ranks(records, prefer)
+    merged_all = _merged(records)
+    chosen, edition_values, restated_between = editions.choose(merged_all, rank, _images(merged_all))
     tables: dict[str, pl.DataFrame] = {}
     for table in ("kommune_settlement_year", "kommune_intro_year", "kommune_context_year"):
-        frame = _kommune_year_table(merged, table)
+        frame = _kommune_year_table(chosen, table)
         if frame is not None:
             tables[table] = frame
-    national = _national_table(merged)
+    national = _national_table(chosen)
     if national is not None:
         tables[NATIONAL] = national
     # The dimension covers every code used: codes it cannot hold were rejected above, so the
     # build's relation check (code valid in `kommune` for its classification year) can pass.
     if kommune is not None:
         tables["kommune"] = kommune
-    return Assembled(tables, records, recoded, conflicts, skipped, restatements)
+    if edition_values.height:
+        tables[EDITION_TABLE] = _edition_table(edition_values)
+    return Assembled(tables, records, recoded, conflicts, skipped, restatements, edition_values,
+                     restated_between, rank)
+
+
+EDITION_TABLE = "imdi_edition_value"
+
+
+def _edition_table(values: pl.DataFrame) -> pl.DataFrame:
+    """The companion table: every edition's value of every key (model ``ImdiEditionValue``)."""
+    out = values.select(
+        "table", pl.col("kommune_nr").fill_null(NATIONAL_CODE), pl.col("measure_year").alias("year"),
+        pl.col("target").alias("measure"), "edition", "classification_year", "value", "symbol",
+        "publisher", "edition_per", editions.period_end(pl.col("measure_year"), pl.col("edition_per"))
+        .alias("period_end"), "files", "file_sha256", "chosen",
+    )
+    return cast_to_model(out, EDITION_TABLE).sort("table", "year", "kommune_nr", "measure", "edition")
+
+
+NATIONAL_CODE = "0000"  # kommune_nr of national-row values in imdi_edition_value
+
+
+def _tagged(frame: pl.DataFrame) -> pl.DataFrame:
+    if "edition" in frame.columns:
+        return frame
+    return frame.with_columns(
+        pl.lit("unnamed").alias("edition"), pl.lit(editions.PUBLISHER).alias("publisher"),
+        pl.lit(None, pl.Date).alias("edition_per"), pl.lit(None, pl.Date).alias("edition_rank_date"),
+        pl.lit(None, pl.String).alias("file_sha256"),
+    )
 
 
 def _no_dimension(records: pl.DataFrame, skipped: pl.DataFrame) -> pl.DataFrame:

@@ -34,6 +34,7 @@ from settlement_research.model import get_model
 from settlement_research.paths import data_raw_dir
 from settlement_research.pipeline.staging import STAGING_PREFIX, staging_path, swap_in
 from settlement_research.pipeline.staging import recover as recover_staging
+from settlement_research.sources.imdi import editions
 from settlement_research.sources.imdi.assemble import REJECTED_COLUMNS, Assembled, assemble
 from settlement_research.sources.imdi.coverage import coverage, describe_missing, truncation
 from settlement_research.sources.imdi.layouts import ReadResult, decode, detect_layout, read_bytes
@@ -41,14 +42,15 @@ from settlement_research.sources.imdi.layouts import ReadResult, decode, detect_
 SOURCE_NAME = "imdi"
 TABLE_FILES = [
     "kommune", "kommune_settlement_year", "kommune_intro_year", "kommune_context_year",
-    "national_settlement_year",
+    "national_settlement_year", "imdi_edition_value",
 ]
+RESTATEMENTS_FILE = "restatements.parquet"
 REJECTED_FILE = "rejected.parquet"
 SUMMARY_FILE = "import_summary.json"
 PROVENANCE_FILE = "PROVENANCE.json"
 
 CLI_HELP = "import IMDi integreringsdata exports (flat, raw wide, 2022 wide) into data_raw/imdi"
-OWN_FILES = frozenset([*(f"{t}.parquet" for t in TABLE_FILES), REJECTED_FILE, SUMMARY_FILE, PROVENANCE_FILE])
+OWN_FILES = frozenset([*(f"{t}.parquet" for t in TABLE_FILES), REJECTED_FILE, RESTATEMENTS_FILE, SUMMARY_FILE, PROVENANCE_FILE])
 
 
 class ImportRefused(InputError, ValueError):
@@ -99,11 +101,12 @@ def read_export(path: Path) -> tuple[ReadResult, dict[str, Any]]:
     return result, _file_info(path, result, data)
 
 
-def import_files(paths: list[str | Path]) -> ImportResult:
+def import_files(paths: list[str | Path], prefer: list[str] | None = None) -> ImportResult:
     """Read, map, cross-check and merge the files; validate every table with its pandera model.
 
     A truncated file raises ``ImportRefused``; coverage is measured (``summary['coverage']``) but
     judged by ``require_complete`` so tests and tools can inspect a partial export.
+    ``prefer``: edition ids that win over the default precedence (``editions.PRECEDENCE_RULE``).
     """
     names = [Path(p).name for p in paths]
     if len(set(names)) != len(names):
@@ -118,7 +121,10 @@ def import_files(paths: list[str | Path]) -> ImportResult:
         result, info = read_export(Path(p))
         reads.append((Path(p), result))
         files.append(info)
-    assembled = assemble(r.records for _, r in reads)
+    eds = [editions.infer(p.name, r.layout, r.records, f["sha256"]) for (p, r), f in zip(reads, files, strict=True)]
+    for f, ed in zip(files, eds, strict=True):
+        f.update(edition=ed.edition, publisher=ed.publisher, edition_per=ed.per and ed.per.isoformat())
+    assembled = assemble((editions.tag(r.records, ed) for (_, r), ed in zip(reads, eds, strict=True)), prefer)
     tables = {name: validate_table(frame, name) for name, frame in assembled.tables.items()}
     summary = _summary(reads, assembled, tables)
     summary["coverage"] = coverage(assembled.records, names)
@@ -212,6 +218,14 @@ def _summary(
         "totals": totals,
         "tables": {name: frame.height for name, frame in tables.items()},
         "conflicts": assembled.conflicts.to_dicts(),
+        "editions": {
+            "precedence": editions.PRECEDENCE_RULE,
+            "ranked": sorted(assembled.ranks, key=assembled.ranks.__getitem__),
+            "restatements": assembled.restatements.height,
+            "restatements_by_kind": {
+                k: int(n) for k, n in assembled.restatements.group_by("kind").len().sort("kind").iter_rows()
+            },
+        },
         "kommune_written": "kommune" in tables,
         "kommune_not_in_dimension": assembled.kommune_skipped.to_dicts(),
         "restated": _restated_summary(assembled.restated),
@@ -295,8 +309,9 @@ def write_outputs(result: ImportResult, out_dir: str | Path, *, replace: bool = 
         for name, frame in result.tables.items():
             write_parquet_atomic(frame, staging / f"{name}.parquet")
         write_parquet_atomic(result.rejected, staging / REJECTED_FILE)
+        write_parquet_atomic(result.assembled.restatements, staging / RESTATEMENTS_FILE)
         write_json_atomic(result.summary, staging / SUMMARY_FILE)
-        written = [f"{name}.parquet" for name in result.tables] + [REJECTED_FILE, SUMMARY_FILE]
+        written = [f"{name}.parquet" for name in result.tables] + [REJECTED_FILE, RESTATEMENTS_FILE, SUMMARY_FILE]
         provenance = {
             "source": SOURCE_NAME,
             "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -345,10 +360,11 @@ def _link_or_copy(src: str | Path, dst: str | Path) -> None:
 
 
 def run_import(
-    paths: list[str | Path], out_dir: str | Path, *, allow_partial: bool = False, replace: bool = False
+    paths: list[str | Path], out_dir: str | Path, *, allow_partial: bool = False, replace: bool = False,
+    prefer: list[str] | None = None,
 ) -> ImportResult:
     """``import-imdi``: import, refuse what is truncated, incomplete or smaller, swap in atomically."""
-    result = import_files(paths)
+    result = import_files(paths, prefer=prefer)
     require_complete(result, allow_partial=allow_partial)
     write_outputs(result, out_dir, replace=replace)
     return result
@@ -395,6 +411,10 @@ def format_summary(summary: dict[str, Any]) -> str:
     for r, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
         lines.append(f"  {n:>8}  {r}")
     lines += ["", "tables: " + ", ".join(f"{k} ({v} rows)" for k, v in summary["tables"].items())]
+    eds = summary.get("editions")
+    if eds:
+        lines.append(f"editions (preferred first): {', '.join(eds['ranked'])}; restatements listed: "
+                     f"{eds['restatements']} (restatements.parquet)")
     if summary["conflicts"]:
         lines.append(f"conflicting keys (rejected): {len(summary['conflicts'])}")
     restated = summary.get("restated", {}).get("rows_by_status_and_outcome", {})
@@ -425,6 +445,10 @@ def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
         "--replace", action="store_true",
         help="replace an earlier import in the out folder even if it holds more data",
     )
+    parser.add_argument(
+        "--prefer", action="append", default=None, metavar="EDITION",
+        help="edition id ranked first (repeatable; default: the latest edition publishing a key wins)",
+    )
 
 
 def cli_run(args: argparse.Namespace) -> int:
@@ -434,7 +458,8 @@ def cli_run(args: argparse.Namespace) -> int:
         return 2
     out = args.out or data_raw_dir() / SOURCE_NAME
     try:
-        result = run_import(args.files, out, allow_partial=args.allow_partial, replace=args.replace)
+        result = run_import(args.files, out, allow_partial=args.allow_partial, replace=args.replace,
+                            prefer=args.prefer)
     except ImportRefused as exc:
         print(f"import-imdi: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -322,16 +322,22 @@ def _read_wide_2022(table: TextTable, name: str) -> ReadResult:
     if len(header) < 3:
         raise LayoutError("wide export with fewer than 3 header rows (measure, Enhet, År)")
     width = max(len(r) for r in rows)
-    measure_row, unit_row, year_row = header[0], header[1], header[-1]
 
     def cell(row: list[str], j: int) -> str:
         return row[j].strip() if j < len(row) else ""
+
+    # header rows: one or more breakdowns ('Botid i Norge: 0-4 år', 'Sekundærflytting: Alle'),
+    # then 'Enhet: ...', then 'År: YYYY' (3 rows in the settlement export, 4 in the residence one)
+    year_row = header[-1]
+    unit_row = next((h for h in header if any(c.strip().startswith("Enhet:") for c in h)), header[-2])
+    measure_rows = [h for h in header[:-1] if h is not unit_row]
 
     columns = []
     padding = 0
     years = []
     for j in range(2, width):
-        measure, unit, yr = cell(measure_row, j), cell(unit_row, j), cell(year_row, j)
+        measure = " | ".join(c for c in (cell(h, j) for h in measure_rows) if c)
+        unit, yr = cell(unit_row, j), cell(year_row, j)
         m = re.search(r"(\d{4})", yr)
         if not measure and not m:
             padding += 1

@@ -37,6 +37,10 @@ for _ind in ("bosatt_anmodede", "bosatt_vedtak", "bosetting"):
     KOMMUNE_MEASURES[(_ind, "bosetting=anmodning", "personer")] = Target(SETTLEMENT, "requested", "count")
     KOMMUNE_MEASURES[(_ind, "bosetting=vedtak", "personer")] = Target(SETTLEMENT, "decided", "count")
     KOMMUNE_MEASURES[(_ind, "bosetting=bosatt", "personer")] = Target(SETTLEMENT, "settled", "count")
+    # newer exports: the first request, before IMDi revised it ("requested" is the revised one)
+    KOMMUNE_MEASURES[(_ind, "bosetting=opprinnelig_anmodning", "personer")] = Target(
+        SETTLEMENT, "requested_original", "count"
+    )
 
 KOMMUNE_MEASURES.update({
     ("intro_deltakere", "kjonn=alle", "personer"): Target(INTRO, "participants", "count"),
@@ -86,10 +90,11 @@ NOT_MAPPED: dict[str, str] = {
     "bosatt_befolkning": "not mapped: settled per 1000 inhabitants is a ratio of model counts",
 }
 
-# National rows (fylke_nr '00'): only settled has a column in national_settlement_year.
+# National rows (fylke_nr '00'): settled, requested and decided.
 NATIONAL_MEASURES: dict[tuple[str, str, str], Target] = {
-    (ind, "bosetting=bosatt", "personer"): Target(NATIONAL, "settled", "count")
+    (ind, f"bosetting={b}", "personer"): Target(NATIONAL, col, "count")
     for ind in ("bosatt_anmodede", "bosatt_vedtak", "bosetting")
+    for b, col in (("bosatt", "settled"), ("anmodning", "requested"), ("vedtak", "decided"))
 }
 
 # Indicators broken down by cohort: the row's year becomes the cohort (year of leaving) and the
@@ -108,6 +113,16 @@ WIDE_2022_MEASURES = {
     ),
     "Bosetting: Vedtak om bosetting": ("bosatt_anmodede", "bosetting=vedtak"),
 }
+
+# Newer wide export of refugees by length of residence and secondary migration (4 header rows:
+# residence, migration, unit, year) -> the 2015 vocabulary of flyktning_botid_flytting.
+_BOTID = {"0-4 år": "0_4", "5+ år": "5+", "Alle": "alle"}
+_FLYTTING = {"Alle": "alle", "Bosatt her": "ja", "Flyttet hit": "nei", "Uoppgitt": "uoppgitt"}
+for _b, _bv in _BOTID.items():
+    for _f, _fv in _FLYTTING.items():
+        WIDE_2022_MEASURES[f"Botid i Norge: {_b} | Sekundærflytting: {_f}"] = (
+            "flyktning_botid_flytting", f"botid_3={_bv};forste_bosettingskommune={_fv}",
+        )
 
 
 def target_for(indicator: str, dims: str, enhet: str, national: bool = False) -> Target | None:
