@@ -54,7 +54,7 @@ def clean(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     (report,) = reports
     assert report.status == "built"
     assert {t.table: t.quarantined for t in report.tables.values()} == {
-        name: 0 for name in ["kommune", *YEAR_TABLES, "national_settlement_year"]
+        name: 0 for name in ["kommune", *YEAR_TABLES, "national_settlement_year", "imdi_edition_value"]
     }
     assert [w.rule for w in report.warnings] == ["settled_within_decided"]  # no errors, no other warning
     with pytest.MonkeyPatch.context() as mp:

@@ -556,6 +556,9 @@ def _national_table(merged: pl.DataFrame) -> pl.DataFrame | None:
 
 def _per_edition_restated(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """``restated.resolve`` inside each edition: an edition's own restatements are its business."""
+    if records.is_empty():  # a header-only export: nothing to resolve, same shapes
+        out, rec, log = restated.resolve(records)
+        return out, rec, log.with_columns(pl.lit(None, pl.String).alias("edition"))
     outs, recs, logs = [], [], []
     for (ed,), part in records.partition_by("edition", as_dict=True, maintain_order=True).items():
         out, rec, log = restated.resolve(part)
