@@ -28,6 +28,7 @@ from settlement_research.errors import (
     ISSUES_URL,
     SettlementResearchError,
 )
+from settlement_research.textsafe import escape_terminal
 
 PROG = "settlement-research"
 DEBUG_ENV = "SETTLEMENT_RESEARCH_DEBUG"
@@ -92,7 +93,7 @@ def _environment_message(exc: OSError) -> str | None:
 def _show(prefix: str, text: str, exc: BaseException, debug: bool, suggest_debug: bool = True) -> None:
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
-    print(f"{prefix}: error: {text}", file=sys.stderr)
+    print(f"{prefix}: error: {escape_terminal(text)}", file=sys.stderr)
     if suggest_debug and not debug:
         print("  (--debug shows where it happened)", file=sys.stderr)
 

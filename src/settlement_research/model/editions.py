@@ -11,20 +11,22 @@ import pandera.polars as pa
 import polars as pl
 
 from settlement_research.model.base import (
+    KOMMUNE_NR_PATTERN,
     SYMBOLS,
+    Model,
     col,
     table_config,
     year_col,
 )
 
 
-class ImdiEditionValue(pa.DataFrameModel):
+class ImdiEditionValue(Model):
     """One published value (or symbol) per table, municipality, year, measure and edition."""
 
     table: str = col("tabell", "model table the value belongs to", "name")
     kommune_nr: str = col(
         "kommunenummer", "municipality code (4 characters); 0000 = the national row", "code",
-        str_matches=r"^\d{4}$",
+        str_matches=KOMMUNE_NR_PATTERN,
     )
     year: pl.Int16 = year_col()
     measure: str = col("mål", "model column the value belongs to", "name")

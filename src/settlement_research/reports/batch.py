@@ -41,6 +41,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from settlement_research.errors import InputError, SettlementResearchError
 from settlement_research.io import write_json_atomic, write_text_atomic
 from settlement_research.paths import data_clean_dir, project_root
 from settlement_research.pipeline.codehash import report_code_hash
@@ -322,8 +323,9 @@ def cli_run(args: argparse.Namespace) -> int:
         manifest = run_batch(template.path, parameter_sets, args.out, workers=args.workers, engine=args.engine,
                              timeout=args.timeout, force=args.force, progress=not args.no_progress)
     except (ValueError, TypeError, argparse.ArgumentTypeError, FileNotFoundError) as exc:
-        print(f"report: {escape_terminal(exc)}", file=sys.stderr)
-        return 2
+        if isinstance(exc, SettlementResearchError):
+            raise  # the CLI boundary prints it like every other command's errors
+        raise InputError(str(exc)) from exc
     reports = manifest["reports"]
     out = Path(manifest["template_path"]).stem if args.out is None else args.out
     print(f"{len(reports)} reports: {len(reports) - manifest['failed']} ok "

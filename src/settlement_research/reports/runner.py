@@ -25,7 +25,6 @@ import copy
 import json
 import os
 import re
-import sys
 import time
 import traceback
 from collections.abc import Mapping
@@ -44,6 +43,7 @@ from nbconvert.filters.highlight import Highlight2HTML
 from papermill.exceptions import PapermillExecutionError
 
 from settlement_research.analysis import disclosure
+from settlement_research.errors import InputError, SettlementResearchError
 from settlement_research.io import write_text_atomic
 from settlement_research.paths import project_root
 from settlement_research.reports import engine as inprocess
@@ -51,7 +51,6 @@ from settlement_research.reports import parameters as params
 from settlement_research.reports import provenance
 from settlement_research.reports.provenance import sha256_text
 from settlement_research.reports.results import RESULTS_ENV
-from settlement_research.textsafe import escape_terminal
 
 CLI_HELP = "Run one notebook with string parameters and write its .ipynb, HTML and results.json."
 KERNEL_NAME = "settlement_research"
@@ -402,8 +401,9 @@ def cli_run(args: argparse.Namespace) -> int:
         parameters = parse_parameters(args.parameter)
         outcome = run_notebook(args.name, parameters, args.out, engine=args.engine)
     except (FileNotFoundError, ValueError, TypeError, argparse.ArgumentTypeError) as exc:
-        print(f"run-notebook: {escape_terminal(exc)}", file=sys.stderr)
-        return 2
+        if isinstance(exc, SettlementResearchError):
+            raise  # the CLI boundary prints it like every other command's errors
+        raise InputError(str(exc)) from exc
     template_out = args.out or project_root() / "reports" / Path(args.name).stem
     print(json.dumps({k: v for k, v in outcome.to_dict().items() if k != "results"}, indent=2))
     if outcome.html:

@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,12 +89,15 @@ class ImportResult:
 def read_export(path: Path) -> tuple[ReadResult, dict[str, Any]]:
     """Read a file once: check that it is not cut short, parse it, describe it (sha256 of those bytes)."""
     data = path.read_bytes()
+    if not data.strip():
+        raise ImportRefused(f"{path.name}: the file is empty; nothing was imported", file=path,
+                            hint="download the export again")
     text, _encoding = decode(data)
     why = truncation(text, detect_layout(text))
     if why:
         raise ImportRefused(
-            f"{path}: the file is truncated or incomplete: {why}. Nothing was imported; "
-            "download the export again (a partial file would import wrong numbers)."
+            f"{path}: the file is cut short (truncated or incomplete): {why}. Nothing was imported; "
+            "download the export again (a partial file would import wrong numbers).", file=path
         )
     result = read_bytes(data, path.name)
     return result, _file_info(path, result, data)
@@ -454,15 +456,10 @@ def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
 def cli_run(args: argparse.Namespace) -> int:
     missing = [str(p) for p in args.files if not Path(p).is_file()]
     if missing:
-        print(f"import-imdi: no such file: {', '.join(missing)}", file=sys.stderr)
-        return 2
+        raise InputError(f"no such file: {', '.join(missing)}", file=missing[0])
     out = args.out or data_raw_dir() / SOURCE_NAME
-    try:
-        result = run_import(args.files, out, allow_partial=args.allow_partial, replace=args.replace,
-                            prefer=args.prefer)
-    except ImportRefused as exc:
-        print(f"import-imdi: {exc}", file=sys.stderr)
-        return exc.exit_code
+    result = run_import(args.files, out, allow_partial=args.allow_partial, replace=args.replace,
+                        prefer=args.prefer)  # ImportRefused reaches the CLI boundary (exit 2)
     print(format_summary(result.summary))
     print(f"\nwrote {out}")
     if result.unexplained:
