@@ -87,3 +87,22 @@ def test_notebook_02_under_a_hidden_confounder_misses_and_says_how_strong_it_mus
     html = (tmp_path / "02_housing_stability_and_outcomes.html").read_text("utf-8")
     assert "does NOT cover" in html and "hidden confounder switched on" in html
     assert f"{rv * 100:.1f} %" in html  # the text says how strong a confounder would have to be
+
+
+@pytest.mark.slow
+def test_notebook_05_recovers_the_injected_arrival_conditions_effect(
+    demo_register: tuple[Path, dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clean, gt = demo_register
+    monkeypatch.setenv("SETTLEMENT_RESEARCH_CLEAN", str(clean))
+    from settlement_research.reports.runner import run_notebook
+
+    outcome = run_notebook("05_dispersal_policy", {"source": "synthetic"}, tmp_path)
+    assert outcome.status == "ok", outcome.error
+    effect = outcome.results["ordinary_work_effect"]
+    truth = gt["effects"]["arrival_dwellings_on_work_or_education"]["by_route"]["ordinary"]
+    assert effect["truth"] == truth["direct_ame"] > 0
+    assert effect["ci_low"] <= truth["direct_ame"] <= effect["ci_high"], effect
+    assert effect["ci_low"] > 0  # the design detects it
+    html = (tmp_path / "05_dispersal_policy.html").read_text("utf-8")
+    assert "the interval covers it" in html and "association" in html
