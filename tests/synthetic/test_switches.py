@@ -67,3 +67,25 @@ def test_switches_off_leave_the_register_untouched_and_on_are_deterministic() ->
     on = Switches(hidden_confounder=1.0, route_selection=1.0)
     assert _digest(on) == _digest(on) != _digest(None)
     assert generate(scale=0.02, seed=5, switches=on).ground_truth["switches"]["hidden_confounder"]["strength"] == 1.0
+
+
+@pytest.mark.slow
+def test_the_dispersal_design_survives_hidden_confounding_for_the_ordinary_route() -> None:
+    """Placement on the ordinary route ignores motivation, so arrival conditions stay as good as random."""
+    synth = generate(scale=0.5, seed=12, switches=Switches(hidden_confounder=1.0, route_selection=1.0))
+    tables = {k: cast_to_model(synth.tables[k], k) for k in PERSON}
+    dwell = {(k, y): d for k, y, d in zip(synth.tables["kommune_housing_year"]["kommune_nr"],
+                                          synth.tables["kommune_housing_year"]["year"],
+                                          synth.tables["kommune_housing_year"]["municipal_dwellings_per_1000"],
+                                          strict=True)}
+    housing = pl.DataFrame({"kommune_nr": [k for k, _ in dwell], "settlement_year": [y for _, y in dwell],
+                            "arrival_dwellings": list(dwell.values())}).cast({"settlement_year": pl.Int16})
+    frame = (indicators.person_frame(tables).join(housing, on=["kommune_nr", "settlement_year"])
+             .filter(pl.col("in_work_or_education").is_not_null() & (pl.col("route") == "ordinary"))
+             .with_columns(pl.col("in_work_or_education").cast(pl.Int8).alias("y"),
+                           ((pl.col("age_at_settlement") - 30) ** 2).alias("age_sq")))
+    fit = models.logit_ame(frame, "y ~ arrival_dwellings + C(settlement_year) + age_at_settlement + age_sq"
+                                  " + C(education) + C(household_type) + C(sex)")
+    est = fit.term("arrival_dwellings")
+    truth = synth.ground_truth["effects"]["arrival_dwellings_on_work_or_education"]["by_route"]["ordinary"]
+    assert est["ci_low"] <= truth["direct_ame"] <= est["ci_high"], (est, truth)
