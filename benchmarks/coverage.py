@@ -97,7 +97,7 @@ def one_seed(seed: int, scale: float, window: int = 24, *, via_csv: bool = False
         "lpm_cr3": lambda: models.feols(data, formula, small_sample="CRV3"),
     }
     fits = {name: make[name]() for name in estimators}
-    row: dict[str, Any] = {"seed": seed, "n": data.height, "n_truth": moves_truth["n"], "window": window,
+    row: dict[str, Any] = {"seed": seed, "scale": scale, "n": data.height, "n_truth": moves_truth["n"], "window": window,
                            "truth": {}, "fits": {}}
     for name, fit in fits.items():
         kind = TRUTH_KIND[name]
@@ -152,10 +152,27 @@ def print_table(summary: list[dict[str, Any]]) -> None:
               f"{s['coverage_mc_se']:6.3f}")
 
 
-def summarise_partial(name: str) -> list[dict[str, Any]]:
-    """The summary of the seeds finished so far (from <name>.partial.jsonl)."""
-    lines = (RESULTS / f"{name}.partial.jsonl").read_text("utf-8").splitlines()
-    return summarise([json.loads(line) for line in lines if line.strip()])
+def write_partial_summary(names: list[str], out_name: str) -> int:
+    """Summarise the seeds finished so far in one or more checkpoint files; print and save it."""
+    from settlement_research.sources.synthetic import calibration
+
+    rows = []
+    for name in names:
+        lines = (RESULTS / f"{name}.partial.jsonl").read_text("utf-8").splitlines()
+        rows += [json.loads(line) for line in lines if line.strip()]
+    if not rows:
+        print("no finished seeds")
+        return 1
+    summary = summarise(rows)
+    scale, window = rows[0].get("scale", None), rows[0]["window"]
+    print(f"{len(rows)} seeds finished (window {window} months), generator {calibration.GENERATOR_VERSION}")
+    print_table(summary)
+    path = RESULTS / f"{out_name}.json"
+    path.write_text(json.dumps({"scale": scale, "window": window, "seeds": [r["seed"] for r in rows],
+                                "partial": True, "generator_version": calibration.GENERATOR_VERSION,
+                                "controls": CONTROLS, "summary": summary, "rows": rows}, indent=2), "utf-8")
+    print(f"wrote {path}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,7 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="coverage", help="results file name (default coverage)")
     parser.add_argument("--via-csv", action="store_true", help="write and read the raw CSV layout per seed (slower)")
     parser.add_argument("--estimators", default="logit,lpm,lpm_cr3", help="comma-separated subset of logit,lpm,lpm_cr3")
+    parser.add_argument("--from-partial", nargs="+", metavar="NAME", default=None,
+                        help="only summarise the seeds finished so far in results/NAME.partial.jsonl files "
+                             "(several runs over disjoint seeds can be combined) into results/<--name>.json")
     args = parser.parse_args(argv)
+    if args.from_partial:
+        return write_partial_summary(args.from_partial, args.name)
     seeds = parse_seeds(args.seeds)
     from settlement_research.sources.synthetic import calibration
 

@@ -25,11 +25,15 @@ def test_save_results_writes_where_the_runner_says(tmp_path: Path, monkeypatch: 
         "when": dt.date(2014, 11, 1), "years": pl.Series([2012, 2013]), "settled": None,
     }, sdc_keys=["settled"])
     data = json.loads(target.read_text())
+    block = data.pop("provenance")  # every results.json says what made it
+    assert set(block) >= {"git_commit", "git_dirty", "data_manifest_sha256", "seed", "parameters", "versions"}
     assert data == {"kommune_nr": "0301", "n": 12, "share": None, "mean": 0.5, "when": "2014-11-01",
                     "years": [2012, 2013], "settled": None, "_sdc": ["settled"]}
     explicit = tmp_path / "other.json"
     results.save_results({"b": math.pi}, path=explicit)
-    assert json.loads(explicit.read_text()) == {"b": math.pi}
+    written = json.loads(explicit.read_text())
+    assert written.pop("provenance")["versions"]["polars"] == pl.__version__
+    assert written == {"b": math.pi}
     with pytest.raises(KeyError):
         results.save_results({"a": 1}, sdc_keys=["missing"])
 

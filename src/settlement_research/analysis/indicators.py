@@ -19,6 +19,32 @@ LADDER = {
 }
 
 
+# The definitions the notebooks rely on, stated once (rendered into docs/hypotheses.md).
+DEFINITIONS: dict[str, str] = {
+    "move": "a change of address: a housing spell with spell_no > 1 that began at a new address "
+            "(housing_spell.new_address true or unknown); a new tenure in the same dwelling (leie-til-eie, a "
+            "lease taken over) is not a move",
+    "moves_<W>m": "moves on or before settlement_date + W calendar months; null (not 0) when the person is not "
+                  "observed to the end of the window (window_complete_<W>m false)",
+    "observed_until": "the last day a person is observed: the last date in the housing data, or the day before "
+                      "person.emigration_date; emigration censors every indicator, emigrants are never stayers",
+    "months_temporary_<W>m / months_municipal_<W>m": "months (30.4375 days) in temporary / municipal (incl. "
+                                                     "sublet) tenures within the window; null when censored",
+    "tenure_<Y>y": "tenure of the spell covering settlement_date + Y years; null when not observed then",
+    "left_first_kommune_<N>y_after_<L>y": "landmark L years after settlement: among persons observed then and "
+                                           "still living in the first municipality, a spell in another municipality "
+                                           "starting in (landmark, landmark + N years]; null when not at risk at the "
+                                           "landmark or censored before the window ends without a move",
+    "in_work_or_education / outcome_date": "status work, education or both in November (the 15th) of the year after "
+                                           "the first ended programme spell; null when not observed (not yet, or "
+                                           "emigrated)",
+    "landmark sample": "programme leavers whose outcome_date lies after max(settlement + W months, settlement + 1 "
+                       "year) and whose moves window is complete: every exposure precedes the outcome",
+    "ratios (decided/requested, settled/requested, settled per 1000)": "null when the base is 0 or missing, never "
+                                                                       "NaN, inf or 0",
+}
+
+
 def _observation_end(housing_spell: pl.DataFrame) -> pl.Expr:
     """The last date the data cover: the last date seen anywhere in the housing data."""
     last = max(

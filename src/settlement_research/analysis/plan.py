@@ -206,6 +206,11 @@ def render_markdown(plan: Plan | None = None) -> str:
                 f"- **Direction:** {h.direction}", f"- **Identification:** {h.identification}",
                 f"- **Reported in:** `{h.notebook}.results.json` → `{h.results_key}`", "",
             ]
+    from settlement_research.analysis.indicators import DEFINITIONS
+
+    lines += ["## Indicator definitions", "", "How the exposures and outcomes above are measured "
+              "(`settlement_research.analysis.indicators`).", "", "| indicator | definition |", "|---|---|"]
+    lines += [f"| {name} | {text} |" for name, text in DEFINITIONS.items()]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 from statistics import NormalDist
 
-GENERATOR_VERSION = "2.0.0"  # 2: emigration, same-dwelling tenure changes, landmark truths per window
+GENERATOR_VERSION = "2.1.0"  # 2: emigration, same-dwelling tenure changes, landmark truths per window; 2.1: arrival conditions
 
 YEARS = (2009, 2010, 2011, 2012, 2013, 2014)
 FOLLOW_UP_END = dt.date(2019, 12, 31)
@@ -67,6 +67,16 @@ HOUSEHOLD_LOGIT = {"single": 0.0, "couple": -0.1, "family_with_children": -0.3, 
 AGE_LOGIT = (-0.035, -0.0015)  # linear and quadratic in (age at settlement - 30)
 MALE_LOGIT = 0.35
 UNEMPLOYMENT_LOGIT = -8.0  # per unit of the unemployment share (-0.08 per percentage point)
+
+# Arrival conditions (dispersal design, notebook 05): municipal dwellings per 1000 inhabitants of the
+# settlement municipality in the settlement year, centred at 20. A direct effect on the outcome only
+# (not on moves: then it would confound notebook 02's moves estimate, which does not adjust for
+# arrival conditions); ordinary-route
+# refugees are placed by IMDi independently of their own traits (given year), so the design
+# identifies them; agreed self-settled households half the time choose a large municipality.
+ARRIVAL_DWELLINGS_LOGIT = 0.02  # on the outcome logit, per dwelling per 1000
+ARRIVAL_DWELLINGS_CENTRE = 20.0
+SELF_SETTLED_CHOOSE_CITY = 0.5  # share of agreed self-settled households that pick a municipality by size
 
 # Decision = f(municipal dwellings per 1000), confounded by centrality (DESIGN H8).
 DECISION_RATIO_INTERCEPT = 0.86

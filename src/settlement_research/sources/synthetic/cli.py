@@ -18,11 +18,17 @@ def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--municipalities", type=Path, default=None, metavar="FILE",
                         help="real municipality frame (CSV/Parquet: kommune_nr, kommune_name, fylke_nr, population) "
                              "instead of the 428 fictional 2014 municipalities")
+    for name, what in (("hidden-confounder", "unrecorded motivation driving both moves and work"),
+                       ("reverse-causation", "an early job leading to a move"),
+                       ("route-selection", "motivated households choosing agreed self-settlement")):
+        parser.add_argument(f"--{name}", type=float, default=0.0, metavar="STRENGTH",
+                            help=f"switch on {what} (0 = off, 1 = the documented strength; see generator.Switches)")
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: data_raw/synthetic under the project root)")
 
 
 def cli_run(args: argparse.Namespace) -> int:
+    from settlement_research.sources.synthetic.generator import Switches
     from settlement_research.sources.synthetic.writer import write_register
 
     out = args.out if args.out is not None else paths.data_raw_dir() / "synthetic"
@@ -31,7 +37,9 @@ def cli_run(args: argparse.Namespace) -> int:
         return 2
     started = time.perf_counter()
     try:
-        prov = write_register(out, scale=args.scale, seed=args.seed, municipalities_file=args.municipalities)
+        switches = Switches(args.hidden_confounder, args.reverse_causation, args.route_selection)
+        prov = write_register(out, scale=args.scale, seed=args.seed, municipalities_file=args.municipalities,
+                              switches=switches)
     except (ValueError, FileNotFoundError) as exc:
         print(f"synth: {exc}")
         return 2

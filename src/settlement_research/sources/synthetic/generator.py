@@ -249,16 +249,62 @@ def _country_probs(year: int) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------
 
 
-def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame | None = None) -> Synthetic:
+@dataclass(frozen=True)
+class Switches:
+    """A harder world: departures from selection on observables, each with a documented strength.
+
+    All default to 0 (off), and then the register is byte-identical to one made without them: their
+    draws come from a separate random stream. Strengths are in units of a standard-normal latent trait.
+
+    - ``hidden_confounder``: household motivation U ~ N(0, 1), never recorded. It lowers mobility
+      (log hazard of leaving a dwelling: -0.5 x strength x U) and raises the outcome (logit:
+      +0.6 x strength x U). Motivated people move less and work more, so an estimate adjusted only for
+      the observed confounders is **more negative** than the causal effect of a move.
+    - ``reverse_causation``: an early job J (Bernoulli 0.3, unrecorded) found within the moves window
+      leads to a move (log hazard +0.7 x strength x J) and to work later (logit +0.8 x strength x J).
+      The association of moves with work is pulled **towards zero / positive**.
+    - ``route_selection``: motivated households find their own housing (log-odds of agreed
+      self-settlement +0.8 x strength x U). With ``hidden_confounder`` also on, route contrasts (H2)
+      and comparisons of the self-settled with the ordinary route are confounded.
+    """
+
+    hidden_confounder: float = 0.0
+    reverse_causation: float = 0.0
+    route_selection: float = 0.0
+
+    @property
+    def on(self) -> bool:
+        return any((self.hidden_confounder, self.reverse_causation, self.route_selection))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "hidden_confounder": {"strength": self.hidden_confounder, "mobility_log_hazard": -0.5 * self.hidden_confounder,
+                                  "outcome_logit": 0.6 * self.hidden_confounder,
+                                  "expected_bias": "adjusted moves estimate more negative than the causal effect"},
+            "reverse_causation": {"strength": self.reverse_causation, "early_job_share": 0.3,
+                                  "mobility_log_hazard": 0.7 * self.reverse_causation,
+                                  "outcome_logit": 0.8 * self.reverse_causation,
+                                  "expected_bias": "adjusted moves estimate pulled towards zero or positive"},
+            "route_selection": {"strength": self.route_selection, "agreed_self_log_odds": 0.8 * self.route_selection,
+                                "expected_bias": "route contrasts confounded by motivation"},
+        }
+
+
+def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame | None = None,
+             switches: Switches | None = None) -> Synthetic:
     """The synthetic register at ``scale`` (1 = the published national numbers) from ``seed``.
 
     ``municipalities`` is a completed municipality frame (``municipalities.from_frame``); by default
-    the 428 fictional municipalities of ``municipalities.default_frame(seed)``.
+    the 428 fictional municipalities of ``municipalities.default_frame(seed)``. ``switches`` turn on
+    hidden confounding, reverse causation and selection into routes (see ``Switches``).
     """
     if not 0 < scale <= 100:
         raise ValueError(f"scale must be in (0, 100], got {scale}")
+    sw = switches or Switches()
     frame = municipalities if municipalities is not None else munis.default_frame(seed)
     rng = np.random.default_rng([seed, 2014])
+    latent_rng = np.random.default_rng([seed, 2014, 99])  # the switches' own stream: off = untouched data
+    latent_u: list[np.ndarray] = []
     mu = _municipal_traits(frame, rng)
     m = frame.height
     dec = _decisions(mu, scale, rng)
@@ -272,6 +318,11 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
         t_imdi, s_imdi = _households(target, cal.PERSON_SHARES, rng)
         t_own, s_own = _households(n_own, own_shares, rng)
         p_self = np.where(t_imdi == SINGLE, 0.14, np.where(t_imdi == UM, 0.0, 0.08))
+        u_year = latent_rng.standard_normal(t_imdi.size + t_own.size)
+        latent_u.append(u_year)
+        if sw.route_selection:
+            odds = np.log(np.maximum(p_self, 1e-12) / (1 - p_self)) + 0.8 * sw.route_selection * u_year[:t_imdi.size]
+            p_self = np.where(p_self > 0, _sigmoid(odds), 0.0)
         route = np.concatenate([np.where(rng.random(t_imdi.size) < p_self, 1, 0), np.full(t_own.size, 2)])
         decided = dec["decided"][:, yi]
         w = np.where(np.isnan(decided), 0.25 * np.nan_to_num(dec["requested"][:, yi]), decided)
@@ -279,6 +330,9 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
         k_imdi = rng.choice(m, size=t_imdi.size, p=w / w.sum())
         w_own = mu.pop ** 1.2
         k_own = rng.choice(m, size=t_own.size, p=w_own / w_own.sum())
+        # agreed self-settled households found their own housing: half of them where the rentals are
+        chooses = (route[:t_imdi.size] == 1) & (rng.random(t_imdi.size) < cal.SELF_SETTLED_CHOOSE_CITY)
+        k_imdi = np.where(chooses, rng.choice(m, size=t_imdi.size, p=w_own / w_own.sum()), k_imdi)
         types = np.concatenate([t_imdi, t_own])
         parts["type"].append(types)
         parts["size"].append(np.concatenate([s_imdi, s_own]))
@@ -333,7 +387,11 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
     head = first  # index of each household's first person
     h_age, h_edu, h_type = age[head], edu[head], hh["type"]
     single_like = np.isin(h_type, [SINGLE, UM])
-    mobility = (-0.35 + 0.15 * (h_type == SINGLE) + 0.50 * (h_type == SINGLE_PARENT) + 0.60 * (h_edu == EDU["none"])
+    motivation = np.concatenate(latent_u)  # U per household (order of hh)
+    early_job = latent_rng.random(n_hh) < 0.3
+    mobility_shift = -0.5 * sw.hidden_confounder * motivation + 0.7 * sw.reverse_causation * early_job
+    arrival_dwell = mu.dwell[hh["kommune"], hh["year"] - cal.CONTEXT_YEARS[0]] - cal.ARRIVAL_DWELLINGS_CENTRE
+    mobility = mobility_shift + (-0.35 + 0.15 * (h_type == SINGLE) + 0.50 * (h_type == SINGLE_PARENT) + 0.60 * (h_edu == EDU["none"])
                 + 0.25 * (h_edu == EDU["primary"]) - 0.35 * (h_edu == EDU["tertiary"])
                 - 0.005 * (h_age - 30) + 0.25 * (hh["route"] == 1) + rng.normal(0, 0.35, n_hh))
     owner_prop = (-2.0 + 2.2 * (h_edu == EDU["tertiary"]) + 1.1 * (h_edu == EDU["secondary"])
@@ -500,7 +558,9 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
     s_ten = tenure_1y[s_h]
     if (s_ten < 0).any():
         raise AssertionError("every analysis person holds a tenure one year after settlement")
-    eta_no_alpha = (cal.MOVES_LOGIT * s_moves + ten_lo[s_ten] + cov_lo[sp_idx]
+    latent_lo = 0.6 * sw.hidden_confounder * motivation + 0.8 * sw.reverse_causation * early_job  # per household
+    arrival_lo = cal.ARRIVAL_DWELLINGS_LOGIT * arrival_dwell  # per household (direct effect)
+    eta_no_alpha = (cal.MOVES_LOGIT * s_moves + ten_lo[s_ten] + cov_lo[sp_idx] + latent_lo[s_h] + arrival_lo[s_h]
                     + cal.UNEMPLOYMENT_LOGIT * (s_unemp - 0.028))
     alpha = _calibrate_intercept(eta_no_alpha, cal.WORK_EDUCATION_ONE_YEAR_TARGET)
     eta = alpha + eta_no_alpha
@@ -522,7 +582,7 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
     intro_end_p[ip] = np.where(i_open, np.iinfo(np.int64).max, i_end)
     in_prog = (intro_start_p[o_p] <= o_nov) & (intro_end_p[o_p] >= o_nov)
     years_since = o_year - settle_year[o_p]
-    general = -0.6 + 0.25 * np.minimum(years_since, 6) + cov_lo[o_p] + alpha
+    general = -0.6 + 0.25 * np.minimum(years_since, 6) + cov_lo[o_p] + latent_lo[ph[o_p]] + arrival_lo[ph[o_p]] + alpha
     p_we = np.where(in_prog, 0.10, _sigmoid(general))
     we = rng.random(o_p.size) < p_we
     # the analysis rows take the structural draw
@@ -551,11 +611,14 @@ def generate(scale: float = 1.0, seed: int = 2014, municipalities: pl.DataFrame 
         landmark = np.maximum(win_ends[w][s_h], point_1y[s_h])
         windows[w] = (s_nov > landmark, moves_until(s_h, win_ends[w][s_h]))
     design = {"age": age[sp_idx].astype(float), "education": edu[sp_idx],
-              "household": np.where(ptype == UM, SINGLE, ptype)[sp_idx], "male": sex_male[sp_idx]}
+              "household": np.where(ptype == UM, SINGLE, ptype)[sp_idx], "male": sex_male[sp_idx],
+              "route": p_route[sp_idx], "year": settle_year[sp_idx], "arrival_dwell": arrival_dwell[s_h]}
     truth = _ground_truth(
         alpha=alpha, eta=eta, y=y_sample, moves=s_moves, ten=s_ten, ten_lo=ten_lo, dec=dec, mu=mu, scale=scale,
         seed=seed, frame=frame, windows=windows, design=design,
     )
+    if sw.on:
+        truth["switches"] = sw.describe()
 
     # --- frames in model names, rows in key order (sorted on integer ids: ids share one width) --
     pid_int = rng.permutation(n).astype(np.int64) + 100_000_000
@@ -771,6 +834,24 @@ def _window_truth(w: int, mask: np.ndarray, moves_w: np.ndarray, *, p: np.ndarra
     }
 
 
+def _arrival_truth(p: np.ndarray, design: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, Any]:
+    """Truth of the dispersal design for one route: direct AME and the design's pseudo-true AME."""
+    if mask.sum() < 50:
+        return {"n": int(mask.sum())}
+    pm, age = p[mask], design["age"][mask]
+    year_d, _ = _dummies(design["year"][mask], int(design["year"][mask].min()))
+    e_d, _ = _dummies(design["education"][mask], int(design["education"][mask].min()))
+    h_d, _ = _dummies(design["household"][mask], int(design["household"][mask].min()))
+    x = np.column_stack([np.ones(pm.size), design["arrival_dwell"][mask], year_d, age, (age - 30) ** 2, e_d, h_d,
+                         design["male"][mask].astype(float)])
+    beta = _fractional_logit(x, pm)
+    q = _sigmoid(x @ beta)
+    return {"n": int(mask.sum()),
+            "direct_ame": _r(float(np.mean(cal.ARRIVAL_DWELLINGS_LOGIT * pm * (1 - pm)))),
+            "design_logit_ame": _r(float(np.mean(beta[1] * q * (1 - q)))),
+            "mean_arrival_dwellings": _r(float(design["arrival_dwell"][mask].mean() + cal.ARRIVAL_DWELLINGS_CENTRE))}
+
+
 def _ground_truth(*, alpha: float, eta: np.ndarray, y: np.ndarray, moves: np.ndarray, ten: np.ndarray,
                   ten_lo: np.ndarray, dec: dict[str, np.ndarray], mu: _Munis, scale: float, seed: int,
                   frame: pl.DataFrame, windows: dict[int, tuple[np.ndarray, np.ndarray]],
@@ -782,6 +863,7 @@ def _ground_truth(*, alpha: float, eta: np.ndarray, y: np.ndarray, moves: np.nda
         for w, (mask, mv) in windows.items()
     }
     main = by_window[str(STRUCTURAL_WINDOW)]
+    arrival = {route: _arrival_truth(p, design, design["route"] == code) for route, code in (("ordinary", 0), ("agreed_self", 1))}
     requested, decided, dwell = dec["requested"], dec["decided"], dec["dwell"]
     ok = (requested > 0) & ~np.isnan(decided)
     ratio = np.where(ok, decided / np.where(ok, requested, 1), np.nan)
@@ -859,6 +941,24 @@ def _ground_truth(*, alpha: float, eta: np.ndarray, y: np.ndarray, moves: np.nda
                 "confounders": ["age_at_settlement", "education", "household_type"],
                 "main_contrast": "owner_startlan",
                 "by_window": {w: {"n": t["n"], **t.get("tenure_1y", {})} for w, t in by_window.items()},
+            },
+            "arrival_dwellings_on_work_or_education": {
+                "estimand": (
+                    "Effect of one more municipal dwelling per 1000 inhabitants in the settlement municipality in the "
+                    "settlement year (arrival conditions, kommune_housing_year.municipal_dwellings_per_1000) on the "
+                    "probability of being in work or education in November one year after leaving the programme, "
+                    "over programme leavers with an observed outcome, by route. 'direct_ame' = mean(c * p * (1 - p)) "
+                    "with c the direct structural coefficient; 'design_logit_ame' = what a logit of the outcome on "
+                    "arrival dwellings, settlement year and pre-arrival traits (age, its square, education, household "
+                    "type, sex) converges to: the total effect through moves and tenure included, identified for the "
+                    "ordinary route because IMDi places those refugees independently of their traits given the year."
+                ),
+                "adjustment_set": ["settlement_year", "age_at_settlement (with its square)", "education",
+                                   "household_type", "sex"],
+                "confounders": ["settlement_year"],
+                "structural_logit_coefficient": cal.ARRIVAL_DWELLINGS_LOGIT,
+                "structural_mobility_coefficient": 0.0,
+                "by_route": arrival,
             },
             "municipal_dwellings_on_decided_requested": {
                 "estimand": (

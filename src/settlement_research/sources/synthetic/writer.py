@@ -15,7 +15,7 @@ from settlement_research.io import atomic_path, sha256_file, write_text_atomic
 from settlement_research.sources.synthetic import calibration as cal
 from settlement_research.sources.synthetic import layout as lay
 from settlement_research.sources.synthetic import municipalities as munis
-from settlement_research.sources.synthetic.generator import generate
+from settlement_research.sources.synthetic.generator import Switches, generate
 
 SOURCE_NAME = "synthetic"
 
@@ -164,9 +164,14 @@ def _raw_tables(tables: dict[str, pl.DataFrame], seed: int) -> dict[str, pl.Data
 
 
 def write_register(
-    out_dir: str | Path, *, scale: float = 1.0, seed: int = 2014, municipalities_file: str | Path | None = None
+    out_dir: str | Path, *, scale: float = 1.0, seed: int = 2014, municipalities_file: str | Path | None = None,
+    switches: Switches | None = None,
 ) -> dict[str, Any]:
-    """Generate and write the raw extract to ``out_dir``; return the provenance record."""
+    """Generate and write the raw extract to ``out_dir``; return the provenance record.
+
+    ``switches`` (hidden confounder, reverse causation, route selection) are recorded in
+    ground_truth.json; off by default.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if municipalities_file is not None:
@@ -179,7 +184,7 @@ def write_register(
         frame = munis.default_frame(seed)
         muni_info = {"kind": "default", "n": frame.height, "names": "fictional",
                      "structure": "2014 county counts; codes fylke_nr + 2 digits; 0301 the single Oslo municipality"}
-    synth = generate(scale=scale, seed=seed, municipalities=frame)
+    synth = generate(scale=scale, seed=seed, municipalities=frame, switches=switches)
     raw = _raw_tables(synth.tables, seed)
     files = []
     for name, (table, _cols) in sorted(lay.FILES.items()):
