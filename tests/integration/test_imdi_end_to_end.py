@@ -54,7 +54,7 @@ def clean(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     (report,) = reports
     assert report.status == "built"
     assert {t.table: t.quarantined for t in report.tables.values()} == {
-        name: 0 for name in ["kommune", *YEAR_TABLES, "national_settlement_year"]
+        name: 0 for name in ["kommune", *YEAR_TABLES, "national_settlement_year", "imdi_edition_value"]
     }
     assert [w.rule for w in report.warnings] == ["settled_within_decided"]  # no errors, no other warning
     with pytest.MonkeyPatch.context() as mp:
@@ -153,6 +153,11 @@ def test_settlement_totals_status_and_national_rows(tables: dict[str, pl.DataFra
         assert sums.height == 3
         gap = (sums["national"] - sums["settled"]) / sums["national"]
         assert ((gap >= 0) & (gap <= NATIONAL_TOLERANCE)).all(), sums
+    # exact with the unknown-municipality row (fylke 99) kept on the national row
+    nat = tables["national_settlement_year"].select(
+        "year", (pl.col("settled") - pl.col("settled_unknown_kommune").fill_null(0)).alias("known"))
+    sums = s.group_by("year").agg(pl.col("settled").sum()).join(nat, on="year")
+    assert (sums["settled"] == sums["known"]).all(), sums
 
 
 def test_the_same_through_the_command_line(
