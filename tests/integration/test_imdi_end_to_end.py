@@ -153,6 +153,11 @@ def test_settlement_totals_status_and_national_rows(tables: dict[str, pl.DataFra
         assert sums.height == 3
         gap = (sums["national"] - sums["settled"]) / sums["national"]
         assert ((gap >= 0) & (gap <= NATIONAL_TOLERANCE)).all(), sums
+    # exact with the unknown-municipality row (fylke 99) kept on the national row
+    nat = tables["national_settlement_year"].select(
+        "year", (pl.col("settled") - pl.col("settled_unknown_kommune").fill_null(0)).alias("known"))
+    sums = s.group_by("year").agg(pl.col("settled").sum()).join(nat, on="year")
+    assert (sums["settled"] == sums["known"]).all(), sums
 
 
 def test_the_same_through_the_command_line(
