@@ -216,6 +216,15 @@ def harmonize(
         df = df.with_columns(pl.col("year").alias("classification_year"))
     if df.schema["kommune_nr"] != pl.String:
         raise HarmonizeError("kommune_nr must be a 4-character string ('0301'), not a number")
+    missing_year = df.with_row_index("row", offset=1).filter(pl.col("classification_year").is_null())
+    if missing_year.height:
+        rows = missing_year.select("row", "kommune_nr").head(5).rows()
+        raise HarmonizeError(
+            f"{missing_year.height} row(s) have no classification year, so their codes cannot be "
+            f"placed in the code history (row, kommune_nr): {rows}",
+            column="classification_year",
+            hint="fill classification_year (the year whose municipality codes the row uses)",
+        )
     table = table if table is not None else detect_table(df.columns)
     roles = _roles(df, table, count_cols, share_defs, by)
     dup = df.filter(df.select(roles.keys).is_duplicated())

@@ -275,3 +275,11 @@ def test_flags_survive_a_second_harmonisation(make_settlement) -> None:
     assert set(again.filter(pl.col("kommune_nr").is_in(["5055", "5056", "5059"]))[FLAG_COL]) == {"split_equal"}
     assert row(again, "3103")[FLAG_COL] is None and row(again, "3103")[FROM_COL] == "3002"
     assert again["settled"].sum() == 11
+
+
+def test_null_classification_year_is_a_clear_error():
+    df = pl.DataFrame({"kommune_nr": ["0301", "1103"], "classification_year": [2014, None], "year": [2014, 2014], "settled": [5, 6]},
+                      schema_overrides={"classification_year": pl.Int16, "year": pl.Int16})
+    with pytest.raises(HarmonizeError, match="no classification year") as info:
+        harmonize(df, to_year=2024)
+    assert "(2, '1103')" in str(info.value)
