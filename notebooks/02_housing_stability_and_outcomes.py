@@ -34,7 +34,8 @@ import polars as pl
 from IPython.display import Markdown, display
 
 from settlement_research import catalog, load
-from settlement_research.analysis import disclosure, indicators, models, plots, truth
+from settlement_research import sdc
+from settlement_research.analysis import indicators, models, plots, truth
 from settlement_research.reports.results import save_results
 
 plots.set_theme()
@@ -69,14 +70,14 @@ described = analysis.with_columns(
     pl.col(moves).clip(upper_bound=3).cast(pl.String).replace({"3": "3+"}).alias("moves (first 24 months)"),
     pl.when(pl.col("y") == 1).then(pl.lit("in work or education")).otherwise(pl.lit("not")).alias("status"),
 )
-table = disclosure.count_table(described, "moves (first 24 months)", "status")
-display(disclosure.to_html(table, caption="Persons by moves and status one year after the programme"))
+table = sdc.count_table(described, "moves (first 24 months)", "status")
+display(sdc.to_html(table, caption="Persons by moves and status one year after the programme"))
 shares = (
     described.group_by("moves (first 24 months)")
     .agg(pl.col("y").mean().alias("share"), pl.len().alias("n"))
     .sort("moves (first 24 months)")
 )
-shares = disclosure.suppress(shares, ["n"], dependent={"share": "n"})
+shares = sdc.suppress(shares, ["n"], dependent={"share": "n"})
 fig, ax = plt.subplots()
 ax.bar(shares["moves (first 24 months)"], shares["share"].fill_null(0))
 plots.finish(ax, title="Share in work or education one year after the programme", xlabel="Moves in the first 24 months",

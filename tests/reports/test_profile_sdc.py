@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from settlement_research.analysis import disclosure
+from settlement_research import sdc
 from settlement_research.analysis import profile as pr
 
 YEARS = [2012, 2013, 2014]
@@ -55,7 +55,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> pr.ProfileData:
     root = write_clean(tmp_path_factory.mktemp("sdc_clean"))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SETTLEMENT_RESEARCH_CLEAN", str(root))
-        mp.delenv(disclosure.THRESHOLD_ENV, raising=False)
+        mp.delenv(sdc.THRESHOLD_ENV, raising=False)
         yield pr.profile_data("synthetic", YEARS[0], YEARS[-1])
 
 
@@ -90,8 +90,8 @@ def test_the_small_cell_cannot_be_recovered_from_the_other_profiles_and_the_nati
     codes = list(SETTLED)
     values = np.array([[*SETTLED[c], sum(SETTLED[c])] for c in codes], dtype=float)
     mask = np.array([[union[(c, y)] is None for y in [*YEARS, "total"]] for c in codes])
-    lines = disclosure.margin_lines(*values.shape, total_column=len(YEARS))
-    assert not disclosure.determined(values, mask, lines).any()
+    lines = sdc.margin_lines(*values.shape, total_column=len(YEARS))
+    assert not sdc.exposed(values, mask, lines, 5).any()
     # the reader's way: another non-negative filling of the hidden cells (a step of -1, 0 or +1 per
     # cell) that keeps every shown number, window total and national total, but changes the 3
     hidden = list(zip(*np.nonzero(mask), strict=True))
@@ -117,7 +117,7 @@ def test_a_shown_window_total_is_never_the_only_unknown_beside_one_suppressed_ye
         text = pr.summary(pr.facts(data, code), pr.settlement_totals(pr.settlement_years(data, code),
                           window=pr.window_settled(data, code)), {}, YEARS[0], YEARS[-1])
         total = seen[(code, "total")]
-        assert (f"settled {total}" in text) if total is not None else ("(shown as ':')" in text)
+        assert (f"settled {total}" in text) if total is not None else ("not shown (':')" in text)
 
 
 def test_without_the_global_table_one_profile_alone_would_leak() -> None:
@@ -125,7 +125,7 @@ def test_without_the_global_table_one_profile_alone_would_leak() -> None:
     hidden = []
     for code, settled in SETTLED.items():
         frame = pl.DataFrame({"year": YEARS, "settled": settled})
-        shown = disclosure.suppress(frame, ["settled"])
+        shown = sdc.suppress(frame, ["settled"])
         hidden += [(code, y) for y, v in zip(YEARS, shown["settled"], strict=True) if v is None]
     assert [c for c, y in hidden if y == 2013] == ["1106"]
 
@@ -135,16 +135,16 @@ def test_settlement_totals_refuses_suppressed_years_without_the_window(data: pr.
         pr.settlement_totals(pr.settlement_years(data, "1106"))
 
 
-def test_protect_breaks_a_chain_that_two_per_line_misses() -> None:
-    # two 2x2 blocks of hidden cells joined by one extra hidden cell: every line has two or more,
-    # yet that cell is a bridge and follows from the totals
-    values = np.array([[3, 6, 9, 20], [7, 3, 20, 30], [20, 30, 3, 8], [25, 35, 6, 3]], dtype=float)
-    lines = disclosure.margin_lines(4, 4)
-    forced = np.zeros((4, 4), bool)
-    forced[0, 2] = True
-    naive = disclosure.protect(values, 5, lines, forced=forced, audit=False)
-    assert all(naive[i].sum() != 1 for i in range(4)) and all(naive[:, j].sum() != 1 for j in range(4))
-    assert disclosure.determined(values, naive, lines)[0, 2]
-    audited = disclosure.protect(values, 5, lines, forced=forced)
-    assert not disclosure.determined(values, audited, lines).any()
-    assert (audited >= naive).all()
+def test_protect_answers_the_attack_that_two_per_line_misses() -> None:
+    # Row 0 hides 3 and 1 (two per line, the old rule's idea of safe), but the row total says they
+    # add up to 4: the attacker proves both below 5 without pinning either.
+    values = np.array([[3, 1, 20, 30], [7, 9, 20, 30], [20, 30, 12, 8], [25, 35, 6, 10]], dtype=float)
+    lines = sdc.margin_lines(4, 4)
+    two_per_line = np.zeros((4, 4), bool)
+    two_per_line[0, :2] = two_per_line[1, :2] = True
+    assert all(r.sum() != 1 for r in two_per_line) and all(c.sum() != 1 for c in two_per_line.T)
+    assert sdc.exposed(values, two_per_line, lines, 5)[0, :2].all()
+    protected = sdc.protect(values, 5, lines)
+    assert protected[0, 0] and protected[0, 1]
+    assert not sdc.exposed(values, protected, lines, 5).any()
+    assert not protected[values == 0].any()  # zeros stay shown, so "hidden >= 1" holds

@@ -82,7 +82,7 @@ def table(frame: pl.DataFrame, *, caption: str | None = None, digits: int = 3) -
     """A frame as a readable HTML table: no dtype row, no quotes, rounded numbers, readable terms.
 
     Use for aggregate or model tables; tables of counts from person-level data go through
-    ``disclosure.to_html`` instead.
+    ``sdc.to_html`` instead.
     """
     shown = frame
     if "term" in shown.columns:

@@ -10,9 +10,9 @@ from settlement_research.model.base import (
     EDUCATION,
     HOUSEHOLD_TYPES,
     MEMBER_ROLES,
-    PERSON_ID_PATTERN,
     SEX,
     col,
+    id_col,
     table_config,
 )
 
@@ -20,7 +20,7 @@ from settlement_research.model.base import (
 class Person(pa.DataFrameModel):
     """One row per person: who they are and when they came."""
 
-    person_id: str = col("løpenummer", "pseudonymised person id", "id", str_matches=PERSON_ID_PATTERN)
+    person_id: str = id_col("løpenummer", "pseudonymised person id")
     birth_year: pl.Int16 = col("fødselsår", "year of birth", "year", ge=1900, le=2035)
     sex: str = col("kjønn", "sex: female, male", "category", isin=SEX)
     country_group: str = col("landgruppe", "country of origin, grouped", "category", isin=COUNTRY_GROUPS)
@@ -48,7 +48,7 @@ class Person(pa.DataFrameModel):
 class Household(pa.DataFrameModel):
     """One row per household at settlement."""
 
-    household_id: str = col("husholdnings-id", "pseudonymised household id", "id", str_matches=PERSON_ID_PATTERN)
+    household_id: str = id_col("husholdnings-id", "pseudonymised household id")
     household_type: str = col(
         "husholdningstype", "single, couple, family_with_children, single_parent", "category",
         isin=HOUSEHOLD_TYPES,
@@ -71,8 +71,8 @@ class Household(pa.DataFrameModel):
 class HouseholdMember(pa.DataFrameModel):
     """Links persons to their household."""
 
-    household_id: str = col("husholdnings-id", "pseudonymised household id", "id", str_matches=PERSON_ID_PATTERN)
-    person_id: str = col("løpenummer", "pseudonymised person id", "id", str_matches=PERSON_ID_PATTERN)
+    household_id: str = id_col("husholdnings-id", "pseudonymised household id")
+    person_id: str = id_col("løpenummer", "pseudonymised person id")
     role: str = col("rolle", "adult or child in the household", "category", isin=MEMBER_ROLES)
 
     Config = table_config(

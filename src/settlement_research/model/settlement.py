@@ -11,11 +11,11 @@ import polars as pl
 
 from settlement_research.model.base import (
     DECISION_STATUS,
-    PERSON_ID_PATTERN,
     ROUTES,
     classification_year_col,
     col,
     count_col,
+    id_col,
     kommune_nr_col,
     share_col,
     symbol_col,
@@ -49,9 +49,9 @@ class KommuneSettlementYear(pa.DataFrameModel):
     kommune_nr: str = kommune_nr_col()
     year: pl.Int16 = year_col()
     classification_year: pl.Int16 = classification_year_col()
-    requested: pl.Int32 = count_col("anmodet", "persons IMDi requested the municipality to settle")
+    requested: pl.Int32 = count_col("anmodet", "persons IMDi requested the municipality to settle", public=True)
     decided: pl.Int32 = count_col(
-        "vedtatt", "persons the council decided to settle (null = no decision registered, 0 = declined)"
+        "vedtatt", "persons the council decided to settle (null = no decision registered, 0 = declined)", public=True,
     )
     settled: pl.Int32 = count_col("bosatt", "refugees settled through IMDi in the year")
     settled_unaccompanied_minors: pl.Int32 = count_col(
@@ -62,7 +62,7 @@ class KommuneSettlementYear(pa.DataFrameModel):
     )
     decision_status: str = col(
         "vedtaksstatus", "decision relative to the request: as_requested, fewer, declined, no_decision",
-        "category", isin=DECISION_STATUS,
+        "category", isin=DECISION_STATUS, public=True,
     )
     requested_symbol: str = symbol_col("requested")
     decided_symbol: str = symbol_col("decided")
@@ -100,7 +100,7 @@ class NationalSettlementYear(pa.DataFrameModel):
     """The national settlement series (IMDi annual reports), each value with its reference date."""
 
     year: pl.Int16 = year_col()
-    settled: pl.Int32 = count_col("bosatte", "refugees settled in the year")
+    settled: pl.Int32 = count_col("bosatte", "refugees settled in the year", public=True)
     waiting_in_reception: pl.Int32 = count_col(
         "bosettingsklare i mottak", "persons ready for settlement still in reception at the reference date"
     )
@@ -126,7 +126,7 @@ class NationalSettlementYear(pa.DataFrameModel):
 class Settlement(pa.DataFrameModel):
     """One row per settled person: when, where and by which route (person-level register data)."""
 
-    person_id: str = col("løpenummer", "pseudonymised person id", "id", str_matches=PERSON_ID_PATTERN)
+    person_id: str = id_col("løpenummer", "pseudonymised person id")
     settlement_date: pl.Date = col("bosettingsdato", "date of settlement in the municipality", "date")
     kommune_nr: str = kommune_nr_col()
     route: str = col(

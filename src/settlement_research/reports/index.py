@@ -13,7 +13,7 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-from settlement_research.analysis.disclosure import SDC_ATTR, SUPPRESSED
+from settlement_research.sdc import SDC_ATTR, SUPPRESSED
 
 MAX_KEY_COLUMNS = 8
 
