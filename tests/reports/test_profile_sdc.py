@@ -10,6 +10,7 @@ be the only unknown beside one suppressed year.
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ import polars as pl
 import pytest
 
 from settlement_research import sdc
+from settlement_research.sdc import publication as sdc_publication
 from settlement_research.analysis import profile as pr
 
 YEARS = [2012, 2013, 2014]
@@ -148,3 +150,88 @@ def test_protect_answers_the_attack_that_two_per_line_misses() -> None:
     assert protected[0, 0] and protected[0, 1]
     assert not sdc.exposed(values, protected, lines, 5).any()
     assert not protected[values == 0].any()  # zeros stay shown, so "hidden >= 1" holds
+
+
+def _linprog_attack(pub: sdc_publication.Publication, t: int) -> dict[tuple[str, ...], tuple[float, float]]:
+    """The attacker, written independently of sdc.attack: scipy's linprog, two LPs per hidden cell."""
+    from scipy.optimize import linprog
+
+    keys = list(pub.hidden)
+    index = {k: i for i, k in enumerate(keys)}
+    rows, rhs = [], []
+    for terms, total in pub.sums:
+        row = np.zeros(len(keys))
+        b = total
+        for key, w in terms:
+            if key in index:
+                row[index[key]] += w
+            else:
+                b -= w * pub.shown[key]
+        if row.any():
+            rows.append(row)
+            rhs.append(b)
+    bounds = [(pub.hidden[k], None) for k in keys]
+    out = {}
+    for k, i in index.items():
+        c = np.zeros(len(keys))
+        c[i] = 1
+        low = linprog(c, A_eq=np.array(rows), b_eq=rhs, bounds=bounds, method="highs")
+        high = linprog(-c, A_eq=np.array(rows), b_eq=rhs, bounds=bounds, method="highs")
+        assert low.status == 0
+        out[k] = (low.fun, np.inf if high.status == 3 else -high.fun)
+    return out
+
+
+@pytest.mark.slow
+def test_lp_attack_over_the_rendered_profiles_and_notebook_01(tmp_path: Path) -> None:
+    """Render every profile and notebook 01, read back only what they publish, and attack."""
+    from settlement_research.reports.runner import run_notebook
+
+    root = write_clean(tmp_path / "clean")
+    import datetime as dt
+
+    pl.DataFrame({  # the published national series notebook 01 sets the municipality sums against
+        "year": pl.Series(YEARS, dtype=pl.Int16),
+        "settled": pl.Series([sum(v[j] for v in SETTLED.values()) for j in range(3)], dtype=pl.Int32),
+        "waiting_in_reception": pl.Series([None] * 3, dtype=pl.Int32),
+        "settled_within_6m_share": pl.Series([None] * 3, dtype=pl.Float64),
+        "long_waiting": pl.Series([None] * 3, dtype=pl.Int32),
+        "months_permit_to_settlement": pl.Series([None] * 3, dtype=pl.Float64),
+        "reference_date": [dt.date(y, 12, 31) for y in YEARS], "source": ["test"] * 3,
+    }).write_parquet(root / "synthetic" / "national_settlement_year.parquet")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SETTLEMENT_RESEARCH_CLEAN", str(root))
+        mp.delenv(sdc.THRESHOLD_ENV, raising=False)
+        from settlement_research.reports.results import clear_memo
+
+        clear_memo()
+        years = {"first_year": str(YEARS[0]), "last_year": str(YEARS[-1])}
+        for code in SETTLED:
+            outcome = run_notebook("municipality_profile", {"kommune_nr": code, **years}, tmp_path / "profiles")
+            outcome_name = tmp_path / "profiles" / "municipality_profile.results.json"
+            assert outcome.status == "ok", outcome.error
+            outcome_name.rename(tmp_path / "profiles" / f"{code}.results.json")
+        national = run_notebook("01_national_overview", years, tmp_path / "national")
+        assert national.status == "ok", national.error
+        clear_memo()
+    profiles = sdc_publication.read_results(tmp_path / "profiles")
+    published = json.loads((tmp_path / "national" / "01_national_overview.results.json").read_text())
+    pub = sdc_publication.settled_publication(profiles, published)
+    assert ("1106", "2013") in pub.hidden  # the small cell is hidden, and its year sum is published
+    assert published["settled_by_year"]["2013"] == sum(v[1] for v in SETTLED.values())
+    bounds = _linprog_attack(pub, 5)
+    assert bounds and all(hi - lo >= 4 - 1e-6 for lo, hi in bounds.values())  # nothing pinned or narrow
+    assert all(hi >= 5 - 1e-6 for _, hi in bounds.values())  # nothing proven below the threshold
+    audit = sdc_publication.audit_publication(pub, t=5)  # the fast audit agrees
+    assert audit.ok and audit.hidden == len(bounds)
+    # and the attacker is real: the same numbers with the old per-profile suppression pin the 3
+    naive = sdc_publication.Publication()
+    for code, settled in SETTLED.items():
+        shown = sdc.suppress(pl.DataFrame({"year": YEARS, "settled": settled}), ["settled"])["settled"].to_list()
+        naive.cell((code, "total"), sum(settled))
+        for y, v in zip(YEARS, shown, strict=True):
+            naive.cell((code, str(y)), v)
+        naive.add_sum([*(((code, str(y)), 1.0) for y in YEARS), ((code, "total"), -1.0)], 0.0)
+    for j, y in enumerate(YEARS):
+        naive.add_sum([((c, str(y)), 1.0) for c in SETTLED], sum(v[j] for v in SETTLED.values()))
+    assert _linprog_attack(naive, 5)[("1106", "2013")] == pytest.approx((3.0, 3.0))
