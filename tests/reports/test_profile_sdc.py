@@ -18,8 +18,8 @@ import polars as pl
 import pytest
 
 from settlement_research import sdc
-from settlement_research.sdc import publication as sdc_publication
 from settlement_research.analysis import profile as pr
+from settlement_research.sdc import publication as sdc_publication
 
 YEARS = [2012, 2013, 2014]
 # kommune_nr -> settled per year; 1106 has the one small count (3 in 2013)
