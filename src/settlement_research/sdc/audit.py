@@ -208,7 +208,7 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
         if kind == "suppressed":
             if stripped != SUPPRESSED:
                 findings.append(Finding("unreadable_cell", cell, "a cell marked suppressed does not show ':'"))
-        elif kind in ("value", "public"):
+        elif kind in ("value", "public", "label"):
             continue
         elif kind == "count":
             if stripped in _EMPTY_CELL:

@@ -3,9 +3,9 @@
 :func:`to_html` is the one way a table from person-level data reaches a page. Each cell of a
 controlled column carries ``data-sdc`` (``count``, ``value`` or ``suppressed``); each cell of a
 column the models declare public (``model.public_columns``: IMDi's requests and decisions,
-population, ...) carries ``data-sdc="public"``. Any other cell is a label, and a label that reads as
-a small count is refused here and withheld by the gate (:mod:`settlement_research.sdc.audit`):
-default deny.
+population, ...) carries ``data-sdc="public"``; a text column (a category such as "0", "1", "3+"
+moves) is a label, ``data-sdc="label"``. A number in any other cell that reads as a small count is
+refused here and withheld by the gate (:mod:`settlement_research.sdc.audit`): default deny.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ def to_html(
     controlled: Sequence[str] | None = None,
     counts: Sequence[str] | None = None,
     public: Mapping[str, str] | Sequence[str] | None = None,
+    labels: Sequence[str] = (),
     caption: str | None = None,
     float_digits: int = 1,
     t: int | None = None,
@@ -84,7 +85,8 @@ def to_html(
     ``suppress``); of those, ``counts`` (default: the integer columns) are ``data-sdc="count"`` and
     must not hold a count below the threshold, the rest (shares, means) ``data-sdc="value"``.
     ``public``: column labels (or ``{label: "table.column"}``) of declared public statistics, marked
-    ``data-sdc="public"``. Symbol columns fold into their value cells (':' shown, never 0).
+    ``data-sdc="public"``. Text columns (categories such as "0", "1", "3+" moves) and ``labels``
+    are ``data-sdc="label"``. Symbol columns fold into their value cells (':' shown, never 0).
     Raises on an unsuppressed small count, and on a label cell that reads as one (default deny).
     """
     t = threshold() if t is None else t
@@ -96,6 +98,8 @@ def to_html(
     if counts is None:
         counts = [c for c in controlled if frame.schema[c].is_integer()]
     count_cols = set(counts)
+    label_cols = set(labels) | {c for c in columns if frame.schema[c] in (pl.String, pl.Categorical)
+                                or isinstance(frame.schema[c], pl.Enum)}
     parts = [f'<table class="sdc-table" data-sdc-threshold="{t}">']
     if caption:
         parts.append(f"<caption>{html_lib.escape(caption)}</caption>")
@@ -120,8 +124,8 @@ def to_html(
             else:
                 plain = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
             text = html_lib.escape(symbol) if value is None and symbol else html_lib.escape(plain)
-            if c in public_of:
-                cells.append(f'<td {SDC_ATTR}="public">{text}</td>')
+            if c in public_of or c in label_cols:
+                cells.append(f'<td {SDC_ATTR}="{"public" if c in public_of else "label"}">{text}</td>')
                 continue
             from settlement_research.sdc.audit import small_integer
 
