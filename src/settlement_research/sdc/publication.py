@@ -5,8 +5,10 @@ notebook 01 shows the national sum over municipalities per year. Together: per m
 years add up to the window total", per year "the municipalities add up to the national sum". This
 module reads those numbers back from the rendered results.json files — nothing else, the way an
 outsider would — and computes, with :func:`settlement_research.sdc.attack.intervals`, how far they
-narrow every hidden cell. :func:`audit_set` is the whole-set check run after a batch and by the
-benchmark; a test runs it with ``exact=True`` as the attacker.
+narrow every hidden cell. :func:`audit_set` checks a rendered folder of profiles with notebook 01's
+results (benchmarks/bench_sdc.py runs it on all 428); tests attack the same system with an
+independent linprog attacker. Not yet wired into ``report`` itself: a batch does not know where
+notebook 01's results are.
 """
 
 from __future__ import annotations
