@@ -32,6 +32,7 @@ import polars as pl
 from IPython.display import Markdown, display
 
 from settlement_research import load
+from settlement_research import sdc
 from settlement_research.analysis import overview, plots
 from settlement_research.reports.results import save_results
 
@@ -59,7 +60,9 @@ else:
     comparison = sums
 status = overview.decision_status_counts(settlement_year)
 display(comparison)
-display(status)
+# Municipalities per decision status: counts of municipalities by a published status, not persons.
+display(sdc.to_html(status, public={c: "decision_status" for c in status.columns if c != "year"},
+                    caption="Municipalities by decision status"))
 
 # %%
 ax = None

@@ -38,7 +38,8 @@ import polars as pl
 from IPython.display import Markdown, display
 
 from settlement_research import catalog, load
-from settlement_research.analysis import disclosure, indicators, models, plots, sensitivity, truth
+from settlement_research import sdc
+from settlement_research.analysis import indicators, models, plots, sensitivity, truth
 from settlement_research.analysis import plan as analysis_plan
 from settlement_research.reports.results import save_results
 
@@ -91,14 +92,14 @@ described = analysis.with_columns(
     pl.col(moves).clip(upper_bound=3).cast(pl.String).replace({"3": "3+"}).alias(moves_label),
     pl.when(pl.col("y") == 1).then(pl.lit("in work or education")).otherwise(pl.lit("not")).alias("status"),
 )
-table = disclosure.count_table(described, moves_label, "status")
-display(disclosure.to_html(table, caption="Persons by moves and status one year after the programme"))
+table = sdc.count_table(described, moves_label, "status")
+display(sdc.to_html(table, caption="Persons by moves and status one year after the programme"))
 shares = (
     described.group_by(moves_label)
     .agg((pl.col("y").mean() * 100).alias("percent"), pl.len().alias("n"))
     .sort(moves_label)
 )
-shares = disclosure.suppress(shares, ["n"], dependent={"percent": "n"})
+shares = sdc.suppress(shares, ["n"], dependent={"percent": "n"})
 fig, ax = plt.subplots()
 ax.bar(shares[moves_label], shares["percent"].fill_null(0))
 plots.finish(ax, title="In work or education one year after the programme", xlabel=f"Moves in the first {window} months",
@@ -168,10 +169,10 @@ temp_groups = analysis.with_columns(
     pl.when(pl.col(temporary) == 0).then(pl.lit("none"))
     .when(pl.col(temporary) <= 3).then(pl.lit("up to 3 months"))
     .otherwise(pl.lit("more than 3 months")).alias("months in temporary housing"))
-temp_table = disclosure.count_table(temp_groups.with_columns(
+temp_table = sdc.count_table(temp_groups.with_columns(
     pl.when(pl.col("y") == 1).then(pl.lit("in work or education")).otherwise(pl.lit("not")).alias("status")),
     "months in temporary housing", "status")
-display(disclosure.to_html(temp_table, caption=f"Persons by months in temporary housing (first {window} months) and status"))
+display(sdc.to_html(temp_table, caption=f"Persons by months in temporary housing (first {window} months) and status"))
 display(Markdown(
     f"One more month in temporary housing in the first {window} months goes with **{temp_row['estimate'] * 100:+.2f} "
     f"percentage points** in the probability of being in work or education one year after the programme (95 % CI "

@@ -34,7 +34,7 @@ import numpy as np
 import polars as pl
 from IPython.display import Markdown, display
 
-from settlement_research import catalog, load
+from settlement_research import catalog, load, sdc
 from settlement_research.analysis import indicators, models, plots, sensitivity
 from settlement_research.analysis import plan as analysis_plan
 from settlement_research.harmonize import FLAG_COLUMNS, harmonize
@@ -74,7 +74,12 @@ panel = panel.join(kommune, on="kommune_nr", how="left").with_columns(
 )
 display(Markdown(f"{panel['kommune_nr'].n_unique()} municipalities (codes of {to_year}; inputs classified in "
                  f"{', '.join(map(str, classifications))}), years {', '.join(map(str, sorted(panel['year'].unique())))}."))
-display(panel.select(pl.all().exclude("^.*_symbol$")).describe())
+# Means and spreads over all municipality-years only: a minimum, maximum or quartile is one
+# municipality's number, and some of these columns are counts from person-level data.
+numeric = [c for c, t in panel.schema.items() if t.is_numeric() and not c.endswith("_symbol") and c != "year"]
+overview = panel.select(numeric).describe().filter(pl.col("statistic").is_in(["mean", "std"]))
+display(sdc.to_html(overview, controlled=numeric, counts=[], float_digits=2,
+                    caption="Mean and standard deviation over municipality-years"))
 
 # %% [markdown]
 # ## Method

@@ -21,7 +21,8 @@ source = "synthetic"
 import polars as pl
 from IPython.display import Markdown, display
 
-from settlement_research.analysis import disclosure, plots
+from settlement_research import sdc
+from settlement_research.analysis import plots
 from settlement_research.analysis import profile as pr
 from settlement_research.reports.results import memo, save_results
 
@@ -31,12 +32,13 @@ years = (int(first_year), int(last_year))
 span = f"{years[0]}–{years[1]}"
 # Loading, validation and the county/national/peer aggregates: once per worker, not per report.
 data = memo(f"municipality_profile:{source}:{years[0]}-{years[1]}", lambda: pr.profile_data(source, *years))
-t = disclosure.threshold()
+t = sdc.threshold()
 plots.set_theme()
 
 facts = pr.facts(data, kommune_nr)
 settlement_years = pr.settlement_years(data, kommune_nr)
-totals = pr.settlement_totals(settlement_years, window=pr.window_settled(data, kommune_nr))
+window = pr.window_settled(data, kommune_nr)
+totals = pr.settlement_totals(settlement_years, window=window)
 pooled = pr.intro_pooled(data, kommune_nr)
 # Names come from data files: pr.heading, pr.summary and pr.coordination_text escape them.
 display(Markdown(pr.heading(facts, span) + "\n\n" + pr.summary(facts, totals, pooled, *years)))
@@ -63,11 +65,11 @@ display(Markdown(pr.heading(facts, span) + "\n\n" + pr.summary(facts, totals, po
 
 # %%
 shown_years = pr.settlement_table(settlement_years)
-display(disclosure.to_html(
+display(sdc.to_html(
     pr.labelled(shown_years, {"year": "year", "requested": "requested", "decided": "decided",
                               "decision_status": "decision", "settled": "settled"}),
     caption=f"Refugees requested by IMDi, decided by the council and settled, {span}",
-    controlled=["settled"],  # requests and decisions are IMDi's published figures
+    controlled=["settled"], public=["requested", "decided"],  # IMDi's published figures
 ))
 fig, ax = pr.new_figure()
 x = shown_years["year"].to_numpy()
@@ -87,13 +89,13 @@ housing = pr.housing_table(data, kommune_nr)
 if housing is None:
     display(Markdown(f"No housing data for source `{source}`."))
 else:
-    display(disclosure.to_html(
+    display(sdc.to_html(
         pr.labelled(housing, {"year": "year", "municipal_dwellings": "municipal dwellings",
                               "refugees_housed": "refugees housed", **pr.HOUSING_SHARES,
                               "municipal_exits": "exits from municipal rental",
                               "throughput": "exits per dwelling-year"}),
         caption=f"Refugees' housing: tenure as % of person-years, and throughput of municipal rental, {span}",
-        t=t,
+        public={"municipal dwellings": "municipal_dwellings"}, t=t,
     ))
     display(Markdown("Municipal dwellings is the municipality's stock (KOSTRA, public). Throughput is exits "
                      "from municipal rental per dwelling-year refugees lived there: higher means dwellings "
@@ -108,7 +110,7 @@ if intro is None:
     comparison = None
     display(Markdown(f"No introduction-programme data for source `{source}`."))
 else:
-    display(disclosure.to_html(
+    display(sdc.to_html(
         pr.labelled(intro, {"year": "year", "participants": "participants", "leavers": "leavers",
                             "work_education_base": "leavers with known status",
                             "work_education_count": "in work or education",
@@ -116,7 +118,7 @@ else:
         caption=f"Introduction programme: participants, leavers and their status a year after leaving, {span}",
     ))
     comparison = pr.intro_comparison(data, kommune_nr, intro)
-    display(disclosure.to_html(
+    display(sdc.to_html(
         pr.labelled(comparison, {"year": "year leaving", "municipality": facts["kommune_name"],
                                  "county": facts["fylke_name"], "Norway": "Norway"}),
         caption="Share in work or education a year after leaving the programme, %", float_digits=0,
@@ -136,12 +138,13 @@ else:
 
 # %%
 peers = pr.peer_table(data, kommune_nr)
-display(disclosure.to_html(
+display(sdc.to_html(
     pr.labelled(peers, {"kommune_nr": "code", "kommune_name": "municipality", "fylke_name": "county",
                         "centrality": "centrality", "population": "population", "requested": "requested",
                         "decided": "decided", "settled": "settled", "settled_per_1000": "settled per 1000"}),
     caption=f"{facts['kommune_name']} (first row) and five peers, totals {span}",
-    controlled=["settled", "settled per 1000"],  # requests and decisions are IMDi's published figures
+    controlled=["settled", "settled per 1000"],
+    public=["centrality", "population", "requested", "decided"],  # published figures
 ))
 
 # %% [markdown]
@@ -153,10 +156,11 @@ pairs = data.coordination.with_columns(
     .then(pl.lit("◀ this municipality")).otherwise(pl.lit("")).alias(" ")
 ).sort("coordination_index", descending=True)
 display(Markdown(pr.coordination_text(facts)))
-display(disclosure.to_html(
+display(sdc.to_html(
     pairs.select(pl.col("husbanken_region").alias("Husbanken"), pl.col("imdi_region").alias("IMDi"),
                  pl.col("coordination_index").alias("coordination index"), " "),
     caption="Coordination index of the nine Husbanken–IMDi office pairs", float_digits=2,
+    public={"coordination index": "region_pair_coordination.level"},  # Fafo 2015, published
 ))
 
 # %% [markdown]
@@ -186,5 +190,7 @@ save_results({
     "first_year": first_year,
     "last_year": last_year,
     "source": source,
+    "settled_symbol": window["settled_symbol"],
     "settled_by_year": dict(zip(map(str, shown_years["year"]), shown_years["settled"].to_list(), strict=True)),
-}, sdc_keys=["settled", "settled_by_year"])
+    "settled_symbols": {str(y): s for y, s in zip(shown_years["year"], shown_years["settled_symbol"], strict=True) if s},
+}, sdc_keys=["settled", "settled_by_year", "work_education_share"])

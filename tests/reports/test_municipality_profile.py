@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from settlement_research.analysis import disclosure
+from settlement_research import sdc
 from settlement_research.analysis import profile as pr
 
 KEY_NUMBERS = ["kommune_nr", "kommune_name", "requested", "decided", "settled", "work_education_share",
@@ -59,8 +59,8 @@ def test_oslo_renders_with_string_parameter_and_key_numbers(tiny_clean: Path, to
     assert "settled" in results["_sdc"] and "settled_by_year" in results["_sdc"]
     oslo = totals.filter(pl.col("kommune_nr") == "0301").row(0, named=True)
     assert results["requested"] == oslo["requested"]
-    assert results["settled"] == disclosure.safe_count(oslo["settled"])
-    assert disclosure.check_report(tmp_path / outcome.html, tmp_path / outcome.results_file) == []
+    assert results["settled"] == sdc.safe_count(oslo["settled"])
+    assert sdc.audit_report(tmp_path / outcome.html, tmp_path / outcome.results_file, tmp_path / outcome.notebook) == []
     assert "import polars" not in page and "save_results" not in page  # no code in the note
     assert page.count("<img") == 2
 
@@ -71,11 +71,11 @@ def test_few_settled_shows_suppressed_not_the_count(tiny_clean: Path, totals: pl
     code = three["kommune_nr"][0]
     outcome, page, results = render(code, tmp_path)
     assert results["settled"] is None
-    assert all(v is None or v == 0 or v >= disclosure.threshold() for v in results["settled_by_year"].values())
+    assert all(v is None or v == 0 or v >= sdc.threshold() for v in results["settled_by_year"].values())
     text = re.sub(r"<[^>]+>", "", page)
-    assert "settled fewer than 5 (shown as ':')" in text
+    assert "settled a number that is not shown (':')" in text
     assert "settled 3" not in text
-    assert disclosure.check_html(page) == []
+    assert sdc.check_html(page) == []
     # the municipality's own row in the peer table shows ':' for settled
     peers = page.split("and five peers")[1].split("</tr>")[1]
     assert 'data-sdc="suppressed"' in peers

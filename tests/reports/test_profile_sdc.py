@@ -10,14 +10,16 @@ be the only unknown beside one suppressed year.
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
-from settlement_research.analysis import disclosure
+from settlement_research import sdc
 from settlement_research.analysis import profile as pr
+from settlement_research.sdc import publication as sdc_publication
 
 YEARS = [2012, 2013, 2014]
 # kommune_nr -> settled per year; 1106 has the one small count (3 in 2013)
@@ -55,7 +57,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> pr.ProfileData:
     root = write_clean(tmp_path_factory.mktemp("sdc_clean"))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SETTLEMENT_RESEARCH_CLEAN", str(root))
-        mp.delenv(disclosure.THRESHOLD_ENV, raising=False)
+        mp.delenv(sdc.THRESHOLD_ENV, raising=False)
         yield pr.profile_data("synthetic", YEARS[0], YEARS[-1])
 
 
@@ -90,8 +92,8 @@ def test_the_small_cell_cannot_be_recovered_from_the_other_profiles_and_the_nati
     codes = list(SETTLED)
     values = np.array([[*SETTLED[c], sum(SETTLED[c])] for c in codes], dtype=float)
     mask = np.array([[union[(c, y)] is None for y in [*YEARS, "total"]] for c in codes])
-    lines = disclosure.margin_lines(*values.shape, total_column=len(YEARS))
-    assert not disclosure.determined(values, mask, lines).any()
+    lines = sdc.margin_lines(*values.shape, total_column=len(YEARS))
+    assert not sdc.exposed(values, mask, lines, 5).any()
     # the reader's way: another non-negative filling of the hidden cells (a step of -1, 0 or +1 per
     # cell) that keeps every shown number, window total and national total, but changes the 3
     hidden = list(zip(*np.nonzero(mask), strict=True))
@@ -117,7 +119,7 @@ def test_a_shown_window_total_is_never_the_only_unknown_beside_one_suppressed_ye
         text = pr.summary(pr.facts(data, code), pr.settlement_totals(pr.settlement_years(data, code),
                           window=pr.window_settled(data, code)), {}, YEARS[0], YEARS[-1])
         total = seen[(code, "total")]
-        assert (f"settled {total}" in text) if total is not None else ("(shown as ':')" in text)
+        assert (f"settled {total}" in text) if total is not None else ("not shown (':')" in text)
 
 
 def test_without_the_global_table_one_profile_alone_would_leak() -> None:
@@ -125,7 +127,7 @@ def test_without_the_global_table_one_profile_alone_would_leak() -> None:
     hidden = []
     for code, settled in SETTLED.items():
         frame = pl.DataFrame({"year": YEARS, "settled": settled})
-        shown = disclosure.suppress(frame, ["settled"])
+        shown = sdc.suppress(frame, ["settled"])
         hidden += [(code, y) for y, v in zip(YEARS, shown["settled"], strict=True) if v is None]
     assert [c for c, y in hidden if y == 2013] == ["1106"]
 
@@ -135,16 +137,101 @@ def test_settlement_totals_refuses_suppressed_years_without_the_window(data: pr.
         pr.settlement_totals(pr.settlement_years(data, "1106"))
 
 
-def test_protect_breaks_a_chain_that_two_per_line_misses() -> None:
-    # two 2x2 blocks of hidden cells joined by one extra hidden cell: every line has two or more,
-    # yet that cell is a bridge and follows from the totals
-    values = np.array([[3, 6, 9, 20], [7, 3, 20, 30], [20, 30, 3, 8], [25, 35, 6, 3]], dtype=float)
-    lines = disclosure.margin_lines(4, 4)
-    forced = np.zeros((4, 4), bool)
-    forced[0, 2] = True
-    naive = disclosure.protect(values, 5, lines, forced=forced, audit=False)
-    assert all(naive[i].sum() != 1 for i in range(4)) and all(naive[:, j].sum() != 1 for j in range(4))
-    assert disclosure.determined(values, naive, lines)[0, 2]
-    audited = disclosure.protect(values, 5, lines, forced=forced)
-    assert not disclosure.determined(values, audited, lines).any()
-    assert (audited >= naive).all()
+def test_protect_answers_the_attack_that_two_per_line_misses() -> None:
+    # Row 0 hides 3 and 1 (two per line, the old rule's idea of safe), but the row total says they
+    # add up to 4: the attacker proves both below 5 without pinning either.
+    values = np.array([[3, 1, 20, 30], [7, 9, 20, 30], [20, 30, 12, 8], [25, 35, 6, 10]], dtype=float)
+    lines = sdc.margin_lines(4, 4)
+    two_per_line = np.zeros((4, 4), bool)
+    two_per_line[0, :2] = two_per_line[1, :2] = True
+    assert all(r.sum() != 1 for r in two_per_line) and all(c.sum() != 1 for c in two_per_line.T)
+    assert sdc.exposed(values, two_per_line, lines, 5)[0, :2].all()
+    protected = sdc.protect(values, 5, lines)
+    assert protected[0, 0] and protected[0, 1]
+    assert not sdc.exposed(values, protected, lines, 5).any()
+    assert not protected[values == 0].any()  # zeros stay shown, so "hidden >= 1" holds
+
+
+def _linprog_attack(pub: sdc_publication.Publication, t: int) -> dict[tuple[str, ...], tuple[float, float]]:
+    """The attacker, written independently of sdc.attack: scipy's linprog, two LPs per hidden cell."""
+    from scipy.optimize import linprog
+
+    keys = list(pub.hidden)
+    index = {k: i for i, k in enumerate(keys)}
+    rows, rhs = [], []
+    for terms, total in pub.sums:
+        row = np.zeros(len(keys))
+        b = total
+        for key, w in terms:
+            if key in index:
+                row[index[key]] += w
+            else:
+                b -= w * pub.shown[key]
+        if row.any():
+            rows.append(row)
+            rhs.append(b)
+    bounds = [(pub.hidden[k], None) for k in keys]
+    out = {}
+    for k, i in index.items():
+        c = np.zeros(len(keys))
+        c[i] = 1
+        low = linprog(c, A_eq=np.array(rows), b_eq=rhs, bounds=bounds, method="highs")
+        high = linprog(-c, A_eq=np.array(rows), b_eq=rhs, bounds=bounds, method="highs")
+        assert low.status == 0
+        out[k] = (low.fun, np.inf if high.status == 3 else -high.fun)
+    return out
+
+
+@pytest.mark.slow
+def test_lp_attack_over_the_rendered_profiles_and_notebook_01(tmp_path: Path) -> None:
+    """Render every profile and notebook 01, read back only what they publish, and attack."""
+    from settlement_research.reports.runner import run_notebook
+
+    root = write_clean(tmp_path / "clean")
+    import datetime as dt
+
+    pl.DataFrame({  # the published national series notebook 01 sets the municipality sums against
+        "year": pl.Series(YEARS, dtype=pl.Int16),
+        "settled": pl.Series([sum(v[j] for v in SETTLED.values()) for j in range(3)], dtype=pl.Int32),
+        "waiting_in_reception": pl.Series([None] * 3, dtype=pl.Int32),
+        "settled_within_6m_share": pl.Series([None] * 3, dtype=pl.Float64),
+        "long_waiting": pl.Series([None] * 3, dtype=pl.Int32),
+        "months_permit_to_settlement": pl.Series([None] * 3, dtype=pl.Float64),
+        "reference_date": [dt.date(y, 12, 31) for y in YEARS], "source": ["test"] * 3,
+    }).write_parquet(root / "synthetic" / "national_settlement_year.parquet")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SETTLEMENT_RESEARCH_CLEAN", str(root))
+        mp.delenv(sdc.THRESHOLD_ENV, raising=False)
+        from settlement_research.reports.results import clear_memo
+
+        clear_memo()
+        years = {"first_year": str(YEARS[0]), "last_year": str(YEARS[-1])}
+        for code in SETTLED:
+            outcome = run_notebook("municipality_profile", {"kommune_nr": code, **years}, tmp_path / "profiles")
+            outcome_name = tmp_path / "profiles" / "municipality_profile.results.json"
+            assert outcome.status == "ok", outcome.error
+            outcome_name.rename(tmp_path / "profiles" / f"{code}.results.json")
+        national = run_notebook("01_national_overview", years, tmp_path / "national")
+        assert national.status == "ok", national.error
+        clear_memo()
+    profiles = sdc_publication.read_results(tmp_path / "profiles")
+    published = json.loads((tmp_path / "national" / "01_national_overview.results.json").read_text())
+    pub = sdc_publication.settled_publication(profiles, published)
+    assert ("1106", "2013") in pub.hidden  # the small cell is hidden, and its year sum is published
+    assert published["settled_by_year"]["2013"] == sum(v[1] for v in SETTLED.values())
+    bounds = _linprog_attack(pub, 5)
+    assert bounds and all(hi - lo >= 4 - 1e-6 for lo, hi in bounds.values())  # nothing pinned or narrow
+    assert all(hi >= 5 - 1e-6 for _, hi in bounds.values())  # nothing proven below the threshold
+    audit = sdc_publication.audit_publication(pub, t=5)  # the fast audit agrees
+    assert audit.ok and audit.hidden == len(bounds)
+    # and the attacker is real: the same numbers with the old per-profile suppression pin the 3
+    naive = sdc_publication.Publication()
+    for code, settled in SETTLED.items():
+        shown = sdc.suppress(pl.DataFrame({"year": YEARS, "settled": settled}), ["settled"])["settled"].to_list()
+        naive.cell((code, "total"), sum(settled))
+        for y, v in zip(YEARS, shown, strict=True):
+            naive.cell((code, str(y)), v)
+        naive.add_sum([*(((code, str(y)), 1.0) for y in YEARS), ((code, "total"), -1.0)], 0.0)
+    for j, y in enumerate(YEARS):
+        naive.add_sum([((c, str(y)), 1.0) for c in SETTLED], sum(v[j] for v in SETTLED.values()))
+    assert _linprog_attack(naive, 5)[("1106", "2013")] == pytest.approx((3.0, 3.0))

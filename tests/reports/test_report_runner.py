@@ -18,7 +18,7 @@ NOTEBOOKS = Path(__file__).parent / "notebooks"
 
 @pytest.fixture(scope="module")
 def renderer() -> Renderer:
-    return Renderer("inprocess", sdc_threshold=5, person_id_pattern=r"\bP\d{4,}\b")
+    return Renderer("inprocess", sdc_threshold=5)
 
 
 def _sdc_cells(html: str) -> list[tuple[str, str]]:
@@ -59,13 +59,13 @@ def test_small_municipality_shows_colon_not_three(renderer: Renderer, clean_env:
 def test_leaky_template_is_failed_and_withheld(renderer: Renderer, clean_env: Path, tmp_path: Path) -> None:
     outcome = renderer.render(load_template(NOTEBOOKS / "leaky.py"), {"kommune_nr": "1037"}, tmp_path)
     assert outcome.status == "failed"
-    assert {f["kind"] for f in outcome.findings} == {"person_id", "small_count"}
+    assert {f["kind"] for f in outcome.findings} == {"identifier", "small_count"}
     assert "results.settled" in {f["where"] for f in outcome.findings}  # results.json is checked too
     assert "disclosure check failed" in (outcome.error or "")
     assert not list(tmp_path.iterdir())  # html, ipynb and results all withheld
     # the same template with a large municipality still leaks person ids
     outcome = renderer.render(load_template(NOTEBOOKS / "leaky.py"), {"kommune_nr": "0301"}, tmp_path)
-    assert {f["kind"] for f in outcome.findings} == {"person_id"}, outcome
+    assert {f["kind"] for f in outcome.findings} == {"identifier"}, outcome
 
 
 def test_failing_notebook_is_reported_not_raised(renderer: Renderer, clean_env: Path, tmp_path: Path) -> None:

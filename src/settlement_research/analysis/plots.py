@@ -84,7 +84,7 @@ def table(frame: pl.DataFrame, *, caption: str | None = None, digits: int = 3) -
     """A frame as a readable HTML table: no dtype row, no quotes, rounded numbers, readable terms.
 
     Use for aggregate or model tables; tables of counts from person-level data go through
-    ``disclosure.to_html`` instead. Cells, headers and the caption are HTML-escaped (values may be
+    ``sdc.to_html`` instead. Cells, headers and the caption are HTML-escaped (values may be
     names or messages from data files).
     """
     shown = frame

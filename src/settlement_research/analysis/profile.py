@@ -12,7 +12,7 @@ the per-municipality totals the peer table is drawn from) is computed once per w
 Disclosure control: settled, the housing mix and the programme counts are derived from person-level
 data. The 428 profiles and the public national totals together form one kommune x year table per
 count (with the window total of settled as a shown row total), so suppression is done ONCE on that
-whole table in :func:`profile_data` (``disclosure.suppress_panel``: primary, secondary over row,
+whole table in :func:`profile_data` (``sdc.suppress_panel``: primary, secondary over row,
 national and — where county shares are shown — county totals, and an audit that no hidden cell
 follows from a chain of totals). ``ProfileData`` holds only those suppressed counts (suppressed
 cells are null with ':' in ``<col>_symbol``), so the own table, the summary, the peer table and the
@@ -21,7 +21,7 @@ comparisons are shown as rounded shares only, never as counts.
 
 Text from data (municipality, county and office names) is untrusted: :func:`summary` and
 :func:`heading` escape it for Markdown and :func:`chart_label` for matplotlib (``textsafe``); tables
-go through ``disclosure.to_html``, which escapes every cell.
+go through ``sdc.to_html``, which escapes every cell.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 
 import polars as pl
 
-from settlement_research.analysis import disclosure
+from settlement_research import sdc
 from settlement_research.regions import HUSBANKEN_OFFICES, IMDI_OFFICES, coordination_index
 from settlement_research.textsafe import escape_markdown, escape_mathtext
 
@@ -96,10 +96,14 @@ def _work_education_share(frame: pl.DataFrame, by: Sequence[str]) -> pl.DataFram
     )
     if pooled.height == 0:  # suppress() leaves an empty frame as it is: give it the symbol column
         pooled = pooled.with_columns(pl.lit(None, pl.String).alias("count_symbol"))
-    shown = disclosure.suppress(pooled, ["count", "rest"], by=by, dependent={"base": "count"})
-    return shown.with_columns(
-        pl.when(pl.col("base") > 0).then(pl.col("count") / pl.col("base")).alias("share"),
-        pl.col("count_symbol").alias("share_symbol"),
+    shown = sdc.suppress(pooled, ["count", "rest"], by=by, dependent={"base": "count"})
+    # Rounded so that neither the count nor its complement can be worked back from the share (a
+    # full-precision 0.536723163841808 is 95/177); hidden when even a coarse share would tell.
+    share = pl.struct("count", "base").map_elements(
+        lambda r: sdc.safe_share(r["count"], r["base"]), return_dtype=pl.Float64, skip_nulls=False)
+    return shown.with_columns(share.alias("share")).with_columns(
+        pl.when(pl.col("share").is_null() & pl.col("count").is_not_null() & (pl.col("base") > 0))
+        .then(pl.lit(sdc.SUPPRESSED)).otherwise(pl.col("count_symbol")).alias("share_symbol"),
     )
 
 
@@ -123,19 +127,25 @@ def suppress_across_profiles(
     shown cell; the status after the programme (in work or education, and its complement behind the
     shown share) is also protected within each county, since county shares are shown.
     """
-    settlement, window = disclosure.suppress_panel(
+    settlement, window = sdc.suppress_panel(
         settlement.select(SETTLEMENT_COLUMNS), ["settled"], years=years, window_totals=["settled"])
     if housing is not None:
-        housing, _ = disclosure.suppress_panel(
-            housing.select(HOUSING_COLUMNS), ["refugees_housed", "municipal_exits"], years=years,
+        housing, _ = sdc.suppress_panel(
+            # No total of either count is published (Norway's tenure mix and throughput are ratios).
+            housing.select(HOUSING_COLUMNS), ["refugees_housed", "municipal_exits"], years=years, published=[],
             dependent={**{c: "refugees_housed" for c in HOUSING_SHARES}, "municipal_dwelling_years": "refugees_housed",
                        "throughput": ("municipal_exits", "refugees_housed")})
     if intro is not None:
-        intro, _ = disclosure.suppress_panel(
+        intro, _ = sdc.suppress_panel(
             intro.select(INTRO_COLUMNS).with_columns(
                 (pl.col("work_education_base") - pl.col("work_education_count")).alias("_rest")),
             ["participants", "leavers", "work_education_count", "_rest"], years=years, groups=fylke,
             group_totals=["work_education_count", "_rest"], tied=[("work_education_count", "_rest")],
+            # participants and leavers are shown per year only; the status counts stand behind the
+            # county and national shares per year, taken as exact totals (stricter than rounding). The
+            # municipality's pooled share is rounded by sdc.safe_share to a step no count can be read
+            # from, so its pooled counts are no public total.
+            published=["work_education_count", "_rest"], row_totals=[],
             dependent={"work_education_base": "work_education_count"})
         intro = intro.drop("_rest", "_rest_symbol")
     return settlement, housing, intro, window
@@ -144,7 +154,7 @@ def suppress_across_profiles(
 def _hide_lone_areas(areas: pl.DataFrame, intro: pl.DataFrame, fylke: Mapping[str, str]) -> pl.DataFrame:
     """Hide a county's (or Norway's) yearly share where exactly one municipality's status counts
     are hidden: there the area's share would give that municipality away (Oslo is a county alone)."""
-    hidden = intro.filter(pl.col("work_education_count_symbol") == disclosure.SUPPRESSED).with_columns(
+    hidden = intro.filter(pl.col("work_education_count_symbol") == sdc.SUPPRESSED).with_columns(
         pl.col("kommune_nr").replace_strict(fylke, default=pl.col("kommune_nr").str.slice(0, 2)).alias("area"))
     lone = pl.concat([
         hidden.group_by("area", "year").len(),
@@ -152,7 +162,7 @@ def _hide_lone_areas(areas: pl.DataFrame, intro: pl.DataFrame, fylke: Mapping[st
     ]).filter(pl.col("len") == 1).select("area", "year", pl.lit(True).alias("_lone"))
     return areas.join(lone, on=["area", "year"], how="left").with_columns(
         pl.when(pl.col("_lone")).then(None).otherwise(pl.col("share")).alias("share"),
-        pl.when(pl.col("_lone")).then(pl.lit(disclosure.SUPPRESSED)).otherwise(pl.col("share_symbol")).alias("share_symbol"),
+        pl.when(pl.col("_lone")).then(pl.lit(sdc.SUPPRESSED)).otherwise(pl.col("share_symbol")).alias("share_symbol"),
     ).drop("_lone")
 
 
@@ -289,11 +299,11 @@ def settlement_totals(years: pl.DataFrame, window: Mapping[str, Any] | None = No
     must use; without it the yearly numbers must be raw (summed, then ``safe_count``)."""
     status = years["decision_status"].drop_nulls().value_counts()
     counts = dict(zip(status["decision_status"].to_list(), status["count"].to_list(), strict=True))
-    if window is None and (years["settled_symbol"] == disclosure.SUPPRESSED).any():
+    if window is None and (years["settled_symbol"] == sdc.SUPPRESSED).any():
         raise ValueError("settlement_totals: the yearly settled are suppressed; pass window=window_settled(...)")
     settled_known = years["settled"].drop_nulls()
     if window is None:
-        settled = disclosure.safe_count(int(settled_known.sum())) if settled_known.len() else None
+        settled = sdc.safe_count(int(settled_known.sum())) if settled_known.len() else None
         known_years = int(settled_known.len())
     else:
         settled, known_years = window["settled"], int(window["settled_known_years"])
@@ -311,7 +321,7 @@ def settlement_totals(years: pl.DataFrame, window: Mapping[str, Any] | None = No
 
 def settlement_table(years: pl.DataFrame) -> pl.DataFrame:
     """The yearly table as shown: settled suppressed (with the others' years, since the total is shown)."""
-    shown = disclosure.suppress(years, ["settled"])  # keeps '..' where a year has no data
+    shown = sdc.suppress(years, ["settled"])  # keeps '..' where a year has no data
     return shown.with_columns(
         pl.col("decision_status").replace_strict(STATUS_WORDS, default=None).alias("decision_status"),
     )
@@ -326,10 +336,10 @@ def housing_table(data: ProfileData, kommune_nr: str) -> pl.DataFrame | None:
     frame = grid.join(mine.drop("kommune_nr").with_columns(pl.lit(True).alias("_row")), on="year", how="left")
     frame = _mark_missing(frame.with_columns(*[(pl.col(c) * 100) for c in HOUSING_SHARES]),
                           ["refugees_housed", "municipal_exits", *HOUSING_SHARES, "throughput"])
-    frame = disclosure.suppress(frame, ["refugees_housed"], secondary=False,
+    frame = sdc.suppress(frame, ["refugees_housed"], secondary=False,
                                 dependent={**{c: "refugees_housed" for c in HOUSING_SHARES},
                                            "municipal_dwelling_years": "refugees_housed"})
-    return disclosure.suppress(frame, ["municipal_exits"], secondary=False, dependent={"throughput": "municipal_exits"})
+    return sdc.suppress(frame, ["municipal_exits"], secondary=False, dependent={"throughput": "municipal_exits"})
 
 
 def _mark_missing(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
@@ -361,8 +371,8 @@ def intro_table(data: ProfileData, kommune_nr: str) -> pl.DataFrame | None:
         (pl.col("work_education_count") / pl.col("work_education_base") * 100).alias("share_work_education"),
         pl.col("work_education_count_symbol").alias("share_work_education_symbol"),
     )
-    frame = disclosure.suppress(frame, ["participants", "leavers"], secondary=False)
-    frame = disclosure.suppress(frame, ["work_education_count", "_rest"], by=["year"],
+    frame = sdc.suppress(frame, ["participants", "leavers"], secondary=False)
+    frame = sdc.suppress(frame, ["work_education_count", "_rest"], by=["year"],
                                 dependent={"work_education_base": "work_education_count",
                                            "share_work_education": "work_education_count"})
     return frame.drop("_rest", "_rest_symbol")
@@ -426,7 +436,7 @@ def peer_table(data: ProfileData, kommune_nr: str, n: int = 5) -> pl.DataFrame:
         pl.when(pl.col("settled_known") == 0).then(pl.lit(NOT_AVAILABLE)).otherwise(pl.col("settled_symbol"))
         .alias("settled_symbol"),
     ).with_columns(pl.col("settled_symbol").alias("settled_per_1000_symbol"))
-    frame = disclosure.suppress(frame, ["settled"], secondary=False, dependent={"settled_per_1000": "settled"})
+    frame = sdc.suppress(frame, ["settled"], secondary=False, dependent={"settled_per_1000": "settled"})
     return frame.select("kommune_nr", "kommune_name", "fylke_name", "centrality", "population", "requested",
                         "requested_symbol", "decided", "decided_symbol", "settled", "settled_symbol", "settled_per_1000", "settled_per_1000_symbol")
 
@@ -484,7 +494,7 @@ def labelled(frame: pl.DataFrame, labels: Mapping[str, str]) -> pl.DataFrame:
 
 def _n(value: float | None) -> str:
     if value is None:
-        return disclosure.SUPPRESSED
+        return sdc.SUPPRESSED
     return f"{int(value):,}".replace(",", "\u202f")
 
 
@@ -540,7 +550,7 @@ def summary(f: Mapping[str, Any], totals: Mapping[str, Any], pooled: Mapping[str
     if totals["settled_known_years"] == 0:
         text += "; how many it settled is not known."
     elif totals["settled"] is None:
-        text += f" and settled fewer than {disclosure.threshold()} (shown as ':')."
+        text += " and settled a number that is not shown (':')."
     else:
         text += f" and settled {_n(totals['settled']) if totals['settled'] else 'none'}."
     if totals["requested"]:

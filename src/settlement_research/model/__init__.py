@@ -60,6 +60,27 @@ def measure_columns(name: str) -> list[str]:
     return [c for c in cols if f"{c}_symbol" in cols]
 
 
+def _flagged(flag: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, model in TABLES.items():
+        cols = [c for c, column in model.to_schema().columns.items() if (column.metadata or {}).get(flag)]
+        if cols:
+            out[name] = cols
+    return out
+
+
+def identifier_columns(level: str | None = "person") -> dict[str, list[str]]:
+    """Table -> its columns declared as identifiers (``id_col``), for tables of ``level``
+    (``None`` = every table). The disclosure gate collects the values of exactly these."""
+    return {n: c for n, c in _flagged("identifier").items() if level is None or TABLES[n].Config.metadata["level"] == level}
+
+
+def public_columns() -> dict[str, list[str]]:
+    """Table -> its columns declared public statistics (``col(..., public=True)``): a small number
+    from one of them may be shown; every other small count must come out of the disclosure API."""
+    return _flagged("public")
+
+
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 
@@ -77,5 +98,5 @@ def cast_to_model(frame: Frame, name: str) -> Frame:
 
 __all__ = [
     "TABLES", "AGGREGATE_TABLES", "PERSON_TABLES", "get_model", "primary_key", "columns", "dtypes",
-    "cast_to_model", "measure_columns",
+    "cast_to_model", "identifier_columns", "measure_columns", "public_columns",
 ]

@@ -98,13 +98,26 @@ class Model(pa.DataFrameModel):
         )
 
 
-def col(no: str, en: str, unit: str, **kwargs: Any) -> Any:
-    """A pandera Field carrying the Norwegian term, the English meaning and the unit."""
-    return pa.Field(
-        description=f"{no} — {en}" if no else en,
-        metadata={"no": no, "en": en, "unit": unit},
-        **kwargs,
-    )
+def col(no: str, en: str, unit: str, *, identifier: bool = False, public: bool = False, **kwargs: Any) -> Any:
+    """A pandera Field carrying the Norwegian term, the English meaning and the unit.
+
+    Disclosure control reads two flags from here (``model.identifier_columns``, ``public_columns``):
+    ``identifier`` — the column identifies a person or household (never shown, and every rendered
+    report is scanned for its values); ``public`` — the column is a published statistic (IMDi's
+    requests and decisions, population), so a small number in it may be shown.
+    """
+    metadata: dict[str, Any] = {"no": no, "en": en, "unit": unit}
+    if identifier:
+        metadata["identifier"] = True
+    if public:
+        metadata["public"] = True
+    return pa.Field(description=f"{no} — {en}" if no else en, metadata=metadata, **kwargs)
+
+
+def id_col(no: str, en: str, **kwargs: Any) -> Any:
+    """A pseudonymised identifier column (person, household, any future id): declared as such, so
+    the disclosure gate collects its values and withholds any report that shows one."""
+    return col(no, en, "id", identifier=True, str_matches=PERSON_ID_PATTERN, **kwargs)
 
 
 def kommune_nr_col(**kwargs: Any) -> Any:

@@ -44,7 +44,7 @@ class Kommune(Model):
     )
     centrality: pl.Int8 = col(
         "sentralitet", "SSB centrality class (1 most central … 6 least central)", "class 1-6",
-        ge=1, le=6, nullable=True,
+        ge=1, le=6, nullable=True, public=True,
     )
     valid_from: pl.Int16 = col(
         "gyldig fra", "first classification year the code is valid in", "year", ge=1838, le=MAX_YEAR
@@ -84,7 +84,7 @@ class KommuneContextYear(Model):
     kommune_nr: str = kommune_nr_col()
     year: pl.Int16 = year_col()
     classification_year: pl.Int16 = classification_year_col()
-    population: pl.Int32 = count_col("folkemengde", "population on 1 January")
+    population: pl.Int32 = count_col("folkemengde", "population on 1 January", public=True)
     immigrants: pl.Int32 = count_col("innvandrere", "immigrants in the population on 1 January")
     refugees: pl.Int32 = count_col(
         "personer med flyktningbakgrunn", "persons with refugee background (innvandringsgrunn flukt)"
@@ -148,7 +148,7 @@ class RegionPairCoordination(Model):
         isin=["agreement", "plan", "directors", "programmes", "arenas", "joint_meetings", "sharing", "informal"],
     )
     level: pl.Int8 = col(
-        "nivå", "ordinal level: 0 none/no, 1 little, 2 some/yes, 3 large/high", "ordinal 0-3", ge=0, le=3
+        "nivå", "ordinal level: 0 none/no, 1 little, 2 some/yes, 3 large/high", "ordinal 0-3", ge=0, le=3, public=True
     )
     label: str = col("vurdering", "the authors' original wording", "text")
     observed_on: pl.Date = col("observert", "when the assessment applies", "date")

@@ -10,12 +10,12 @@ import pandera.polars as pa
 import polars as pl
 
 from settlement_research.model.base import (
-    PERSON_ID_PATTERN,
     TENURES,
     Model,
     classification_year_col,
     col,
     count_col,
+    id_col,
     kommune_nr_col,
     share_col,
     spell_order,
@@ -38,7 +38,7 @@ class KommuneHousingYear(Model):
     year: pl.Int16 = year_col()
     classification_year: pl.Int16 = classification_year_col()
     municipal_dwellings: pl.Int32 = count_col(
-        "kommunalt disponerte boliger", "dwellings the municipality disposes of", unit="dwellings"
+        "kommunalt disponerte boliger", "dwellings the municipality disposes of", unit="dwellings", public=True,
     )
     municipal_dwellings_per_1000: pl.Float64 = col(
         "kommunale boliger per 1000 innbyggere", "municipal dwellings per 1000 inhabitants",
@@ -109,7 +109,7 @@ class KommuneHousingYear(Model):
 class HousingSpell(Model):
     """One person's stay in one dwelling with one tenure (person-level register data)."""
 
-    person_id: str = col("løpenummer", "pseudonymised person id", "id", str_matches=PERSON_ID_PATTERN)
+    person_id: str = id_col("løpenummer", "pseudonymised person id")
     spell_no: pl.Int16 = col("boforhold nr", "order of the spell for the person, from 1", "number", ge=1)
     kommune_nr: str = kommune_nr_col()
     start_date: pl.Date = col("fra dato", "first day of the spell", "date")

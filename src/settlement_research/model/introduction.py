@@ -12,11 +12,11 @@ import polars as pl
 from settlement_research.model.base import (
     INTRO_END_REASONS,
     OUTCOME_STATUS,
-    PERSON_ID_PATTERN,
     Model,
     classification_year_col,
     col,
     count_col,
+    id_col,
     kommune_nr_col,
     share_col,
     spell_order,
@@ -81,7 +81,7 @@ class KommuneIntroYear(Model):
 class IntroSpell(Model):
     """One person's participation in the introduction programme (person-level register data)."""
 
-    person_id: str = col("løpenummer", "pseudonymised person id", "id", str_matches=PERSON_ID_PATTERN)
+    person_id: str = id_col("løpenummer", "pseudonymised person id")
     spell_no: pl.Int16 = col("deltakelse nr", "order of the spell for the person, from 1", "number", ge=1)
     kommune_nr: str = kommune_nr_col()
     start_date: pl.Date = col("startdato", "programme start", "date")
@@ -115,7 +115,7 @@ class IntroSpell(Model):
 class OutcomeYear(Model):
     """Each person's main activity in November of a year (person-level register data)."""
 
-    person_id: str = col("løpenummer", "pseudonymised person id", "id", str_matches=PERSON_ID_PATTERN)
+    person_id: str = id_col("løpenummer", "pseudonymised person id")
     year: pl.Int16 = year_col()
     status: str = col(
         "status", "main activity in November: " + ", ".join(OUTCOME_STATUS), "category", isin=OUTCOME_STATUS

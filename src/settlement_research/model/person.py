@@ -10,10 +10,10 @@ from settlement_research.model.base import (
     EDUCATION,
     HOUSEHOLD_TYPES,
     MEMBER_ROLES,
-    PERSON_ID_PATTERN,
     SEX,
     Model,
     col,
+    id_col,
     table_config,
 )
 
@@ -21,7 +21,7 @@ from settlement_research.model.base import (
 class Person(Model):
     """One row per person: who they are and when they came."""
 
-    person_id: str = col("løpenummer", "pseudonymised person id", "id", str_matches=PERSON_ID_PATTERN)
+    person_id: str = id_col("løpenummer", "pseudonymised person id")
     birth_year: pl.Int16 = col("fødselsår", "year of birth", "year", ge=1900, le=2035)
     sex: str = col("kjønn", "sex: female, male", "category", isin=SEX)
     country_group: str = col("landgruppe", "country of origin, grouped", "category", isin=COUNTRY_GROUPS)
@@ -59,7 +59,7 @@ class Person(Model):
 class Household(Model):
     """One row per household at settlement."""
 
-    household_id: str = col("husholdnings-id", "pseudonymised household id", "id", str_matches=PERSON_ID_PATTERN)
+    household_id: str = id_col("husholdnings-id", "pseudonymised household id")
     household_type: str = col(
         "husholdningstype", "single, couple, family_with_children, single_parent", "category",
         isin=HOUSEHOLD_TYPES,
@@ -82,8 +82,8 @@ class Household(Model):
 class HouseholdMember(Model):
     """Links persons to their household."""
 
-    household_id: str = col("husholdnings-id", "pseudonymised household id", "id", str_matches=PERSON_ID_PATTERN)
-    person_id: str = col("løpenummer", "pseudonymised person id", "id", str_matches=PERSON_ID_PATTERN)
+    household_id: str = id_col("husholdnings-id", "pseudonymised household id")
+    person_id: str = id_col("løpenummer", "pseudonymised person id")
     role: str = col("rolle", "adult or child in the household", "category", isin=MEMBER_ROLES)
 
     Config = table_config(

@@ -11,12 +11,12 @@ import polars as pl
 
 from settlement_research.model.base import (
     DECISION_STATUS,
-    PERSON_ID_PATTERN,
     ROUTES,
     Model,
     classification_year_col,
     col,
     count_col,
+    id_col,
     kommune_nr_col,
     nulls_have_symbols,
     share_col,
@@ -61,13 +61,13 @@ class KommuneSettlementYear(Model):
     )
     requested: pl.Int32 = count_col(
         "anmodet", "persons IMDi requested the municipality to settle (the revised request where IMDi "
-        "revised it; the first request is requested_original)"
+        "revised it; the first request is requested_original)", public=True,
     )
     requested_original: pl.Int32 = count_col(
-        "opprinnelig anmodning", "IMDi's original request before any revision (newer exports only)"
+        "opprinnelig anmodning", "IMDi's original request before any revision (newer exports only)", public=True,
     )
     decided: pl.Int32 = count_col(
-        "vedtatt", "persons the council decided to settle (null = no decision registered, 0 = declined)"
+        "vedtatt", "persons the council decided to settle (null = no decision registered, 0 = declined)", public=True,
     )
     settled: pl.Int32 = count_col("bosatt", "refugees settled through IMDi in the year")
     settled_unaccompanied_minors: pl.Int32 = count_col(
@@ -78,7 +78,7 @@ class KommuneSettlementYear(Model):
     )
     decision_status: str = col(
         "vedtaksstatus", "decision relative to the request: as_requested, fewer, declined, no_decision",
-        "category", isin=DECISION_STATUS,
+        "category", isin=DECISION_STATUS, public=True,
     )
     requested_symbol: str = symbol_col("requested")
     requested_original_symbol: str = symbol_col("requested_original")
@@ -133,7 +133,7 @@ class NationalSettlementYear(Model):
     """The national settlement series (IMDi annual reports), each value with its reference date."""
 
     year: pl.Int16 = year_col()
-    settled: pl.Int32 = count_col("bosatte", "refugees settled in the year")
+    settled: pl.Int32 = count_col("bosatte", "refugees settled in the year", public=True)
     waiting_in_reception: pl.Int32 = count_col(
         "bosettingsklare i mottak", "persons ready for settlement still in reception at the reference date"
     )
@@ -174,7 +174,7 @@ class NationalSettlementYear(Model):
 class Settlement(Model):
     """One row per settled person: when, where and by which route (person-level register data)."""
 
-    person_id: str = col("løpenummer", "pseudonymised person id", "id", str_matches=PERSON_ID_PATTERN)
+    person_id: str = id_col("løpenummer", "pseudonymised person id")
     settlement_date: pl.Date = col("bosettingsdato", "date of settlement in the municipality", "date")
     kommune_nr: str = kommune_nr_col()
     route: str = col(

@@ -189,7 +189,7 @@ def run_batch(
     rendered, nothing created) for an undeclared key or a value outside its domain, except an
     unknown ``kommune_nr``, which fails only that report.
     """
-    from settlement_research.analysis import disclosure
+    from settlement_research import sdc
     from settlement_research.reports.index import write_index
     from settlement_research.reports.pool import Job, WorkerPool, WorkerSettings
     from settlement_research.reports.runner import load_template
@@ -210,8 +210,8 @@ def run_batch(
     out_dir = (out_dir or project_root() / "reports" / name).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     data_hash = data_manifest_hash()
-    t = disclosure.threshold()
-    pattern = disclosure.person_id_pattern().pattern
+    t = sdc.threshold()
+    gate = sdc.audit.GATE
     previous = {} if force else _previous(out_dir)
 
     entries: list[dict[str, Any]] = []
@@ -226,7 +226,7 @@ def run_batch(
         if stem in seen:
             continue
         seen.add(stem)
-        key = cache_key(template_hash, parameters, data_hash, sdc_threshold=t, person_id_pattern=pattern, engine=engine,
+        key = cache_key(template_hash, parameters, data_hash, sdc_threshold=t, sdc_gate=gate, engine=engine,
                         code=code_hash)
         entry: dict[str, Any] = {"name": stem, "parameters": parameters, "cache_key": key}
         old = previous.get(stem)
@@ -245,7 +245,7 @@ def run_batch(
     manifest: dict[str, Any] = {
         "template": name, "template_path": str(path), "template_hash": template_hash, "code_hash": code_hash,
         "git_commit": git_commit(), "data_manifest_hash": data_hash, "data_clean_dir": str(data_clean_dir()),
-        "sdc_threshold": t, "person_id_pattern": pattern, "engine": engine,
+        "sdc_threshold": t, "sdc_gate": gate, "engine": engine,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "reports": entries,
     }
     bar = _progress_bar(len(entries), name, enabled=progress)
@@ -266,7 +266,7 @@ def run_batch(
             last_save[0] = time.monotonic()
 
     n_workers = workers or min(os.cpu_count() or 1, 2 if len(jobs) > 1 else 1)
-    settings = WorkerSettings(engine=engine, sdc_threshold=t, person_id_pattern=pattern)
+    settings = WorkerSettings(engine=engine, sdc_threshold=t)
     try:
         WorkerPool(n_workers, settings, timeout=timeout).run(jobs, on_done)
     finally:
@@ -274,6 +274,7 @@ def run_batch(
         manifest["duration_s"] = round(time.perf_counter() - start, 3)
         manifest["rendered"] = len(jobs)
         manifest["failed"] = sum(1 for e in entries if e.get("status") != "ok")
+        sdc.audit.scrub_manifest(manifest)  # no identifier reaches manifest.json, index.html or the console
         write_json_atomic(manifest, out_dir / MANIFEST)
         write_text_atomic(write_index(manifest), out_dir / INDEX)
     return manifest

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from settlement_research.analysis.disclosure import SDC_ATTR, SUPPRESSED
+from settlement_research.sdc import SDC_ATTR, SUPPRESSED
 from settlement_research.textsafe import escape_html, safe_href
 
 MAX_KEY_COLUMNS = 8

@@ -30,7 +30,7 @@ from typing import Any
 
 # Imported once per worker so that no report pays for them. Missing ones are skipped.
 PRELOAD = (
-    "numpy", "polars", "pandas", "matplotlib.pyplot", "seaborn", "settlement_research.analysis.disclosure",
+    "numpy", "polars", "pandas", "matplotlib.pyplot", "seaborn", "settlement_research.sdc",
     "settlement_research.analysis.plots", "settlement_research.catalog", "settlement_research.reports.results",
     "settlement_research.reports.runner",
 )
@@ -51,7 +51,6 @@ class Job:
 class WorkerSettings:
     engine: str = "inprocess"
     sdc_threshold: int | None = None
-    person_id_pattern: str | None = None
     preload: tuple[str, ...] = field(default_factory=lambda: PRELOAD)
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: str = field(default_factory=os.getcwd)
@@ -70,8 +69,7 @@ def _worker_main(conn: Connection, settings: WorkerSettings) -> None:
             pass
     from settlement_research.reports.runner import Renderer, load_template
 
-    renderer = Renderer(settings.engine, sdc_threshold=settings.sdc_threshold,
-                        person_id_pattern=settings.person_id_pattern)
+    renderer = Renderer(settings.engine, sdc_threshold=settings.sdc_threshold)
     renderer.warm_up()
     conn.send(("ready", None))
     templates: dict[str, Any] = {}

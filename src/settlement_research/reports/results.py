@@ -8,7 +8,7 @@ no path) it only returns the cleaned dict, so a notebook in Jupyter Lab leaves n
 Scalar values (numbers, strings, booleans, null) become columns in the batch index. Keys listed in
 ``sdc_keys`` hold numbers derived from person-level data: they are stored under ``"_sdc"`` and the
 disclosure check fails the report if any of them is a count below the threshold (pass them through
-``disclosure.safe_count`` first).
+``sdc.safe_count``, shares through ``sdc.safe_share`` first).
 
 ``memo(key, compute)`` keeps a heavy aggregate for the life of a batch worker process (keyed by the
 data manifest hash too), so 428 profiles compute the national comparison once per worker, not 428

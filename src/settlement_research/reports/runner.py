@@ -13,9 +13,11 @@ tagged ``parameters``; an undeclared or malformed key, a path as ``source``, an 
 (``reports.parameters``; ``run-notebook`` exits 2). The runner injects the values itself
 (``name = 'value'``, the repr of a str) and the in-process engine re-checks the injected cell.
 
-Every rendered page goes through the disclosure check (analysis.disclosure.check_report); a report
-that fails it is marked failed and its outputs are withheld (deleted), because its notebook and
-results carry the same content as the page.
+Every rendered report goes through the disclosure gate (``sdc.audit.audit_report``: identifier
+values from the person-level data in any artefact, small counts in any table cell not from the
+disclosure API or a public column); a report that fails it is marked failed and its outputs are
+withheld (deleted), because its notebook and results carry the same content as the page. Error
+text is always scrubbed of identifiers before it leaves the renderer.
 """
 
 from __future__ import annotations
@@ -42,7 +44,6 @@ from nbconvert.exporters.templateexporter import TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from papermill.exceptions import PapermillExecutionError
 
-from settlement_research.analysis import disclosure
 from settlement_research.errors import InputError, SettlementResearchError
 from settlement_research.io import write_text_atomic
 from settlement_research.paths import project_root
@@ -51,6 +52,8 @@ from settlement_research.reports import parameters as params
 from settlement_research.reports import provenance
 from settlement_research.reports.provenance import sha256_text
 from settlement_research.reports.results import RESULTS_ENV
+from settlement_research.sdc import audit as sdc_audit
+from settlement_research.sdc.rules import threshold as sdc_threshold_default
 
 CLI_HELP = "Run one notebook with string parameters and write its .ipynb, HTML and results.json."
 KERNEL_NAME = "settlement_research"
@@ -249,13 +252,11 @@ def _kernel_name() -> str:
 class Renderer:
     """Executes templates and exports HTML; keeps the (slow to build) exporter for reuse."""
 
-    def __init__(self, engine: str = "inprocess", *, sdc_threshold: int | None = None,
-                 person_id_pattern: str | None = None) -> None:
+    def __init__(self, engine: str = "inprocess", *, sdc_threshold: int | None = None) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
         self.engine = engine
-        self.threshold = disclosure.threshold() if sdc_threshold is None else sdc_threshold
-        self.pattern = person_id_pattern or disclosure.person_id_pattern().pattern
+        self.threshold = sdc_threshold_default() if sdc_threshold is None else sdc_threshold
         self.exporter = FastHTMLExporter(
             template_file="offline.html.j2", exclude_input=True, exclude_input_prompt=True,
             exclude_output_prompt=True, extra_loaders=[jinja2.DictLoader({"offline.html.j2": _OFFLINE_TEMPLATE})],
@@ -338,17 +339,15 @@ class Renderer:
             write_text_atomic(self.html(nb, _title(template.name, parameters)), page)
         provenance.stamp(page, results, parameters)  # footer on the page, provenance in results.json
         data = json.loads(results.read_text("utf-8")) if results.is_file() else None
-        findings: list[disclosure.Finding] = []
-        if page.is_file():
-            findings += disclosure.check_html(page.read_text("utf-8"), t=self.threshold, pattern=self.pattern)
-        if data is not None:  # checked even when no page could be made
-            findings += disclosure.check_results(data, t=self.threshold, pattern=self.pattern)
+        ids = sdc_audit.identifier_values()
+        findings = sdc_audit.audit_report(page, results, ipynb, t=self.threshold, ids=ids, error=error)
         if findings:
             for path in (ipynb, page, results):  # withheld: the notebook and results carry the same
                 path.unlink(missing_ok=True)
             kinds = sorted({f.kind for f in findings})
             error = f"disclosure check failed ({', '.join(kinds)}): outputs withheld" + (f"; {error}" if error else "")
             data = None
+        error = sdc_audit.scrub(error, ids)
         return Outcome(
             name=stem, parameters=parameters, status="failed" if error else "ok",
             duration_s=round(time.perf_counter() - start, 3), error=error,

@@ -11,7 +11,7 @@ import os
 import polars as pl
 import matplotlib.pyplot as plt
 
-from settlement_research.analysis import disclosure
+from settlement_research import sdc
 from settlement_research.paths import data_clean_dir
 from settlement_research.reports.results import memo, save_results
 
@@ -25,11 +25,11 @@ mine = settlement.filter(pl.col("kommune_nr") == kommune_nr).with_columns(
 print(f"Profile of {kommune_nr}")
 
 # %%
-table = disclosure.count_table(mine, "year", "route")
-disclosure.to_html(table, caption=f"Settled persons by year and route, {kommune_nr}")
+table = sdc.count_table(mine, "year", "route")
+sdc.to_html(table, caption=f"Settled persons by year and route, {kommune_nr}")
 
 # %%
-by_year = disclosure.count_table(mine, "year")
+by_year = sdc.count_table(mine, "year")
 fig, ax = plt.subplots(figsize=(4, 2.5))
 ax.bar([str(y) for y in by_year["year"]], by_year["n"].fill_null(0))
 ax.set_title("Settled per year (suppressed cells left out)")
@@ -37,6 +37,6 @@ plt.show()
 
 # %%
 save_results(
-    {"kommune_nr": kommune_nr, "settled": disclosure.safe_count(mine.height), "mean_months_waited": mine["months_waited"].mean()},
+    {"kommune_nr": kommune_nr, "settled": sdc.safe_count(mine.height), "mean_months_waited": mine["months_waited"].mean()},
     sdc_keys=["settled"],
 )

@@ -1,4 +1,4 @@
-"""Disclosure control: primary/secondary suppression, rendering with data-sdc, and the checker."""
+"""sdc: primary/secondary suppression, rendering with data-sdc, and the page checks."""
 
 from __future__ import annotations
 
@@ -8,18 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from settlement_research.analysis import disclosure
+from settlement_research import sdc
 
 
 @pytest.fixture(autouse=True)
 def _default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(disclosure.THRESHOLD_ENV, raising=False)
-    monkeypatch.delenv(disclosure.PERSON_ID_ENV, raising=False)
+    monkeypatch.delenv(sdc.THRESHOLD_ENV, raising=False)
 
 
 def test_primary_suppression_hides_1_to_4_shows_0_and_5() -> None:
     frame = pl.DataFrame({"kommune_nr": ["0301", "1037", "1201", "0501", "5001"], "n": [0, 3, 5, 4, 40]})
-    out = disclosure.suppress(frame, ["n"], secondary=False)
+    out = sdc.suppress(frame, ["n"], secondary=False)
     assert out["n"].to_list() == [0, None, 5, None, 40]
     assert out["n_symbol"].to_list() == [None, ":", None, ":", None]
     assert out["kommune_nr"].to_list() == frame["kommune_nr"].to_list()  # '0301' stays a string
@@ -27,19 +26,19 @@ def test_primary_suppression_hides_1_to_4_shows_0_and_5() -> None:
 
 def test_threshold_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     frame = pl.DataFrame({"n": [3, 4, 10]})
-    assert disclosure.suppress(frame, ["n"], secondary=False)["n"].null_count() == 2
-    monkeypatch.setenv(disclosure.THRESHOLD_ENV, "4")
-    assert disclosure.threshold() == 4
-    assert disclosure.suppress(frame, ["n"], secondary=False)["n"].to_list() == [None, 4, 10]
-    monkeypatch.setenv(disclosure.THRESHOLD_ENV, "0")
+    assert sdc.suppress(frame, ["n"], secondary=False)["n"].null_count() == 2
+    monkeypatch.setenv(sdc.THRESHOLD_ENV, "4")
+    assert sdc.threshold() == 4
+    assert sdc.suppress(frame, ["n"], secondary=False)["n"].to_list() == [None, 4, 10]
+    monkeypatch.setenv(sdc.THRESHOLD_ENV, "0")
     with pytest.raises(ValueError):
-        disclosure.threshold()
+        sdc.threshold()
 
 
 def test_secondary_suppression_protects_row_and_column_totals() -> None:
     # One small cell in row 0 and column 'a': its value would follow from the totals.
     frame = pl.DataFrame({"year": [2012, 2013, 2014], "a": [2, 20, 30], "b": [10, 12, 8], "c": [50, 60, 70]})
-    out = disclosure.suppress(frame, ["a", "b", "c"])
+    out = sdc.suppress(frame, ["a", "b", "c"])
     mask = out.select(pl.col(c).is_null() for c in "abc").to_numpy()
     assert mask[0, 0]  # primary
     assert mask[0].sum() >= 2 and mask[:, 0].sum() >= 2
@@ -56,7 +55,7 @@ def test_secondary_suppression_protects_row_and_column_totals() -> None:
     lambda c: st.lists(st.lists(st.integers(0, 12), min_size=c, max_size=c), min_size=r, max_size=r))))
 def test_no_row_or_column_is_left_with_a_single_suppressed_cell(matrix: list[list[int]]) -> None:
     values = np.array(matrix, dtype=float)
-    mask = disclosure.suppression_mask(values, 5)
+    mask = sdc.suppression_mask(values, 5)
     assert mask[(values > 0) & (values < 5)].all()  # every primary cell is suppressed
     assert all(row.sum() != 1 for row in mask)
     assert all(col.sum() != 1 for col in mask.T)
@@ -69,12 +68,12 @@ def test_by_groups_and_dependent_columns() -> None:
         "n": [30, 2, 9, 40, 50],
         "share_in_work": [0.5, 0.5, 0.3, 0.6, 0.4],
     })
-    out = disclosure.suppress(frame, ["n"], by=["year"], dependent={"share_in_work": "n"})
+    out = sdc.suppress(frame, ["n"], by=["year"], dependent={"share_in_work": "n"})
     assert out["n"].to_list() == [30, None, None, 40, 50]  # 9 protects 2 within 2012 only
     assert out["share_in_work"].to_list() == [0.5, None, None, 0.6, 0.4]
     assert out["share_in_work_symbol"].to_list() == [None, ":", ":", None, None]
     with pytest.raises(KeyError):
-        disclosure.suppress(frame, ["missing"])
+        sdc.suppress(frame, ["missing"])
 
 
 def test_count_table_from_person_level_rows() -> None:
@@ -82,7 +81,7 @@ def test_count_table_from_person_level_rows() -> None:
         "person_id": [f"P{i:06d}" for i in range(23)],
         "kommune_nr": ["0301"] * 20 + ["1037"] * 3,
     })
-    out = disclosure.count_table(persons, "kommune_nr")
+    out = sdc.count_table(persons, "kommune_nr")
     assert out.columns == ["kommune_nr", "n", "n_symbol"]
     # 3 is suppressed, and so is 20, or the total 23 would give it away
     assert out["n"].to_list() == [None, None]
@@ -90,45 +89,46 @@ def test_count_table_from_person_level_rows() -> None:
 
 
 def test_to_html_marks_controlled_cells_and_refuses_raw_small_counts() -> None:
-    out = disclosure.suppress(pl.DataFrame({"year": [2012, 2013, 2014], "n": [3, 12, 1200]}), ["n"], secondary=False)
-    html = disclosure.to_html(out, caption="Settled").html
+    out = sdc.suppress(pl.DataFrame({"year": [2012, 2013, 2014], "n": [3, 12, 1200]}), ["n"], secondary=False)
+    html = sdc.to_html(out, caption="Settled").html
     assert 'data-sdc="suppressed"' in html and ">:<" in html
     assert '<td data-sdc="count">12</td>' in html
     assert "<td>2012</td>" in html  # labels are not formatted as numbers
     assert "n_symbol" not in html
-    assert disclosure.check_html(html) == []
-    shares = disclosure.suppress(pl.DataFrame({"n": [2, 30, 40, 50], "mean_months": [3.5, 2.25, 7.5, 1.0]}), ["n"],
+    assert sdc.check_html(html) == []
+    shares = sdc.suppress(pl.DataFrame({"n": [2, 30, 40, 50], "mean_months": [3.5, 2.25, 7.5, 1.0]}), ["n"],
                                  dependent={"mean_months": "n"})
-    html = disclosure.to_html(shares).html
+    html = sdc.to_html(shares).html
     assert html.count(">:<") == 4  # 2 (primary) and 30 (secondary), with their means
     assert '<td data-sdc="value">7.5</td>' in html and '<td data-sdc="value">1</td>' in html  # means are not counts
-    assert disclosure.check_html(html) == []
+    assert sdc.check_html(html) == []
     with pytest.raises(ValueError, match="suppress"):
-        disclosure.to_html(pl.DataFrame({"n": [3], "n_symbol": [None]}, schema={"n": pl.Int64, "n_symbol": pl.String}))
+        sdc.to_html(pl.DataFrame({"n": [3], "n_symbol": [None]}, schema={"n": pl.Int64, "n_symbol": pl.String}))
 
 
-def test_check_html_finds_person_ids_and_small_counts_but_not_in_images() -> None:
-    clean = '<p>Oslo</p><img src="data:image/png;base64,AAAA/P123456/BBB"><td data-sdc="count">0</td>'
-    assert disclosure.check_html(clean) == []
-    leaky = '<p>first: P000017</p><table><tr><td data-sdc="count"><b>3</b></td><td data-sdc="count">1 234</td></tr></table>'
-    kinds = sorted(f.kind for f in disclosure.check_html(leaky))
-    assert kinds == ["person_id", "small_count"]
-    assert all("P000017" not in f.message and " 3 " not in f.message for f in disclosure.check_html(leaky))
-    assert [f.kind for f in disclosure.check_html('<td data-sdc="suppressed">4</td>')] == ["unreadable_cell"]
-    assert [f.kind for f in disclosure.check_html('<span data-sdc="count">2,0</span>')] == ["small_count"]
-
-
-def test_person_id_pattern_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
-    page = "<p>id ID-7781</p>"
-    assert disclosure.check_html(page) == []
-    monkeypatch.setenv(disclosure.PERSON_ID_ENV, r"\bID-\d+\b")
-    assert [f.kind for f in disclosure.check_html(page)] == ["person_id"]
+def test_check_html_finds_identifiers_from_the_data_and_small_counts_but_not_in_images() -> None:
+    ids = frozenset({"100000017", "H10000003"})
+    clean = '<p>Oslo</p><img src="data:image/png;base64,AAAA/100000017/BBB"><td data-sdc="count">0</td>'
+    assert sdc.check_html(clean, ids=ids) == []
+    leaky = ('<p>first: 100000017 (household H10000003)</p><table><tr><td data-sdc="count"><b>3</b></td>'
+             '<td data-sdc="count">1 234</td></tr></table>')
+    found = sdc.check_html(leaky, ids=ids)
+    assert sorted(f.kind for f in found) == ["identifier", "small_count"]
+    assert "2 identifier" in found[0].message
+    assert all("100000017" not in f.message and " 3 " not in f.message for f in found)
+    assert [f.kind for f in sdc.check_html('<td data-sdc="suppressed">4</td>')] == ["unreadable_cell"]
+    # a 9-digit number that is no one's id is not a finding; an id of a new format is
+    assert sdc.check_html("<p>123456789</p>", ids=ids) == []
+    assert [f.kind for f in sdc.check_html("<p>see x-7781_b</p>", ids=frozenset({"x-7781_b"}))] == ["identifier"]
 
 
 def test_check_results_checks_declared_person_level_keys() -> None:
-    ok = {"kommune_nr": "1037", "settled": None, "population": 3, "_sdc": ["settled"]}
-    assert disclosure.check_results(ok) == []
-    bad = {"settled": 3, "by_year": {"2012": 1, "2013": 7}, "note": "see P001234", "_sdc": ["settled", "by_year"]}
-    found = disclosure.check_results(bad)
-    assert sorted(f.kind for f in found) == ["person_id", "small_count", "small_count"]
+    ids = frozenset({"100001234"})
+    ok = {"kommune_nr": "1037", "settled": None, "population": 3, "share": 0.55, "_sdc": ["settled", "share"]}
+    assert sdc.check_results(ok, ids=ids) == []
+    bad = {"settled": 3, "by_year": {"2012": 1, "2013": 7}, "note": "see 100001234", "who": [100001234],
+           "share": 0.536723163841808, "_sdc": ["settled", "by_year", "share"]}
+    found = sdc.check_results(bad, ids=ids)
+    assert sorted(f.kind for f in found) == ["identifier", "precise_share", "small_count", "small_count"]
+    assert "2 identifier" in next(f.message for f in found if f.kind == "identifier")  # the string and the int
     assert {f.where for f in found if f.kind == "small_count"} == {"results.settled", "results.by_year.2012"}

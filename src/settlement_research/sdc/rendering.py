@@ -1,0 +1,141 @@
+"""Rendering disclosure-controlled tables: every cell says where it came from.
+
+:func:`to_html` is the one way a table from person-level data reaches a page. Each cell of a
+controlled column carries ``data-sdc`` (``count``, ``value`` or ``suppressed``); each cell of a
+column the models declare public (``model.public_columns``: IMDi's requests and decisions,
+population, ...) carries ``data-sdc="public"``; a text column (a category such as "0", "1", "3+"
+moves) is a label, ``data-sdc="label"``. A number in any other cell that reads as a small count is
+refused here and withheld by the gate (:mod:`settlement_research.sdc.audit`): default deny.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from settlement_research.sdc.rules import SUPPRESSED, is_disclosive, threshold
+
+SDC_ATTR = "data-sdc"
+
+
+def _fmt(value: Any, float_digits: int) -> str:
+    """Numbers with a narrow no-break space as thousands separator; integral floats as integers."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.{float_digits}f}".replace(",", "\u202f")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{int(value):,}".replace(",", "\u202f")
+    return str(value)
+
+
+def resolve_public(spec: str) -> str:
+    """``"table.column"`` or a bare ``"column"`` -> the declared public column it names; refuses
+    anything the models do not declare public."""
+    from settlement_research.model import public_columns
+
+    declared = public_columns()
+    table, _, column = spec.rpartition(".")
+    matches = [f"{t}.{c}" for t, cols in declared.items() for c in cols if c == column and (not table or t == table)]
+    if not matches:
+        known = ", ".join(f"{t}.{c}" for t, cols in declared.items() for c in cols)
+        raise ValueError(f"to_html: {spec!r} is not a column the models declare public (public: {known})")
+    return matches[0]
+
+
+@dataclass
+class SdcTable:
+    """A rendered disclosure-controlled table; displays itself as HTML in a notebook."""
+
+    html: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.html
+
+
+def _public_map(public: Mapping[str, str] | Sequence[str] | None) -> dict[str, str]:
+    if public is None:
+        return {}
+    pairs = public.items() if isinstance(public, Mapping) else ((c, c) for c in public)
+    return {label: resolve_public(spec) for label, spec in pairs}
+
+
+def to_html(
+    frame: pl.DataFrame,
+    *,
+    controlled: Sequence[str] | None = None,
+    counts: Sequence[str] | None = None,
+    public: Mapping[str, str] | Sequence[str] | None = None,
+    labels: Sequence[str] = (),
+    caption: str | None = None,
+    float_digits: int = 1,
+    t: int | None = None,
+) -> SdcTable:
+    """Render a suppressed table.
+
+    ``controlled`` defaults to every column with a ``<col>_symbol`` sibling (the output of
+    ``suppress``); of those, ``counts`` (default: the integer columns) are ``data-sdc="count"`` and
+    must not hold a count below the threshold, the rest (shares, means) ``data-sdc="value"``.
+    ``public``: column labels (or ``{label: "table.column"}``) of declared public statistics, marked
+    ``data-sdc="public"``. Text columns (categories such as "0", "1", "3+" moves) and ``labels``
+    are ``data-sdc="label"``. Symbol columns fold into their value cells (':' shown, never 0).
+    Raises on an unsuppressed small count, and on a label cell that reads as one (default deny).
+    """
+    t = threshold() if t is None else t
+    columns = [c for c in frame.columns if not (c.endswith("_symbol") and c[: -len("_symbol")] in frame.columns)]
+    if controlled is None:
+        controlled = [c for c in columns if f"{c}_symbol" in frame.columns]
+    controlled = set(controlled)
+    public_of = _public_map(public)
+    if counts is None:
+        counts = [c for c in controlled if frame.schema[c].is_integer()]
+    count_cols = set(counts)
+    label_cols = set(labels) | {c for c in columns if frame.schema[c] in (pl.String, pl.Categorical)
+                                or isinstance(frame.schema[c], pl.Enum)}
+    parts = [f'<table class="sdc-table" data-sdc-threshold="{t}">']
+    if caption:
+        parts.append(f"<caption>{html_lib.escape(caption)}</caption>")
+    parts.append("<thead><tr>" + "".join(f"<th>{html_lib.escape(c)}</th>" for c in columns) + "</tr></thead><tbody>")
+    for row in frame.to_dicts():
+        cells = []
+        for c in columns:
+            value = row[c]
+            symbol = row.get(f"{c}_symbol")
+            if c in controlled:
+                if value is None and symbol == SUPPRESSED:
+                    cells.append(f'<td {SDC_ATTR}="suppressed" title="suppressed (fewer than {t})">{SUPPRESSED}</td>')
+                    continue
+                kind = "count" if c in count_cols else "value"
+                if kind == "count" and isinstance(value, int | float) and is_disclosive(value, t):
+                    raise ValueError(f"to_html: column {c!r} holds an unsuppressed count below {t}; call suppress() first")
+                text = html_lib.escape(symbol) if value is None and symbol else _fmt(value, float_digits)
+                cells.append(f'<td {SDC_ATTR}="{kind}">{text}</td>')
+                continue
+            if isinstance(value, float) and not math.isnan(value):
+                plain = f"{value:.{float_digits}f}"
+            else:
+                plain = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+            text = html_lib.escape(symbol) if value is None and symbol else html_lib.escape(plain)
+            if c in public_of or c in label_cols:
+                cells.append(f'<td {SDC_ATTR}="{"public" if c in public_of else "label"}">{text}</td>')
+                continue
+            from settlement_research.sdc.audit import small_integer
+
+            if small_integer(text, t):
+                raise ValueError(f"to_html: column {c!r} shows a number below {t} that is neither suppressed nor "
+                                 "declared public; pass it through suppress() or name its public column in public=")
+            cells.append(f"<td>{text}</td>")
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</tbody></table>")
+    return SdcTable("".join(parts))
+
+
+__all__ = ["SDC_ATTR", "SdcTable", "resolve_public", "to_html"]
