@@ -40,6 +40,10 @@ def _declared() -> dict[str, str]:
             name = _norm(Requirement(r).name)
             if name != "settlement-research":
                 out.setdefault(name, extra)
+    # test-only tools installed with --no-deps by the Makefile (their metadata pins clash; see the file)
+    for line in (ROOT / "requirements-nodeps.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            out.setdefault(_norm(Requirement(line.strip()).name), "nodeps")
     return out
 
 
