@@ -53,3 +53,9 @@ def test_a_broken_plan_is_refused(tmp_path: Path) -> None:
     bad.write_text('[families.f]\ntitle = "x"\n[[hypotheses]]\nid = "H"\n', "utf-8")
     with pytest.raises(ValueError, match="lacks"):
         plan.load_plan(bad)
+
+
+def test_p_values_in_tables_are_text_never_a_bare_one() -> None:
+    from settlement_research.analysis.plan import format_p
+
+    assert [format_p(p) for p in (0.0004, 0.0123, 0.9996, 1.0, None)] == ["<0.001", "0.012", ">0.999", ">0.999", None]

@@ -163,13 +163,29 @@ def adjust_family(notebook: str, estimates: dict[str, dict[str, Any] | None], pl
     return {"plan_version": plan.version, "adjustment": plan.adjustment, "alpha": plan.alpha, "hypotheses": rows}
 
 
+def format_p(p: float | None) -> str | None:
+    """A p-value as text, the way papers print it: '<0.001', '>0.999' or three decimals.
+
+    Text, not a number: a p-value of 1 printed as '1.000' would read like a count of one to the
+    disclosure gate (and to a reader), which denies small counts it cannot trace.
+    """
+    if p is None:
+        return None
+    if p < 0.001:
+        return "<0.001"
+    if p > 0.999:
+        return ">0.999"
+    return f"{p:.3f}"
+
+
 def family_table(adjusted: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows for a notebook table: id, status, one-sided p, Holm, BH (exploratory rows say so)."""
     out = []
     for hid, r in adjusted["hypotheses"].items():
         if r["status"] == "confirmatory":
             out.append({"hypothesis": hid, "status": "confirmatory", "direction": r["direction"],
-                        "p (one-sided)": r["p_one_sided"], "p Holm": r["p_holm"], "p BH": r["p_bh"]})
+                        "p (one-sided)": format_p(r["p_one_sided"]), "p Holm": format_p(r["p_holm"]),
+                        "p BH": format_p(r["p_bh"])})
         else:
             out.append({"hypothesis": hid, "status": "exploratory", "direction": r["direction"],
                         "p (one-sided)": None, "p Holm": None, "p BH": None})
