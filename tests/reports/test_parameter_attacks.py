@@ -242,3 +242,17 @@ def test_unknown_code_in_a_grid_fails_that_report_only(clean_env: Path, tmp_path
     assert not list(out.glob("kommune_nr-9999*"))
     assert "unknown municipality" in (out / "index.html").read_text()
 
+
+
+@pytest.mark.parametrize("digits", ["０３０１", "٠٣٠١", "०३०१"])
+def test_non_ascii_digits_are_malformed_not_unknown(clean_env: Path, digits: str) -> None:
+    """Full-width and other Unicode digits look like a code and int() accepts them; they are refused
+    as malformed (the whole batch), never looked up or passed on as a year."""
+    declared = {"source": "synthetic", "kommune_nr": "0301", "first_year": "2009", "last_year": "2014"}
+    with pytest.raises(ParameterError, match="4 digits") as shape:
+        params.check({"kommune_nr": digits}, declared, "t")
+    assert not isinstance(shape.value, UnknownMunicipality)
+    year = "２０１２"
+    with pytest.raises(ParameterError, match="4 digits"):
+        params.check({"first_year": year}, declared, "t")
+    assert count_values("first_year", "２０１０..２０１２") == 1  # not a range: one (malformed) value

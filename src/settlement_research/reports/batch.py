@@ -57,7 +57,7 @@ CLI_HELP = "Render a notebook template for a grid of parameters (HTML, index.htm
 MANIFEST = "manifest.json"
 INDEX = "index.html"
 MAX_REPORTS = 10_000  # all 428 municipalities x 20 years fit; 1..200000000 does not
-_RANGE = re.compile(r"(-?\d{1,9})\.\.(-?\d{1,9})")
+_RANGE = re.compile(r"(-?\d{1,9})\.\.(-?\d{1,9})", re.ASCII)
 
 
 # --------------------------------------------------------------------------------------------- grid

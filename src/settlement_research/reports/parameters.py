@@ -40,9 +40,10 @@ from settlement_research.errors import InputError
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
 MAX_VALUE_LENGTH = 200
-INTEGER = re.compile(r"-?\d{1,9}")
-YEAR = re.compile(r"\d{4}")
-KOMMUNE_NR = re.compile(r"\d{4}")
+# re.ASCII: without it \d also matches '０３０１' and '٠٣٠١', which int() silently accepts.
+INTEGER = re.compile(r"-?\d{1,9}", re.ASCII)
+YEAR = re.compile(r"\d{4}", re.ASCII)
+KOMMUNE_NR = re.compile(r"\d{4}", re.ASCII)
 
 
 class ParameterError(InputError, ValueError):
