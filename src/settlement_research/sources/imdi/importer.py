@@ -27,7 +27,7 @@ from typing import Any
 
 import polars as pl
 
-from settlement_research.errors import InputError
+from settlement_research.errors import InputError, TextFormatError
 from settlement_research.io import sha256_file, write_json_atomic, write_parquet_atomic
 from settlement_research.model import get_model
 from settlement_research.paths import data_raw_dir
@@ -92,14 +92,22 @@ def read_export(path: Path) -> tuple[ReadResult, dict[str, Any]]:
     if not data.strip():
         raise ImportRefused(f"{path.name}: the file is empty; nothing was imported", file=path,
                             hint="download the export again")
-    text, _encoding = decode(data)
+    try:
+        text, _encoding = decode(data, str(path))
+    except TextFormatError as exc:  # mixed encodings: refused whole, like every damaged file
+        raise ImportRefused(f"{exc}. Nothing was imported.", file=path, line=exc.line,
+                            hint=exc.hint or "download the export again") from exc
     why = truncation(text, detect_layout(text))
     if why:
         raise ImportRefused(
             f"{path}: the file is cut short (truncated or incomplete): {why}. Nothing was imported; "
             "download the export again (a partial file would import wrong numbers).", file=path
         )
-    result = read_bytes(data, path.name)
+    try:
+        result = read_bytes(data, path.name)
+    except TextFormatError as exc:  # joined, ragged or mixed-encoding: the file is refused whole
+        raise ImportRefused(f"{exc}. Nothing was imported.", file=path, line=exc.line,
+                            hint=exc.hint or "download the export again") from exc
     return result, _file_info(path, result, data)
 
 

@@ -73,13 +73,13 @@ class ReadResult:
     notes: list[str] = field(default_factory=list)
 
 
-def decode(data: bytes) -> tuple[str, str]:
+def decode(data: bytes, name: str = "IMDi export") -> tuple[str, str]:
     """Text and encoding name under the package's one rule (``settlement_research.textio``).
 
     Strict UTF-8 (BOM noted); Latin-1 only for a file that is not UTF-8 anywhere; a file mixing
     the two, UTF-16/32 or binary data is refused naming the line.
     """
-    return decode_text(data, "IMDi export")
+    return decode_text(data, name)
 
 
 def detect_layout(text: str | list[list[str]]) -> str:
