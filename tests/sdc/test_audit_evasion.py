@@ -38,3 +38,23 @@ def test_an_identifier_in_disguise_is_found_and_scrubbed(text: str) -> None:
 @pytest.mark.parametrize("text", ["2019 2020 2021", "0301 Oslo", "1 234 persons", "12.5 %", "H1 2020"])
 def test_ordinary_numbers_are_not_identifiers(text: str) -> None:
     assert check_html(f"<p>{text}</p>", ids=IDS, t=5) == []
+
+
+@pytest.mark.parametrize("stored", [3.0, "3", "3.0", {"2013": "2"}, [4.0]])
+def test_a_small_count_stored_as_float_or_text_is_a_small_count(stored: object) -> None:
+    findings = check_results({"settled": stored, "_sdc": ["settled"]}, ids=IDS, t=5)
+    assert [f.kind for f in findings] == ["small_count"]
+
+
+@pytest.mark.parametrize("stored", [0.5, 1.0, 0.0, "0.25", 12.0, "n/a"])
+def test_shares_and_large_counts_under_sdc_keys_pass(stored: object) -> None:
+    assert check_results({"s": stored, "_sdc": ["s"]}, ids=IDS, t=5) == []
+
+
+def test_a_printed_polars_frame_with_small_counts_is_withheld() -> None:
+    import polars as pl
+
+    frame = pl.DataFrame({"kommune_nr": ["1467", "0534"], "len": [1, 3]})
+    assert [f.kind for f in check_html(f"<pre>{frame}</pre>", ids=IDS, t=5)] == ["small_count"]
+    big = pl.DataFrame({"kommune_nr": ["1467", "0534"], "len": [10, 30], "year": [2013, 2014]})
+    assert check_html(f"<pre>{big}</pre>", ids=IDS, t=5) == []

@@ -265,6 +265,15 @@ class _Scanner(HTMLParser):
             self.cells.append((kind, "".join(chunks)))
 
 
+def box_table_cells(text: str) -> list[str]:
+    """The cells of a table printed as text with box-drawing rules (a polars frame's ``print``)."""
+    cells: list[str] = []
+    for line in text.splitlines():
+        if "\u2506" in line or "\u2502" in line:
+            cells += [c.strip() for c in re.split(r"[\u2502\u2506]", line)]
+    return cells
+
+
 def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = None, where: str = "html") -> list[Finding]:
     """Identifiers anywhere in a page's text or attributes; small counts in any table cell that is
     not the disclosure API's or a public column's (default deny)."""
@@ -276,6 +285,10 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
     hits = sum(count_identifiers(text, ids) for text in scanner.texts)
     if hits:
         findings.append(Finding("identifier", where, f"{hits} identifier value(s) from the person-level data"))
+    for index, text in enumerate(t_ for t_ in scanner.texts if "\u2506" in t_ or "\u2502" in t_):
+        if any(small_integer(cell, t) for cell in box_table_cells(text)):
+            findings.append(Finding("small_count", f"{where} text table #{index}", f"a number below {t} in a "
+                                    "printed table (plain text is never disclosure-controlled)"))
     for index, (kind, text) in enumerate(scanner.cells):
         stripped = text.strip()
         cell = f"{where} table cell #{index}"
@@ -329,8 +342,15 @@ def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset
         findings.append(Finding("identifier", "results.json", f"{hits} identifier value(s) from the person-level data"))
     for key in results.get(SDC_KEYS, []) or []:
         for where, value in _walk(results.get(key), f"results.{key}"):
+            if isinstance(value, str):  # a count stored as text ("3") is still a count
+                value = parse_number(value)
+                if value is None:
+                    continue
+                value = int(value) if value.is_integer() else value
             if not isinstance(value, int | float) or isinstance(value, bool):
                 continue
+            if isinstance(value, float) and value.is_integer() and 1 < value < t:
+                value = int(value)  # 3.0 is a count (1.0 stays ambiguous with a 100 % share)
             if isinstance(value, int) and is_disclosive(value, t):  # counts are stored as integers
                 findings.append(Finding("small_count", where, f"unsuppressed count below the threshold {t}"))
             elif isinstance(value, float) and not math.isnan(value) and not _coarse(value):
