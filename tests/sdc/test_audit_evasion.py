@@ -58,3 +58,16 @@ def test_a_printed_polars_frame_with_small_counts_is_withheld() -> None:
     assert [f.kind for f in check_html(f"<pre>{frame}</pre>", ids=IDS, t=5)] == ["small_count"]
     big = pl.DataFrame({"kommune_nr": ["1467", "0534"], "len": [10, 30], "year": [2013, 2014]})
     assert check_html(f"<pre>{big}</pre>", ids=IDS, t=5) == []
+
+
+def test_a_parameter_value_that_is_an_identifier_is_scrubbed_from_the_manifest() -> None:
+    from settlement_research.reports.index import write_index
+    from settlement_research.sdc.audit import scrub_manifest
+
+    manifest = {"template": "t", "reports": [{
+        "name": "note-123456789", "parameters": {"note": "123456789"}, "status": "failed",
+        "error": "disclosure check failed (identifier): outputs withheld", "html": None}]}
+    scrub_manifest(manifest, IDS)
+    assert "123456789" not in str(manifest)
+    assert "123456789" not in write_index(manifest)
+    assert manifest["reports"][0]["parameters"] == {"note": "[id]"}

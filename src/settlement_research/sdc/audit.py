@@ -198,11 +198,24 @@ def scrub(text: str | None, ids: frozenset[str] | None = None) -> str | None:
 
 
 def scrub_manifest(manifest: Mapping[str, Any], ids: frozenset[str] | None = None) -> None:
-    """Scrub the error text of every report of a batch manifest in place (before it is written)."""
+    """Scrub every string of every report entry of a batch manifest in place (before it is written):
+    the error text, but also the name, the parameters and file names, which carry a parameter value
+    that may itself be an identifier (``--grid note=<person id>``)."""
     ids = identifier_values() if ids is None else ids
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return scrub(value, ids)
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
     for entry in manifest.get("reports", []):
-        if isinstance(entry, dict) and entry.get("error"):
-            entry["error"] = scrub(str(entry["error"]), ids)
+        if isinstance(entry, dict):
+            for key in list(entry):
+                entry[key] = clean(entry[key])
 
 
 # ------------------------------------------------------------------------------------- small counts
