@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
@@ -103,8 +104,73 @@ def tokens(text: str) -> set[str]:
     return out
 
 
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+_ALNUM = re.compile(r"[A-Za-z0-9]+")
+_DIGITS = re.compile(r"\d+")
+# digit groups an id may be written in: "123 456 789", "123.456.789", "1234-56789" (one separator each)
+_GROUPED = re.compile(r"\d+(?:[ \t.,'\u2019_\u00a0\u2009\u202f-]\d+)+")
+_HEX = re.compile(r"0[xX][0-9a-fA-F]+")
+_MAX_GROUPS = 5
+
+
+def normalise(text: str) -> str:
+    """Text as a reader sees it: compatibility forms folded (full-width digits to ASCII) and invisible
+    characters (zero-width space, soft hyphen) removed, so they cannot split an identifier."""
+    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+
+
+def candidates(text: str) -> set[str]:
+    """Every string in ``text`` that could be an identifier written by someone avoiding a lookup:
+    the word tokens, digit runs glued to other text (``person123456789``, with up to three letters
+    before them for ``H…``-style ids), digit groups written with separators (``123 456 789``) and hex
+    literals as decimals. Upper-cased; compare with :func:`_id_index`."""
+    text = normalise(text)
+    out = tokens(text)
+    for word in _ALNUM.findall(text):
+        for run in _DIGITS.finditer(word):
+            out.add(run.group())
+            for k in (1, 2, 3):
+                if run.start() >= k:
+                    out.add(word[run.start() - k:run.end()])
+    for run in _GROUPED.finditer(text):
+        groups = _DIGITS.findall(run.group())
+        prefix = re.search(r"[A-Za-z]{1,3}\s?$", text[max(0, run.start() - 4):run.start()])
+        for i in range(len(groups)):
+            for j in range(i + 2, min(len(groups), i + _MAX_GROUPS) + 1):
+                joined = "".join(groups[i:j])
+                out.add(joined)
+                if i == 0 and prefix:
+                    out.add(prefix.group().strip() + joined)
+    for literal in _HEX.findall(text):
+        out.add(str(int(literal, 16)))
+    return {c.upper() for c in out}
+
+
+_INDEX_CACHE: dict[int, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
+
+
+def _id_index(ids: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """(upper-cased ids, upper-cased ids without leading zeros) for case- and padding-blind lookup."""
+    cached = _INDEX_CACHE.get(id(ids))
+    if cached is None or cached[0] is not ids:
+        upper = frozenset(i.upper() for i in ids)
+        cached = (ids, upper, frozenset(i.lstrip("0") for i in upper if i.lstrip("0")))
+        _INDEX_CACHE.clear()
+        _INDEX_CACHE[id(ids)] = cached
+    return cached[1], cached[2]
+
+
+def _is_id(candidate: str, upper: frozenset[str], stripped: frozenset[str]) -> bool:
+    return candidate in upper or (bool(candidate.lstrip("0")) and candidate.lstrip("0") in stripped)
+
+
 def count_identifiers(text: str, ids: frozenset[str]) -> int:
-    return sum(1 for tok in tokens(text) if tok in ids) if ids else 0
+    """How many distinct strings of ``text`` are identifier values (in any of the forms of
+    :func:`candidates`: glued, grouped, zero-padded, other case, hex)."""
+    if not ids:
+        return 0
+    upper, stripped = _id_index(ids)
+    return sum(1 for c in candidates(text) if _is_id(c, upper, stripped))
 
 
 def scrub(text: str | None, ids: frozenset[str] | None = None) -> str | None:
@@ -113,22 +179,43 @@ def scrub(text: str | None, ids: frozenset[str] | None = None) -> str | None:
         return None
     ids = identifier_values() if ids is None else ids
 
+    upper, stripped = _id_index(ids) if ids else (frozenset(), frozenset())
+
+    def hit(word: str) -> bool:
+        return bool(_ID_SHAPED.fullmatch(word)) or any(_is_id(c, upper, stripped) for c in candidates(word))
+
+    def grouped(match: re.Match[str]) -> str:
+        return "[id]" if hit(match.group(0)) or _ID_SHAPED.fullmatch(re.sub(r"\D", "", match.group(0))) else match.group(0)
+
     def sub(match: re.Match[str]) -> str:
         word = match.group(0)
-        if word in ids or _ID_SHAPED.fullmatch(word):
+        if hit(word):
             return "[id]"
         parts = re.split(r"([_-])", word)
-        return "".join("[id]" if p in ids or _ID_SHAPED.fullmatch(p) else p for p in parts)
+        return "".join("[id]" if hit(p) else p for p in parts)
 
-    return _TOKEN.sub(sub, text)
+    return _TOKEN.sub(sub, _GROUPED.sub(grouped, normalise(text)))
 
 
 def scrub_manifest(manifest: Mapping[str, Any], ids: frozenset[str] | None = None) -> None:
-    """Scrub the error text of every report of a batch manifest in place (before it is written)."""
+    """Scrub every string of every report entry of a batch manifest in place (before it is written):
+    the error text, but also the name, the parameters and file names, which carry a parameter value
+    that may itself be an identifier (``--grid note=<person id>``)."""
     ids = identifier_values() if ids is None else ids
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return scrub(value, ids)
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
     for entry in manifest.get("reports", []):
-        if isinstance(entry, dict) and entry.get("error"):
-            entry["error"] = scrub(str(entry["error"]), ids)
+        if isinstance(entry, dict):
+            for key in list(entry):
+                entry[key] = clean(entry[key])
 
 
 # ------------------------------------------------------------------------------------- small counts
@@ -191,6 +278,15 @@ class _Scanner(HTMLParser):
             self.cells.append((kind, "".join(chunks)))
 
 
+def box_table_cells(text: str) -> list[str]:
+    """The cells of a table printed as text with box-drawing rules (a polars frame's ``print``)."""
+    cells: list[str] = []
+    for line in text.splitlines():
+        if "\u2506" in line or "\u2502" in line:
+            cells += [c.strip() for c in re.split(r"[\u2502\u2506]", line)]
+    return cells
+
+
 def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = None, where: str = "html") -> list[Finding]:
     """Identifiers anywhere in a page's text or attributes; small counts in any table cell that is
     not the disclosure API's or a public column's (default deny)."""
@@ -202,6 +298,10 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
     hits = sum(count_identifiers(text, ids) for text in scanner.texts)
     if hits:
         findings.append(Finding("identifier", where, f"{hits} identifier value(s) from the person-level data"))
+    for index, text in enumerate(t_ for t_ in scanner.texts if "\u2506" in t_ or "\u2502" in t_):
+        if any(small_integer(cell, t) for cell in box_table_cells(text)):
+            findings.append(Finding("small_count", f"{where} text table #{index}", f"a number below {t} in a "
+                                    "printed table (plain text is never disclosure-controlled)"))
     for index, (kind, text) in enumerate(scanner.cells):
         stripped = text.strip()
         cell = f"{where} table cell #{index}"
@@ -255,8 +355,15 @@ def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset
         findings.append(Finding("identifier", "results.json", f"{hits} identifier value(s) from the person-level data"))
     for key in results.get(SDC_KEYS, []) or []:
         for where, value in _walk(results.get(key), f"results.{key}"):
+            if isinstance(value, str):  # a count stored as text ("3") is still a count
+                value = parse_number(value)
+                if value is None:
+                    continue
+                value = int(value) if value.is_integer() else value
             if not isinstance(value, int | float) or isinstance(value, bool):
                 continue
+            if isinstance(value, float) and value.is_integer() and 1 < value < t:
+                value = int(value)  # 3.0 is a count (1.0 stays ambiguous with a 100 % share)
             if isinstance(value, int) and is_disclosive(value, t):  # counts are stored as integers
                 findings.append(Finding("small_count", where, f"unsuppressed count below the threshold {t}"))
             elif isinstance(value, float) and not math.isnan(value) and not _coarse(value):
@@ -315,5 +422,5 @@ def audit_report(
 
 __all__ = [
     "SDC_KEYS", "Finding", "audit_report", "check_html", "check_notebook", "check_results", "count_identifiers",
-    "identifier_values", "notebook_text", "parse_number", "scrub", "scrub_manifest", "small_integer", "tokens",
+    "candidates", "identifier_values", "normalise", "notebook_text", "parse_number", "scrub", "scrub_manifest", "small_integer", "tokens",
 ]
