@@ -235,3 +235,17 @@ def test_lp_attack_over_the_rendered_profiles_and_notebook_01(tmp_path: Path) ->
     for j, y in enumerate(YEARS):
         naive.add_sum([((c, str(y)), 1.0) for c in SETTLED], sum(v[j] for v in SETTLED.values()))
     assert _linprog_attack(naive, 5)[("1106", "2013")] == pytest.approx((3.0, 3.0))
+
+
+
+def test_no_pooled_share_beside_a_hidden_status_count() -> None:
+    """breaker2's attack: a rounded pooled share plus shown years and leavers bounded hidden
+    in-work counts below the threshold. A municipality with any hidden status count shows none."""
+    intro = pl.DataFrame({
+        "kommune_nr": ["1710", "1710", "0301", "0301"], "year": [2013, 2014, 2013, 2014],
+        "work_education_count_symbol": [None, sdc.SUPPRESSED, None, None],
+    })
+    pooled = pl.DataFrame({"kommune_nr": ["1710", "0301"], "share": [0.4, 0.55], "share_symbol": [None, None]},
+                          schema_overrides={"share_symbol": pl.String})
+    out = pr._hide_pooled_beside_hidden(pooled, intro)
+    assert out.rows() == [("1710", None, sdc.SUPPRESSED), ("0301", 0.55, None)]

@@ -151,6 +151,21 @@ def suppress_across_profiles(
     return settlement, housing, intro, window
 
 
+def _hide_pooled_beside_hidden(pooled: pl.DataFrame, intro: pl.DataFrame) -> pl.DataFrame:
+    """Hide a municipality's pooled share when any of its yearly status counts is hidden.
+
+    Why: even rounded, the pooled share bounds the sum of the years, and the years' shown counts
+    and published leavers bound the rest; an attacker's LP then proved hidden in-work counts below
+    the threshold (and pinned some). Without the pooled share those cells keep their interval.
+    """
+    hidden = intro.filter(pl.col("work_education_count_symbol") == sdc.SUPPRESSED)["kommune_nr"].unique()
+    behind = pl.col("kommune_nr").is_in(hidden.implode())
+    return pooled.with_columns(
+        pl.when(behind).then(None).otherwise(pl.col("share")).alias("share"),
+        pl.when(behind).then(pl.lit(sdc.SUPPRESSED)).otherwise(pl.col("share_symbol")).alias("share_symbol"),
+    )
+
+
 def _hide_lone_areas(areas: pl.DataFrame, intro: pl.DataFrame, fylke: Mapping[str, str]) -> pl.DataFrame:
     """Hide a county's (or Norway's) yearly share where exactly one municipality's status counts
     are hidden: there the area's share would give that municipality away (Oslo is a county alone)."""
@@ -224,6 +239,8 @@ def profile_data(source: str, first_year: int, last_year: int) -> ProfileData:
     settlement, housing, intro, window = suppress_across_profiles(settlement, housing, intro, fylke, years)
     if intro is not None and intro_areas is not None:
         intro_areas = _hide_lone_areas(intro_areas, intro, fylke)
+    if intro is not None and intro_pooled is not None:
+        intro_pooled = _hide_pooled_beside_hidden(intro_pooled, intro)
 
     totals = (
         settlement.group_by("kommune_nr")
