@@ -19,10 +19,11 @@ source = "synthetic"
 
 # %%
 import polars as pl
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from settlement_research.analysis import disclosure, plots
 from settlement_research.analysis import profile as pr
+from settlement_research.pages import banner
 from settlement_research.reports.results import memo, save_results
 
 if not isinstance(kommune_nr, str) or len(kommune_nr) != 4 or not kommune_nr.isdigit():
@@ -33,6 +34,8 @@ span = f"{years[0]}–{years[1]}"
 data = memo(f"municipality_profile:{source}:{years[0]}-{years[1]}", lambda: pr.profile_data(source, *years))
 t = disclosure.threshold()
 plots.set_theme()
+info = banner.data_info(source)
+display(HTML(banner.banner_html(info)))  # the rendered page keeps this one banner at the top
 
 facts = pr.facts(data, kommune_nr)
 settlement_years = pr.settlement_years(data, kommune_nr)
@@ -66,7 +69,7 @@ shown_years = pr.settlement_table(settlement_years)
 display(disclosure.to_html(
     pr.labelled(shown_years, {"year": "year", "requested": "requested", "decided": "decided",
                               "decision_status": "decision", "settled": "settled"}),
-    caption=f"Refugees requested by IMDi, decided by the council and settled, {span}",
+    caption=banner.caption(f"Refugees requested by IMDi, decided by the council and settled, {span}", info),
     controlled=["settled"],  # requests and decisions are IMDi's published figures
 ))
 fig, ax = pr.new_figure()
@@ -92,7 +95,7 @@ else:
                               "refugees_housed": "refugees housed", **pr.HOUSING_SHARES,
                               "municipal_exits": "exits from municipal rental",
                               "throughput": "exits per dwelling-year"}),
-        caption=f"Refugees' housing: tenure as % of person-years, and throughput of municipal rental, {span}",
+        caption=banner.caption(f"Refugees' housing: tenure as % of person-years, and throughput of municipal rental, {span}", info),
         t=t,
     ))
     display(Markdown("Municipal dwellings is the municipality's stock (KOSTRA, public). Throughput is exits "
@@ -113,13 +116,13 @@ else:
                             "work_education_base": "leavers with known status",
                             "work_education_count": "in work or education",
                             "share_work_education": "in work or education, %"}),
-        caption=f"Introduction programme: participants, leavers and their status a year after leaving, {span}",
+        caption=banner.caption(f"Introduction programme: participants, leavers and their status a year after leaving, {span}", info),
     ))
     comparison = pr.intro_comparison(data, kommune_nr, intro)
     display(disclosure.to_html(
         pr.labelled(comparison, {"year": "year leaving", "municipality": facts["kommune_name"],
                                  "county": facts["fylke_name"], "Norway": "Norway"}),
-        caption="Share in work or education a year after leaving the programme, %", float_digits=0,
+        caption=banner.caption("Share in work or education a year after leaving the programme, %", info), float_digits=0,
     ))
     fig, ax = pr.new_figure()
     for column, label, style in (("municipality", facts["kommune_name"], "o-"),
@@ -140,7 +143,7 @@ display(disclosure.to_html(
     pr.labelled(peers, {"kommune_nr": "code", "kommune_name": "municipality", "fylke_name": "county",
                         "centrality": "centrality", "population": "population", "requested": "requested",
                         "decided": "decided", "settled": "settled", "settled_per_1000": "settled per 1000"}),
-    caption=f"{facts['kommune_name']} (first row) and five peers, totals {span}",
+    caption=banner.caption(f"{facts['kommune_name']} (first row) and five peers, totals {span}", info),
     controlled=["settled", "settled per 1000"],  # requests and decisions are IMDi's published figures
 ))
 
@@ -156,7 +159,7 @@ display(Markdown(pr.coordination_text(facts)))
 display(disclosure.to_html(
     pairs.select(pl.col("husbanken_region").alias("Husbanken"), pl.col("imdi_region").alias("IMDi"),
                  pl.col("coordination_index").alias("coordination index"), " "),
-    caption="Coordination index of the nine Husbanken–IMDi office pairs", float_digits=2,
+    caption=banner.caption("Coordination index of the nine Husbanken–IMDi office pairs", info), float_digits=2,
 ))
 
 # %% [markdown]
@@ -186,5 +189,6 @@ save_results({
     "first_year": first_year,
     "last_year": last_year,
     "source": source,
+    "data": info,
     "settled_by_year": dict(zip(map(str, shown_years["year"]), shown_years["settled"].to_list(), strict=True)),
 }, sdc_keys=["settled", "settled_by_year"])

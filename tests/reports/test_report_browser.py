@@ -140,6 +140,8 @@ def test_index_and_report_in_headless_chromium(page: Page, batch_dir: Path, tmp_
     page.open((batch_dir / "index.html").as_uri())
     visible = "Array.from(document.querySelectorAll('#reports tbody tr')).filter(r => !r.hidden).length"
     assert page.eval(visible) == 4
+    banner_text = "(document.querySelector('.data-banner') || {innerText: ''}).innerText"
+    assert "SYNTHETIC DATA" in page.eval(banner_text)  # in text, not only inside chart images
     page.eval("document.getElementById('filter').focus()")
     page.send("Input.insertText", text="1037")
     assert page.eval(visible) == 1
@@ -159,6 +161,7 @@ def test_index_and_report_in_headless_chromium(page: Page, batch_dir: Path, tmp_
     assert images and all(images)
     assert page.eval("Array.from(document.querySelectorAll('[data-sdc=suppressed]')).every(c => c.textContent === ':')")
     assert page.eval("document.body.innerText.includes('import polars')") is False
+    assert page.eval(banner_text).startswith("SYNTHETIC DATA")
     shot = page.screenshot(tmp_path / "report.png")
     assert shot.stat().st_size > 5000
     assert page.errors == []

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from settlement_research.analysis.disclosure import SDC_ATTR, SUPPRESSED
+from settlement_research.pages.banner import banner_html, data_info
 from settlement_research.textsafe import escape_html, safe_href
 
 MAX_KEY_COLUMNS = 8
@@ -89,6 +90,19 @@ def _fmt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _banner(reports: list[Mapping[str, Any]]) -> str:
+    """The data banner of the batch: synthetic if any report showed synthetic data."""
+    infos = [r.get("results", {}).get("data") if isinstance(r.get("results"), Mapping) else None for r in reports]
+    infos = [i for i in infos if isinstance(i, Mapping)]
+    if not infos:
+        sources = {str(r.get("parameters", {}).get("source")) for r in reports if r.get("parameters", {}).get("source")}
+        infos = [data_info(s) for s in sorted(sources)]
+    if not infos:
+        return ""
+    synthetic = [i for i in infos if i.get("synthetic")]
+    return banner_html(synthetic[0] if synthetic else infos[0])
+
+
 def write_index(manifest: Mapping[str, Any]) -> str:
     """The index page for a batch manifest."""
     reports: list[Mapping[str, Any]] = manifest.get("reports", [])
@@ -105,6 +119,7 @@ def write_index(manifest: Mapping[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(str(manifest.get('template', 'reports')))} — reports</title>",
         f"<style>{_CSS}</style></head><body>",
+        _banner(reports),
         f"<h1>{esc(str(manifest.get('template', '')))}</h1>",
         '<div class="meta">'
         + " · ".join(esc(f"{k}: {manifest[k]}") for k in ("created", "git_commit", "data_manifest_hash", "sdc_threshold")
