@@ -58,17 +58,17 @@ if national is not None:
 else:
     comparison = sums
 status = overview.decision_status_counts(settlement_year)
-display(comparison)
-display(status)
+display(plots.table(comparison, caption="Refugees per year: sum over municipalities and published national figures"))
+display(plots.table(status, caption="How municipalities answered IMDi's requests (municipalities per year and status)"))
 
 # %%
 ax = None
 import matplotlib.pyplot as plt  # noqa: E402
 
 fig, ax = plt.subplots()
-ax.plot(sums["year"], sums["settled_sum"], marker="o", label="sum over municipalities")
+ax.plot(sums["year"], sums["settled_sum"], marker="o", label="sum over municipalities", color=plots.color("settled"))
 if national is not None and "settled_published" in comparison.columns:
-    ax.plot(comparison["year"], comparison["settled_published"], marker="s", ls="--", label="published national series")
+    ax.plot(comparison["year"], comparison["settled_published"], marker="s", ls="--", label="published national series", color=plots.color("published"))
 ax.legend()
 plots.finish(ax, title="Refugees settled per year", xlabel="Year", ylabel="Persons settled", source=source)
 plt.show()

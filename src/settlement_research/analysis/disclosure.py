@@ -39,6 +39,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from settlement_research.pages.tables import SCROLL_STYLE, format_value, unit_of
+
 SUPPRESSED = ":"
 NOT_AVAILABLE = ".."  # SSB's symbol for "data not available"
 DEFAULT_THRESHOLD = 5
@@ -487,7 +489,7 @@ def to_html(
     if counts is None:
         counts = [c for c in controlled if frame.schema[c].is_integer()]
     count_cols = set(counts)
-    parts = [f'<table class="sdc-table" data-sdc-threshold="{t}">']
+    parts = [f'<div class="table-scroll" style="{SCROLL_STYLE}"><table class="sdc-table" data-sdc-threshold="{t}">']
     if caption:
         parts.append(f"<caption>{html_lib.escape(caption)}</caption>")
     parts.append("<thead><tr>" + "".join(f"<th>{html_lib.escape(c)}</th>" for c in columns) + "</tr></thead><tbody>")
@@ -506,12 +508,13 @@ def to_html(
                     raise ValueError(f"to_html: column {c!r} holds an unsuppressed count below {t}; call suppress() first")
                 text = html_lib.escape(symbol) if value is None and symbol else _fmt(value, float_digits)
                 cells.append(f'<td {SDC_ATTR}="{kind}">{text}</td>')
-            else:  # labels (years, codes) and public numbers: no thousands separator
-                plain = f"{value:.{float_digits}f}" if isinstance(value, float) and not math.isnan(value) else _fmt(value, float_digits) if isinstance(value, float) else ("" if value is None else str(value))
+            else:  # labels (years, codes) as text; public numbers with the one thousands separator
+                unit = unit_of(c, frame.schema[c])
+                plain = format_value(value, unit, float_digits if isinstance(value, float) and unit not in ("count", "year", "code") else None)
                 text = html_lib.escape(symbol) if value is None and symbol else html_lib.escape(plain)
                 cells.append(f"<td>{text}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
-    parts.append("</tbody></table>")
+    parts.append("</tbody></table></div>")
     return SdcTable("".join(parts))
 
 
