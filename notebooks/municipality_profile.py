@@ -60,7 +60,7 @@ display(Markdown(heading + "\n\n" + text + "\n\n" + w["intro"] + "\n\n" + w["abo
 def show(frame: pl.DataFrame, name: str, **kwargs: object) -> None:
     """A suppressed table and, under it, the same table as CSV (same cells, symbols as shown)."""
     display(disclosure.to_html(frame, **kwargs))
-    display(HTML(tx.download_link(frame, f"{stem}-{name}.csv", lang)))
+    display(HTML(tx.download_link(frame, f"{stem}-{name}.csv", lang, int(kwargs.get("float_digits", 1)))))
 
 
 # %%

@@ -26,8 +26,12 @@ def test_words_exist_in_both_languages_and_other_languages_are_refused() -> None
 def test_download_has_the_cells_of_the_page_symbols_not_numbers() -> None:
     frame = pl.DataFrame({"year": pl.Series([2009, 2010, 2011], dtype=pl.Int16), "settled": [40, None, None],
                           "settled_symbol": [None, ":", ".."], "share": [12.3456, None, 3.0]})
-    assert tx.csv_text(frame, "en").splitlines() == ["year,settled,share", "2009,40,12.35", "2010,:,", "2011,..,3.0"]
-    assert tx.csv_text(frame, "nb").splitlines()[1] == "2009;40;12,35"
+    assert tx.csv_text(frame, "en", 2).splitlines() == ["year,settled,share", "2009,40,12.35", "2010,:,", "2011,..,3.00"]
+    assert tx.csv_text(frame, "nb").splitlines()[1] == "2009;40;12,3"
+    names = pl.DataFrame({"municipality": ["=HYPERLINK(\"x\")", "Oslo"]})
+    assert tx.csv_text(names, "en").splitlines()[1].startswith('"\'=HYPERLINK')
+    rate = pl.DataFrame({"per 1000": [1.25, None, None], "per 1000_symbol": [None, ":", ".."]})
+    assert tx.csv_text(rate, "nb").splitlines()[1:] == ["1,2", ":", ".."]
     link = tx.download_link(frame, '0301-"x".csv', "nb")
     assert 'download="0301-&quot;x&quot;.csv"' in link and "Last ned" in link
     payload = re.search(r"base64,([^\"]+)", link).group(1)

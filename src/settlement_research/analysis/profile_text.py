@@ -132,24 +132,30 @@ def shown_values(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(out)
 
 
-def csv_text(frame: pl.DataFrame, lang: str) -> str:
-    """CSV of the shown table: ',' separated for English; ';' with decimal comma for Norwegian
-    spreadsheets."""
-    shown = shown_values(frame).with_columns(
-        pl.col(c).round(2) for c, t in frame.schema.items() if t.is_float() and c in frame.columns and not c.endswith("_symbol"))
+def csv_text(frame: pl.DataFrame, lang: str, digits: int = 1) -> str:
+    """CSV of the shown table, decimals as on the page (``digits``, the table's ``float_digits``):
+    ',' separated for English; ';' with decimal comma for Norwegian spreadsheets."""
+    rounded = frame.with_columns(pl.col(c).round(digits) for c, t in frame.schema.items() if t.is_float())
+    # A name from the data starting with = + - @ would be a formula in a spreadsheet: quote it.
+    rounded = rounded.with_columns(
+        pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]")).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c, t in frame.schema.items() if t == pl.String and not c.endswith("_symbol"))
+    shown = shown_values(rounded)
     buffer = io.StringIO()
     if lang == "nb":
         shown = shown.with_columns(pl.col(c).cast(pl.String).str.replace(".", ",", literal=True)
                                    for c, t in shown.schema.items() if t.is_float())
-        shown.write_csv(buffer, separator=";")
+        folded = [c for c in shown.columns if f"{c}_symbol" in frame.columns and frame.schema[c].is_float()]
+        shown = shown.with_columns(pl.col(c).str.replace(r"^(-?\d+)\.(\d+)$", "${1},${2}") for c in folded)  # not '..'
+        shown.write_csv(buffer, separator=";", float_precision=digits)
     else:
-        shown.write_csv(buffer)
+        shown.write_csv(buffer, float_precision=digits)
     return buffer.getvalue()
 
 
-def download_link(frame: pl.DataFrame, filename: str, lang: str) -> str:
+def download_link(frame: pl.DataFrame, filename: str, lang: str, digits: int = 1) -> str:
     """An HTML link that downloads the shown table as CSV (works offline: a data: URI)."""
-    data = base64.b64encode(("\ufeff" + csv_text(frame, lang)).encode("utf-8")).decode("ascii")
+    data = base64.b64encode(("\ufeff" + csv_text(frame, lang, digits)).encode("utf-8")).decode("ascii")
     return (f'<p class="download"><a download="{escape_html(filename)}" href="data:text/csv;charset=utf-8;base64,{data}">'
             f"{escape_html(words(lang)['download'])}</a></p>")
 
