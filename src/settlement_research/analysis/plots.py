@@ -51,10 +51,12 @@ def set_theme() -> None:
         "ytick.labelsize": 10, "legend.fontsize": 10,
     })
     try:
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
+        from IPython import get_ipython
 
-        set_matplotlib_formats("retina")
-    except Exception:  # no inline backend (plain scripts): nothing to configure
+        shell = get_ipython()
+        if shell is not None:
+            shell.run_line_magic("config", "InlineBackend.figure_formats = ['retina']")
+    except Exception:  # no IPython or no inline backend (plain scripts): nothing to configure
         pass
 
 
