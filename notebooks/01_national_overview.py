@@ -59,19 +59,19 @@ if national is not None:
 else:
     comparison = sums
 status = overview.decision_status_counts(settlement_year)
-display(comparison)
+display(plots.table(comparison, caption="Refugees per year: sum over municipalities and published national figures"))
 # Municipalities per decision status: counts of municipalities by a published status, not persons.
 display(sdc.to_html(status, public={c: "decision_status" for c in status.columns if c != "year"},
-                    caption="Municipalities by decision status"))
+                    caption="How municipalities answered IMDi's requests (municipalities per year and status)"))
 
 # %%
 ax = None
 import matplotlib.pyplot as plt  # noqa: E402
 
 fig, ax = plt.subplots()
-ax.plot(sums["year"], sums["settled_sum"], marker="o", label="sum over municipalities")
+ax.plot(sums["year"], sums["settled_sum"], marker="o", label="sum over municipalities", color=plots.color("settled"))
 if national is not None and "settled_published" in comparison.columns:
-    ax.plot(comparison["year"], comparison["settled_published"], marker="s", ls="--", label="published national series")
+    ax.plot(comparison["year"], comparison["settled_published"], marker="s", ls="--", label="published national series", color=plots.color("published"))
 ax.legend()
 plots.finish(ax, title="Refugees settled per year", xlabel="Year", ylabel="Persons settled", source=source)
 plt.show()

@@ -137,7 +137,7 @@ if "throughput" in lagged:
 for label, fit in specs.items():
     display(Markdown(f"**{label}** — {fit.n_obs} municipality-years, {fit.n_clusters} municipalities, "
                      f"{fit.n_dropped} rows dropped for missing values"))
-    display(fit.table)
+    display(plots.table(fit.table))
 
 # %%
 h11_terms = [c for c in ("log_population", "unemployment_share") if c in controls]
@@ -146,7 +146,7 @@ if varies("settled_per_1000") and h11_terms:
     h11 = models.feols(panel, f"settled_per_1000 ~ {' + '.join(h11_terms)}{centrality} | year",
                        confounders=["year"])
     display(Markdown("**H11: settled per 1000 inhabitants**"))
-    display(h11.table)
+    display(plots.table(h11.table))
 
 # %%
 # Size: settled per 1000 inhabitants by population quintile (sums within the group, not mean ratios)
@@ -162,7 +162,9 @@ if varies("settled_per_1000"):
              (pl.col("requested").sum() / pl.col("population").sum() * 1000).alias("requested_per_1000"))
         .sort("size_group")
     )
-    display(by_size)
+    display(plots.table(by_size, caption="Settled and requested per 1000 inhabitants by population quintile",
+                        labels={"size_group": "size group", "municipality_years": "municipality-years",
+                                "median_population": "median population"}, units={"median_population": "count"}))
     fig, ax = plt.subplots()
     ax.scatter(sized["population"], sized["settled_per_1000"], s=6, alpha=0.3)
     ax.set_xscale("log")

@@ -16,163 +16,147 @@ kommune_nr = "0301"
 first_year = "2009"
 last_year = "2014"
 source = "synthetic"
+lang = "en"
 
 # %%
 import polars as pl
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from settlement_research import sdc
 from settlement_research.analysis import plots
 from settlement_research.analysis import profile as pr
+from settlement_research.analysis import profile_text as tx
+from settlement_research.pages import banner
 from settlement_research.reports.results import memo, save_results
+from settlement_research.textsafe import escape_markdown
 
 if not isinstance(kommune_nr, str) or len(kommune_nr) != 4 or not kommune_nr.isdigit():
     raise ValueError(f"kommune_nr must be a 4-digit string such as '0301', got {kommune_nr!r}")
+w = tx.words(lang)  # refuses anything but 'en' and 'nb'
 years = (int(first_year), int(last_year))
 span = f"{years[0]}–{years[1]}"
 # Loading, validation and the county/national/peer aggregates: once per worker, not per report.
 data = memo(f"municipality_profile:{source}:{years[0]}-{years[1]}", lambda: pr.profile_data(source, *years))
 t = sdc.threshold()
 plots.set_theme()
+info = banner.data_info(source)
+display(HTML(banner.banner_html(info, lang)))  # the rendered page keeps this one banner at the top
+# A batch over both languages (--grid kommune_nr=... lang=en,nb) names the pages
+# kommune_nr-0301__lang-en.html and kommune_nr-0301__lang-nb.html: each links the other.
+other = f"kommune_nr-{kommune_nr}__lang-{'en' if lang == 'nb' else 'nb'}.html"
+display(HTML(tx.nav_html(lang, kommune_nr, other)))
+stem = f"{kommune_nr}-{'profil' if lang == 'nb' else 'profile'}"
 
 facts = pr.facts(data, kommune_nr)
 settlement_years = pr.settlement_years(data, kommune_nr)
 window = pr.window_settled(data, kommune_nr)
 totals = pr.settlement_totals(settlement_years, window=window)
 pooled = pr.intro_pooled(data, kommune_nr)
-# Names come from data files: pr.heading, pr.summary and pr.coordination_text escape them.
-display(Markdown(pr.heading(facts, span) + "\n\n" + pr.summary(facts, totals, pooled, *years)))
+# Names come from data files: the heading, summaries and pr.coordination_text escape them.
+heading = (f"# {escape_markdown(facts['kommune_name'])} ({escape_markdown(kommune_nr)}): "
+           f"{w['title']} {escape_markdown(span)}")
+text = (tx.summary_nb if lang == "nb" else pr.summary)(facts, totals, pooled, *years)
+display(Markdown(heading + "\n\n" + text + "\n\n" + w["intro"] + "\n\n" + w["about"]))
 
-# %% [markdown]
-# **Question.** What was the municipality asked to do, what did it decide and do, where did the
-# refugees live, and how did they fare in the introduction programme, against its county, the
-# country and municipalities like it?
-#
-# **Data.** IMDi requests and council decisions (`kommune_settlement_year`), settled refugees, their
-# housing (`kommune_housing_year`) and the introduction programme (`kommune_intro_year`), all three
-# derived from person-level register data; population (`kommune_context_year`); the agencies'
-# regions and the coordination index of each office pair (Fafo 2015, June 2014).
-#
-# **Method.** Counts from person-level data are suppressed below the threshold and shown as `:`.
-# Suppression is done once for all municipalities together, with the national (and, for the
-# programme, county) totals and each municipality's window total in view, so that no hidden number
-# can be worked out from this profile, the others and the national figures, and a number is shown
-# or hidden the same way in every profile. `..` means no data, never zero. County and national
-# comparisons are shares only.
 
-# %% [markdown]
-# ## Requested, decided and settled
+def show(frame: pl.DataFrame, name: str, **kwargs: object) -> None:
+    """A suppressed table and, under it, the same table as CSV (same cells, symbols as shown)."""
+    display(sdc.to_html(frame, **kwargs))
+    display(HTML(tx.download_link(frame, f"{stem}-{name}.csv", lang, int(kwargs.get("float_digits", 1)))))
+
 
 # %%
-shown_years = pr.settlement_table(settlement_years)
-display(sdc.to_html(
-    pr.labelled(shown_years, {"year": "year", "requested": "requested", "decided": "decided",
-                              "decision_status": "decision", "settled": "settled"}),
-    caption=f"Refugees requested by IMDi, decided by the council and settled, {span}",
-    controlled=["settled"], public=["requested", "decided"],  # IMDi's published figures
-))
+display(Markdown(f"## {w['h_settlement']}"))
+shown_years = pr.settlement_table(settlement_years, tx.status_words(lang))
+show(pr.labelled(shown_years, {"year": w["year"], "requested": w["requested"], "decided": w["decided"],
+                               "decision_status": w["decision"], "settled": w["settled"]}),
+     "settlement", caption=banner.caption(w["cap_settlement"].format(span=span), info, lang),
+     controlled=[w["settled"]],
+     public={w["requested"]: "requested", w["decided"]: "decided"})  # IMDi's published figures
+display(Markdown(w["legend"].format(t=t)))  # the symbols, beside the first table that uses them
 fig, ax = pr.new_figure()
 x = shown_years["year"].to_numpy()
-ax.bar(x - 0.27, shown_years["requested"].fill_null(0).to_numpy(), width=0.27, label="requested")
-ax.bar(x, shown_years["decided"].fill_null(0).to_numpy(), width=0.27, label="decided")
-ax.bar(x + 0.27, shown_years["settled"].fill_null(0).to_numpy(), width=0.27, label="settled (':' left out)")
-ax.set_xticks(x)
-ax.legend(ncols=3, fontsize=8, frameon=False)
-plots.finish(ax, title="Requested, decided and settled", xlabel="Year", ylabel="Persons", source=source, tight=False)
+top = max([v for c in ("requested", "decided", "settled") for v in shown_years[c].to_list() if v is not None] + [t])
+for offset, column, label in ((-0.27, "requested", w["requested"]), (0.0, "decided", w["decided"]),
+                              (0.27, "settled", w["chart_settled_label"])):
+    symbols = shown_years[f"{column}_symbol"].to_list() if f"{column}_symbol" in shown_years.columns else [None] * shown_years.height
+    plots.count_bars(ax, list(x + offset), shown_years[column].to_list(), symbols, width=0.27, series=column,
+                     label=label, placeholder=top * 0.08)
+ax.set_xticks(x, [str(v) for v in x])
+ax.set_ylim(0, top * 1.3)  # room for the legend above the bars
+ax.legend(ncols=3, frameon=False, loc="upper left")
+plots.finish(ax, title=w["chart_settlement"], xlabel=w["axis_year"], ylabel=w["axis_persons"], source=source, tight=False)
 pr.show_figure(fig)
 
-# %% [markdown]
-# ## Housing of settled refugees
-
 # %%
+display(Markdown(f"## {w['h_housing']}"))
 housing = pr.housing_table(data, kommune_nr)
 if housing is None:
-    display(Markdown(f"No housing data for source `{source}`."))
+    display(Markdown(w["no_housing"]))
 else:
-    display(sdc.to_html(
-        pr.labelled(housing, {"year": "year", "municipal_dwellings": "municipal dwellings",
-                              "refugees_housed": "refugees housed", **pr.HOUSING_SHARES,
-                              "municipal_exits": "exits from municipal rental",
-                              "throughput": "exits per dwelling-year"}),
-        caption=f"Refugees' housing: tenure as % of person-years, and throughput of municipal rental, {span}",
-        public={"municipal dwellings": "municipal_dwellings"}, t=t,
-    ))
+    show(pr.labelled(housing, {"year": w["year"], "municipal_dwellings": "municipal dwellings",
+                               "refugees_housed": "refugees housed", **pr.HOUSING_SHARES,
+                               "municipal_exits": "exits from municipal rental",
+                               "throughput": "exits per dwelling-year"}),
+         "housing", caption=banner.caption(f"Refugees' housing: tenure as % of person-years, and throughput of municipal rental, {span}", info, lang),
+         public={"municipal dwellings": "municipal_dwellings"}, t=t)
     display(Markdown("Municipal dwellings is the municipality's stock (KOSTRA, public). Throughput is exits "
                      "from municipal rental per dwelling-year refugees lived there: higher means dwellings "
                      "are freed for the next household sooner. " + pr.housing_national_text(data)))
 
-# %% [markdown]
-# ## Introduction programme: in work or education one year after
-
 # %%
+display(Markdown(f"## {w['h_intro']}"))
 intro = pr.intro_table(data, kommune_nr)
 if intro is None:
     comparison = None
-    display(Markdown(f"No introduction-programme data for source `{source}`."))
+    display(Markdown(w["no_intro"]))
 else:
-    display(sdc.to_html(
-        pr.labelled(intro, {"year": "year", "participants": "participants", "leavers": "leavers",
-                            "work_education_base": "leavers with known status",
-                            "work_education_count": "in work or education",
-                            "share_work_education": "in work or education, %"}),
-        caption=f"Introduction programme: participants, leavers and their status a year after leaving, {span}",
-    ))
+    show(pr.labelled(intro, {"year": w["year"], "participants": "participants", "leavers": "leavers",
+                             "work_education_base": "leavers with known status",
+                             "work_education_count": "in work or education",
+                             "share_work_education": "in work or education, %"}),
+         "intro", caption=banner.caption(f"Introduction programme: participants, leavers and their status a year after leaving, {span}", info, lang))
     comparison = pr.intro_comparison(data, kommune_nr, intro)
-    display(sdc.to_html(
-        pr.labelled(comparison, {"year": "year leaving", "municipality": facts["kommune_name"],
-                                 "county": facts["fylke_name"], "Norway": "Norway"}),
-        caption="Share in work or education a year after leaving the programme, %", float_digits=0,
-    ))
+    show(pr.labelled(comparison, {"year": "year leaving", "municipality": facts["kommune_name"],
+                                  "county": facts["fylke_name"], "Norway": "Norway"}),
+         "intro-comparison", caption=banner.caption("Share in work or education a year after leaving the programme, %", info, lang),
+         float_digits=0)
     fig, ax = pr.new_figure()
     for column, label, style in (("municipality", facts["kommune_name"], "o-"),
                                  ("county", facts["fylke_name"], "s--"), ("Norway", "Norway", "^:")):
-        ax.plot(comparison["year"], comparison[column], style, label=pr.chart_label(label))
+        ax.plot(comparison["year"], comparison[column], style, label=pr.chart_label(label), color=plots.color(column))
     ax.set_ylim(0, 100)
-    ax.legend(ncols=3, fontsize=8, frameon=False, loc="lower left")
+    ax.set_xticks(comparison["year"].to_list(), [str(v) for v in comparison["year"].to_list()])
+    ax.legend(ncols=3, frameon=False, loc="lower left")
     plots.finish(ax, title="In work or education one year after the programme", xlabel="Year of leaving",
                  ylabel="%", source=source, note="Suppressed years left out", tight=False)
     pr.show_figure(fig)
 
-# %% [markdown]
-# ## Peers: same centrality class, closest in population
-
 # %%
+display(Markdown(f"## {w['h_peers']}"))
 peers = pr.peer_table(data, kommune_nr)
-display(sdc.to_html(
-    pr.labelled(peers, {"kommune_nr": "code", "kommune_name": "municipality", "fylke_name": "county",
-                        "centrality": "centrality", "population": "population", "requested": "requested",
-                        "decided": "decided", "settled": "settled", "settled_per_1000": "settled per 1000"}),
-    caption=f"{facts['kommune_name']} (first row) and five peers, totals {span}",
-    controlled=["settled", "settled per 1000"],
-    public=["centrality", "population", "requested", "decided"],  # published figures
-))
-
-# %% [markdown]
-# ## Agency regions and coordination
+show(pr.labelled(peers, {"kommune_nr": w["code"], "kommune_name": w["municipality"], "fylke_name": w["county"],
+                         "centrality": w["centrality"], "population": w["population"], "requested": w["requested"],
+                         "decided": w["decided"], "settled": w["settled"], "settled_per_1000": w["settled_per_1000"]}),
+     "peers", caption=banner.caption(w["cap_peers"].format(name=facts["kommune_name"], span=span), info, lang),
+     controlled=[w["settled"], w["settled_per_1000"]],
+     public={w["centrality"]: "centrality", w["population"]: "population",
+             w["requested"]: "requested", w["decided"]: "decided"})  # published figures
 
 # %%
+display(Markdown(f"## {w['h_coordination']}"))
 pairs = data.coordination.with_columns(
     pl.when((pl.col("husbanken_region") == facts["husbanken_region"]) & (pl.col("imdi_region") == facts["imdi_region"]))
-    .then(pl.lit("◀ this municipality")).otherwise(pl.lit("")).alias(" ")
+    .then(pl.lit("◀")).otherwise(pl.lit("")).alias(" ")
 ).sort("coordination_index", descending=True)
 display(Markdown(pr.coordination_text(facts)))
-display(sdc.to_html(
-    pairs.select(pl.col("husbanken_region").alias("Husbanken"), pl.col("imdi_region").alias("IMDi"),
-                 pl.col("coordination_index").alias("coordination index"), " "),
-    caption="Coordination index of the nine Husbanken–IMDi office pairs", float_digits=2,
-    public={"coordination index": "region_pair_coordination.level"},  # Fafo 2015, published
-))
+show(pairs.select(pl.col("husbanken_region").alias("Husbanken"), pl.col("imdi_region").alias("IMDi"),
+                  pl.col("coordination_index").alias("coordination index"), " "),
+     "coordination", caption=banner.caption("Coordination index of the nine Husbanken–IMDi office pairs", info, lang),
+     float_digits=2, public={"coordination index": "region_pair_coordination.level"})  # Fafo 2015, published
 
-# %% [markdown]
-# ## Caveats
-# - `:` = fewer than the disclosure threshold (or hidden so that such a cell cannot be worked out);
-#   `..` = no data; an empty share is a share of nobody (nothing to divide). None of them is zero.
-# - Settled counts refugees settled through IMDi (ordinary and agreed self-settlement); settled above
-#   decided happens (carry-over, multi-year decisions) and is shown as it is.
-# - Tenure shares are of person-years in the year; the status after the programme is measured in
-#   November the year after leaving (SSB's definition).
-# - The coordination index has nine values in all: it describes the office pair, not the municipality.
-# - With `source="synthetic"` every number comes from the generator and only shows the method.
+# %%
+display(Markdown(f"## {w['h_caveats']}\n\n{w['caveats']}"))
 
 # %%
 save_results({
@@ -191,6 +175,8 @@ save_results({
     "last_year": last_year,
     "source": source,
     "settled_symbol": window["settled_symbol"],
+    "lang": lang,
+    "data": info,
     "settled_by_year": dict(zip(map(str, shown_years["year"]), shown_years["settled"].to_list(), strict=True)),
     "settled_symbols": {str(y): s for y, s in zip(shown_years["year"], shown_years["settled_symbol"], strict=True) if s},
 }, sdc_keys=["settled", "settled_by_year", "work_education_share"])

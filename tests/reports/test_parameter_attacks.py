@@ -69,7 +69,7 @@ def test_grid_key_injection_and_misspelled_grid_key_exit_2(attacker: Path, capsy
                      "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "unknown parameter 'kommune' (did you mean 'kommune_nr'?)" in err
-    assert "Valid parameters: first_year, kommune_nr, last_year, source" in err
+    assert "Valid parameters: first_year, kommune_nr, lang, last_year, source" in err
     assert cli.main(["report", "municipality_profile", "--grid", "__import__('os').system('touch pwned');x=0301",
                      "--out", str(out), "--no-progress"]) == 2
     assert cli.main(["report", "municipality_profile", "--grid", "kommune_nr=0301", "-p",
@@ -80,7 +80,7 @@ def test_grid_key_injection_and_misspelled_grid_key_exit_2(attacker: Path, capsy
 def test_misspelled_parameter_names_the_valid_ones(attacker: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["run-notebook", "municipality_profile", "-p", "komune_nr=1007", "--out", str(attacker / "o")]) == 2
     err = capsys.readouterr().err
-    assert "did you mean 'kommune_nr'?" in err and "first_year, kommune_nr, last_year, source" in err
+    assert "did you mean 'kommune_nr'?" in err and "first_year, kommune_nr, lang, last_year, source" in err
     assert not (attacker / "o").exists()
 
 

@@ -123,8 +123,9 @@ def test_worker_pool_isolates_state_crashes_and_keeps_going(clean_env: Path, tmp
     assert done["check"]["status"] == "ok", done["check"].get("error")  # same worker, no leaked state
     assert done["crash"]["status"] == "failed" and "died" in done["crash"]["error"] and "exit code 3" in done["crash"]["error"]
     after = done["after"]["results"]
-    assert done["after"]["status"] == "ok" and {k: v for k, v in after.items() if k != "provenance"} == {
+    assert done["after"]["status"] == "ok" and {k: v for k, v in after.items() if k not in ("provenance", "data")} == {
         "kommune_nr": "0501", "length": 4}
+    assert after["data"]["synthetic"] is True  # every results.json says which data it shows
     assert after["provenance"]["parameters"] == {"kommune_nr": "0501"}  # every results.json carries it
 
 

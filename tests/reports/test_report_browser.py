@@ -140,6 +140,8 @@ def test_index_and_report_in_headless_chromium(page: Page, batch_dir: Path, tmp_
     page.open((batch_dir / "index.html").as_uri())
     visible = "Array.from(document.querySelectorAll('#reports tbody tr')).filter(r => !r.hidden).length"
     assert page.eval(visible) == 4
+    banner_text = "(document.querySelector('.data-banner') || {innerText: ''}).innerText"
+    assert "SYNTHETIC DATA" in page.eval(banner_text)  # in text, not only inside chart images
     page.eval("document.getElementById('filter').focus()")
     page.send("Input.insertText", text="1037")
     assert page.eval(visible) == 1
@@ -151,6 +153,20 @@ def test_index_and_report_in_headless_chromium(page: Page, batch_dir: Path, tmp_
     page.eval("document.querySelectorAll('#reports th')[0].click(); document.querySelectorAll('#reports th')[0].click()")
     first = page.eval("document.querySelector('#reports tbody tr td').textContent")
     assert first == "kommune_nr-1201"  # sorted descending by name
+    assert "sort=report" in page.eval("location.hash") and "dir=desc" in page.eval("location.hash")
+    # CSV export of what is shown: capture the blob instead of downloading it
+    page.eval("const f3 = document.getElementById('filter'); f3.value = '1037 0301'; f3.dispatchEvent(new Event('input'))")
+    page.eval("f3.value = 'ok'; f3.dispatchEvent(new Event('input'))")
+    page.eval("window.__csv = null; URL.createObjectURL = function(b){ b.text().then(t => window.__csv = t); return 'data:text/plain,ok'; }")
+    page.eval("document.getElementById('export').click()")
+    csv = page.eval("new Promise(r => setTimeout(() => r(window.__csv), 300))")
+    lines = csv.lstrip("\ufeff").strip().splitlines()
+    assert lines[0].startswith("report,") and len(lines) == 1 + 3  # header + the three ok reports
+    assert "q=ok" in page.eval("location.hash")
+    # the state in the URL survives a reload (via another page: a hash change alone fires no load event)
+    page.open("about:blank")
+    page.open((batch_dir / "index.html").as_uri() + "#q=1037&sort=report&dir=asc")
+    assert page.eval(visible) == 1 and page.eval("document.getElementById('filter').value") == "1037"
     page.screenshot(tmp_path / "index.png")
     assert page.errors == []
 
@@ -159,6 +175,7 @@ def test_index_and_report_in_headless_chromium(page: Page, batch_dir: Path, tmp_
     assert images and all(images)
     assert page.eval("Array.from(document.querySelectorAll('[data-sdc=suppressed]')).every(c => c.textContent === ':')")
     assert page.eval("document.body.innerText.includes('import polars')") is False
+    assert page.eval(banner_text).startswith("SYNTHETIC DATA")
     shot = page.screenshot(tmp_path / "report.png")
     assert shot.stat().st_size > 5000
     assert page.errors == []

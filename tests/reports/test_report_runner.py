@@ -75,7 +75,7 @@ def test_failing_notebook_is_reported_not_raised(renderer: Renderer, clean_env: 
     assert outcome.error and outcome.error.startswith("RuntimeError: deliberate failure for 0301")
     assert "deliberate failure" in (tmp_path / "fails.html").read_text()  # the error is in the page
     ok = renderer.render(template, {"kommune_nr": "0301"}, tmp_path)
-    assert ok.status == "ok" and {k: v for k, v in (ok.results or {}).items() if k != "provenance"} == {
+    assert ok.status == "ok" and {k: v for k, v in (ok.results or {}).items() if k not in ("provenance", "data")} == {
         "kommune_nr": "0301", "length": 4}
 
 

@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt
 import polars as pl
 import seaborn as sns
 
-from settlement_research.textsafe import escape_html, escape_mathtext
+from settlement_research.pages.tables import html_table
+from settlement_research.textsafe import escape_mathtext
 
 PALETTE = "colorblind"
 SOURCE_LABELS = {
@@ -22,10 +23,63 @@ SOURCE_LABELS = {
 }
 
 
+# One colour per series on every page: "settled" is the same green in the national overview, the
+# profiles and the analyses (seaborn's colour-blind palette).
+_COLORBLIND = sns.color_palette(PALETTE)
+SERIES_COLORS: dict[str, Any] = {
+    "requested": _COLORBLIND[0], "decided": _COLORBLIND[1], "settled": _COLORBLIND[2],
+    "municipality": _COLORBLIND[3], "county": _COLORBLIND[4], "Norway": _COLORBLIND[7],
+    "published": _COLORBLIND[7],
+}
+SUPPRESSED_COLOR = "0.55"
+MIN_FONT_PT = 9  # 9 pt is 12 px at 96 px per inch: legible at 100 % zoom
+RETINA = 2  # figures are drawn at twice the pixels they are shown at
+
+
+def color(series: str) -> Any:
+    """The colour of a named series (requested, decided, settled, municipality, county, Norway)."""
+    return SERIES_COLORS.get(series, _COLORBLIND[5])
+
+
 def set_theme() -> None:
-    """The package's seaborn theme; call once per notebook (idempotent)."""
+    """The package's seaborn theme; call once per notebook (idempotent). Figures are shown as 2x
+    PNG (sharp at 100 % and on high-density screens) with no text below ``MIN_FONT_PT``."""
     sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE)
-    plt.rcParams.update({"figure.figsize": (8, 4.5), "figure.dpi": 100, "axes.titleweight": "bold"})
+    plt.rcParams.update({
+        "figure.figsize": (8, 4.5), "figure.dpi": 96, "axes.titleweight": "bold",
+        "font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "xtick.labelsize": 10,
+        "ytick.labelsize": 10, "legend.fontsize": 10,
+    })
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None:
+            shell.run_line_magic("config", "InlineBackend.figure_formats = ['retina']")
+    except Exception:  # no IPython or no inline backend (plain scripts): nothing to configure
+        pass
+
+
+def count_bars(ax: Any, x: Any, values: list[Any], symbols: list[Any], *, width: float, series: str,
+               label: str, placeholder: float) -> None:
+    """Bars of counts where a zero and a hidden value never look alike.
+
+    A known count is a bar in the series' colour and a zero is labelled "0" on the axis; a
+    suppressed count (':') is a grey hatched placeholder of fixed height ``placeholder`` (not its
+    value) labelled ':'; no data ('..') is labelled '..'.
+    """
+    known = [v if v is not None else 0 for v in values]
+    ax.bar(x, known, width=width, color=color(series), label=label)
+    hidden = [xi for xi, v, s in zip(x, values, symbols, strict=True) if v is None and s == ":"]
+    if hidden:
+        ax.bar(hidden, [placeholder] * len(hidden), width=width, facecolor="none", edgecolor=SUPPRESSED_COLOR,
+               hatch="///", linewidth=0.8)
+    for xi, v, s in zip(x, values, symbols, strict=True):
+        text = ":" if v is None and s == ":" else ".." if v is None else "0" if v == 0 else None
+        if text:
+            y = placeholder if text == ":" else 0
+            ax.annotate(text, (xi, y), xytext=(0, 2), textcoords="offset points", ha="center", va="bottom",
+                        fontsize=MIN_FONT_PT, color="0.25", fontweight="bold")
 
 
 def finish(
@@ -43,7 +97,7 @@ def finish(
     text = f"Source: {escape_mathtext(SOURCE_LABELS.get(source, source))}"  # a source name is a parameter
     if note:
         text += f". {note}"
-    fig.text(0.01, 0.005, text, fontsize=8, color="0.35", ha="left", va="bottom")
+    fig.text(0.01, 0.005, text, fontsize=MIN_FONT_PT, color="0.35", ha="left", va="bottom")
     if source == "synthetic":
         ax.text(
             0.99, 0.98, "SYNTHETIC DATA", transform=ax.transAxes, ha="right", va="top",
@@ -80,19 +134,27 @@ def pretty_term(term: str) -> str:
     return f"{m['var']} = {m['level']}" if m else term
 
 
-def table(frame: pl.DataFrame, *, caption: str | None = None, digits: int = 3) -> Any:
-    """A frame as a readable HTML table: no dtype row, no quotes, rounded numbers, readable terms.
+def table(frame: pl.DataFrame | Any, *, caption: str | None = None, digits: int | None = None,
+          labels: dict[str, str] | None = None, units: dict[str, str] | None = None) -> Any:
+    """A frame as a publishable HTML table (``pages.tables``): no dtype row, no quotes, fixed
+    decimals per unit (``digits`` overrides), years as labels, one thousands separator, readable
+    terms, scrolls when wide.
 
     Use for aggregate or model tables; tables of counts from person-level data go through
     ``sdc.to_html`` instead. Cells, headers and the caption are HTML-escaped (values may be
     names or messages from data files).
     """
-    shown = frame
+    shown = frame if isinstance(frame, pl.DataFrame) else pl.DataFrame(frame)
     if "term" in shown.columns:
         shown = shown.with_columns(pl.col("term").map_elements(pretty_term, return_dtype=pl.String))
-    pandas = shown.to_pandas()
-    pandas.columns = [escape_html(c) for c in pandas.columns]
-    styler = pandas.style.hide(axis="index").format(precision=digits, thousands="\u202f", na_rep="–", escape="html")
-    if caption:
-        styler = styler.set_caption(escape_html(caption))
-    return styler
+    return html_table(shown, caption=caption, digits=digits, labels=labels, units=units)
+
+
+def describe(frame: pl.DataFrame, *, caption: str | None = None) -> Any:
+    """Summary statistics, one row per column (a readable ``describe``: no dtype row, not 25
+    columns wide)."""
+    numeric = frame.select(c for c in frame.columns if frame.schema[c].is_numeric())
+    stats = numeric.describe().transpose(include_header=True, header_name="column", column_names="statistic")
+    units = {"count": "count", "null_count": "count"}
+    return html_table(stats, caption=caption, units=units,
+                      labels={"null_count": "missing", "column": "variable"})

@@ -314,7 +314,8 @@ def window_settled(data: ProfileData, kommune_nr: str) -> dict[str, Any]:
 def settlement_totals(years: pl.DataFrame, window: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Window totals. Settled: ``window`` (from :func:`window_settled`) when given, which a profile
     must use; without it the yearly numbers must be raw (summed, then ``safe_count``)."""
-    status = years["decision_status"].drop_nulls().value_counts()
+    asked = years.filter(~((pl.col("decision_status") == "no_decision") & (pl.col("requested").fill_null(0) == 0)))
+    status = asked["decision_status"].drop_nulls().value_counts()  # no decision is expected without a request
     counts = dict(zip(status["decision_status"].to_list(), status["count"].to_list(), strict=True))
     if window is None and (years["settled_symbol"] == sdc.SUPPRESSED).any():
         raise ValueError("settlement_totals: the yearly settled are suppressed; pass window=window_settled(...)")
@@ -336,11 +337,19 @@ def settlement_totals(years: pl.DataFrame, window: Mapping[str, Any] | None = No
     }
 
 
-def settlement_table(years: pl.DataFrame) -> pl.DataFrame:
-    """The yearly table as shown: settled suppressed (with the others' years, since the total is shown)."""
+def settlement_table(years: pl.DataFrame, words: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """The yearly table as shown: settled suppressed (with the others' years, since the total is shown).
+
+    A year in which IMDi asked for nobody is "no request", not "made no decision": no decision is
+    expected without a request. ``words`` maps statuses (and ``no_request``) to the page's language.
+    """
+    words = {**STATUS_WORDS, "no_request": "no request"} if words is None else words
     shown = sdc.suppress(years, ["settled"])  # keeps '..' where a year has no data
+    no_request = (pl.col("decision_status") == "no_decision") & (pl.col("requested").fill_null(0) == 0) \
+        & pl.col("requested_symbol").is_null()
     return shown.with_columns(
-        pl.col("decision_status").replace_strict(STATUS_WORDS, default=None).alias("decision_status"),
+        pl.when(no_request).then(pl.lit(words["no_request"]))
+        .otherwise(pl.col("decision_status").replace_strict(dict(words), default=None)).alias("decision_status"),
     )
 
 
@@ -458,13 +467,13 @@ def peer_table(data: ProfileData, kommune_nr: str, n: int = 5) -> pl.DataFrame:
                         "requested_symbol", "decided", "decided_symbol", "settled", "settled_symbol", "settled_per_1000", "settled_per_1000_symbol")
 
 
-FIGSIZE = (7.0, 3.0)
-FIG_DPI = 72
-MARGINS = {"left": 0.1, "right": 0.985, "top": 0.86, "bottom": 0.24}
+FIGSIZE = (8.0, 3.6)
+FIG_DPI = 96  # display pixels per inch: the figure is shown 768 px wide
+MARGINS = {"left": 0.09, "right": 0.985, "top": 0.86, "bottom": 0.27}
 
 
 def new_figure() -> tuple[Any, Any]:
-    """A small figure with fixed margins (no tight layout: hundreds of reports draw these)."""
+    """A figure with fixed margins (no tight layout: hundreds of reports draw these)."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=FIGSIZE, dpi=FIG_DPI)
@@ -473,16 +482,19 @@ def new_figure() -> tuple[Any, Any]:
 
 
 def show_figure(fig: Any) -> None:
-    """Display a figure as one low-dpi PNG and close it: one draw, no tight bounding box pass."""
+    """Display a figure as one PNG at twice its display size (sharp at 100 % zoom, text at least
+    ``plots.MIN_FONT_PT``) and close it: one draw, no tight bounding box pass."""
     import io
 
     import matplotlib.pyplot as plt
     from IPython.display import Image, display
 
+    from settlement_research.analysis.plots import RETINA
+
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=FIG_DPI)
+    fig.savefig(buffer, format="png", dpi=FIG_DPI * RETINA)
     plt.close(fig)
-    display(Image(data=buffer.getvalue(), format="png"))
+    display(Image(data=buffer.getvalue(), format="png", width=int(FIGSIZE[0] * FIG_DPI)))
 
 
 def housing_national_text(data: ProfileData) -> str:

@@ -16,6 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import polars as pl
+
+from settlement_research.pages.banner import banner_html, data_info
+from settlement_research.pages.tables import format_value, unit_of
 from settlement_research.sdc import SDC_ATTR, SUPPRESSED
 from settlement_research.textsafe import escape_html, safe_href
 
@@ -36,9 +40,16 @@ tr.failed td{background:#fdecea} .status-ok{color:#1a7f37;font-weight:600} .stat
 
 _JS = """
 (function(){
-  var tbody=document.querySelector('#reports tbody');
-  var rows=Array.prototype.slice.call(tbody.rows);
+  var table=document.getElementById('reports'), tbody=table.tBodies[0];
+  var rows=Array.prototype.slice.call(tbody.rows), heads=Array.prototype.slice.call(table.tHead.rows[0].cells);
   var box=document.getElementById('filter'), st=document.getElementById('status'), count=document.getElementById('count');
+  var sortCol=-1, sortAsc=true;
+  function saveState(){
+    var p=new URLSearchParams();
+    if(box.value){p.set('q',box.value);} if(st.value){p.set('status',st.value);}
+    if(sortCol>=0){p.set('sort',heads[sortCol].getAttribute('data-key'));p.set('dir',sortAsc?'asc':'desc');}
+    var h=p.toString(); try{history.replaceState(null,'',h?'#'+h:location.pathname+location.search);}catch(e){location.hash=h;}
+  }
   function apply(){
     var terms=box.value.toLowerCase().split(/\\s+/).filter(Boolean), want=st.value, n=0;
     rows.forEach(function(tr){
@@ -48,25 +59,59 @@ _JS = """
     });
     count.textContent=n+' of '+rows.length+' reports';
   }
-  box.addEventListener('input',apply); st.addEventListener('change',apply);
-  document.querySelectorAll('#reports th').forEach(function(th,col){
-    th.addEventListener('click',function(){
-      var asc=th.getAttribute('aria-sort')!=='ascending';
-      document.querySelectorAll('#reports th').forEach(function(o){o.removeAttribute('aria-sort');});
-      th.setAttribute('aria-sort',asc?'ascending':'descending');
-      function key(tr){var c=tr.cells[col];var v=c.getAttribute('data-sort');return v===null?c.textContent.trim():v;}
-      rows.sort(function(a,b){
-        var x=key(a),y=key(b),nx=parseFloat(x),ny=parseFloat(y),r;
-        if(x===''&&y!==''){return 1;} if(y===''&&x!==''){return -1;}
-        r=(!isNaN(nx)&&!isNaN(ny)&&String(nx)===x.replace(/^0+(?=\\d)/,'')&&String(ny)===y.replace(/^0+(?=\\d)/,''))?nx-ny:x.localeCompare(y,'nb');
-        return asc?r:-r;
-      });
-      rows.forEach(function(tr){tbody.appendChild(tr);});
+  function sortBy(col,asc){
+    sortCol=col; sortAsc=asc;
+    heads.forEach(function(o){o.removeAttribute('aria-sort');});
+    heads[col].setAttribute('aria-sort',asc?'ascending':'descending');
+    function key(tr){var c=tr.cells[col];var v=c.getAttribute('data-sort');return v===null?c.textContent.trim():v;}
+    rows.sort(function(a,b){
+      var x=key(a),y=key(b),nx=parseFloat(x),ny=parseFloat(y),r;
+      if(x===''&&y!==''){return 1;} if(y===''&&x!==''){return -1;}
+      r=(!isNaN(nx)&&!isNaN(ny)&&String(nx)===x.replace(/^0+(?=\\d)/,'')&&String(ny)===y.replace(/^0+(?=\\d)/,''))?nx-ny:x.localeCompare(y,'nb');
+      return asc?r:-r;
     });
+    rows.forEach(function(tr){tbody.appendChild(tr);});
+  }
+  box.addEventListener('input',function(){apply();saveState();});
+  st.addEventListener('change',function(){apply();saveState();});
+  heads.forEach(function(th,col){
+    th.addEventListener('click',function(){sortBy(col,th.getAttribute('aria-sort')!=='ascending');saveState();});
   });
+  function csvCell(t){t=t.replace(/\\s+/g,' ').trim(); return /[",;\\n]/.test(t)?'"'+t.replace(/"/g,'""')+'"':t;}
+  document.getElementById('export').addEventListener('click',function(){
+    var lines=[heads.map(function(th){return csvCell(th.getAttribute('data-label'));}).join(',')];
+    rows.forEach(function(tr){ if(!tr.hidden){
+      lines.push(Array.prototype.map.call(tr.cells,function(td){
+        var v=td.getAttribute('data-csv'); return csvCell(v===null?td.textContent:v);}).join(','));
+    }});
+    var blob=new Blob(['\\ufeff'+lines.join('\\r\\n')+'\\r\\n'],{type:'text/csv;charset=utf-8'});
+    var a=document.createElement('a'); a.href=URL.createObjectURL(blob); a.download='reports.csv';
+    document.body.appendChild(a); a.click(); setTimeout(function(){URL.revokeObjectURL(a.href);a.remove();},0);
+  });
+  var p=new URLSearchParams(location.hash.replace(/^#/,''));
+  if(p.get('q')){box.value=p.get('q');}
+  if(p.get('status')){st.value=p.get('status');}
+  if(p.get('sort')){heads.forEach(function(th,i){if(th.getAttribute('data-key')===p.get('sort')){sortBy(i,p.get('dir')!=='desc');}});}
   apply();
 })();
 """
+
+
+# Readable column labels with units; keys not listed are shown with '_' as spaces.
+LABELS = {
+    "report": "report", "kommune_nr": "municipality code", "kommune_name": "municipality", "fylke": "county",
+    "lang": "language", "source": "data source", "first_year": "first year", "last_year": "last year",
+    "status": "status", "centrality": "centrality class", "requested": "requested (persons)",
+    "decided": "decided (persons)", "settled": "settled (persons)",
+    "work_education_share": "in work or education (%)", "work_education_share_county": "county: in work or education (%)",
+    "work_education_share_norway": "Norway: in work or education (%)", "coordination_index": "coordination index (0–1)",
+    "seconds": "render time (s)", "error": "error",
+}
+
+
+def label(key: str) -> str:
+    """The column label for a parameter or results key."""
+    return LABELS.get(key, key.replace("_", " "))
 
 
 def _scalar(value: Any) -> bool:
@@ -83,10 +128,26 @@ def key_columns(reports: list[Mapping[str, Any]], parameters: list[str]) -> list
     return list(keys)[:MAX_KEY_COLUMNS]
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return "" if value is None else str(value)
+def _fmt(value: Any, key: str = "") -> str:
+    """A key number as shown: shares as %, counts with the narrow no-break space, years as text."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "" if value is None else str(value)
+    if key.endswith("share") or "_share_" in key:
+        return format_value(value * 100, "percent")
+    return format_value(value, unit_of(key, pl.Int64 if isinstance(value, int) else pl.Float64))
+
+
+def _banner(reports: list[Mapping[str, Any]]) -> str:
+    """The data banner of the batch: synthetic if any report showed synthetic data."""
+    infos = [r.get("results", {}).get("data") if isinstance(r.get("results"), Mapping) else None for r in reports]
+    infos = [i for i in infos if isinstance(i, Mapping)]
+    if not infos:
+        sources = {str(r.get("parameters", {}).get("source")) for r in reports if r.get("parameters", {}).get("source")}
+        infos = [data_info(s) for s in sorted(sources)]
+    if not infos:
+        return ""
+    synthetic = [i for i in infos if i.get("synthetic")]
+    return banner_html(synthetic[0] if synthetic else infos[0])
 
 
 def write_index(manifest: Mapping[str, Any]) -> str:
@@ -105,6 +166,7 @@ def write_index(manifest: Mapping[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(str(manifest.get('template', 'reports')))} — reports</title>",
         f"<style>{_CSS}</style></head><body>",
+        _banner(reports),
         f"<h1>{esc(str(manifest.get('template', '')))}</h1>",
         '<div class="meta">'
         + " · ".join(esc(f"{k}: {manifest[k]}") for k in ("created", "git_commit", "data_manifest_hash", "sdc_threshold")
@@ -112,8 +174,11 @@ def write_index(manifest: Mapping[str, Any]) -> str:
         + "</div>",
         '<div class="controls"><input id="filter" type="search" placeholder="Filter (all words must match)" '
         'aria-label="filter reports"> <select id="status" aria-label="status"><option value="">all</option>'
-        '<option value="ok">ok</option><option value="failed">failed</option></select> <span id="count"></span></div>',
-        '<table id="reports"><thead><tr>' + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead><tbody>",
+        '<option value="ok">ok</option><option value="failed">failed</option></select> <span id="count"></span>',
+        '<button id="export" type="button">Download CSV (rows shown)</button></div>',
+        '<div style="overflow-x:auto"><table id="reports"><thead><tr>'
+        + "".join(f'<th scope="col" data-key="{esc(h)}" data-label="{esc(label(h))}">{esc(label(h))}</th>' for h in head)
+        + "</tr></thead><tbody>",
     ]
     for report in reports:
         status = str(report.get("status", ""))
@@ -134,16 +199,16 @@ def write_index(manifest: Mapping[str, Any]) -> str:
                 if value is None:
                     cells.append(f'<td class="num" {SDC_ATTR}="suppressed">{SUPPRESSED}</td>')
                 else:
-                    cells.append(f'<td{cls}{sort} {SDC_ATTR}="count">{esc(_fmt(value))}</td>')
+                    cells.append(f'<td{cls}{sort} {SDC_ATTR}="count">{esc(_fmt(value, key))}</td>')
             else:
-                cells.append(f"<td{cls}{sort}>{esc(_fmt(value))}</td>")
+                cells.append(f"<td{cls}{sort}>{esc(_fmt(value, key))}</td>")
         duration = report.get("duration_s")
         duration = duration if isinstance(duration, int | float) and not isinstance(duration, bool) else None
         cells.append(f'<td class="num" data-sort="{"" if duration is None else esc(duration)}">'
                      f"{'' if duration is None else f'{duration:.2f}'}</td>")
         cells.append(f'<td class="error">{esc(str(report.get("error") or ""))}</td>')
         text = " ".join([str(report.get("name", "")), *map(str, report.get("parameters", {}).values()), status,
-                         *(_fmt(results.get(k)) for k in keys), str(report.get("error") or "")]).lower()
+                         *(_fmt(results.get(k), k) for k in keys), str(report.get("error") or "")]).lower()
         out.append(f'<tr class="{esc(status)}" data-status="{esc(status)}" data-text="{esc(text)}">' + "".join(cells) + "</tr>")
-    out += ["</tbody></table>", f"<script>{_JS}</script>", "</body></html>"]
+    out += ["</tbody></table></div>", f"<script>{_JS}</script>", "</body></html>"]
     return "\n".join(out)

@@ -210,6 +210,13 @@ def _integer_list(lo: int, hi: int, most: int = 10) -> Callable[[str, str, str],
     return check
 
 
+def _choice(*allowed: str) -> Callable[[str, str, str], None]:
+    def check(key: str, value: str, _source: str) -> None:
+        if value not in allowed:
+            raise ParameterError(f"parameter {key}={value!r}: must be one of {', '.join(allowed)}")
+    return check
+
+
 def _source(key: str, value: str, _source: str) -> None:
     _DOMAINS.source(value)
 
@@ -240,6 +247,7 @@ DOMAINS: dict[str, Callable[[str, str, str], None]] = {
     "window_months": _integer(1, 120),
     "migration_years": _integer(1, 30),
     "alternative_windows": _integer_list(1, 120),
+    "lang": _choice("en", "nb"),
 }
 
 

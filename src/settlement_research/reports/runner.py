@@ -46,6 +46,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from settlement_research.errors import InputError, SettlementResearchError
 from settlement_research.io import write_text_atomic
+from settlement_research.pages import banner
 from settlement_research.paths import project_root
 from settlement_research.reports import engine as inprocess
 from settlement_research.reports import parameters as params
@@ -338,6 +339,8 @@ class Renderer:
         if nb is not None:
             write_text_atomic(self.html(nb, _title(template.name, parameters)), page)
         provenance.stamp(page, results, parameters)  # footer on the page, provenance in results.json
+        banner.stamp_page(page, results, params.effective_source(parameters, template.declared),
+                          parameters.get("lang", template.declared.get("lang", "en")))  # says what data it shows
         data = json.loads(results.read_text("utf-8")) if results.is_file() else None
         ids = sdc_audit.identifier_values()
         findings = sdc_audit.audit_report(page, results, ipynb, t=self.threshold, ids=ids, error=error)

@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from settlement_research.pages.tables import SCROLL_STYLE, format_value, unit_of
 from settlement_research.sdc.rules import SUPPRESSED, is_disclosive, threshold
 
 SDC_ATTR = "data-sdc"
@@ -100,7 +101,7 @@ def to_html(
     count_cols = set(counts)
     label_cols = set(labels) | {c for c in columns if frame.schema[c] in (pl.String, pl.Categorical)
                                 or isinstance(frame.schema[c], pl.Enum)}
-    parts = [f'<table class="sdc-table" data-sdc-threshold="{t}">']
+    parts = [f'<div class="table-scroll" style="{SCROLL_STYLE}"><table class="sdc-table" data-sdc-threshold="{t}">']
     if caption:
         parts.append(f"<caption>{html_lib.escape(caption)}</caption>")
     parts.append("<thead><tr>" + "".join(f"<th>{html_lib.escape(c)}</th>" for c in columns) + "</tr></thead><tbody>")
@@ -119,10 +120,9 @@ def to_html(
                 text = html_lib.escape(symbol) if value is None and symbol else _fmt(value, float_digits)
                 cells.append(f'<td {SDC_ATTR}="{kind}">{text}</td>')
                 continue
-            if isinstance(value, float) and not math.isnan(value):
-                plain = f"{value:.{float_digits}f}"
-            else:
-                plain = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+            # labels (years, codes) as text; public numbers with the one thousands separator
+            unit = unit_of(c, frame.schema[c])
+            plain = format_value(value, unit, float_digits if isinstance(value, float) and unit not in ("count", "year", "code") else None)
             text = html_lib.escape(symbol) if value is None and symbol else html_lib.escape(plain)
             if c in public_of or c in label_cols:
                 cells.append(f'<td {SDC_ATTR}="{"public" if c in public_of else "label"}">{text}</td>')
@@ -134,7 +134,7 @@ def to_html(
                                  "declared public; pass it through suppress() or name its public column in public=")
             cells.append(f"<td>{text}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
-    parts.append("</tbody></table>")
+    parts.append("</tbody></table></div>")
     return SdcTable("".join(parts))
 
 

@@ -1,0 +1,65 @@
+"""Every page says in text which data it shows (issue 13 item 3)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from settlement_research.pages import banner
+from settlement_research.reports.index import write_index
+
+
+def test_synthetic_source_is_marked_with_its_edition(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "synthetic"
+    folder.mkdir()
+    (folder / "PROVENANCE.json").write_text(json.dumps(
+        {"generator": "g", "generator_version": "9.9", "seed": 7, "years": [2010, 2011, 2012]}), "utf-8")
+    monkeypatch.setenv("SETTLEMENT_RESEARCH_CLEAN", str(tmp_path))
+    info = banner.data_info("synthetic")
+    assert info == {"synthetic": True, "source": "synthetic", "source_name": banner.SOURCE_NAMES["synthetic"],
+                    "edition": "generator 9.9, seed 7", "years": "2010–2012"}
+    html = banner.banner_html(info)
+    assert "SYNTHETIC DATA" in html and "generator 9.9, seed 7" in html and 'data-synthetic="true"' in html
+    assert "SYNTETISKE DATA" in banner.banner_html(info, "nb")
+    assert banner.caption("Settled", info) == "SYNTHETIC DATA: Settled"
+
+
+def test_real_source_gets_a_quiet_banner_and_plain_captions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SETTLEMENT_RESEARCH_CLEAN", str(tmp_path))
+    info = banner.data_info("imdi")
+    assert info["synthetic"] is False and info["source_name"].startswith("IMDi")
+    assert "SYNTHETIC" not in banner.banner_html(info)
+    assert banner.caption("Settled", info) == "Settled"
+
+
+def test_banner_goes_first_in_body_once_and_escapes() -> None:
+    info = {"synthetic": True, "source": "<script>x</script>", "source_name": "<b>evil</b>", "edition": None, "years": None}
+    page = "<html><head></head><body class='x'><h1>T</h1></body></html>"
+    once = banner.insert_banner(page, info)
+    assert once.index("data-banner") < once.index("<h1>") and "<b>evil" not in once and "&lt;b&gt;evil" in once
+    assert banner.insert_banner(once, info) == once
+
+
+def test_stamp_page_writes_banner_and_results_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SETTLEMENT_RESEARCH_CLEAN", str(tmp_path))
+    page, results = tmp_path / "r.html", tmp_path / "r.results.json"
+    page.write_text("<html><body><p>x</p></body></html>", "utf-8")
+    results.write_text(json.dumps({"settled": 12}), "utf-8")
+    banner.stamp_page(page, results, "synthetic")
+    assert "SYNTHETIC DATA" in page.read_text("utf-8")
+    data = json.loads(results.read_text("utf-8"))
+    assert data["data"]["synthetic"] is True and data["data"]["source"] == "synthetic" and data["settled"] == 12
+
+
+def test_index_has_the_banner_when_any_report_is_synthetic() -> None:
+    reports = [
+        {"name": "a", "parameters": {"source": "imdi"}, "status": "ok",
+         "results": {"data": {"synthetic": False, "source": "imdi", "source_name": "IMDi"}}},
+        {"name": "b", "parameters": {}, "status": "ok",
+         "results": {"data": {"synthetic": True, "source": "synthetic", "source_name": "gen"}}},
+    ]
+    html = write_index({"template": "t", "reports": reports})
+    assert html.index("SYNTHETIC DATA") < html.index("<table")
+    assert "SYNTHETIC" not in write_index({"template": "t", "reports": reports[:1]})

@@ -1,0 +1,19 @@
+"""The index: labelled columns, banner, export button, every data string escaped (item 7)."""
+
+from __future__ import annotations
+
+from settlement_research.reports.index import write_index
+
+
+def test_index_labels_formats_and_escapes() -> None:
+    reports = [{"name": "kommune_nr-0301", "html": "kommune_nr-0301.html", "status": "ok",
+                "parameters": {"kommune_nr": "0301", "lang": "nb"},
+                "results": {"kommune_name": "<img src=x onerror=alert(1)>", "settled": 1368, "requested": 6758,
+                            "work_education_share": 0.4321, "first_year": "2009", "_sdc": ["settled"],
+                            "data": {"synthetic": True, "source": "synthetic", "source_name": "gen"}}}]
+    html = write_index({"template": "municipality_profile", "reports": reports})
+    assert ">municipality code</th>" in html and ">settled (persons)</th>" in html and ">language</th>" in html
+    assert ">in work or education (%)</th>" in html and ">43.2<" in html
+    assert ">1\u202f368<" in html and ">6\u202f758<" in html and ">2009<" in html
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+    assert 'id="export"' in html and "SYNTHETIC DATA" in html

@@ -1,0 +1,51 @@
+"""One formatting layer for every table (issue 13 item 4)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from settlement_research import sdc
+from settlement_research.analysis import plots
+from settlement_research.pages.tables import THIN, format_value, html_table, unit_of
+
+from .quality import defects
+
+
+def test_units_and_decimals() -> None:
+    assert format_value(1368, "count") == f"1{THIN}368"
+    assert format_value(428.0, "count") == "428"  # not "428.000" (428 thousand to a Norwegian reader)
+    assert format_value(2009, "year") == "2009" and format_value(2009.0, "year") == "2009"
+    assert format_value(12.345, "percent") == "12.3" and format_value(0.4567, "rate") == "0.46"
+    assert format_value(-1234.5, "number") == f"\u22121{THIN}234.50"
+    assert format_value(None, "count") == "" and format_value(float("nan"), "rate") == ""
+    assert unit_of("year", pl.Int16) == "year" and unit_of("year leaving", pl.Int16) == "year"
+    assert unit_of("kommune_nr", pl.String) == "code" and unit_of("settled per 1000", pl.Float64) == "rate"
+    assert unit_of("in work or education, %", pl.Float64) == "percent" and unit_of("settled", pl.Int64) == "count"
+
+
+def test_table_has_no_dtype_row_keeps_years_and_scrolls() -> None:
+    frame = pl.DataFrame({"year": [2009, 2010], "kommune_nr": ["0301", "1201"], "settled": [6758, 1368],
+                          "share": [0.5, 0.25], "name": ['<b>"x"</b>', "y"]}).with_columns(pl.col("year").cast(pl.Int16))
+    html = html_table(frame, caption="c", labels={"settled": "settled, persons"})._repr_html_()
+    assert defects(html) == []
+    assert ">2009<" in html and f">6{THIN}758<" in html and f">1{THIN}368<" in html and ">0301<" in html
+    assert "overflow-x:auto" in html and "&lt;b&gt;" in html and "settled, persons" in html
+    wide = html_table(pl.DataFrame({f"c{i}": [i * 1000] for i in range(25)}))._repr_html_()
+    assert wide.count("<th ") == 25 and "overflow-x:auto" in wide  # all columns, in a scrolling box
+
+
+def test_plots_table_and_describe_use_the_layer() -> None:
+    fit = pl.DataFrame({"term": ["C(tenure)[T.owner]"], "estimate": [0.123456], "p_value": [0.0412]})
+    html = plots.table(fit)._repr_html_()
+    assert "tenure = owner" in html and ">0.12<" in html and ">0.041<" in html and defects(html) == []
+    panel = pl.DataFrame({"year": [2009, 2010, 2011], "settled": [1000, 2000, 3000]})
+    described = plots.describe(panel)._repr_html_()
+    assert defects(described) == [] and described.count("<tr>") == 1 + 2  # header + one row per column
+
+
+def test_suppressed_tables_use_the_same_separator_and_years_as_labels() -> None:
+    frame = pl.DataFrame({"year": pl.Series([2009, 2010], dtype=pl.Int16), "population": [6758, 1368],
+                          "settled": [40, None], "settled_symbol": [None, ":"]})
+    html = str(sdc.to_html(frame))
+    assert f">6{THIN}758<" in html and ">2009<" in html and defects(html) == []
+    assert 'data-sdc="suppressed"' in html
