@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import polars as pl
 from IPython.display import Markdown, display
 
-from settlement_research import catalog
+from settlement_research import catalog, sdc
 from settlement_research.analysis import plots
 from settlement_research.model import get_model
 from settlement_research.paths import data_clean_dir
@@ -56,14 +56,45 @@ def _rows(entries: object) -> list[dict]:
     return list(entries or [])
 
 
+ROW_COUNTS = ("rows", "input rows", "quarantined rows", "input_rows", "quarantined_rows", "quarantined")
+
+
+def small_record_counts(tables: dict[str, int]) -> set[str]:
+    """Person-level tables with 1 to t-1 records quarantined or breaking a cross-table rule."""
+    t = sdc.threshold()
+    return {n for n, k in tables.items() if 0 < k < t and get_model(n).Config.metadata["level"] != "aggregate"}
+
+
+def review_table(frame: pl.DataFrame, caption: str, hidden_tables: set[str] = frozenset()) -> object:
+    """A table about files, rules and coverage. Its numbers count tables, rules, cells and
+    municipalities, not persons with a trait, so the disclosure gate sees them as labels; every
+    record count of a person-level table with a few quarantined or rule-breaking records is shown as
+    ':' (its total too, so the few cannot be had by subtraction)."""
+    counts = [c for c in ROW_COUNTS if c in frame.columns]
+    hide = pl.col("table").is_in(sorted(hidden_tables)) if hidden_tables and "table" in frame.columns else pl.lit(False)
+    frame = frame.with_columns(
+        pl.when(hide).then(pl.lit(sdc.SUPPRESSED)).otherwise(pl.col(c).cast(pl.String)).alias(c) for c in counts
+    )
+    return sdc.to_html(frame, labels=list(frame.columns), caption=caption, float_digits=0)
+
+
 md = escape_markdown  # the manifest is a file: its strings are shown as text, never as markup
 display(Markdown(f"Built {md(section.get('built_at', section.get('time', 'unknown time')))} with package "
                  f"{md(manifest.get('package_version', section.get('package_version', '?')))}, schema "
                  f"{md(manifest.get('schema_version', section.get('schema_version', '?')))}."))
-if inputs:
-    display(plots.table(pl.DataFrame(_rows(inputs)).select(pl.all().exclude("^.*sha256.*$"), pl.col("^.*sha256.*$").str.slice(0, 16)), caption="Inputs"))
-if outputs:
-    display(plots.table(pl.DataFrame(_rows(outputs)).select(pl.all().exclude("^.*sha256.*$"), pl.col("^.*sha256.*$").str.slice(0, 16)), caption="Outputs"))
+
+def _files(entries: object) -> pl.DataFrame:
+    frame = pl.DataFrame(_rows(entries))
+    return frame.select(pl.all().exclude("^.*sha256.*$"), pl.col("^.*sha256.*$").str.slice(0, 16))
+
+
+out_frame = _files(outputs) if outputs else pl.DataFrame()
+quarantined = {}
+if out_frame.height and {"table", "quarantined rows"} <= set(out_frame.columns):
+    quarantined = {k: int(v or 0) for k, v in out_frame.select("table", "quarantined rows").iter_rows() if k}
+for name in ("quarantined_rows", "quarantined"):
+    if out_frame.height and {"table", name} <= set(out_frame.columns):
+        quarantined = {k: int(v or 0) for k, v in out_frame.select("table", name).iter_rows() if k}
 
 # %% [markdown]
 # ## Validation verdicts
@@ -80,14 +111,22 @@ for name, frame in frames.items():
                      "verdict": "valid" if result.valid else "INVALID", "errors": len(result.errors),
                      "warnings": len(result.warnings)})
 relational = check_relations(frames)
+rule_rows: dict[str, int] = {}
+for p in relational:
+    rule_rows[p.table] = min(rule_rows.get(p.table, p.n_rows), p.n_rows)
+hidden = small_record_counts(quarantined) | small_record_counts(rule_rows)
+if inputs:
+    display(review_table(_files(inputs), "Inputs", hidden))
+if out_frame.height:
+    display(review_table(out_frame, "Outputs", hidden))
 verdict_table = pl.DataFrame(verdicts)
-display(plots.table(verdict_table, caption="Model validation of every table"))
+display(review_table(verdict_table, "Model validation of every table", hidden))
 relational_table = pl.DataFrame(
     [{"table": p.table, "severity": p.severity, "rule": p.rule, "rows": p.n_rows, "message": p.message}
      for p in relational],
     schema={"table": pl.String, "severity": pl.String, "rule": pl.String, "rows": pl.Int64, "message": pl.String},
 )
-display(plots.table(relational_table, caption="Cross-table rules") if relational_table.height else Markdown("All cross-table rules pass."))
+display(review_table(relational_table, "Cross-table rules", hidden) if relational_table.height else Markdown("All cross-table rules pass."))
 
 # %% [markdown]
 # ## Coverage by municipality and year
@@ -99,7 +138,7 @@ coverage = pl.concat([
     frames[n].group_by("year").agg(pl.col("kommune_nr").n_unique().alias("municipalities")).with_columns(
         pl.lit(n).alias("table")) for n in kommune_year_tables
 ]).pivot(on="table", index="year", values="municipalities").sort("year") if kommune_year_tables else pl.DataFrame()
-display(plots.table(coverage, caption="Municipalities with a row, by table and year"))
+display(review_table(coverage, "Municipalities with a row, by table and year"))
 
 # %% [markdown]
 # ## Missing and suppressed cells
@@ -121,7 +160,7 @@ for n in kommune_year_tables:
             "other symbol": int((symbols.is_not_null() & (symbols != ":")).sum()),
         })
 missing = pl.DataFrame(missing_rows)
-display(plots.table(missing.filter(pl.col("null") > 0), caption="Missing cells by column") if missing.height else Markdown("No symbol columns."))
+display(review_table(missing.filter(pl.col("null") > 0), "Missing cells by column") if missing.height else Markdown("No symbol columns."))
 
 # %%
 if missing.height:
