@@ -339,7 +339,11 @@ class Renderer:
         if nb is not None:
             write_text_atomic(self.html(nb, _title(template.name, parameters)), page)
         provenance.stamp(page, results, parameters)  # footer on the page, provenance in results.json
-        banner.stamp_page(page, results, params.effective_source(parameters, template.declared),
+        try:
+            shown_source: str | None = params.effective_source(parameters, template.declared)
+        except SettlementResearchError:  # a template that reads no data, and none is built
+            shown_source = None
+        banner.stamp_page(page, results, shown_source,
                           parameters.get("lang", template.declared.get("lang", "en")))  # says what data it shows
         data = json.loads(results.read_text("utf-8")) if results.is_file() else None
         ids = sdc_audit.identifier_values()
