@@ -183,6 +183,8 @@ def build(
         try:
             for name, folder in folders.items():
                 if name in registry and registry[name] is None:
+                    if name == "klass":
+                        _check_fetched_changes(folder, say)
                     say(f"build: {name} ({folder}) is reference data, not a table source; skipped")
                     continue
                 provenance = _read_provenance(folder)
@@ -729,6 +731,21 @@ def find_source_folders(raw_dir: Path) -> dict[str, Path]:
             raise BuildError(f"two raw folders claim source {name!r}: {found[name]} and {folder}")
         found[name] = folder
     return found
+
+
+def _check_fetched_changes(folder: Path, say: Callable[[str], None]) -> None:
+    """Fetched KLASS code changes must agree with the shipped code history (geo.changes).
+
+    Why: harmonize uses the fetched changes beside the shipped table; a disagreement means one of
+    the two is wrong, and a build that carried on would let notebooks harmonise with either.
+    """
+    from settlement_research.geo.changes import HarmonizeError, with_fetched
+
+    try:
+        table = with_fetched(folder.parent)  # reads <raw>/klass
+    except HarmonizeError as exc:
+        raise BuildError(f"fetched KLASS changes in {folder} disagree with the shipped code history: {exc}") from exc
+    say(f"build: KLASS code changes in {folder} agree with the shipped history (covers {table.coverage})")
 
 
 def _read_provenance(folder: Path) -> dict[str, Any]:

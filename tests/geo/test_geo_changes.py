@@ -197,3 +197,20 @@ def test_fetched_klass_extends_the_shipped_table_or_disagrees_loudly(tmp_path: P
     _write_klass_cache(raw / "klass", wrong, "changes", "wrong", {"from": "2020-01-01", "to": "2020-12-31"})
     with pytest.raises(HarmonizeError, match="disagree"):
         with_fetched(raw)
+
+
+def test_build_refuses_fetched_klass_changes_that_disagree(tmp_path: Path) -> None:
+    from settlement_research.build import BuildError, _check_fetched_changes
+
+    raw = tmp_path / "data_raw"
+    said: list[str] = []
+    agree = {"codeChanges": [{"oldCode": "1580", "oldName": "Haram", "newCode": "1581", "newName": "Haram",
+                              "changeOccurred": "2026-01-01"}]}
+    _write_klass_cache(raw / "klass", agree, "changes", "future", {"from": "2026-01-01", "to": "2026-12-31"})
+    _check_fetched_changes(raw / "klass", said.append)
+    assert "agree" in said[-1]
+    wrong = {"codeChanges": [{"oldCode": "1534", "oldName": "Haram", "newCode": "1580", "newName": "Haram",
+                              "changeOccurred": "2020-01-01"}]}
+    _write_klass_cache(raw / "klass", wrong, "changes", "wrong", {"from": "2020-01-01", "to": "2020-12-31"})
+    with pytest.raises(BuildError, match="disagree with the shipped code history"):
+        _check_fetched_changes(raw / "klass", said.append)
