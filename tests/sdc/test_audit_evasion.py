@@ -71,3 +71,11 @@ def test_a_parameter_value_that_is_an_identifier_is_scrubbed_from_the_manifest()
     assert "123456789" not in str(manifest)
     assert "123456789" not in write_index(manifest)
     assert manifest["reports"][0]["parameters"] == {"note": "[id]"}
+
+
+def test_a_ratio_of_one_with_decimals_is_not_a_count_but_small_counts_are() -> None:
+    from settlement_research.sdc.audit import small_integer
+
+    assert not small_integer("1.00", 5) and not small_integer("1,0", 5)
+    assert small_integer("1", 5) and small_integer("3.00", 5) and small_integer("4", 5)
+    assert not small_integer("5", 5) and not small_integer("0.89", 5)

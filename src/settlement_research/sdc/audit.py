@@ -232,8 +232,16 @@ def parse_number(text: str) -> float | None:
 
 
 def small_integer(text: str, t: int) -> bool:
-    """True when a cell's text reads as a whole number between 1 and ``t - 1`` ("3", "3.0")."""
-    number = parse_number(text.strip())
+    """True when a cell's text reads as a whole number between 1 and ``t - 1`` ("3", "3.0").
+
+    "1.0"/"1.00" (written with decimals) is let through, as in results.json: it is a ratio, share or
+    p-value of one far more often than a count, and a count of one printed with decimals is what
+    the gate cannot tell apart (a known limit; 2.0 to t-1 with decimals still withholds).
+    """
+    stripped = text.strip()
+    number = parse_number(stripped)
+    if number == 1 and any(sep in stripped for sep in (".", ",")):
+        return False
     return number is not None and number.is_integer() and 0 < number < t
 
 
