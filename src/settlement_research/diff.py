@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import html
-import sys
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from settlement_research.errors import InputError
 from settlement_research.io import write_json_atomic, write_text_atomic
 from settlement_research.model import TABLES, measure_columns, primary_key
 from settlement_research.model.base import NOT_PUBLISHED
@@ -41,7 +41,7 @@ _SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-class DiffInputError(ValueError):
+class DiffInputError(InputError, ValueError):
     """An input of ``diff`` that cannot be read as tables."""
 
 
@@ -332,11 +332,8 @@ def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cli_run(args: argparse.Namespace) -> int:
-    try:
-        content = diff(args.old, args.new, years=args.years, tables=args.table, prefer=args.prefer)
-    except DiffInputError as exc:
-        print(f"settlement-research diff: {exc}", file=sys.stderr)
-        return EXIT_UNREADABLE
+    # an unreadable input (DiffInputError) reaches the CLI boundary: exit 2, printed like every command
+    content = diff(args.old, args.new, years=args.years, tables=args.table, prefer=args.prefer)
     page, data = write_report(content, args.report)
     n = content["n_keys"]
     print(f"{content['verdict']}: {n[ADDED]} added, {n[REMOVED]} removed, {n[CHANGED]} changed")

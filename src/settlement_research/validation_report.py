@@ -243,7 +243,8 @@ def cli_add_arguments(parser: Any) -> None:
     parser.add_argument("path", type=Path, help="a .parquet/.csv table file, or a folder of <table>.parquet/csv")
     parser.add_argument("--table", help="table name (default: inferred from the file name)")
     parser.add_argument("--report", type=Path, metavar="DIR",
-                        help="folder for PATH.validation.html/.json (default: next to PATH)")
+                        help="folder for PATH.validation.html/.json (default: next to PATH; reports/validation/ for "
+                             "files in data_raw or data_clean, which are never written to)")
     parser.add_argument("--quarantine", type=Path, metavar="FILE",
                         help="write the failing rows with a `reason` column (.csv or .parquet); "
                              "for a folder PATH, a folder receiving one file per table")
@@ -301,6 +302,20 @@ def _run_folder(folder: Path, args: Any) -> int:
     return _run_files(folder, list(found.items()), args)
 
 
+def default_report_dir(target: Path) -> Path:
+    """Next to the validated file, except inside data_raw or data_clean: data_raw is never
+    modified, and a stray file in data_clean would break its manifest (``verify``). Reports on
+    those go to reports/validation/ instead."""
+    from settlement_research.paths import data_clean_dir, data_raw_dir, project_root
+
+    here = target.resolve()
+    for protected in (data_raw_dir(), data_clean_dir()):
+        root = protected.resolve()
+        if here == root or root in here.parents:
+            return project_root() / "reports" / "validation"
+    return target.parent
+
+
 def _run_files(target: Path, files: list[tuple[str, Path]], args: Any) -> int:
     import sys
 
@@ -308,7 +323,7 @@ def _run_files(target: Path, files: list[tuple[str, Path]], args: Any) -> int:
     from settlement_research import validation as v
     from settlement_research.errors import TextFormatError
 
-    report_dir = args.report if args.report is not None else target.parent
+    report_dir = args.report if args.report is not None else default_report_dir(target)
     _check_outputs(target, report_dir, args.quarantine)
     results: list[ValidationResult] = []
     originals: dict[str, Any] = {}

@@ -65,6 +65,10 @@ def test_verify_passes_after_build_and_lists_tampered_and_stray_files(built, cap
     text = capsys.readouterr().out
     assert "toy/person.parquet: size" in text and "toy/extra.parquet: not listed" in text
     assert main(["verify", str(out.parent / "nowhere")]) == 2
+    empty = out.parent / "empty_clean"
+    empty.mkdir()
+    assert main(["verify", str(empty)]) == 2  # nothing built: unusable input, not a mismatch
+    assert "nothing built here to verify" in capsys.readouterr().err
 
 
 def test_verify_full_finds_a_same_size_edit_that_quick_mode_misses(built) -> None:

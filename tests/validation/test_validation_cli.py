@@ -238,3 +238,18 @@ def test_report_never_shows_person_ids(tmp_path: Path) -> None:
     assert content["tables"][0]["problems"][0]["examples"][0]["person_id"] == "(hidden)"
     assert "P1234567" not in (tmp_path / "r.html").read_text("utf-8")
     assert "P1234567" not in (tmp_path / "r.json").read_text("utf-8")
+
+
+def test_reports_on_data_raw_or_data_clean_files_never_land_in_those_folders(tmp_path: Path, monkeypatch) -> None:
+    from settlement_research.validation_report import default_report_dir
+
+    monkeypatch.setenv("SETTLEMENT_RESEARCH_HOME", str(tmp_path))
+    monkeypatch.delenv("SETTLEMENT_RESEARCH_RAW", raising=False)
+    monkeypatch.delenv("SETTLEMENT_RESEARCH_CLEAN", raising=False)
+    inside = tmp_path / "data_clean" / "synthetic" / "kommune.parquet"
+    raw = tmp_path / "data_raw" / "imdi" / "bosatt.csv"
+    elsewhere = tmp_path / "mine" / "kommune.csv"
+    assert default_report_dir(inside) == tmp_path / "reports" / "validation"
+    assert default_report_dir(raw) == tmp_path / "reports" / "validation"
+    assert default_report_dir(tmp_path / "data_clean") == tmp_path / "reports" / "validation"
+    assert default_report_dir(elsewhere) == tmp_path / "mine"

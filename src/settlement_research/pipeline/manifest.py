@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,12 +232,15 @@ def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cli_run(args: argparse.Namespace) -> int:
+    from settlement_research.errors import InputError
     from settlement_research.paths import data_clean_dir
 
     out = args.dir or data_clean_dir()
     if not out.is_dir():
-        print(f"verify: {out} is not a folder", file=sys.stderr)
-        return 2
+        raise InputError(f"{out} is not a folder", file=out, hint="give the data_clean folder (or one built like it)")
+    if not source_folders(out):
+        raise InputError(f"{out}: no source folders, nothing built here to verify", file=out,
+                         hint="run `settlement-research build` first")
     result = verify(out, full=not args.quick)
     for note in result.notes:
         print(f"note: {note}")
