@@ -460,9 +460,10 @@ def _images(merged: pl.DataFrame) -> dict[tuple[str, int], frozenset[str]]:
     return images
 
 
-def _fill_symbols(wide: pl.DataFrame, table: str) -> pl.DataFrame:
-    """A null measure with no symbol gets NOT_PUBLISHED: the chosen edition has no value for it."""
-    for c in measure_columns(table):
+def _fill_symbols(wide: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
+    """A null measure with no symbol gets NOT_PUBLISHED: the chosen edition has no value for it
+    (a missing measure column is added as all null first)."""
+    for c in columns:
         if c not in wide.columns:
             wide = wide.with_columns(pl.lit(None, pl.Float64).alias(c))
         sym = f"{c}_symbol"
@@ -497,7 +498,7 @@ def _kommune_year_table(merged: pl.DataFrame, table: str) -> pl.DataFrame | None
         )
         wide = wide.join(sym, on=keys, how="left")
     wide = wide.rename({"measure_year": "year"})
-    wide = _fill_symbols(wide, table)
+    wide = _fill_symbols(wide, measure_columns(table))
     if table == SETTLEMENT:
         wide = wide.with_columns(decision_status_expr().alias("decision_status"))
     if table == INTRO:
@@ -532,16 +533,7 @@ def _national_table(merged: pl.DataFrame) -> pl.DataFrame | None:
             on="target", index="measure_year", values="symbol", aggregate_function="first"
         ).rename({"measure_year": "year"})
         out = out.join(sym, on="year", how="left")
-    for c in ("settled", "requested", "decided"):
-        unknown = f"{c}{UNKNOWN_KOMMUNE}"
-        if unknown not in out.columns:
-            out = out.with_columns(pl.lit(None, pl.Float64).alias(unknown))
-        sym = f"{unknown}_symbol"
-        current = pl.col(sym) if sym in out.columns else pl.lit(None, pl.String)
-        out = out.with_columns(
-            pl.when(pl.col(unknown).is_null() & current.is_null()).then(pl.lit(NOT_PUBLISHED))
-            .otherwise(current).alias(sym)
-        )
+    out = _fill_symbols(out, [f"{c}{UNKNOWN_KOMMUNE}" for c in ("settled", "requested", "decided")])
     out = out.with_columns(
         editions.period_end(pl.col("year"), pl.col("edition_per")).alias("reference_date"),
         (pl.lit("IMDi integreringsdata, edition ") + pl.col("edition") + pl.lit(": ") + pl.col("files")
