@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import statistics
-import time
 from pathlib import Path
 
 import polars as pl
+from timing import median_time  # benchmarks/ is on sys.path when a script runs
 
 from settlement_research.textio import read_text_table
 
@@ -33,14 +32,6 @@ def make_csv(rows: int) -> bytes:
     return buf.getvalue()
 
 
-def median_time(fn, repeat: int) -> float:  # noqa: ANN001 - any callable
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -54,8 +45,8 @@ def main() -> None:
             pl.all().replace("", None)
         )
 
-    plain = median_time(plain_read, args.repeat)
-    checked = median_time(lambda: read_text_table(data, name="bench.csv").frame(), args.repeat)
+    plain = median_time(plain_read, args.repeat, warmup=True)
+    checked = median_time(lambda: read_text_table(data, name="bench.csv").frame(), args.repeat, warmup=True)
     same = read_text_table(data, name="bench.csv").frame().equals(plain_read())
     result = {"rows": args.rows, "bytes": len(data), "plain_polars_s": round(plain, 4),
               "read_text_table_s": round(checked, 4), "ratio": round(checked / plain, 2), "same_frame": same}
