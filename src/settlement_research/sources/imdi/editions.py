@@ -227,25 +227,46 @@ def choose(
         sets.filter(pl.col("_compatible")).sort("_rank")
         .group_by(*UNIT_KEY, "target", maintain_order=True).agg(pl.col("edition").first().alias("_win"))
     )
+    m = m.join(winners, on=[*UNIT_KEY, "target"], how="left", nulls_equal=True).with_columns(
+        (pl.col("kommune_nr").is_not_null() & (pl.col("edition") == pl.col("_win"))).fill_null(False).alias("chosen")
+    ).drop("_win")
+    # national rows: the edition the year's municipal settlement counts come from (its totals),
+    # else the best-ranked edition with a national row
+    totals = totals_editions(m)
     national = m.filter(pl.col("kommune_nr").is_null())
-    nat_win = (
-        national.filter(pl.col("target") == "settled").sort("_rank").group_by("measure_year", maintain_order=True)
-        .agg(pl.col("edition").first().alias("_nat"))
-    )
     nat_any = national.sort("_rank").group_by("measure_year", maintain_order=True).agg(
         pl.col("edition").first().alias("_nat_any"))
     m = (
-        m.join(winners, on=[*UNIT_KEY, "target"], how="left", nulls_equal=True)
-        .join(nat_win, on="measure_year", how="left").join(nat_any, on="measure_year", how="left")
+        m.join(totals.select("measure_year", pl.col("edition").alias("_tot")), on="measure_year", how="left")
+        .join(nat_any, on="measure_year", how="left")
         .with_columns(
             pl.when(pl.col("kommune_nr").is_null())
-            .then(pl.col("edition") == pl.coalesce("_nat", "_nat_any"))
-            .otherwise(pl.col("edition") == pl.col("_win")).fill_null(False).alias("chosen")
+            .then(pl.col("edition") == pl.coalesce("_tot", "_nat_any")).otherwise(pl.col("chosen"))
+            .fill_null(False).alias("chosen")
         )
-        .drop("_win", "_nat", "_nat_any")
+        .drop("_tot", "_nat_any")
     )
     chosen = m.filter(pl.col("chosen"))
     return chosen, m, _restatements(m)
+
+
+TOTAL_MEASURES = ("requested", "decided", "settled")
+SETTLEMENT_TABLE = "kommune_settlement_year"
+
+
+def totals_editions(m: pl.DataFrame) -> pl.DataFrame:
+    """Per year: the edition most of the clean table's settlement counts come from (ties: rank),
+    and every edition that contributes (``editions``), so a report can say where totals come from."""
+    cells = m.filter(
+        pl.col("chosen") & pl.col("kommune_nr").is_not_null() & (pl.col("table") == SETTLEMENT_TABLE)
+        & pl.col("target").is_in(list(TOTAL_MEASURES))
+    )
+    per = cells.group_by("measure_year", "edition").agg(pl.len().alias("_n"), pl.col("_rank").first())
+    return (
+        per.sort("_n", "_rank", descending=[True, False]).group_by("measure_year", maintain_order=True)
+        .agg(pl.col("edition").first(), pl.col("edition").sort().alias("editions"))
+        .sort("measure_year")
+    )
 
 
 def _restatements(m: pl.DataFrame) -> pl.DataFrame:
@@ -308,5 +329,5 @@ def _restatements(m: pl.DataFrame) -> pl.DataFrame:
 
 __all__ = [
     "EDITION_2015", "EDITION_COLUMNS", "Edition", "LATEST", "PRECEDENCE_RULE", "PUBLISHER", "choose",
-    "infer", "per_date", "period_end", "ranks", "tag",
+    "infer", "per_date", "period_end", "ranks", "tag", "totals_editions",
 ]

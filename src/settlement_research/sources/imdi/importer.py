@@ -31,6 +31,7 @@ from settlement_research.errors import InputError, TextFormatError
 from settlement_research.io import sha256_file, write_json_atomic, write_parquet_atomic
 from settlement_research.model import get_model
 from settlement_research.paths import data_raw_dir
+from settlement_research.relations import check_relations
 from settlement_research.pipeline.staging import STAGING_PREFIX, staging_path, swap_in
 from settlement_research.pipeline.staging import recover as recover_staging
 from settlement_research.sources.imdi import editions
@@ -137,8 +138,50 @@ def import_files(paths: list[str | Path], prefer: list[str] | None = None) -> Im
     assembled = assemble((editions.tag(r.records, ed) for (_, r), ed in zip(reads, eds, strict=True)), prefer)
     tables = {name: validate_table(frame, name) for name, frame in assembled.tables.items()}
     summary = _summary(reads, assembled, tables)
+    summary["national_totals"] = national_totals(tables)
     summary["coverage"] = coverage(assembled.records, names)
     return ImportResult(tables, assembled, files, summary)
+
+
+def national_totals(tables: dict[str, pl.DataFrame]) -> dict[str, Any]:
+    """Per year: which edition the national totals come from, published or derived, the clean
+    table's sums against them, and the reconciliation rule's verdict (relations.py)."""
+    nat, kom = tables.get("national_settlement_year"), tables.get("kommune_settlement_year")
+    if nat is None or kom is None:
+        return {"years": [], "problems": []}
+    ev = tables.get("imdi_edition_value")
+    used: dict[int, list[str]] = {}
+    if ev is not None:
+        chosen = ev.filter(pl.col("chosen") & (pl.col("table") == "kommune_settlement_year")
+                           & pl.col("measure").is_in(list(editions.TOTAL_MEASURES)))
+        used = {int(y): sorted(e) for y, e in chosen.group_by("year").agg(pl.col("edition").unique()).iter_rows()}
+    sums = kom.group_by("year").agg(*(pl.col(m).sum().alias(m) for m in editions.TOTAL_MEASURES))
+    clean = {int(r["year"]): r for r in sums.iter_rows(named=True)}
+    years = []
+    for row in nat.sort("year").iter_rows(named=True):
+        y = int(row["year"])
+        derived = [m for m in editions.TOTAL_MEASURES if f"{m}: this edition publishes no national row" in row["source"]]
+        years.append({
+            "year": y, "edition": row["edition"], "national_row": "derived" if derived else "published",
+            "derived_measures": derived, "cell_editions": used.get(y, []),
+            **{f"national_{m}": row[m] for m in editions.TOTAL_MEASURES},
+            **{f"unknown_{m}": row[f"{m}_unknown_kommune"] for m in editions.TOTAL_MEASURES},
+            **{f"clean_{m}": (int(clean[y][m]) if y in clean else None) for m in editions.TOTAL_MEASURES},
+        })
+    problems = [p.message for p in check_relations(
+        {k: tables[k] for k in ("kommune_settlement_year", "national_settlement_year") if k in tables})
+        if p.rule == "national_sum_reconciles"]
+    return {"years": years, "problems": problems}
+
+
+def _year_spans(years: list[int]) -> str:
+    spans: list[str] = []
+    for y in sorted(years):
+        if spans and int(spans[-1].split("-")[-1]) == y - 1:
+            spans[-1] = f"{spans[-1].split('-')[0]}-{y}"
+        else:
+            spans.append(str(y))
+    return ", ".join(spans)
 
 
 def require_complete(result: ImportResult, *, allow_partial: bool = False) -> None:
@@ -425,6 +468,16 @@ def format_summary(summary: dict[str, Any]) -> str:
     if eds:
         lines.append(f"editions (preferred first): {', '.join(eds['ranked'])}; restatements listed: "
                      f"{eds['restatements']} (restatements.parquet)")
+    totals = summary.get("national_totals", {}).get("years", [])
+    if totals:
+        by: dict[tuple[str, str], list[int]] = {}
+        for nt in totals:
+            by.setdefault((nt["edition"], nt["national_row"]), []).append(nt["year"])
+        lines.append("national totals per year (the clean table's sums are checked against them): " + "; ".join(
+            f"{_year_spans(ys)} from {ed} ({kind} national row)" for (ed, kind), ys in sorted(by.items())))
+        problems = summary["national_totals"]["problems"]
+        lines.append("  reconcile exactly with the clean table" if not problems else
+                     f"  {len(problems)} year/measure(s) do NOT reconcile:\n    " + "\n    ".join(problems))
     if summary["conflicts"]:
         lines.append(f"conflicting keys (rejected): {len(summary['conflicts'])}")
     restated = summary.get("restated", {}).get("rows_by_status_and_outcome", {})
