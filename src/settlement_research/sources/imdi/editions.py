@@ -223,6 +223,16 @@ def choose(
     sets = sets.join(top_sets, on=UNIT_KEY, how="left").with_columns(
         (pl.col("_set") == pl.col("_top_set")).alias("_compatible")
     )
+    # a single code that denotes exactly the top set's single code (renumbered: 0701 Horten of
+    # 2015 is 3801 of 2021) is the same municipality: its values join the unit under the top code
+    pairs = sets.filter(~pl.col("_compatible") & ~pl.col("_set").str.contains("+", literal=True)
+                        & ~pl.col("_top_set").str.contains("+", literal=True)).select("_set", "_top_set").unique()
+    same = [(a, b) for a, b in pairs.iter_rows() if _same_territory(a, b)]
+    if same:
+        same_frame = pl.DataFrame({"_set": [a for a, _ in same], "_top_set": [b for _, b in same],
+                                   "_same": [True] * len(same)})
+        sets = sets.join(same_frame, on=["_set", "_top_set"], how="left").with_columns(
+            (pl.col("_compatible") | pl.col("_same").fill_null(False)).alias("_compatible")).drop("_same")
     winners = (
         sets.filter(pl.col("_compatible")).sort("_rank")
         .group_by(*UNIT_KEY, "target", maintain_order=True).agg(pl.col("edition").first().alias("_win"))
@@ -246,8 +256,43 @@ def choose(
         )
         .drop("_tot", "_nat_any")
     )
-    chosen = m.filter(pl.col("chosen"))
+    chosen = _under_top_code(m.filter(pl.col("chosen")), code_sets, top_sets)
     return chosen, m, _restatements(m)
+
+
+def _same_territory(a: str, b: str) -> bool:
+    """Do 'code/classification' a and b denote one municipality (one maps onto the other whole,
+    and nothing else maps into it)?"""
+    from settlement_research.sources.imdi import codes
+    from settlement_research.sources.imdi.restated import _images_at
+
+    (ca, ya), (cb, yb) = (x.split("/") for x in (a, b))
+    (lo, lo_y), (hi, hi_y) = sorted([(ca, int(ya)), (cb, int(yb))], key=lambda t: t[1])
+    if lo_y == hi_y or not (codes.valid_in(lo, lo_y) and codes.valid_in(hi, hi_y)):
+        return False
+    images = _images_at(lo_y, hi_y)
+    return images.get(lo) == frozenset({hi}) and sum(hi in v for v in images.values()) == 1
+
+
+def _under_top_code(chosen: pl.DataFrame, code_sets: pl.DataFrame, top_sets: pl.DataFrame) -> pl.DataFrame:
+    """Chosen cells published under a code equivalent to the unit's top code are booked under it."""
+    kom = chosen.filter(pl.col("kommune_nr").is_not_null())
+    moved = (
+        kom.join(code_sets, on=[*UNIT_KEY, "edition"], how="left").join(top_sets, on=UNIT_KEY, how="left")
+        .with_columns(
+            (pl.col("_set") != pl.col("_top_set")).fill_null(False).alias("_move"),
+            pl.col("_top_set").str.split("/").list.first().alias("_top_code"),
+            pl.col("_top_set").str.split("/").list.last().cast(chosen.schema["classification_year"], strict=False)
+            .alias("_top_cls"),
+        )
+        .with_columns(
+            pl.when(pl.col("_move")).then(pl.col("_top_code")).otherwise(pl.col("kommune_nr")).alias("kommune_nr"),
+            pl.when(pl.col("_move")).then(pl.col("_top_cls")).otherwise(pl.col("classification_year"))
+            .alias("classification_year"),
+        )
+        .drop("_set", "_top_set", "_move", "_top_code", "_top_cls")
+    )
+    return pl.concat([moved.select(chosen.columns), chosen.filter(pl.col("kommune_nr").is_null())])
 
 
 TOTAL_MEASURES = ("requested", "decided", "settled")

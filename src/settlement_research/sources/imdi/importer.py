@@ -31,12 +31,17 @@ from settlement_research.errors import InputError, TextFormatError
 from settlement_research.io import sha256_file, write_json_atomic, write_parquet_atomic
 from settlement_research.model import get_model
 from settlement_research.paths import data_raw_dir
-from settlement_research.relations import check_relations
 from settlement_research.pipeline.staging import STAGING_PREFIX, staging_path, swap_in
 from settlement_research.pipeline.staging import recover as recover_staging
+from settlement_research.relations import check_relations
 from settlement_research.sources.imdi import editions
 from settlement_research.sources.imdi.assemble import REJECTED_COLUMNS, Assembled, assemble
-from settlement_research.sources.imdi.coverage import coverage, describe_missing, truncation
+from settlement_research.sources.imdi.coverage import (
+    coverage,
+    describe_missing,
+    format_why,
+    truncation,
+)
 from settlement_research.sources.imdi.layouts import ReadResult, decode, detect_layout, read_bytes
 
 SOURCE_NAME = "imdi"
@@ -88,28 +93,32 @@ class ImportResult:
 
 
 def read_export(path: Path) -> tuple[ReadResult, dict[str, Any]]:
-    """Read a file once: check that it is not cut short, parse it, describe it (sha256 of those bytes)."""
+    """Read a file once: decode and parse it (``textio.read_text_table``), check on the reader's
+    decoded text that it is not cut short, describe it (sha256 of those bytes)."""
     data = path.read_bytes()
     if not data.strip():
         raise ImportRefused(f"{path.name}: the file is empty; nothing was imported", file=path,
                             hint="download the export again")
     try:
-        text, _encoding = decode(data, str(path))
-    except TextFormatError as exc:  # mixed encodings: refused whole, like every damaged file
-        raise ImportRefused(f"{exc}. Nothing was imported.", file=path, line=exc.line,
-                            hint=exc.hint or "download the export again") from exc
-    why = truncation(text, detect_layout(text))
-    if why:
-        raise ImportRefused(
-            f"{path}: the file is cut short (truncated or incomplete): {why}. Nothing was imported; "
-            "download the export again (a partial file would import wrong numbers).", file=path
-        )
-    try:
         result = read_bytes(data, path.name)
-    except TextFormatError as exc:  # joined, ragged or mixed-encoding: the file is refused whole
+    except TextFormatError as exc:  # cut inside a quote, joined, ragged or mixed-encoding: refused whole
+        if "cut short" in str(exc):  # a refused file only: decoded again to show where it ends
+            text, _encoding = decode(data, str(path))
+            _refuse_truncated(path, truncation(text, detect_layout(text)) or str(exc), exc)
         raise ImportRefused(f"{exc}. Nothing was imported.", file=path, line=exc.line,
                             hint=exc.hint or "download the export again") from exc
+    why = truncation(result.text, result.layout) if result.text is not None else None
+    if why:
+        _refuse_truncated(path, why)
+    result.text = None  # the check is done; the records hold what is needed
     return result, _file_info(path, result, data)
+
+
+def _refuse_truncated(path: Path, why: str, cause: Exception | None = None) -> None:
+    raise ImportRefused(
+        f"{path}: the file is cut short (truncated or incomplete): {why}. Nothing was imported; "
+        "download the export again (a partial file would import wrong numbers).", file=path
+    ) from cause
 
 
 def import_files(paths: list[str | Path], prefer: list[str] | None = None) -> ImportResult:
@@ -196,14 +205,15 @@ def require_complete(result: ImportResult, *, allow_partial: bool = False) -> No
     if not allow_partial:
         raise ImportRefused(
             "incomplete export: not every municipality of its classification year is there\n"
-            + describe_missing(cov)
+            + describe_missing(cov) + "\nwhy (from the data of this import):\n" + format_why(cov)
             + "\nIf the export really covers only part of the country, import it with --allow-partial "
             "(what is missing is then recorded in import_summary.json and the build's manifest)."
         )
     result.summary["partial"] = {
         "allowed_by": "--allow-partial",
         "files": [
-            {k: f.get(k) for k in ("file", "classification_year", "expected", "present", "missing", "missing_by_year")}
+            {k: f.get(k) for k in ("file", "classification_year", "expected", "present", "missing", "missing_by_year",
+                                   "why_partial")}
             for f in cov["files"] if not f["complete"]
         ],
     }
@@ -492,6 +502,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     elif cov:
         lines.append("PARTIAL export (accepted with --allow-partial; recorded in import_summary.json):")
         lines.append(describe_missing(cov))
+        lines.append("why (from the data of this import):")
+        lines.append(format_why(cov))
     return "\n".join(lines)
 
 
