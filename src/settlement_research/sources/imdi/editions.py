@@ -18,6 +18,13 @@ key on which they disagree lost published counts; picking silently hid restateme
   unit's rows keep one code set: the one most of the table's measures get from their preferred
   edition (ties: precedence); a measure published only under another code set is listed, not
   mixed in;
+* a code that denotes exactly the unit's code in another classification (0701 Horten of 2015 is
+  3801 of 2021: renumbered, nothing else mapped into it) is the same municipality, so its values
+  join the unit under the unit's code instead of being listed as lost;
+* the national row of each year comes from the edition most of the year's settlement counts come
+  from; an edition with no national row (the export per 2022-09) gets its own total, summed from
+  its rows plus its unknown-municipality row, so the clean table reconciles with the edition it
+  shows (``relations.national_sum_reconciles``, exact);
 * every edition's value is kept in the companion table ``imdi_edition_value``, and every
   difference between editions is listed in ``restatements`` (same code: per key; other codes:
   the unit's sums), never resolved silently.
@@ -37,11 +44,15 @@ from settlement_research.sources.imdi.layouts import FLAT, RAW_WIDE
 PUBLISHER = "IMDi"
 LATEST = "latest"
 PRECEDENCE_RULE = (
-    "per key (table, municipality unit, year, measure): the highest-ranked edition that publishes "
-    "it (a number or a status symbol); rank: the editions named with --prefer first, in that order, "
-    "then the latest 'per' date (an edition without one counts as running to 31 December of its "
-    "last data year); a unit takes one measure from one edition and keeps one code set, the one "
-    "most of its measures get from their preferred edition"
+    "inside one edition, a count under any code of the same municipality and year beats a '.' "
+    "(sources/imdi/restated.py); between editions, per key (table, municipality unit, year, "
+    "measure): the highest-ranked edition that publishes it (a number or a status symbol); rank: "
+    "the editions named with --prefer first, in that order, then the latest 'per' date (an edition "
+    "without one counts as running to 31 December of its last data year); a unit takes one measure "
+    "from one edition and keeps one code set, the one most of its measures get from their preferred "
+    "edition (a code denoting exactly the same municipality, as a renumbering, joins it); the "
+    "national row of a year is the edition most of the year's settlement counts come from, "
+    "summed from that edition's own rows when it publishes none"
 )
 # The 2015 layouts are known to be the 2015 edition of integreringsdata (SOURCES.md).
 EDITION_2015 = "imdi-2015"
