@@ -92,11 +92,12 @@ RULES: list[Rule] = [
     ),
     Rule(
         "national_sum_reconciles", ("kommune_settlement_year", "national_settlement_year"), "warning",
-        "per year and measure (settled, requested, decided), the municipalities plus the unknown-"
-        "municipality row equal the national row exactly when no municipal cell is suppressed; with "
-        "suppressed (':') cells the gap must lie in [0, cells x the largest suppressed count]. Where "
-        "the national row's edition is known (imdi_edition_value), that edition's own municipal "
-        "values are summed, so a restatement in another edition is not mistaken for a gap",
+        "per year and measure (settled, requested, decided), the clean table's municipalities plus the "
+        "unknown-municipality row equal the national row of the edition the year's figures come from "
+        "exactly when no municipal cell is suppressed; with suppressed (':') cells the gap must lie in "
+        "[0, cells x the largest suppressed count]. A clean table mixing editions in one year, a key "
+        "lost or a municipality counted twice shows as a gap (imdi_edition_value, where present, names "
+        "the editions the year's cells come from)",
     ),
     Rule(
         "partial_year_marked", ("kommune_settlement_year",), "warning",
@@ -425,28 +426,31 @@ _NATIONAL_MEASURES = ("settled", "requested", "decided")
 
 
 def _municipal_cells(tables: Mapping[str, pl.DataFrame]) -> pl.LazyFrame:
-    """(year, measure, value, symbol, edition) of every municipal cell to sum.
-
-    With ``imdi_edition_value`` present, the values of the national row's own edition are summed
-    (edition null: the clean table's); else the clean table's cells.
-    """
+    """(year, measure, value, symbol) of every cell of the clean municipal table."""
     kom = tables["kommune_settlement_year"].lazy()
     present = kom.collect_schema().names()
-    clean = pl.concat([
+    return pl.concat([
         kom.select(
             pl.col("year").cast(pl.Int32), pl.lit(m).alias("measure"),
             pl.col(m).cast(pl.Float64).alias("value"),
             (pl.col(f"{m}_symbol") if f"{m}_symbol" in present else pl.lit(None, pl.String)).alias("symbol"),
-            pl.lit(None, pl.String).alias("edition"),
         )
         for m in _NATIONAL_MEASURES if m in present
     ])
-    if "imdi_edition_value" not in tables:
-        return clean
-    ev = tables["imdi_edition_value"].lazy().filter(
-        (pl.col("table") == "kommune_settlement_year") & pl.col("measure").is_in(list(_NATIONAL_MEASURES))
-    ).select(pl.col("year").cast(pl.Int32), "measure", "value", "symbol", "edition")
-    return pl.concat([clean, ev])
+
+
+def _cell_editions(tables: Mapping[str, pl.DataFrame]) -> dict[tuple[int, str], str]:
+    """(year, measure) -> the editions the clean table's cells come from (imdi_edition_value)."""
+    ev = tables.get("imdi_edition_value")
+    if ev is None:
+        return {}
+    used = (
+        ev.lazy().filter(pl.col("chosen") & (pl.col("table") == "kommune_settlement_year")
+                         & pl.col("measure").is_in(list(_NATIONAL_MEASURES)))
+        .group_by(pl.col("year").cast(pl.Int32), "measure").agg(pl.col("edition").unique().sort().str.join("+"))
+        .collect()
+    )
+    return {(int(y), m): e for y, m, e in used.iter_rows()}
 
 
 def _national_sum(tables: Mapping[str, pl.DataFrame], tolerance: float) -> list[Problem]:
@@ -465,19 +469,15 @@ def _national_sum(tables: Mapping[str, pl.DataFrame], tolerance: float) -> list[
         )
         for m in _NATIONAL_MEASURES if m in ncols
     ]).filter(pl.col("national").is_not_null())
-    use_editions = "imdi_edition_value" in tables
-    cells = _municipal_cells(tables)
     sums = (
-        cells.group_by("year", "measure", "edition")
+        _municipal_cells(tables).group_by("year", "measure")
         .agg(
             pl.col("value").cast(pl.Int64).sum().alias("municipal_sum"),
             (pl.col("symbol") == ":").sum().cast(pl.Int64).alias("suppressed_cells"),
         )
     )
-    join_on = ["year", "measure", "edition"] if use_editions else ["year", "measure"]
-    if not use_editions:
-        national = national.with_columns(pl.lit(None, pl.String).alias("edition"))
-        sums = sums.drop("edition")
+    join_on = ["year", "measure"]
+    cell_editions = _cell_editions(tables)
     gap = pl.col("national") - pl.col("municipal_sum") - pl.col("unknown_kommune")
     slack = (pl.col("national").abs() * tolerance).floor().cast(pl.Int64)
     compared = (
@@ -489,11 +489,14 @@ def _national_sum(tables: Mapping[str, pl.DataFrame], tolerance: float) -> list[
     )
     problems = []
     for row in compared.iter_rows(named=True):  # one row per year and measure, a few dozen at most
+        from_editions = cell_editions.get((row["year"], row["measure"]))
+        mixed = f" (its cells come from {from_editions})" if from_editions else ""
         problems.append(
             Problem(
                 rule="national_sum_reconciles",
                 message=(
-                    f"year {row['year']} {row['measure']}: municipalities sum to {row['municipal_sum']} "
+                    f"year {row['year']} {row['measure']}: the clean table's municipalities{mixed} sum to "
+                    f"{row['municipal_sum']} "
                     f"plus {row['unknown_kommune']} with no municipality, the national row "
                     f"{'of edition ' + row['edition'] + ' ' if row['edition'] else ''}says "
                     f"{row['national']} (gap {row['gap']}; {row['suppressed_cells']} suppressed cells "

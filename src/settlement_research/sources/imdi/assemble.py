@@ -517,14 +517,59 @@ def _kommune_year_table(merged: pl.DataFrame, table: str) -> pl.DataFrame | None
     return cast_to_model(wide, table).sort("kommune_nr", "year")
 
 
-def _national_table(merged: pl.DataFrame) -> pl.DataFrame | None:
-    part = merged.filter(pl.col("table") == NATIONAL)
+DERIVED = (
+    "{measure}: this edition publishes no national row; the sum of its municipality rows plus its "
+    "unknown-municipality row ({suppressed} suppressed cells not included)"
+)
+
+
+def _derived_national(chosen: pl.DataFrame, edition_values: pl.DataFrame) -> pl.DataFrame:
+    """National requested/decided/settled for years whose totals edition has no national row:
+    that edition's own municipal values summed, plus its unknown-municipality row."""
+    totals = editions.totals_editions(edition_values)
+    if totals.is_empty():
+        return chosen.clear()
+    have = chosen.filter(pl.col("table") == NATIONAL).select("measure_year", "target").unique()
+    own = edition_values.join(totals.select("measure_year", "edition"), on=["measure_year", "edition"], how="semi")
+    muni = own.filter(pl.col("kommune_nr").is_not_null() & (pl.col("table") == SETTLEMENT)
+                      & pl.col("target").is_in(list(editions.TOTAL_MEASURES)))
+    unknown = own.filter((pl.col("table") == NATIONAL) & pl.col("target").str.ends_with(UNKNOWN_KOMMUNE)).select(
+        "measure_year", pl.col("target").str.strip_suffix(UNKNOWN_KOMMUNE), pl.col("value").alias("_unknown"))
+    sums = (
+        muni.group_by("measure_year", "target", "edition")
+        .agg(
+            pl.when(pl.col("value").is_not_null().any()).then(pl.col("value").sum()).alias("value"),
+            (pl.col("symbol") == ":").sum().alias("_suppressed"),
+            pl.col("files").str.split(", ").explode().unique().sort().str.join(", ").alias("files"),
+            pl.col("edition_per").first(), pl.col("publisher").first(), pl.col("classification_year").max(),
+        )
+        .join(have, on=["measure_year", "target"], how="anti")
+        .join(unknown, on=["measure_year", "target"], how="left")
+        .with_columns(
+            (pl.col("value") + pl.col("_unknown").fill_null(0)).alias("value"),
+            pl.lit(None, pl.String).alias("symbol"),
+            pl.lit(NATIONAL).alias("table"), pl.lit(None, pl.String).alias("kommune_nr"),
+            pl.format(DERIVED.replace("{measure}", "{}").replace("{suppressed}", "{}"),
+                      pl.col("target"), pl.col("_suppressed")).alias("_derived"),
+        )
+    )
+    return sums
+
+
+def _national_table(chosen: pl.DataFrame, edition_values: pl.DataFrame) -> pl.DataFrame | None:
+    derived = _derived_national(chosen, edition_values)
+    cols = ["measure_year", "target", "value", "symbol", "files", "edition", "edition_per", "_derived"]
+    part = chosen.filter(pl.col("table") == NATIONAL).with_columns(
+        pl.lit(None, pl.String).alias("_derived")).select(cols)
+    if derived.height:
+        part = pl.concat([part, derived.select(cols).cast(part.schema)], how="vertical")
     if part.is_empty():
         return None
     values = part.pivot(on="target", index="measure_year", values="value", aggregate_function="first")
     meta = part.group_by("measure_year").agg(
         pl.col("files").unique().sort().str.join(", "), pl.col("edition").first(),
         pl.col("edition_per").first(),
+        pl.col("_derived").drop_nulls().sort().str.join("; ").alias("_derived"),
     )
     out = values.join(meta, on="measure_year").rename({"measure_year": "year"})
     symbols = part.filter(pl.col("symbol").is_not_null())
@@ -538,8 +583,10 @@ def _national_table(merged: pl.DataFrame) -> pl.DataFrame | None:
         editions.period_end(pl.col("year"), pl.col("edition_per")).alias("reference_date"),
         (pl.lit("IMDi integreringsdata, edition ") + pl.col("edition") + pl.lit(": ") + pl.col("files")
          + pl.lit("; national row fylke 00 where given, unknown municipality (fylke 99 / K9999) apart; "
-                   "settled during the calendar year")).alias("source"),
-    )
+                   "settled during the calendar year")
+         + pl.when(pl.col("_derived") != "").then(pl.lit("; ") + pl.col("_derived")).otherwise(pl.lit("")))
+        .alias("source"),
+    ).drop("_derived")
     return cast_to_model(out, NATIONAL).sort("year")
 
 
@@ -592,7 +639,7 @@ def assemble(frames: Iterable[pl.DataFrame], prefer: list[str] | None = None) ->
         frame = _kommune_year_table(chosen, table)
         if frame is not None:
             tables[table] = frame
-    national = _national_table(chosen)
+    national = _national_table(chosen, edition_values)
     if national is not None:
         tables[NATIONAL] = national
     # The dimension covers every code used: codes it cannot hold were rejected above, so the

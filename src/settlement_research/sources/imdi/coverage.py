@@ -97,10 +97,14 @@ def file_coverage(records: pl.DataFrame, file: str) -> dict[str, Any]:
     years = sorted(int(y) for y in kommune.get_column("year").unique())
     everyone = expected_municipalities(int(classification))
     present_all = set(kommune.get_column("kommune_nr").unique())
+    # a wide export restates every year under its one classification (3801 Horten carries 2014):
+    # each of its years is expected to hold every municipality of that classification
+    restating = bool(mine.height) and mine.get_column("layout").first() == WIDE_2022
     missing_by_year: dict[str, list[str]] = {}
     for year in years:
         present = set(kommune.filter(pl.col("year") == year).get_column("kommune_nr").unique())
-        gone = sorted(set(expected_municipalities(int(classification), year)) - present)
+        expected = everyone if restating else expected_municipalities(int(classification), year)
+        gone = sorted(set(expected) - present)
         if gone:
             missing_by_year[str(year)] = gone
     missing = sorted({c for codes in missing_by_year.values() for c in codes})
@@ -113,9 +117,59 @@ def file_coverage(records: pl.DataFrame, file: str) -> dict[str, Any]:
 
 
 def coverage(records: pl.DataFrame, files: list[str]) -> dict[str, Any]:
-    """Coverage of every file of an import (``complete`` only if every file is)."""
+    """Coverage of every file of an import (``complete`` only if every file is), and for each
+    partial file what the data say about why (``why_partial``)."""
     per_file = [file_coverage(records, f) for f in files]
+    for f in per_file:
+        if not f["complete"] and f.get("missing"):
+            f["why_partial"] = why_partial(records, f)
     return {"complete": all(f["complete"] for f in per_file), "files": per_file}
+
+
+SIZE_MEASURE = "refugees"  # kommune_context_year: immigrants with refugee as reason (innvandringsgrunn flukt)
+
+
+def why_partial(records: pl.DataFrame, cov: dict[str, Any]) -> str:
+    """What the import's own data say about the municipalities a file lacks, in one sentence:
+    a regional extract, codes other files of the same edition publish, or small municipalities."""
+    missing = {m["kommune_nr"] for m in cov["missing"]}
+    mine = records.filter(pl.col("file") == cov["file"])
+    present = set(mine.filter(pl.col("geo_level") == "kommune").get_column("kommune_nr").drop_nulls().unique())
+    counties = {c[:2] for c in present & set(expected_municipalities(int(cov["classification_year"])))}
+    if counties and not {c[:2] for c in missing} & counties:
+        return (f"a regional extract: it covers every municipality of county {', '.join(sorted(counties))} "
+                f"(classification {cov['classification_year']}) and none elsewhere, so the rest of the "
+                "country is not in this file, not zero")
+    years = cov.get("years") or []
+    size = records.filter(
+        (pl.col("target") == SIZE_MEASURE) & pl.col("value").is_not_null() & pl.col("year").is_in(years)
+        & (pl.col("classification_year") == pl.col("measure_year")) & pl.col("kommune_nr").is_not_null()
+    ).group_by("kommune_nr").agg(pl.col("value").max())
+    if size.height:
+        lost = size.filter(pl.col("kommune_nr").is_in(list(missing)))["value"]
+        kept = size.filter(pl.col("kommune_nr").is_in(list(present)))["value"]
+        if lost.len() == len(missing) and kept.len() and lost.max() < kept.quantile(0.25):  # type: ignore[operator]
+            return (f"small municipalities left out: the {len(missing)} missing have {lost.min():.0f}-{lost.max():.0f} "
+                    f"refugees (innvandringsgrunn flukt, same import), the present ones {kept.min():.0f} or more "
+                    f"(median {kept.median():.0f}); the publisher omits rows this small, so their values are unknown, not zero")
+    edition = mine.get_column("edition").first() if "edition" in mine.columns and mine.height else None
+    tables = list(set(mine.get_column("table").drop_nulls().unique())) if "table" in mine.columns else []
+    others = records.filter(
+        (pl.col("file") != cov["file"]) & (pl.col("geo_level") == "kommune") & pl.col("kommune_nr").is_in(list(missing))
+        & pl.col("year").is_in(years) & pl.col("table").is_in(tables)
+        & ((pl.col("edition") == edition) if edition is not None else pl.lit(True))
+    )
+    if set(others.get_column("kommune_nr").unique()) == missing:
+        files = ", ".join(sorted(set(others.get_column("file").unique()))[:3])
+        return (f"other files of the same edition and table publish the missing "
+                f"municipalit{'y' if len(missing) == 1 else 'ies'} for the same years ({files}): this export "
+                "lacks rows it should have")
+    return "no explanation in the data of this import: check the export's selection"
+
+
+def format_why(cov: dict[str, Any]) -> str:
+    """One line per partial file with its diagnosis."""
+    return "\n".join(f"  {f['file']}: {f['why_partial']}" for f in cov["files"] if f.get("why_partial"))
 
 
 def describe_missing(cov: dict[str, Any]) -> str:
@@ -137,4 +191,7 @@ def describe_missing(cov: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["coverage", "describe_missing", "expected_municipalities", "file_coverage", "truncation"]
+__all__ = [
+    "coverage", "describe_missing", "expected_municipalities", "file_coverage", "format_why", "truncation",
+    "why_partial",
+]

@@ -18,6 +18,13 @@ key on which they disagree lost published counts; picking silently hid restateme
   unit's rows keep one code set: the one most of the table's measures get from their preferred
   edition (ties: precedence); a measure published only under another code set is listed, not
   mixed in;
+* a code that denotes exactly the unit's code in another classification (0701 Horten of 2015 is
+  3801 of 2021: renumbered, nothing else mapped into it) is the same municipality, so its values
+  join the unit under the unit's code instead of being listed as lost;
+* the national row of each year comes from the edition most of the year's settlement counts come
+  from; an edition with no national row (the export per 2022-09) gets its own total, summed from
+  its rows plus its unknown-municipality row, so the clean table reconciles with the edition it
+  shows (``relations.national_sum_reconciles``, exact);
 * every edition's value is kept in the companion table ``imdi_edition_value``, and every
   difference between editions is listed in ``restatements`` (same code: per key; other codes:
   the unit's sums), never resolved silently.
@@ -37,11 +44,15 @@ from settlement_research.sources.imdi.layouts import FLAT, RAW_WIDE
 PUBLISHER = "IMDi"
 LATEST = "latest"
 PRECEDENCE_RULE = (
-    "per key (table, municipality unit, year, measure): the highest-ranked edition that publishes "
-    "it (a number or a status symbol); rank: the editions named with --prefer first, in that order, "
-    "then the latest 'per' date (an edition without one counts as running to 31 December of its "
-    "last data year); a unit takes one measure from one edition and keeps one code set, the one "
-    "most of its measures get from their preferred edition"
+    "inside one edition, a count under any code of the same municipality and year beats a '.' "
+    "(sources/imdi/restated.py); between editions, per key (table, municipality unit, year, "
+    "measure): the highest-ranked edition that publishes it (a number or a status symbol); rank: "
+    "the editions named with --prefer first, in that order, then the latest 'per' date (an edition "
+    "without one counts as running to 31 December of its last data year); a unit takes one measure "
+    "from one edition and keeps one code set, the one most of its measures get from their preferred "
+    "edition (a code denoting exactly the same municipality, as a renumbering, joins it); the "
+    "national row of a year is the edition most of the year's settlement counts come from, "
+    "summed from that edition's own rows when it publishes none"
 )
 # The 2015 layouts are known to be the 2015 edition of integreringsdata (SOURCES.md).
 EDITION_2015 = "imdi-2015"
@@ -223,29 +234,95 @@ def choose(
     sets = sets.join(top_sets, on=UNIT_KEY, how="left").with_columns(
         (pl.col("_set") == pl.col("_top_set")).alias("_compatible")
     )
+    # a single code that denotes exactly the top set's single code (renumbered: 0701 Horten of
+    # 2015 is 3801 of 2021) is the same municipality: its values join the unit under the top code
+    pairs = sets.filter(~pl.col("_compatible") & ~pl.col("_set").str.contains("+", literal=True)
+                        & ~pl.col("_top_set").str.contains("+", literal=True)).select("_set", "_top_set").unique()
+    same = [(a, b) for a, b in pairs.iter_rows() if _same_territory(a, b)]
+    if same:
+        same_frame = pl.DataFrame({"_set": [a for a, _ in same], "_top_set": [b for _, b in same],
+                                   "_same": [True] * len(same)})
+        sets = sets.join(same_frame, on=["_set", "_top_set"], how="left").with_columns(
+            (pl.col("_compatible") | pl.col("_same").fill_null(False)).alias("_compatible")).drop("_same")
     winners = (
         sets.filter(pl.col("_compatible")).sort("_rank")
         .group_by(*UNIT_KEY, "target", maintain_order=True).agg(pl.col("edition").first().alias("_win"))
     )
+    m = m.join(winners, on=[*UNIT_KEY, "target"], how="left", nulls_equal=True).with_columns(
+        (pl.col("kommune_nr").is_not_null() & (pl.col("edition") == pl.col("_win"))).fill_null(False).alias("chosen")
+    ).drop("_win")
+    # national rows: the edition the year's municipal settlement counts come from (its totals),
+    # else the best-ranked edition with a national row
+    totals = totals_editions(m)
     national = m.filter(pl.col("kommune_nr").is_null())
-    nat_win = (
-        national.filter(pl.col("target") == "settled").sort("_rank").group_by("measure_year", maintain_order=True)
-        .agg(pl.col("edition").first().alias("_nat"))
-    )
     nat_any = national.sort("_rank").group_by("measure_year", maintain_order=True).agg(
         pl.col("edition").first().alias("_nat_any"))
     m = (
-        m.join(winners, on=[*UNIT_KEY, "target"], how="left", nulls_equal=True)
-        .join(nat_win, on="measure_year", how="left").join(nat_any, on="measure_year", how="left")
+        m.join(totals.select("measure_year", pl.col("edition").alias("_tot")), on="measure_year", how="left")
+        .join(nat_any, on="measure_year", how="left")
         .with_columns(
             pl.when(pl.col("kommune_nr").is_null())
-            .then(pl.col("edition") == pl.coalesce("_nat", "_nat_any"))
-            .otherwise(pl.col("edition") == pl.col("_win")).fill_null(False).alias("chosen")
+            .then(pl.col("edition") == pl.coalesce("_tot", "_nat_any")).otherwise(pl.col("chosen"))
+            .fill_null(False).alias("chosen")
         )
-        .drop("_win", "_nat", "_nat_any")
+        .drop("_tot", "_nat_any")
     )
-    chosen = m.filter(pl.col("chosen"))
+    chosen = _under_top_code(m.filter(pl.col("chosen")), code_sets, top_sets)
     return chosen, m, _restatements(m)
+
+
+def _same_territory(a: str, b: str) -> bool:
+    """Do 'code/classification' a and b denote one municipality (one maps onto the other whole,
+    and nothing else maps into it)?"""
+    from settlement_research.sources.imdi import codes
+    from settlement_research.sources.imdi.restated import _images_at
+
+    (ca, ya), (cb, yb) = (x.split("/") for x in (a, b))
+    (lo, lo_y), (hi, hi_y) = sorted([(ca, int(ya)), (cb, int(yb))], key=lambda t: t[1])
+    if lo_y == hi_y or not (codes.valid_in(lo, lo_y) and codes.valid_in(hi, hi_y)):
+        return False
+    images = _images_at(lo_y, hi_y)
+    return images.get(lo) == frozenset({hi}) and sum(hi in v for v in images.values()) == 1
+
+
+def _under_top_code(chosen: pl.DataFrame, code_sets: pl.DataFrame, top_sets: pl.DataFrame) -> pl.DataFrame:
+    """Chosen cells published under a code equivalent to the unit's top code are booked under it."""
+    kom = chosen.filter(pl.col("kommune_nr").is_not_null())
+    moved = (
+        kom.join(code_sets, on=[*UNIT_KEY, "edition"], how="left").join(top_sets, on=UNIT_KEY, how="left")
+        .with_columns(
+            (pl.col("_set") != pl.col("_top_set")).fill_null(False).alias("_move"),
+            pl.col("_top_set").str.split("/").list.first().alias("_top_code"),
+            pl.col("_top_set").str.split("/").list.last().cast(chosen.schema["classification_year"], strict=False)
+            .alias("_top_cls"),
+        )
+        .with_columns(
+            pl.when(pl.col("_move")).then(pl.col("_top_code")).otherwise(pl.col("kommune_nr")).alias("kommune_nr"),
+            pl.when(pl.col("_move")).then(pl.col("_top_cls")).otherwise(pl.col("classification_year"))
+            .alias("classification_year"),
+        )
+        .drop("_set", "_top_set", "_move", "_top_code", "_top_cls")
+    )
+    return pl.concat([moved.select(chosen.columns), chosen.filter(pl.col("kommune_nr").is_null())])
+
+
+TOTAL_MEASURES = ("requested", "decided", "settled")
+SETTLEMENT_TABLE = "kommune_settlement_year"
+
+
+def totals_editions(m: pl.DataFrame) -> pl.DataFrame:
+    """Per year: the edition most of the clean table's settlement counts come from (ties: rank),
+    and every edition that contributes (``editions``), so a report can say where totals come from."""
+    cells = m.filter(
+        pl.col("chosen") & pl.col("kommune_nr").is_not_null() & (pl.col("table") == SETTLEMENT_TABLE)
+        & pl.col("target").is_in(list(TOTAL_MEASURES))
+    )
+    per = cells.group_by("measure_year", "edition").agg(pl.len().alias("_n"), pl.col("_rank").first())
+    return (
+        per.sort("_n", "_rank", descending=[True, False]).group_by("measure_year", maintain_order=True)
+        .agg(pl.col("edition").first(), pl.col("edition").sort().alias("editions"))
+        .sort("measure_year")
+    )
 
 
 def _restatements(m: pl.DataFrame) -> pl.DataFrame:
@@ -308,5 +385,5 @@ def _restatements(m: pl.DataFrame) -> pl.DataFrame:
 
 __all__ = [
     "EDITION_2015", "EDITION_COLUMNS", "Edition", "LATEST", "PRECEDENCE_RULE", "PUBLISHER", "choose",
-    "infer", "per_date", "period_end", "ranks", "tag",
+    "infer", "per_date", "period_end", "ranks", "tag", "totals_editions",
 ]

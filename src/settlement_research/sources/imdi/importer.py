@@ -33,9 +33,15 @@ from settlement_research.model import get_model
 from settlement_research.paths import data_raw_dir
 from settlement_research.pipeline.staging import STAGING_PREFIX, staging_path, swap_in
 from settlement_research.pipeline.staging import recover as recover_staging
+from settlement_research.relations import check_relations
 from settlement_research.sources.imdi import editions
 from settlement_research.sources.imdi.assemble import REJECTED_COLUMNS, Assembled, assemble
-from settlement_research.sources.imdi.coverage import coverage, describe_missing, truncation
+from settlement_research.sources.imdi.coverage import (
+    coverage,
+    describe_missing,
+    format_why,
+    truncation,
+)
 from settlement_research.sources.imdi.layouts import ReadResult, decode, detect_layout, read_bytes
 
 SOURCE_NAME = "imdi"
@@ -87,28 +93,32 @@ class ImportResult:
 
 
 def read_export(path: Path) -> tuple[ReadResult, dict[str, Any]]:
-    """Read a file once: check that it is not cut short, parse it, describe it (sha256 of those bytes)."""
+    """Read a file once: decode and parse it (``textio.read_text_table``), check on the reader's
+    decoded text that it is not cut short, describe it (sha256 of those bytes)."""
     data = path.read_bytes()
     if not data.strip():
         raise ImportRefused(f"{path.name}: the file is empty; nothing was imported", file=path,
                             hint="download the export again")
     try:
-        text, _encoding = decode(data, str(path))
-    except TextFormatError as exc:  # mixed encodings: refused whole, like every damaged file
-        raise ImportRefused(f"{exc}. Nothing was imported.", file=path, line=exc.line,
-                            hint=exc.hint or "download the export again") from exc
-    why = truncation(text, detect_layout(text))
-    if why:
-        raise ImportRefused(
-            f"{path}: the file is cut short (truncated or incomplete): {why}. Nothing was imported; "
-            "download the export again (a partial file would import wrong numbers).", file=path
-        )
-    try:
         result = read_bytes(data, path.name)
-    except TextFormatError as exc:  # joined, ragged or mixed-encoding: the file is refused whole
+    except TextFormatError as exc:  # cut inside a quote, joined, ragged or mixed-encoding: refused whole
+        if "cut short" in str(exc):  # a refused file only: decoded again to show where it ends
+            text, _encoding = decode(data, str(path))
+            _refuse_truncated(path, truncation(text, detect_layout(text)) or str(exc), exc)
         raise ImportRefused(f"{exc}. Nothing was imported.", file=path, line=exc.line,
                             hint=exc.hint or "download the export again") from exc
+    why = truncation(result.text, result.layout) if result.text is not None else None
+    if why:
+        _refuse_truncated(path, why)
+    result.text = None  # the check is done; the records hold what is needed
     return result, _file_info(path, result, data)
+
+
+def _refuse_truncated(path: Path, why: str, cause: Exception | None = None) -> None:
+    raise ImportRefused(
+        f"{path}: the file is cut short (truncated or incomplete): {why}. Nothing was imported; "
+        "download the export again (a partial file would import wrong numbers).", file=path
+    ) from cause
 
 
 def import_files(paths: list[str | Path], prefer: list[str] | None = None) -> ImportResult:
@@ -137,8 +147,50 @@ def import_files(paths: list[str | Path], prefer: list[str] | None = None) -> Im
     assembled = assemble((editions.tag(r.records, ed) for (_, r), ed in zip(reads, eds, strict=True)), prefer)
     tables = {name: validate_table(frame, name) for name, frame in assembled.tables.items()}
     summary = _summary(reads, assembled, tables)
+    summary["national_totals"] = national_totals(tables)
     summary["coverage"] = coverage(assembled.records, names)
     return ImportResult(tables, assembled, files, summary)
+
+
+def national_totals(tables: dict[str, pl.DataFrame]) -> dict[str, Any]:
+    """Per year: which edition the national totals come from, published or derived, the clean
+    table's sums against them, and the reconciliation rule's verdict (relations.py)."""
+    nat, kom = tables.get("national_settlement_year"), tables.get("kommune_settlement_year")
+    if nat is None or kom is None:
+        return {"years": [], "problems": []}
+    ev = tables.get("imdi_edition_value")
+    used: dict[int, list[str]] = {}
+    if ev is not None:
+        chosen = ev.filter(pl.col("chosen") & (pl.col("table") == "kommune_settlement_year")
+                           & pl.col("measure").is_in(list(editions.TOTAL_MEASURES)))
+        used = {int(y): sorted(e) for y, e in chosen.group_by("year").agg(pl.col("edition").unique()).iter_rows()}
+    sums = kom.group_by("year").agg(*(pl.col(m).sum().alias(m) for m in editions.TOTAL_MEASURES))
+    clean = {int(r["year"]): r for r in sums.iter_rows(named=True)}
+    years = []
+    for row in nat.sort("year").iter_rows(named=True):
+        y = int(row["year"])
+        derived = [m for m in editions.TOTAL_MEASURES if f"{m}: this edition publishes no national row" in row["source"]]
+        years.append({
+            "year": y, "edition": row["edition"], "national_row": "derived" if derived else "published",
+            "derived_measures": derived, "cell_editions": used.get(y, []),
+            **{f"national_{m}": row[m] for m in editions.TOTAL_MEASURES},
+            **{f"unknown_{m}": row[f"{m}_unknown_kommune"] for m in editions.TOTAL_MEASURES},
+            **{f"clean_{m}": (int(clean[y][m]) if y in clean else None) for m in editions.TOTAL_MEASURES},
+        })
+    problems = [p.message for p in check_relations(
+        {k: tables[k] for k in ("kommune_settlement_year", "national_settlement_year") if k in tables})
+        if p.rule == "national_sum_reconciles"]
+    return {"years": years, "problems": problems}
+
+
+def _year_spans(years: list[int]) -> str:
+    spans: list[str] = []
+    for y in sorted(years):
+        if spans and int(spans[-1].split("-")[-1]) == y - 1:
+            spans[-1] = f"{spans[-1].split('-')[0]}-{y}"
+        else:
+            spans.append(str(y))
+    return ", ".join(spans)
 
 
 def require_complete(result: ImportResult, *, allow_partial: bool = False) -> None:
@@ -153,14 +205,15 @@ def require_complete(result: ImportResult, *, allow_partial: bool = False) -> No
     if not allow_partial:
         raise ImportRefused(
             "incomplete export: not every municipality of its classification year is there\n"
-            + describe_missing(cov)
+            + describe_missing(cov) + "\nwhy (from the data of this import):\n" + format_why(cov)
             + "\nIf the export really covers only part of the country, import it with --allow-partial "
             "(what is missing is then recorded in import_summary.json and the build's manifest)."
         )
     result.summary["partial"] = {
         "allowed_by": "--allow-partial",
         "files": [
-            {k: f.get(k) for k in ("file", "classification_year", "expected", "present", "missing", "missing_by_year")}
+            {k: f.get(k) for k in ("file", "classification_year", "expected", "present", "missing", "missing_by_year",
+                                   "why_partial")}
             for f in cov["files"] if not f["complete"]
         ],
     }
@@ -425,6 +478,16 @@ def format_summary(summary: dict[str, Any]) -> str:
     if eds:
         lines.append(f"editions (preferred first): {', '.join(eds['ranked'])}; restatements listed: "
                      f"{eds['restatements']} (restatements.parquet)")
+    totals = summary.get("national_totals", {}).get("years", [])
+    if totals:
+        by: dict[tuple[str, str], list[int]] = {}
+        for nt in totals:
+            by.setdefault((nt["edition"], nt["national_row"]), []).append(nt["year"])
+        lines.append("national totals per year (the clean table's sums are checked against them): " + "; ".join(
+            f"{_year_spans(ys)} from {ed} ({kind} national row)" for (ed, kind), ys in sorted(by.items())))
+        problems = summary["national_totals"]["problems"]
+        lines.append("  reconcile exactly with the clean table" if not problems else
+                     f"  {len(problems)} year/measure(s) do NOT reconcile:\n    " + "\n    ".join(problems))
     if summary["conflicts"]:
         lines.append(f"conflicting keys (rejected): {len(summary['conflicts'])}")
     restated = summary.get("restated", {}).get("rows_by_status_and_outcome", {})
@@ -439,6 +502,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     elif cov:
         lines.append("PARTIAL export (accepted with --allow-partial; recorded in import_summary.json):")
         lines.append(describe_missing(cov))
+        lines.append("why (from the data of this import):")
+        lines.append(format_why(cov))
     return "\n".join(lines)
 
 

@@ -71,6 +71,7 @@ class ReadResult:
     padding_columns: int = 0
     blank_records: int = 0
     notes: list[str] = field(default_factory=list)
+    text: str | None = field(default=None, repr=False)  # the decoded text, for the truncation check
 
 
 def decode(data: bytes, name: str = "IMDi export") -> tuple[str, str]:
@@ -162,6 +163,7 @@ def read_bytes(data: bytes, name: str) -> ReadResult:
     reader = {FLAT: _read_flat, RAW_WIDE: _read_raw_wide, WIDE_2022: _read_wide_2022}[layout]
     result = reader(table, name)
     result.encoding = table.encoding
+    result.text = table.body
     return result
 
 

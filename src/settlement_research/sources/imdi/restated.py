@@ -27,6 +27,14 @@ Documented rule, per model table and data year (a "row" is one kommune_nr of tha
   A restated or stale row of another classification year is rejected with the reason. A stale
   or restated row whose code was only renumbered (1601 Trondheim -> 5001 in 2018; 1662 Klæbu ->
   5030) is recoded to the code valid in the data year instead; a stale row that meets nothing keeps its code.
+* a rejected row is rejected per measure, not whole: where the kept rows of its group publish no
+  number for a count measure (only '.', no data, or no cell at all) and the rejected rows do, the
+  same edition publishes that count under another code of the same municipality and year (the
+  export per 2022-09 gives Harstad's 2012 request under 1901 with settled '.', and its settled
+  58 under 5402 with request '.'). A value beats a '.': the rejected rows' counts are added and
+  booked under the kept row that overlaps them most (``FILLED``), and the kept row's '.' is
+  rejected (``DOT_REPLACED``), so the edition's own totals are preserved. Where a kept row
+  publishes a number (or ':') the rejected rows' cells stay rejected: they restate it.
 * a restated row that meets nothing (no row in the year's own classification for its
   municipality: 3001 Halden in the 2022 export alone) is kept with its own classification year,
   so harmonize can map it.
@@ -38,7 +46,8 @@ Documented rule, per model table and data year (a "row" is one kommune_nr of tha
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import polars as pl
 
@@ -70,8 +79,19 @@ UNMAPPABLE_REASON = (
     "code not in the shipped KLASS 131 list (it ended before 1991): harmonize cannot map it, and rows "
     "of this year restate municipalities under later codes, so it could be counted twice"
 )
+DOT_REPLACED = (
+    "'.' (no data) under this code, while the same edition publishes the count under another code "
+    "of the same municipality and year (a value beats a '.'): that count is booked under this code"
+)
+FILLED_ADDED = (
+    "count added to another code's count of the same edition, municipality and year, booked under "
+    "the code kept for the year (its own cell there is '.')"
+)
+NO_DATA = "."  # the only symbol that does not publish a figure
+FILL_KINDS = ("count", "nok")  # additive measures: counts under several codes of one unit add up
 # Reason families for documentation (the year in a reason names the code's KLASS validity).
-REASON_TEMPLATES = [RESTATED_REASON, RESTATED_CLOSER_REASON, STALE_REASON, STALE_CLOSER_REASON, UNMAPPABLE_REASON]
+REASON_TEMPLATES = [RESTATED_REASON, RESTATED_CLOSER_REASON, STALE_REASON, STALE_CLOSER_REASON, UNMAPPABLE_REASON,
+                    DOT_REPLACED, FILLED_ADDED]
 
 _ROW_KEY = ["table", "measure_year", "kommune_nr"]
 LOG_SCHEMA: dict[str, pl.DataType] = {
@@ -92,6 +112,8 @@ class _Row:
     outcome: str = "kept"
     new_cls: int | None = None
     reason: str | None = None
+    recipient: _Row | None = None  # rejected row: the first kept row of its group it overlaps
+    overlaps: list[_Row] = field(default_factory=list)  # rejected row: the kept rows it overlaps
 
 
 def status(code: str, year: int) -> str:
@@ -214,6 +236,30 @@ def _decide(comp: list[_Row]) -> None:
             r.reason = (RESTATED_REASON if own else RESTATED_CLOSER_REASON).format(first=first)
         else:
             r.reason = (STALE_REASON if own else STALE_CLOSER_REASON).format(last=last)
+    kept = sorted((r for r in comp if r.outcome == "kept"), key=lambda r: r.code)
+    for r in comp:
+        if r.outcome == "rejected":
+            r.overlaps = [k for k in kept if _overlap(r, k)]
+            r.recipient = r.overlaps[0] if r.overlaps else None
+
+
+def _overlap(a: _Row, b: _Row) -> bool:
+    """Do two rows of one year denote overlapping municipalities? The earlier classification's
+    code is mapped to the later one (the horizon images that form groups are coarser: 0704
+    Tonsberg and 0718 Ramnes both lie in 2024's Tonsberg, but 0716 Re of 2019 overlaps only Ramnes)."""
+    (early, late) = (a, b) if a.cls <= b.cls else (b, a)
+    if early.cls == late.cls:
+        return early.code == late.code
+    if not (codes.valid_in(early.code, early.cls) and codes.valid_in(late.code, late.cls)):
+        return bool((a.image or frozenset()) & (b.image or frozenset()))
+    return late.code in _images_at(early.cls, late.cls).get(early.code, frozenset())
+
+
+@lru_cache(maxsize=256)
+def _images_at(from_cls: int, to_cls: int) -> dict[str, frozenset[str]]:
+    """Every code of ``from_cls`` -> its codes in ``to_cls`` (shipped change table)."""
+    m = shipped_changes().mapping(from_cls, to_cls).drop_nulls("new_code")
+    return {old: frozenset(news) for old, news in m.group_by("old_code").agg(pl.col("new_code")).iter_rows()}
 
 
 def _recode_records(
@@ -254,6 +300,69 @@ def _recode_records(
         .rename({"kommune_nr": "recoded_to"})
     )
     return out.drop("_to", "_cls"), log
+
+
+def _fill_dots(records: pl.DataFrame, rows: list[_Row]) -> pl.DataFrame:
+    """A value beats a '.' inside one edition: rejected rows' counts fill a kept row's '.'.
+
+    Per (table, year, group, measure of kind count/nok): when no kept row of the group publishes
+    the measure (every kept cell is '.', or there is none) and rejected rows give numbers, those
+    numbers are added per file and booked under the kept row that overlaps them most
+    (``recoded_from`` names the code they stood under); the kept row's '.' cells of that measure
+    are rejected with ``DOT_REPLACED``.
+    """
+    donors = [r for r in rows if r.outcome == "rejected" and r.recipient is not None]
+    if not donors:
+        return records
+    key_schema = {"table": pl.String, "measure_year": pl.Int32, "kommune_nr": pl.String}
+    donor_rows = pl.DataFrame(
+        [{"table": r.table, "measure_year": r.year, "kommune_nr": r.code, "_why": r.reason,
+          "_donor": i, "_to": r.recipient.code, "_to_cls": r.recipient.new_cls}
+         for i, r in enumerate(donors) if r.recipient is not None],
+        schema={**key_schema, "_why": pl.String, "_donor": pl.Int64, "_to": pl.String, "_to_cls": pl.Int32},
+    )
+    kept_rows = pl.DataFrame(  # per donor, the kept rows it overlaps
+        [{"table": k.table, "measure_year": k.year, "kommune_nr": k.code, "_donor": i}
+         for i, r in enumerate(donors) for k in r.overlaps],
+        schema={**key_schema, "_donor": pl.Int64},
+    )
+    indexed = records.with_row_index("_i")
+    additive = pl.col("kind").is_in(list(FILL_KINDS))
+    published = (
+        indexed.filter(_candidates() & additive & ~(pl.col("value").is_null() & (pl.col("symbol") == NO_DATA)))
+        .join(kept_rows, on=_ROW_KEY, how="inner").select("_donor", "target").unique()
+    )
+    donor_cells = (
+        indexed.join(donor_rows, on=_ROW_KEY, how="inner")
+        .filter((pl.col("reason") == pl.col("_why")) & additive & pl.col("value").is_not_null())
+        .join(published, on=["_donor", "target"], how="anti")
+    )
+    if donor_cells.is_empty():
+        return records
+    # per file and recipient key, the first donor record carries the sum; the others are marked added
+    per_key = ["file", "table", "measure_year", "_to", "target"]
+    fill = donor_cells.select(
+        "_i", "_to", "_to_cls", pl.col("value").sum().over(per_key).alias("_sum"),
+        (pl.col("_i") == pl.col("_i").min().over(per_key)).alias("_first"),
+    )
+    filled_keys = donor_cells.select("table", "measure_year", pl.col("_to").alias("kommune_nr"), "target").unique()
+    dots = (
+        indexed.filter(pl.col("reason").is_null() & pl.col("value").is_null() & (pl.col("symbol") == NO_DATA))
+        .join(filled_keys, on=[*_ROW_KEY, "target"], how="semi").select("_i", pl.lit(True).alias("_dot"))
+    )
+    first = pl.col("_first").fill_null(False)
+    out = indexed.join(fill, on="_i", how="left").join(dots, on="_i", how="left").with_columns(
+        pl.when(first).then(pl.lit(None, pl.String))
+        .when(pl.col("_first").is_not_null()).then(pl.lit(FILLED_ADDED))
+        .when(pl.col("_dot").fill_null(False)).then(pl.lit(DOT_REPLACED))
+        .otherwise(pl.col("reason")).alias("reason"),
+        pl.when(first).then(pl.col("_sum")).otherwise(pl.col("value")).alias("value"),
+        pl.when(first).then(pl.col("kommune_nr")).otherwise(pl.col("recoded_from")).alias("recoded_from"),
+        pl.when(first).then(pl.col("_to")).otherwise(pl.col("kommune_nr")).alias("kommune_nr"),
+        pl.when(first).then(pl.col("_to_cls")).otherwise(pl.col("classification_year"))
+        .cast(records.schema["classification_year"]).alias("classification_year"),
+    )
+    return out.drop("_i", "_to", "_to_cls", "_sum", "_first", "_dot")
 
 
 def resolve(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -299,6 +408,7 @@ def resolve(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataF
         .otherwise(pl.col("classification_year")).cast(records.schema["classification_year"])
         .alias("classification_year"),
     ).drop("_cls", "_why")
+    out = _fill_dots(out, rows)
     entries = [
         {"table": t, "year": y, "kommune_nr": k, "status": STALE, "classification_year": None,
          "outcome": "recoded", "recoded_to": to, "reason": None}
