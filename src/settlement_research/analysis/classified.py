@@ -50,13 +50,13 @@ def exact_predecessors(year: int, later: int, codes: list[str], changes: ChangeT
 def on_classification(frame: pl.DataFrame, year: int, table: str) -> pl.DataFrame:
     """``frame`` (kommune_nr, year, classification_year, measures) with every row it can place on
     the codes of classification ``year``; the model's columns, classification_year = ``year``."""
-    if frame.height == 0:
-        return frame
+    if frame.height == 0 or frame["classification_year"].drop_nulls().unique().to_list() == [year]:
+        return frame  # already there (the synthetic register lives in 2014 and has its own codes)
     ct = shipped_changes()
     native = frame.filter(pl.col("classification_year") <= year)
     parts: list[pl.DataFrame] = []
     if native.height:
-        forward = harmonize(native, year, table=table, partial="null", unknown="drop").drop(FLAG_COLUMNS)
+        forward = harmonize(native, year, table=table, partial="null", unknown="keep").drop(FLAG_COLUMNS)
         parts.append(forward.select(frame.columns).with_columns(pl.lit(0).alias("_later")))
     later = frame.filter(pl.col("classification_year") > year)
     for (cls,), rows in later.group_by("classification_year"):
