@@ -56,7 +56,7 @@ PARTS_2022: dict[str, dict[int, list[str]]] = {
 }
 HAND_CHECKED = list(PARTS_2022)
 FULL_RUN = "SETTLEMENT_RESEARCH_ALL_REAL_PROFILES"  # set to 1 to render all 428 (about 13 min on 2 busy cores)
-SAMPLE = 20
+SAMPLE = 14  # + the 6 hand-checked: 20 profiles, about 3 min on 2 busy cores
 
 
 def _all_imdi_files(real_data: Path) -> list[Path]:
