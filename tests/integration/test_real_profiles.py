@@ -220,8 +220,8 @@ def _table_row(page: str, header: str, year: str) -> list[str]:
 
 
 def test_every_real_profile_renders_honestly(real_clean: Path, tmp_path: Path) -> None:
-    """All 428 municipalities of 2014 (``SETTLEMENT_RESEARCH_ALL_REAL_PROFILES=1``) or a fixed sample
-    of 20 plus the hand-checked ones: none fails, no chart's year axis leaves the window, no share
+    """All 428 municipalities of 2014 (``SETTLEMENT_RESEARCH_ALL_REAL_PROFILES=1``) or a fixed sample of
+    14 plus the 6 hand-checked ones: none fails, no chart's year axis leaves the window, no share
     where no count is published, and no settled number for a year no edition publishes."""
     from settlement_research.reports.batch import kommune_codes, run_batch
 
