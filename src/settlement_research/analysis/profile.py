@@ -516,7 +516,9 @@ def peer_table(data: ProfileData, kommune_nr: str, n: int = 5) -> pl.DataFrame:
         .alias("settled_symbol"),
     ).with_columns(pl.col("settled_symbol").alias("settled_per_1000_symbol"))
     frame = sdc.suppress(frame, ["settled"], secondary=False, dependent={"settled_per_1000": "settled"})
-    return frame.select("kommune_nr", "kommune_name", "fylke_name", "centrality", "population", "requested",
+    frame = no_data(frame, ("centrality", "population"))  # IMDi's files have no centrality class: '..', not blank
+    return frame.select("kommune_nr", "kommune_name", "fylke_name", "centrality", "centrality_symbol",
+                        "population", "population_symbol", "requested",
                         "requested_symbol", "decided", "decided_symbol", "settled", "settled_symbol", "settled_per_1000", "settled_per_1000_symbol")
 
 
