@@ -34,6 +34,7 @@ from IPython.display import Markdown, display
 from settlement_research import load
 from settlement_research import sdc
 from settlement_research.analysis import overview, plots
+from settlement_research.analysis.profile import year_limits
 from settlement_research.reports.results import save_results
 
 plots.set_theme()
@@ -72,6 +73,7 @@ fig, ax = plt.subplots()
 ax.plot(sums["year"], sums["settled_sum"], marker="o", label="sum over municipalities", color=plots.color("settled"))
 if national is not None and "settled_published" in comparison.columns:
     ax.plot(comparison["year"], comparison["settled_published"], marker="s", ls="--", label="published national series", color=plots.color("published"))
+ax.set_xlim(*year_limits(sums["year"].to_list() or list(years)))  # the data's years, never autoscaled
 ax.legend()
 plots.finish(ax, title="Refugees settled per year", xlabel="Year", ylabel="Persons settled", source=source)
 plt.show()
@@ -95,10 +97,13 @@ plt.show()
 last = comparison.filter(pl.col("year") == years[1]).row(0, named=True)
 status_last = status.filter(pl.col("year") == years[1]).row(0, named=True)
 gap = last.get("relative_gap")
-text = (
-    f"In {years[1]}, municipalities settled **{last['settled_sum']:,}** refugees "
-    f"({last['settled_known']} of {last['municipalities']} municipalities with a known number)"
-)
+if last["settled_sum"] is None:  # no edition publishes settled for the year: say so, never 0
+    text = f"In {years[1]}, no municipality has a published number of settled refugees"
+else:
+    text = (
+        f"In {years[1]}, municipalities settled **{last['settled_sum']:,}** refugees "
+        f"({last['settled_known']} of {last['municipalities']} municipalities with a known number)"
+    )
 if gap is not None:
     text += f"; the national figure is {last['settled_published']:,} (gap {gap:+.1%})."
 else:
@@ -113,7 +118,10 @@ display(Markdown(text))
 # ## Caveats
 # - Municipality sums fall short of national totals where cells are suppressed (`:`) or missing, and
 #   where the national row counts persons whose municipality is unknown (IMDi's county 99).
-# - Years outside the data are simply absent: IMDi's 2015 edition covers settlement 2012–2014.
+# - Years outside the data are simply absent, and a year in which no municipality has a known value
+#   has no sum (empty), not 0. In IMDi's files, settled is published from 2012 on (the 2015 edition:
+#   2012–2014; the 2022-09 export: 2012–2022, its 2022 column to 30 September only), requested and
+#   decided from 1995 (2022-09 export).
 # - Settled above decided is allowed (carry-over, multi-year decisions); it is flagged, not corrected.
 # - With `source="synthetic"` every number comes from the generator and only shows the method.
 

@@ -39,13 +39,17 @@ import numpy as np
 
 from settlement_research.analysis import coordination, indicators, inference, models, plots
 from settlement_research.analysis import plan as analysis_plan
+from settlement_research.analysis.classified import kommune_at, on_classification
 from settlement_research.regions import coordination_table
 from settlement_research.reports.results import save_results
 
 plots.set_theme()
 years = (int(first_year), int(last_year))
-kommune = load("kommune", source=source)
-settlement_year = load("kommune_settlement_year", source=source).filter(pl.col("year").is_between(*years))
+# One classification year, the last of the window: a real source's kommune table holds every code
+# since 1838 and its editions publish under different codes (analysis.classified).
+kommune = kommune_at(load("kommune", source=source), years[1])
+settlement_year = on_classification(load("kommune_settlement_year", source=source).filter(pl.col("year").is_between(*years)),
+                                    years[1], "kommune_settlement_year")
 
 # %% [markdown]
 # ## The coordination table as an index

@@ -74,6 +74,8 @@ show(pr.labelled(shown_years, {"year": w["year"], "requested": w["requested"], "
      controlled=[w["settled"]],
      public={w["requested"]: "requested", w["decided"]: "decided"})  # IMDi's published figures
 display(Markdown(w["legend"].format(t=t)))  # the symbols, beside the first table that uses them
+if not pr.has_values(shown_years, ("requested", "decided", "settled")):
+    display(Markdown(w["no_settlement_here"].format(span=span)))
 fig, ax = pr.new_figure()
 x = shown_years["year"].to_numpy()
 top = max([v for c in ("requested", "decided", "settled") for v in shown_years[c].to_list() if v is not None] + [t])
@@ -83,6 +85,8 @@ for offset, column, label in ((-0.27, "requested", w["requested"]), (0.0, "decid
     plots.count_bars(ax, list(x + offset), shown_years[column].to_list(), symbols, width=0.27, series=column,
                      label=label, placeholder=top * 0.08)
 ax.set_xticks(x, [str(v) for v in x])
+chart_x = [pr.year_limits(x.tolist())]  # every chart's year axis, in results.json for the tests
+ax.set_xlim(*chart_x[-1])
 ax.set_ylim(0, top * 1.3)  # room for the legend above the bars
 ax.legend(ncols=3, frameon=False, loc="upper left")
 plots.finish(ax, title=w["chart_settlement"], xlabel=w["axis_year"], ylabel=w["axis_persons"], source=source, tight=False)
@@ -110,6 +114,9 @@ intro = pr.intro_table(data, kommune_nr)
 if intro is None:
     comparison = None
     display(Markdown(w["no_intro"]))
+elif not pr.has_values(intro, pr.INTRO_SHOWN):
+    comparison = None
+    display(Markdown(w["no_intro_here"].format(span=span)))
 else:
     show(pr.labelled(intro, {"year": w["year"], "participants": "participants", "leavers": "leavers",
                              "work_education_base": "leavers with known status",
@@ -117,20 +124,27 @@ else:
                              "share_work_education": "in work or education, %"}),
          "intro", caption=banner.caption(f"Introduction programme: participants, leavers and their status a year after leaving, {span}", info, lang))
     comparison = pr.intro_comparison(data, kommune_nr, intro)
+    # Oslo is a municipality and a county of one name: the two columns need two labels.
+    county_label = facts["fylke_name"] if facts["fylke_name"] != facts["kommune_name"] else f"{facts['fylke_name']} ({w['county']})"
     show(pr.labelled(comparison, {"year": "year leaving", "municipality": facts["kommune_name"],
-                                  "county": facts["fylke_name"], "Norway": "Norway"}),
+                                  "county": county_label, "Norway": "Norway"}),
          "intro-comparison", caption=banner.caption("Share in work or education a year after leaving the programme, %", info, lang),
          float_digits=0)
-    fig, ax = pr.new_figure()
-    for column, label, style in (("municipality", facts["kommune_name"], "o-"),
-                                 ("county", facts["fylke_name"], "s--"), ("Norway", "Norway", "^:")):
-        ax.plot(comparison["year"], comparison[column], style, label=pr.chart_label(label), color=plots.color(column))
-    ax.set_ylim(0, 100)
-    ax.set_xticks(comparison["year"].to_list(), [str(v) for v in comparison["year"].to_list()])
-    ax.legend(ncols=3, frameon=False, loc="lower left")
-    plots.finish(ax, title="In work or education one year after the programme", xlabel="Year of leaving",
-                 ylabel="%", source=source, note="Suppressed years left out", tight=False)
-    pr.show_figure(fig)
+    lines = [(c, label, style) for c, label, style in (
+        ("municipality", facts["kommune_name"], "o-"), ("county", county_label, "s--"), ("Norway", "Norway", "^:"))
+        if pr.has_values(comparison, (c,))]  # a line without any value is not drawn (nor put in the legend)
+    if lines:
+        fig, ax = pr.new_figure()
+        for column, label, style in lines:
+            ax.plot(comparison["year"], comparison[column], style, label=pr.chart_label(label), color=plots.color(column))
+        ax.set_ylim(0, 100)
+        ax.set_xticks(comparison["year"].to_list(), [str(v) for v in comparison["year"].to_list()])
+        chart_x.append(pr.year_limits(comparison["year"].to_list()))
+        ax.set_xlim(*chart_x[-1])
+        ax.legend(ncols=3, frameon=False, loc="lower left")
+        plots.finish(ax, title="In work or education one year after the programme", xlabel="Year of leaving",
+                     ylabel="%", source=source, note="Years without data or suppressed left out", tight=False)
+        pr.show_figure(fig)
 
 # %%
 display(Markdown(f"## {w['h_peers']}"))
@@ -138,7 +152,8 @@ peers = pr.peer_table(data, kommune_nr)
 show(pr.labelled(peers, {"kommune_nr": w["code"], "kommune_name": w["municipality"], "fylke_name": w["county"],
                          "centrality": w["centrality"], "population": w["population"], "requested": w["requested"],
                          "decided": w["decided"], "settled": w["settled"], "settled_per_1000": w["settled_per_1000"]}),
-     "peers", caption=banner.caption(w["cap_peers"].format(name=facts["kommune_name"], span=span), info, lang),
+     "peers", caption=banner.caption(w["cap_peers" if facts["centrality"] is not None else "cap_peers_any"]
+                                     .format(name=facts["kommune_name"], span=span), info, lang),
      controlled=[w["settled"], w["settled_per_1000"]],
      public={w["centrality"]: "centrality", w["population"]: "population",
              w["requested"]: "requested", w["decided"]: "decided"})  # published figures
@@ -177,6 +192,7 @@ save_results({
     "settled_symbol": window["settled_symbol"],
     "lang": lang,
     "data": info,
+    "chart_year_axes": [list(limits) for limits in chart_x],
     "settled_by_year": dict(zip(map(str, shown_years["year"]), shown_years["settled"].to_list(), strict=True)),
     "settled_symbols": {str(y): s for y, s in zip(shown_years["year"], shown_years["settled_symbol"], strict=True) if s},
 }, sdc_keys=["settled", "settled_by_year", "work_education_share"])

@@ -18,7 +18,8 @@ def national_from_municipalities(settlement_year: pl.DataFrame) -> pl.DataFrame:
         settlement_year.group_by("year")
         .agg(
             pl.len().alias("municipalities"),
-            *[pl.col(m).sum().alias(f"{m}_sum") for m in measures],
+            # a year in which no municipality has a known value has no sum (null), not 0
+            *[pl.when(pl.col(m).is_not_null().any()).then(pl.col(m).sum()).alias(f"{m}_sum") for m in measures],
             *[pl.col(m).is_not_null().sum().alias(f"{m}_known") for m in measures],
         )
         .sort("year")

@@ -179,10 +179,16 @@ def format_p(p: float | None) -> str | None:
 
 
 def family_table(adjusted: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows for a notebook table: id, status, one-sided p, Holm, BH (exploratory rows say so)."""
+    """Rows for a notebook table: id, status, one-sided p, Holm, BH (exploratory rows say so, and
+    a confirmatory hypothesis the data could not estimate says "not estimated")."""
     out = []
     for hid, r in adjusted["hypotheses"].items():
-        if r["status"] == "confirmatory":
+        if r["status"] == "confirmatory" and not r.get("estimated", True):
+            # counted as p = 1 in the others' adjustment, but shown as what it is: no estimate
+            # (a real source without housing data printed '>0.999' for a model never fitted)
+            out.append({"hypothesis": hid, "status": "confirmatory", "direction": r["direction"],
+                        "p (one-sided)": "not estimated", "p Holm": "not estimated", "p BH": "not estimated"})
+        elif r["status"] == "confirmatory":
             out.append({"hypothesis": hid, "status": "confirmatory", "direction": r["direction"],
                         "p (one-sided)": format_p(r["p_one_sided"]), "p Holm": format_p(r["p_holm"]),
                         "p BH": format_p(r["p_bh"])})

@@ -34,6 +34,7 @@ from typing import Any
 import polars as pl
 
 from settlement_research import sdc
+from settlement_research.analysis.classified import kommune_at, on_classification
 from settlement_research.regions import HUSBANKEN_OFFICES, IMDI_OFFICES, coordination_index
 from settlement_research.textsafe import escape_markdown, escape_mathtext
 
@@ -84,11 +85,21 @@ def _in_window(frame: pl.DataFrame | None, first: int, last: int) -> pl.DataFram
     return None if frame is None else frame.filter(pl.col("year").is_between(first, last))
 
 
+def _classified(frame: pl.DataFrame | None, year: int, table: str) -> pl.DataFrame | None:
+    """``frame`` on the codes of classification ``year`` (a table without classification_year, as
+    a test's hand-made frame, is taken as it is)."""
+    if frame is None or "classification_year" not in frame.columns:
+        return frame
+    return on_classification(frame, year, table)
+
+
 def _work_education_share(frame: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     """Pooled share in work or education per ``by`` group; suppressed when the in-work count or
-    its complement (not in work or education) is disclosive, since either identifies someone."""
+    its complement (not in work or education) is disclosive, since either identifies someone.
+    Only rows with both the count and its base are pooled: an unknown count is not 0 (IMDi's
+    2015 edition publishes the base and a rounded share, not the count)."""
     pooled = (
-        frame.drop_nulls("work_education_base")
+        frame.drop_nulls(["work_education_base", "work_education_count"])
         .group_by(by)
         .agg(pl.col("work_education_count").sum().alias("count"), pl.col("work_education_base").sum().alias("base"))
         .with_columns((pl.col("base") - pl.col("count")).alias("rest"))
@@ -113,6 +124,7 @@ HOUSING_COLUMNS = ("kommune_nr", "year", "municipal_dwellings", "refugees_housed
                    "municipal_exits", "municipal_dwelling_years", "throughput")
 INTRO_COLUMNS = ("kommune_nr", "year", "participants", "leavers", "work_education_base", "work_education_count",
                  "participants_symbol", "leavers_symbol")
+PUBLISHED_INTRO = ("work_education_share",)  # a source's own published share, kept where it has one
 
 
 def suppress_across_profiles(
@@ -137,7 +149,7 @@ def suppress_across_profiles(
                        "throughput": ("municipal_exits", "refugees_housed")})
     if intro is not None:
         intro, _ = sdc.suppress_panel(
-            intro.select(INTRO_COLUMNS).with_columns(
+            intro.select(*INTRO_COLUMNS, *[c for c in PUBLISHED_INTRO if c in intro.columns]).with_columns(
                 (pl.col("work_education_base") - pl.col("work_education_count")).alias("_rest")),
             ["participants", "leavers", "work_education_count", "_rest"], years=years, groups=fylke,
             group_totals=["work_education_count", "_rest"], tied=[("work_education_count", "_rest")],
@@ -146,7 +158,8 @@ def suppress_across_profiles(
             # municipality's pooled share is rounded by sdc.safe_share to a step no count can be read
             # from, so its pooled counts are no public total.
             published=["work_education_count", "_rest"], row_totals=[],
-            dependent={"work_education_base": "work_education_count"})
+            dependent={"work_education_base": "work_education_count",
+                       **{c: "work_education_count" for c in PUBLISHED_INTRO if c in intro.columns}})
         intro = intro.drop("_rest", "_rest_symbol")
     return settlement, housing, intro, window
 
@@ -189,12 +202,17 @@ def profile_data(source: str, first_year: int, last_year: int) -> ProfileData:
     """
     from settlement_research.catalog import load
 
-    kommune = load("kommune", source=source).sort("kommune_nr", "valid_from").unique("kommune_nr", keep="last")
-    settlement = _in_window(load("kommune_settlement_year", source=source), first_year, last_year)
+    # One classification year, that of the window's last year: a real source mixes editions
+    # published under different codes (analysis.classified).
+    kommune = kommune_at(load("kommune", source=source), last_year)
+    settlement = _classified(_in_window(load("kommune_settlement_year", source=source), first_year, last_year),
+                             last_year, "kommune_settlement_year")
     assert settlement is not None
-    housing = _in_window(_load_optional("kommune_housing_year", source), first_year, last_year)
-    intro = _in_window(_load_optional("kommune_intro_year", source), first_year, last_year)
-    context = _load_optional("kommune_context_year", source)
+    housing = _classified(_in_window(_load_optional("kommune_housing_year", source), first_year, last_year),
+                          last_year, "kommune_housing_year")
+    intro = _classified(_in_window(_load_optional("kommune_intro_year", source), first_year, last_year),
+                        last_year, "kommune_intro_year")
+    context = _classified(_load_optional("kommune_context_year", source), last_year, "kommune_context_year")
 
     if context is not None:
         population = (
@@ -295,10 +313,11 @@ def settlement_years(data: ProfileData, kommune_nr: str) -> pl.DataFrame:
     out = grid.join(mine.select("year", "requested", "decided", "decision_status", "settled",
                                 "requested_symbol", "decided_symbol", "settled_symbol"), on="year", how="left")
     missing = pl.col("decision_status").is_null()
-    return out.with_columns(
-        *[pl.when(missing).then(pl.lit(NOT_AVAILABLE)).otherwise(pl.col(f"{c}_symbol")).alias(f"{c}_symbol")
-          for c in ("requested", "decided", "settled")],
-    ).sort("year")
+    out = out.with_columns(
+        *[pl.when(missing | pl.col(f"{c}_symbol").is_in(NO_DATA_SYMBOLS)).then(pl.lit(NOT_AVAILABLE))
+          .otherwise(pl.col(f"{c}_symbol")).alias(f"{c}_symbol") for c in ("requested", "decided", "settled")],
+    )
+    return no_data(out, ("requested", "decided", "settled")).sort("year")
 
 
 def window_settled(data: ProfileData, kommune_nr: str) -> dict[str, Any]:
@@ -401,7 +420,41 @@ def intro_table(data: ProfileData, kommune_nr: str) -> pl.DataFrame | None:
     frame = sdc.suppress(frame, ["work_education_count", "_rest"], by=["year"],
                                 dependent={"work_education_base": "work_education_count",
                                            "share_work_education": "work_education_count"})
-    return frame.drop("_rest", "_rest_symbol")
+    frame = _published_share(frame)
+    return no_data(frame.drop("_rest", "_rest_symbol"), INTRO_SHOWN)
+
+
+INTRO_SHOWN = ("participants", "leavers", "work_education_base", "work_education_count", "share_work_education")
+NO_DATA_SYMBOLS = (".", "~")  # IMDi's "no data" and the package's "not in this edition": both '..' on a page
+
+
+def no_data(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """Every null cell of ``columns`` that is not suppressed (':') carries '..': a value that no
+    edition publishes is shown as missing, never as an empty cell that reads like 0."""
+    present = [c for c in columns if c in frame.columns]
+    return frame.with_columns(
+        pl.when(pl.col(c).is_null() & (pl.col(f"{c}_symbol").fill_null("") != sdc.SUPPRESSED))
+        .then(pl.lit(NOT_AVAILABLE)).otherwise(pl.col(f"{c}_symbol")).alias(f"{c}_symbol")
+        if f"{c}_symbol" in frame.columns else
+        pl.when(pl.col(c).is_null()).then(pl.lit(NOT_AVAILABLE)).otherwise(pl.lit(None, pl.String)).alias(f"{c}_symbol")
+        for c in present
+    )
+
+
+def _published_share(frame: pl.DataFrame) -> pl.DataFrame:
+    """Where the count is unknown but the source publishes the share itself (IMDi's 2015 edition
+    gives base and share of the 2012 cohort, not the count), show the published share."""
+    if "work_education_share" not in frame.columns:
+        return frame
+    use = (pl.col("share_work_education").is_null() & pl.col("work_education_count").is_null()
+           & (pl.col("work_education_count_symbol").fill_null("") != sdc.SUPPRESSED)
+           & pl.col("work_education_share").is_not_null())
+    return frame.with_columns(
+        pl.when(use).then(pl.col("work_education_share") * 100).otherwise(pl.col("share_work_education"))
+        .alias("share_work_education"),
+        pl.when(use).then(pl.lit(None, pl.String)).otherwise(pl.col("share_work_education_symbol"))
+        .alias("share_work_education_symbol"),
+    )
 
 
 def intro_pooled(data: ProfileData, kommune_nr: str) -> dict[str, float | None]:
@@ -435,7 +488,7 @@ def intro_comparison(data: ProfileData, kommune_nr: str, intro: pl.DataFrame) ->
                        pl.col("share_work_education_symbol").fill_null(pl.col("work_education_count_symbol"))
                        .alias("municipality_symbol"))
     out = out.join(column(fylke, "county"), on="year", how="left").join(column("Norway", "Norway"), on="year", how="left")
-    return out.sort("year")
+    return no_data(out.sort("year"), ("municipality", "county", "Norway"))
 
 
 def peer_table(data: ProfileData, kommune_nr: str, n: int = 5) -> pl.DataFrame:
@@ -463,8 +516,25 @@ def peer_table(data: ProfileData, kommune_nr: str, n: int = 5) -> pl.DataFrame:
         .alias("settled_symbol"),
     ).with_columns(pl.col("settled_symbol").alias("settled_per_1000_symbol"))
     frame = sdc.suppress(frame, ["settled"], secondary=False, dependent={"settled_per_1000": "settled"})
-    return frame.select("kommune_nr", "kommune_name", "fylke_name", "centrality", "population", "requested",
+    frame = no_data(frame, ("centrality", "population"))  # IMDi's files have no centrality class: '..', not blank
+    return frame.select("kommune_nr", "kommune_name", "fylke_name", "centrality", "centrality_symbol",
+                        "population", "population_symbol", "requested",
                         "requested_symbol", "decided", "decided_symbol", "settled", "settled_symbol", "settled_per_1000", "settled_per_1000_symbol")
+
+
+def has_values(frame: pl.DataFrame | None, columns: Sequence[str]) -> bool:
+    """Whether any of ``columns`` holds a known value (a section or chart of symbols only is left
+    out with one line instead of drawn as zeros)."""
+    return frame is not None and any(c in frame.columns and frame[c].drop_nulls().len() > 0 for c in columns)
+
+
+def year_limits(years: Sequence[int]) -> tuple[float, float]:
+    """x-axis limits of a chart over ``years``: the data's own range, half a year either side
+    (matplotlib's autoscaling of one point or of none ran the axis from 1925 to 2100)."""
+    known = [int(y) for y in years if y is not None]
+    if not known:
+        raise ValueError("year_limits: no years to draw")
+    return min(known) - 0.5, max(known) + 0.5
 
 
 FIGSIZE = (8.0, 3.6)
@@ -599,6 +669,6 @@ def summary(f: Mapping[str, Any], totals: Mapping[str, Any], pooled: Mapping[str
 
 
 __all__ = [
-    "ProfileData", "chart_label", "coordination_text", "facts", "heading", "housing_national_text", "suppress_across_profiles", "window_settled", "housing_table", "intro_comparison", "intro_pooled",
+    "ProfileData", "chart_label", "has_values", "no_data", "year_limits", "coordination_text", "facts", "heading", "housing_national_text", "suppress_across_profiles", "window_settled", "housing_table", "intro_comparison", "intro_pooled",
     "intro_table", "labelled", "new_figure", "peer_table", "profile_data", "settlement_table", "settlement_totals", "settlement_years", "show_figure", "summary",
 ]

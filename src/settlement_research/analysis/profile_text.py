@@ -52,6 +52,10 @@ WORDS: dict[str, dict[str, str]] = {
         "axis_year": "Year", "axis_persons": "Persons",
         "no_housing": "No housing data for this source.",
         "no_intro": "No introduction-programme data for this source.",
+        "no_intro_here": "No introduction-programme figures for this municipality in {span} in this source.",
+        "no_settlement_here": "No settlement figures for this municipality in {span} in this source.",
+        "cap_peers_any": ("{name} (first row) and the five municipalities closest in population (the source has "
+                          "no centrality class), totals {span}"),
         "cap_peers": "{name} (first row) and five peers of the same centrality class closest in population, totals {span}",
         "code": "code", "municipality": "municipality", "county": "county", "centrality": "centrality",
         "population": "population", "settled_per_1000": "settled per 1000 inhabitants",
@@ -90,6 +94,10 @@ WORDS: dict[str, dict[str, str]] = {
         "axis_year": "År", "axis_persons": "Personer",
         "no_housing": "Ingen boligdata for denne kilden.",
         "no_intro": "Ingen data om introduksjonsprogrammet for denne kilden.",
+        "no_intro_here": "Ingen tall om introduksjonsprogrammet for denne kommunen i {span} i denne kilden.",
+        "no_settlement_here": "Ingen bosettingstall for denne kommunen i {span} i denne kilden.",
+        "cap_peers_any": ("{name} (første rad) og de fem kommunene nærmest i folketall (kilden har ingen "
+                          "sentralitetsklasse), sum {span}"),
         "cap_peers": "{name} (første rad) og fem kommuner med samme sentralitet og nærmest i folketall, sum {span}",
         "code": "kommunenr.", "municipality": "kommune", "county": "fylke", "centrality": "sentralitet",
         "population": "folketall", "settled_per_1000": "bosatt per 1000 innbyggere",

@@ -41,6 +41,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from settlement_research.errors import InputError, SettlementResearchError
 from settlement_research.io import write_json_atomic, write_text_atomic
 from settlement_research.paths import data_clean_dir, project_root
@@ -63,25 +65,29 @@ _RANGE = re.compile(r"(-?\d{1,9})\.\.(-?\d{1,9})", re.ASCII)
 # --------------------------------------------------------------------------------------------- grid
 
 
-def kommune_codes(source: str | None = None) -> list[str]:
+def kommune_codes(source: str | None = None, year: int | None = None) -> list[str]:
     """Every kommune_nr in the catalog's kommune table (sorted, unique); the source is checked
-    by the catalog (a registered name, never a path)."""
+    by the catalog (a registered name, never a path). With ``year``: only the codes valid in that
+    classification year (a real source's table holds every code since 1838; a profile of
+    2009-2014 is one of the 428 municipalities of 2014)."""
     from settlement_research.catalog import CatalogError, load
 
     try:
         frame = load("kommune", source=source)
     except CatalogError as exc:
         raise ParameterError(f"--grid kommune_nr=all: {exc}") from None
+    if year is not None and {"valid_from", "valid_to"} <= set(frame.columns):
+        frame = frame.filter((pl.col("valid_from").fill_null(-9999) <= year) & (pl.col("valid_to").fill_null(9999) >= year))
     return sorted(set(frame.get_column("kommune_nr").cast(str).to_list()))
 
 
-def count_values(key: str, spec: str, *, source: str | None = None) -> int:
+def count_values(key: str, spec: str, *, source: str | None = None, year: int | None = None) -> int:
     """How many values ``spec`` gives at most, computed without building them."""
     spec = spec.strip()
     if spec == "all":
         if key != "kommune_nr":
             raise ParameterError(f"--grid {key}=all: 'all' is only defined for kommune_nr")
-        return len(kommune_codes(source))
+        return len(kommune_codes(source, year))
     n = 0
     for part in (p.strip() for p in spec.split(",")):
         match = _RANGE.fullmatch(part)
@@ -89,14 +95,15 @@ def count_values(key: str, spec: str, *, source: str | None = None) -> int:
     return n
 
 
-def expand_values(key: str, spec: str, *, source: str | None = None, limit: int = MAX_REPORTS) -> list[str]:
+def expand_values(key: str, spec: str, *, source: str | None = None, limit: int = MAX_REPORTS,
+                  year: int | None = None) -> list[str]:
     """One grid axis: 'all', 'a..b' or 'a,b,c' -> a list of strings (at most ``limit``)."""
     spec = spec.strip()
-    size = count_values(key, spec, source=source)
+    size = count_values(key, spec, source=source, year=year)
     if size > limit:
         raise ParameterError(f"--grid {key}={spec[:40]}: {size:,} values, more than the limit of {limit:,} reports")
     if spec == "all":
-        return kommune_codes(source)
+        return kommune_codes(source, year)
     values: list[str] = []
     for part in (p.strip() for p in spec.split(",")):
         match = _RANGE.fullmatch(part)
@@ -114,7 +121,7 @@ def expand_values(key: str, spec: str, *, source: str | None = None, limit: int 
 
 
 def parse_grid(specs: Sequence[str], *, source: str | None = None, declared: Mapping[str, str] | None = None,
-               template: str = "template", limit: int = MAX_REPORTS) -> dict[str, list[str]]:
+               template: str = "template", limit: int = MAX_REPORTS, year: int | None = None) -> dict[str, list[str]]:
     """``["kommune_nr=all", "year=2012..2014"]`` -> the axes, checked before anything is built:
     keys are identifiers (declared by the template when ``declared`` is given) and the product
     of the axes' sizes, computed arithmetically, is at most ``limit``."""
@@ -131,12 +138,12 @@ def parse_grid(specs: Sequence[str], *, source: str | None = None, declared: Map
         check_keys(axes, declared, template)
     else:
         check_keys(axes, {k: "" for k in axes}, template)  # identifiers at least
-    sizes = {key: count_values(key, values, source=source) for key, values in axes.items()}
+    sizes = {key: count_values(key, values, source=source, year=year) for key, values in axes.items()}
     total = math.prod(sizes.values())
     if total > limit:
         shown = " x ".join(f"{k} {n:,}" for k, n in sizes.items())
         raise ParameterError(f"--grid: {total:,} reports ({shown}), more than the limit of {limit:,}")
-    return {key: expand_values(key, values, source=source, limit=limit) for key, values in axes.items()}
+    return {key: expand_values(key, values, source=source, limit=limit, year=year) for key, values in axes.items()}
 
 
 def expand_grid(grid: Mapping[str, Sequence[str]], fixed: Mapping[str, str] | None = None) -> list[dict[str, str]]:
@@ -316,7 +323,9 @@ def cli_run(args: argparse.Namespace) -> int:
             fixed.setdefault("source", args.source)
         check_keys(fixed, template.declared, template.name)
         source = args.source or fixed.get("source") or template.declared.get("source")
-        grid = parse_grid(args.grid, source=source, declared=template.declared, template=template.name)
+        last = fixed.get("last_year") or template.declared.get("last_year")  # 'all' = the municipalities of that year
+        year = int(last) if isinstance(last, str) and last.isascii() and last.isdigit() else None
+        grid = parse_grid(args.grid, source=source, declared=template.declared, template=template.name, year=year)
         both = sorted(set(grid) & set(fixed))
         if both:
             raise ParameterError(f"{', '.join(both)} given both as --grid and as -p")
