@@ -178,7 +178,8 @@ def data_dir_asked(depth: int = 2) -> None:
     from settlement_research.reports.provenance import data_manifest_hash
 
     with paused():
-        record("opaque:data_clean", None, sha256=str(data_manifest_hash()))
+        sha = str(data_manifest_hash())
+    record("opaque:data_clean", None, sha256=sha)
 
 
 # ------------------------------------------------------------------------------------- derived
@@ -294,8 +295,8 @@ class Verifier:
             part = part.removeprefix("/")
             if part:
                 value = object.__getattribute__(value, part)
-                if read.get("where") is not None or read.get("columns") is not None:
-                    value = None if value is None else select(value, read.get("columns"), read.get("where"))
+            if read.get("where") is not None or read.get("columns") is not None:
+                value = None if value is None else select(value, read.get("columns"), read.get("where"))
             return value_hash(value)
         return None
 
