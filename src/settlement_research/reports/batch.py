@@ -291,7 +291,7 @@ def run_batch(
             entry.update(status="failed", cached=False, duration_s=0.0, error=refused[i])
         elif _reusable(old, key, out_dir):
             assert old is not None
-            entry.update({k: v for k, v in old.items() if k not in entry}, cached=True)
+            entry.update({k: v for k, v in old.items() if k not in entry}, cached=True, cached_by="key")
         elif _reads_unchanged(old, precise, out_dir, verifier) and (
                 ids_hash == previous_ids or _passes_gate(old, out_dir, t)):  # type: ignore[arg-type]
             assert old is not None
