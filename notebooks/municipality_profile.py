@@ -163,7 +163,7 @@ display(Markdown(f"## {w['h_coordination']}"))
 pairs = data.coordination.with_columns(
     pl.when((pl.col("husbanken_region") == facts["husbanken_region"]) & (pl.col("imdi_region") == facts["imdi_region"]))
     .then(pl.lit("◀")).otherwise(pl.lit("")).alias(" ")
-).sort("coordination_index", descending=True)
+).sort(["coordination_index", "husbanken_region", "imdi_region"], descending=[True, False, False])  # ties in a fixed order
 display(Markdown(pr.coordination_text(facts)))
 show(pairs.select(pl.col("husbanken_region").alias("Husbanken"), pl.col("imdi_region").alias("IMDi"),
                   pl.col("coordination_index").alias("coordination index"), " "),

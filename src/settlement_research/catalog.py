@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from settlement_research import readlog
 from settlement_research.errors import InputError
 from settlement_research.explore import suggest, unknown_table_message
 from settlement_research.model import TABLES
@@ -113,6 +114,7 @@ def path(name: str, source: str | None = None) -> Path:
             f"table {name!r} is not in source {folder.name!r} ({folder}); tables there: "
             f"{', '.join(present) if present else 'none'}"
         )
+    readlog.table_read(folder.name, name, file)  # a report rendering now depends on the whole table
     return file
 
 
@@ -180,7 +182,9 @@ def load_json(name: str, source: str | None = None) -> Any:
             f"no JSON sidecar {stem!r} in source {folder.name!r} ({folder});{suggest(stem, known)} "
             f"available: {', '.join(known) if known else 'none'}"
         )
-    return json.loads(file.read_text(encoding="utf-8"))
+    value = json.loads(file.read_text(encoding="utf-8"))
+    readlog.json_read(folder.name, stem, value)
+    return value
 
 
 __all__ = [

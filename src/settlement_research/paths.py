@@ -7,6 +7,7 @@ directory that holds this project's ``pyproject.toml``, else the working directo
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 
@@ -27,6 +28,9 @@ def data_raw_dir() -> Path:
 
 
 def data_clean_dir() -> Path:
+    log = sys.modules.get("settlement_research.readlog")  # a report being rendered logs who asks
+    if log is not None:
+        log.data_dir_asked()
     return Path(os.environ.get("SETTLEMENT_RESEARCH_CLEAN", project_root() / "data_clean"))
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import polars as pl
 
-from settlement_research import sdc
+from settlement_research import readlog, sdc
 from settlement_research.analysis.classified import kommune_at, on_classification
 from settlement_research.regions import HUSBANKEN_OFFICES, IMDI_OFFICES, coordination_index
 from settlement_research.textsafe import escape_markdown, escape_mathtext
@@ -50,8 +50,15 @@ HOUSING_SHARES = {
 
 
 @dataclass(frozen=True)
-class ProfileData:
-    """The municipality-independent inputs of a profile, for one source and window of years."""
+class ProfileData(readlog.Tracked):
+    """The municipality-independent inputs of a profile, for one source and window of years.
+
+    Made by :func:`profile_data` (a ``readlog.derived`` function): a report rendering logs the rows
+    it takes (``data.rows("settlement", kommune_nr=...)``) or, for a field read directly, the whole
+    field; the report cache re-renders a profile only when those rows change.
+    """
+
+    _untracked = frozenset({"source", "first_year", "last_year"})
 
     source: str
     first_year: int
@@ -194,6 +201,7 @@ def _hide_lone_areas(areas: pl.DataFrame, intro: pl.DataFrame, fylke: Mapping[st
     ).drop("_lone")
 
 
+@readlog.derived
 def profile_data(source: str, first_year: int, last_year: int) -> ProfileData:
     """Load and aggregate everything a profile needs that does not depend on the municipality.
 
@@ -283,11 +291,13 @@ def profile_data(source: str, first_year: int, last_year: int) -> ProfileData:
 
 def facts(data: ProfileData, kommune_nr: str) -> dict[str, Any]:
     """Who the municipality is: name, county, centrality, population, agency offices and their pair."""
-    rows = data.kommune.filter(pl.col("kommune_nr") == kommune_nr)
+    rows = data.rows("kommune", kommune_nr=kommune_nr)
+    assert rows is not None
     if rows.height == 0:
         raise KeyError(f"no municipality {kommune_nr!r} in the kommune table of source {data.source!r}")
     row = rows.row(0, named=True)
-    pop = data.population.filter(pl.col("kommune_nr") == kommune_nr)
+    pop = data.rows("population", kommune_nr=kommune_nr)
+    assert pop is not None
     pair = data.coordination.filter(
         (pl.col("husbanken_region") == row["husbanken_region"]) & (pl.col("imdi_region") == row["imdi_region"])
     )
@@ -308,7 +318,8 @@ def settlement_years(data: ProfileData, kommune_nr: str) -> pl.DataFrame:
 
     A year without a row is shown as not available ('..'), never as 0.
     """
-    mine = data.settlement.filter(pl.col("kommune_nr") == kommune_nr)
+    mine = data.rows("settlement", kommune_nr=kommune_nr)
+    assert mine is not None
     grid = pl.DataFrame({"year": pl.Series(data.years, dtype=pl.Int16)})
     out = grid.join(mine.select("year", "requested", "decided", "decision_status", "settled",
                                 "requested_symbol", "decided_symbol", "settled_symbol"), on="year", how="left")
@@ -323,8 +334,8 @@ def settlement_years(data: ProfileData, kommune_nr: str) -> pl.DataFrame:
 def window_settled(data: ProfileData, kommune_nr: str) -> dict[str, Any]:
     """The municipality's window total of settled as every report shows it (suppressed across
     profiles: the same value, or ':', in its own summary and in every peer table)."""
-    row = data.totals.filter(pl.col("kommune_nr") == kommune_nr)
-    if row.height == 0:
+    row = data.rows("totals", kommune_nr=kommune_nr)
+    if row is None or row.height == 0:
         return {"settled": None, "settled_symbol": NOT_AVAILABLE, "settled_known_years": 0}
     r = row.row(0, named=True)
     return {"settled": r["settled"], "settled_symbol": r["settled_symbol"], "settled_known_years": int(r["settled_known"])}
@@ -374,9 +385,9 @@ def settlement_table(years: pl.DataFrame, words: Mapping[str, str] | None = None
 
 def housing_table(data: ProfileData, kommune_nr: str) -> pl.DataFrame | None:
     """Refugees housed, tenure mix (% of person-years) and throughput of municipal rental, suppressed."""
-    if data.housing is None:
+    mine = data.rows("housing", kommune_nr=kommune_nr)
+    if mine is None:
         return None
-    mine = data.housing.filter(pl.col("kommune_nr") == kommune_nr)
     grid = pl.DataFrame({"year": pl.Series(data.years, dtype=pl.Int16)})
     frame = grid.join(mine.drop("kommune_nr").with_columns(pl.lit(True).alias("_row")), on="year", how="left")
     frame = _mark_missing(frame.with_columns(*[(pl.col(c) * 100) for c in HOUSING_SHARES]),
@@ -405,9 +416,9 @@ def intro_table(data: ProfileData, kommune_nr: str) -> pl.DataFrame | None:
     The share is hidden when the number in work or education *or* the number not in work or
     education is below the threshold.
     """
-    if data.intro is None:
+    mine = data.rows("intro", kommune_nr=kommune_nr)
+    if mine is None:
         return None
-    mine = data.intro.filter(pl.col("kommune_nr") == kommune_nr)
     grid = pl.DataFrame({"year": pl.Series(data.years, dtype=pl.Int16)})
     frame = grid.join(mine.drop("kommune_nr").with_columns(pl.lit(True).alias("_row")), on="year", how="left")
     frame = _mark_missing(frame, ["participants", "leavers", "work_education_count", "work_education_base"])
@@ -459,11 +470,11 @@ def _published_share(frame: pl.DataFrame) -> pl.DataFrame:
 
 def intro_pooled(data: ProfileData, kommune_nr: str) -> dict[str, float | None]:
     """Share in work or education over all leavers of the window: municipality, county, Norway."""
-    if data.intro is None or data.intro_areas is None or data.intro_pooled is None:
-        return {"kommune": None, "county": None, "norway": None}
-    mine = data.intro_pooled.filter(pl.col("kommune_nr") == kommune_nr)
     fylke = kommune_nr[:2]
-    pooled = data.intro_areas.filter(pl.col("year").is_null())
+    mine = data.rows("intro_pooled", kommune_nr=kommune_nr)
+    pooled = data.rows("intro_areas", area=[fylke, "Norway"], year=None)  # the two pooled aggregates it shows
+    if mine is None or pooled is None:  # both None exactly when the source has no intro table
+        return {"kommune": None, "county": None, "norway": None}
 
     def share(area: str) -> float | None:
         rows = pooled.filter(pl.col("area") == area)
@@ -475,10 +486,11 @@ def intro_pooled(data: ProfileData, kommune_nr: str) -> dict[str, float | None]:
 def intro_comparison(data: ProfileData, kommune_nr: str, intro: pl.DataFrame) -> pl.DataFrame | None:
     """Per year: the municipality's share in work or education (from the suppressed table) beside
     the county's and Norway's (suppressed the same way), in %."""
-    if data.intro_areas is None:
-        return None
     fylke = kommune_nr[:2]
-    areas = data.intro_areas.filter(pl.col("year").is_not_null())
+    areas = data.rows("intro_areas", area=[fylke, "Norway"])  # its county's and Norway's aggregates
+    if areas is None:
+        return None
+    areas = areas.filter(pl.col("year").is_not_null())
 
     def column(area: str, name: str) -> pl.DataFrame:
         return areas.filter(pl.col("area") == area).select(
@@ -494,20 +506,28 @@ def intro_comparison(data: ProfileData, kommune_nr: str, intro: pl.DataFrame) ->
 def peer_table(data: ProfileData, kommune_nr: str, n: int = 5) -> pl.DataFrame:
     """The municipality and the ``n`` of the same centrality class closest in population, with
     window totals; settled as suppressed across profiles (no total over peers is shown)."""
-    totals = data.totals
-    me = totals.filter(pl.col("kommune_nr") == kommune_nr)
-    if me.height == 0:
+    me = data.rows("totals", kommune_nr=kommune_nr)
+    if me is None or me.height == 0:
         raise KeyError(kommune_nr)
     centrality, population = me["centrality"][0], me["population"][0]
-    same = totals.filter(pl.col("centrality") == centrality) if centrality is not None else totals
+    # Peers are chosen on centrality and population of every municipality; only the chosen rows'
+    # counts are read (so a change elsewhere re-renders this profile only if it changes the choice).
+    candidates = data.rows("totals", columns=["kommune_nr", "centrality", "population"])
+    assert candidates is not None
+    same = candidates.filter(pl.col("centrality") == centrality) if centrality is not None else candidates
     if population is not None and population > 0:
         distance = (pl.col("population").cast(pl.Float64).log() - math.log(population)).abs()
     else:
         distance = pl.lit(0.0)
-    peers = (
+    chosen = (
         same.filter((pl.col("kommune_nr") != kommune_nr) & pl.col("population").is_not_null())
-        .with_columns(distance.alias("_d")).sort("_d", "kommune_nr").head(n).drop("_d")
+        .with_columns(distance.alias("_d")).sort("_d", "kommune_nr").head(n)["kommune_nr"].to_list()
     )
+    peer_rows = data.rows("totals", kommune_nr=chosen)
+    assert peer_rows is not None
+    order = pl.DataFrame({"kommune_nr": chosen, "_order": list(range(len(chosen)))},
+                         schema={"kommune_nr": me.schema["kommune_nr"], "_order": pl.Int64})
+    peers = peer_rows.join(order, on="kommune_nr").sort("_order").drop("_order")
     frame = pl.concat([me, peers], how="vertical_relaxed").with_columns(
         pl.when(pl.col("population") > 0).then(pl.col("settled") / pl.col("population") * 1000)
         .alias("settled_per_1000"),

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from settlement_research import readlog
 from settlement_research.textsafe import escape_html
 
 SOURCE_NAMES = {
@@ -56,6 +57,7 @@ def _provenance(source: str) -> Mapping[str, Any]:
     return {}
 
 
+@readlog.derived  # a page depends on what the banner says, not on the whole PROVENANCE.json
 def data_info(source: str | None) -> dict[str, Any]:
     """``{"synthetic", "source", "source_name", "edition", "years"}`` for a source name.
 

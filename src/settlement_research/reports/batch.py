@@ -21,6 +21,15 @@ cache key (template hash + parameters + data manifest hash + disclosure settings
 package code the template imports, see pipeline/codehash.py) and its files
 still exist. A failed report is rendered again. ``--force`` ignores the cache.
 
+Precise cache: a report rendered in-process also records which data it read (``readlog``: clean
+tables, sidecars, and the rows it took from derived frames such as the profiles' suppressed panel,
+with a hash of each), stored beside it as ``<stem>.reads.json``. When the data changed, a report
+whose key without the data (``precise_key``) is unchanged is reused if every one of its reads
+still hashes the same against the new data; only the others re-render. A report rendered by the
+kernel engine has no record and keys on the whole data manifest. When the person-level
+identifiers changed, a reused report is first audited again (``sdc.audit.audit_report``) and
+re-rendered if the gate finds anything; its files stay in place for the whole-set audit.
+
 A failing report is marked failed with its error and the rest go on; the exit code is 1 if any
 report failed.
 """
@@ -172,6 +181,44 @@ def _previous(out_dir: Path) -> dict[str, dict[str, Any]]:
         return {}
 
 
+READS = ".reads.json"
+
+
+def _previous_run(out_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((out_dir / MANIFEST).read_text("utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def identifiers_hash() -> str:
+    """sha256 of the person-level identifier values the disclosure gate checks pages against."""
+    from settlement_research.sdc.audit import identifier_values
+
+    return hashlib.sha256("\n".join(sorted(identifier_values())).encode("utf-8")).hexdigest()
+
+
+def _reads_unchanged(entry: dict[str, Any] | None, precise: str, out_dir: Path, verifier: Any) -> bool:
+    """A previous ok report with the same key without data, whose logged reads all still match."""
+    if not entry or entry.get("precise_key") != precise or not entry.get("reads_file"):
+        return False
+    if not _reusable(entry, entry.get("cache_key", ""), out_dir):
+        return False
+    try:
+        reads = json.loads((out_dir / entry["reads_file"]).read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(reads, list) and verifier.unchanged(reads)
+
+
+def _passes_gate(entry: dict[str, Any], out_dir: Path, t: int) -> bool:
+    from settlement_research.sdc import audit
+
+    files = [out_dir / f if f else None for f in (entry.get("html"), entry.get("results_file"), entry.get("notebook"))]
+    return not audit.audit_report(*files, t=t)
+
+
 def _reusable(entry: dict[str, Any] | None, key: str, out_dir: Path) -> bool:
     if not entry or entry.get("cache_key") != key or entry.get("status") != "ok":
         return False
@@ -220,6 +267,13 @@ def run_batch(
     t = sdc.threshold()
     gate = sdc.audit.GATE
     previous = {} if force else _previous(out_dir)
+    previous_ids = None if force else _previous_run(out_dir).get("identifiers_sha256")
+    from settlement_research.readlog import Verifier
+
+    check_start = time.perf_counter()
+    verifier = Verifier()
+    ids_hash = identifiers_hash()  # every ok report of this manifest passed the gate against these
+    by_reads = 0
 
     entries: list[dict[str, Any]] = []
     jobs: list[Job] = []
@@ -233,17 +287,23 @@ def run_batch(
         if stem in seen:
             continue
         seen.add(stem)
-        key = cache_key(template_hash, parameters, data_hash, sdc_threshold=t, sdc_gate=gate, engine=engine,
-                        code=code_hash)
-        entry: dict[str, Any] = {"name": stem, "parameters": parameters, "cache_key": key}
+        settings: dict[str, Any] = dict(sdc_threshold=t, sdc_gate=gate, engine=engine, code=code_hash)
+        key = cache_key(template_hash, parameters, data_hash, **settings)
+        precise = cache_key(template_hash, parameters, "reads-v1", **settings)  # the data are in the reads
+        entry: dict[str, Any] = {"name": stem, "parameters": parameters, "cache_key": key, "precise_key": precise}
         old = previous.get(stem)
         if i in refused:
-            for stale in (f"{stem}.html", f"{stem}.ipynb", f"{stem}.results.json"):
+            for stale in (f"{stem}.html", f"{stem}.ipynb", f"{stem}.results.json", f"{stem}{READS}"):
                 (out_dir / stale).unlink(missing_ok=True)
             entry.update(status="failed", cached=False, duration_s=0.0, error=refused[i])
         elif _reusable(old, key, out_dir):
             assert old is not None
-            entry.update({k: v for k, v in old.items() if k not in entry}, cached=True)
+            entry.update({k: v for k, v in old.items() if k not in entry}, cached=True, cached_by="key")
+        elif _reads_unchanged(old, precise, out_dir, verifier) and (
+                ids_hash == previous_ids or _passes_gate(old, out_dir, t)):  # type: ignore[arg-type]
+            assert old is not None
+            entry.update({k: v for k, v in old.items() if k not in entry}, cached=True, cached_by="reads")
+            by_reads += 1
         else:
             entry.update(status="pending", cached=False)
             jobs.append(Job(len(entries), str(path), parameters, str(out_dir), stem))
@@ -253,7 +313,10 @@ def run_batch(
         "template": name, "template_path": str(path), "template_hash": template_hash, "code_hash": code_hash,
         "git_commit": git_commit(), "data_manifest_hash": data_hash, "data_clean_dir": str(data_clean_dir()),
         "sdc_threshold": t, "sdc_gate": gate, "engine": engine,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "reports": entries,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "identifiers_sha256": ids_hash,
+        "cache_check_s": round(time.perf_counter() - check_start, 3), "cached_by_reads": by_reads,
+        "reports": entries,
     }
     bar = _progress_bar(len(entries), name, enabled=progress)
     counts = {"ok": 0, "failed": 0, "cached": sum(1 for e in entries if e.get("cached"))}
@@ -264,7 +327,16 @@ def run_batch(
 
     def on_done(job: Job, outcome: dict[str, Any]) -> None:
         entry = entries[job.index]
+        reads = outcome.pop("reads", None)
         entry.update({k: v for k, v in outcome.items() if k not in ("name", "parameters")})
+        entry["rendered_with_data_manifest"] = data_hash
+        reads_file = out_dir / f"{job.stem}{READS}"
+        if reads is not None and outcome["status"] == "ok":
+            write_json_atomic(reads, reads_file)
+            entry["reads_file"] = reads_file.name
+        else:
+            reads_file.unlink(missing_ok=True)
+            entry["reads_file"] = None
         counts["ok" if outcome["status"] == "ok" else "failed"] += 1
         bar.update(1)
         bar.set_postfix(counts)

@@ -16,6 +16,9 @@ name is ``"inprocess"``. The notebook semantics follow papermill's kernel engine
 order, the first error stops execution and papermill raises ``PapermillExecutionError``. Before
 the first cell runs, the cell of injected parameters is verified (``parameters.verify_injected``):
 only string literals assigned to names the parameters cell declares, no IPython syntax.
+
+While the cells run, the data they read are logged (``readlog.capture``): :func:`take_reads` hands
+the log of the last notebook to the batch, which stores it beside the report as its precise cache key.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from papermill.engines import Engine, papermill_engines
 from traitlets.config import Config
 
+from settlement_research import readlog
 from settlement_research.reports.parameters import verify_injected
 
 ENGINE_NAME = "inprocess"
@@ -212,6 +216,14 @@ def _reset_library_options() -> None:
 
 
 _SHELL: ReportShell | None = None
+_LAST_READS: list[readlog.Read] | None = None
+
+
+def take_reads() -> list[readlog.Read] | None:
+    """The data the last notebook run in this process read (None if none ran since the last call)."""
+    global _LAST_READS
+    reads, _LAST_READS = _LAST_READS, None
+    return reads
 
 
 def get_shell() -> ReportShell:
@@ -274,24 +286,32 @@ class InProcessEngine(Engine):
         # Last line of defence: whoever injected the parameters (our runner, papermill's own
         # translator), the cell must only assign string literals to declared names.
         verify_injected(nb_man.nb, transform=shell.transform_cell)
+        global _LAST_READS
         baseline = snapshot()
         os.environ.update(report_env or {})
+        _LAST_READS = None
         try:
-            for index, cell in enumerate(nb_man.nb.cells):
-                if cell.cell_type != "code":
-                    continue
-                nb_man.cell_start(cell, index)
-                cell.execution_count = shell.execution_count
-                outputs, ok = run_cell(shell, cell.source)
-                cell.outputs = outputs
-                if not ok:
-                    nb_man.cell_exception(cell, index)
-                    nb_man.cell_complete(cell, index)
-                    break
-                nb_man.cell_complete(cell, index)
+            with readlog.capture() as reads:
+                cls._run_cells(nb_man, shell)
+            _LAST_READS = reads
         finally:
             _Capture.displays = {}
             reset_state(baseline)
+
+    @staticmethod
+    def _run_cells(nb_man: Any, shell: ReportShell) -> None:
+        for index, cell in enumerate(nb_man.nb.cells):
+            if cell.cell_type != "code":
+                continue
+            nb_man.cell_start(cell, index)
+            cell.execution_count = shell.execution_count
+            outputs, ok = run_cell(shell, cell.source)
+            cell.outputs = outputs
+            if not ok:
+                nb_man.cell_exception(cell, index)
+                nb_man.cell_complete(cell, index)
+                break
+            nb_man.cell_complete(cell, index)
 
     @classmethod
     def nb_kernel_name(cls, nb, name=None) -> str:  # type: ignore[override]

@@ -12,6 +12,9 @@ Since the forkserver outlives one batch, each worker takes the parent's current 
 working directory from its settings. Each worker warms up (fonts, PNG writer, HTML template) and
 then renders many reports with the in-process engine (see engine.py for what is reset between
 reports). A worker is recycled after ``max_tasks`` reports to bound memory growth.
+
+With the in-process engine an ok report's outcome carries ``reads``: the data its cells read
+(``readlog``) plus the banner the runner stamps on every page, the batch's precise cache key.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ def _worker_main(conn: Connection, settings: WorkerSettings) -> None:
             importlib.import_module(module)
         except Exception:  # noqa: BLE001 - a missing optional module only costs speed
             pass
+    from settlement_research.reports.engine import take_reads
     from settlement_research.reports.runner import Renderer, load_template
 
     renderer = Renderer(settings.engine, sdc_threshold=settings.sdc_threshold)
@@ -85,11 +89,34 @@ def _worker_main(conn: Connection, settings: WorkerSettings) -> None:
             template = templates.get(job.template_path)
             if template is None:
                 template = templates[job.template_path] = load_template(job.template_path)
+            take_reads()  # nothing left over from a report that failed before its cells ran
             outcome = renderer.render(template, job.parameters, Path(job.out_dir), job.stem).to_dict()
+            outcome["reads"] = _reads(template, job.parameters) if outcome["status"] == "ok" else None
         except Exception as exc:  # noqa: BLE001 - reported as this report's failure
             outcome = {"name": job.stem, "parameters": job.parameters, "status": "failed",
                        "duration_s": round(time.perf_counter() - start, 3), "error": f"{type(exc).__name__}: {exc}"}
         conn.send(("done", outcome))
+
+
+def _reads(template: Any, parameters: dict[str, str]) -> list[dict[str, Any]] | None:
+    """What the report just rendered read: its cells' log, and the banner the runner stamped
+    (``banner.data_info`` of the source it shows). None when no log was taken (kernel engine)."""
+    from settlement_research import readlog
+    from settlement_research.errors import SettlementResearchError
+    from settlement_research.pages import banner
+    from settlement_research.reports import parameters as params
+    from settlement_research.reports.engine import take_reads
+
+    reads = take_reads()
+    if reads is None:
+        return None
+    try:
+        source: str | None = params.effective_source(parameters, template.declared)
+    except SettlementResearchError:
+        source = None
+    with readlog.capture() as stamped:
+        banner.data_info(source)
+    return [*reads, *stamped]
 
 
 @dataclass

@@ -80,13 +80,22 @@ def save_results(
 
 
 def memo(key: str, compute: Callable[[], T]) -> T:
-    """``compute()`` once per process and data version; later calls return the kept value."""
+    """``compute()`` once per process and data version; later calls return the kept value.
+
+    The data ``compute`` read are kept with the value and logged again on every call (readlog),
+    so a report that got the value from an earlier report still records what it depends on.
+    """
+    from settlement_research import readlog
     from settlement_research.reports.provenance import data_manifest_hash
 
     slot = (key, data_manifest_hash())
     if slot not in _MEMO:
-        _MEMO[slot] = compute()
-    return _MEMO[slot]
+        with readlog.capture() as reads:
+            value = compute()
+        _MEMO[slot] = (value, reads)
+    value, reads = _MEMO[slot]
+    readlog.extend(reads)
+    return value
 
 
 def clear_memo() -> None:
