@@ -168,9 +168,10 @@ def _derived_origins(table: str, base: pl.DataFrame, frame: pl.DataFrame, column
             "row", "key", pl.lit(c, pl.String).alias("column"), pl.lit(1).alias("origin_nr"),
             pl.lit("derived").alias("role"), pl.lit(source).alias("source"),
             pl.lit(tables).alias("derived_from"), pl.col("n").alias("derived_rows"),
-            pl.concat_str([pl.lit("derived by derive.py from "), pl.col("n").cast(pl.String),
-                           pl.lit(f" {how} ({tables}); the person level is the authority where it covers the "
-                                  f"year{STEP_SEP}build: validated against model {table} after the merge")]).alias("steps"),
+            # the count stays in derived_rows (pages band it); steps are shown as they are
+            pl.lit(f"derived by derive.py from the derived_rows {how} ({tables}); the person level is the "
+                   f"authority where it covers the year{STEP_SEP}build: validated against model {table} after "
+                   "the merge").alias("steps"),
         ))
     return pl.concat(parts, how="diagonal_relaxed")
 
