@@ -48,8 +48,7 @@ from settlement_research import SCHEMA_VERSION, __version__, paths
 from settlement_research.errors import DataError
 from settlement_research.io import sha256_file
 from settlement_research.model import AGGREGATE_TABLES, PERSON_TABLES, TABLES
-from settlement_research.pipeline import codehash
-from settlement_research.pipeline import lineage
+from settlement_research.pipeline import codehash, lineage
 from settlement_research.pipeline import manifest as manifest_mod
 from settlement_research.pipeline.inputs import InputChanged, raw_files
 from settlement_research.pipeline.inputs import changed as input_changes

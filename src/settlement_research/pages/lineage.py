@@ -228,11 +228,17 @@ class PageLineage:
                           "steps": split_steps(recs[0]["steps"]) if recs else []})
         return {"source": self.source, "table": spec.table, "column": spec.column, "how": spec.how, "clean": clean}
 
-    def table(self, rendered: Any, frame: pl.DataFrame, name: str, cells: Mapping[str, Cells] | None = None) -> LineageTable:
-        """``rendered`` (``sdc.to_html`` of ``frame``) with a hover on every number; records them."""
+    def table(self, rendered: Any, frame: pl.DataFrame, name: str, cells: Mapping[str, Cells] | None = None,
+              columns: Sequence[str] | None = None) -> LineageTable:
+        """``rendered`` (``sdc.to_html`` of ``frame``) with a hover on every number; records them.
+
+        ``columns``: the shown columns in order (default: as ``sdc.to_html`` shows them, each
+        ``<col>_symbol`` folded into its value cell).
+        """
         html = str(rendered)
         cells = dict(cells or {})
-        columns = [c for c in frame.columns if not (c.endswith("_symbol") and c[: -len("_symbol")] in frame.columns)]
+        if columns is None:
+            columns = [c for c in frame.columns if not (c.endswith("_symbol") and c[: -len("_symbol")] in frame.columns)]
         data = frame.to_dicts()
         head, sep, body = html.partition("<tbody>")
         if not sep:

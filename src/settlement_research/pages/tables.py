@@ -139,7 +139,7 @@ def html_table(
             f"{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>{note}")
     if lineage is not None:
         page, name, cells = lineage
-        html = str(page.table(html, shown, name, cells))
+        html = str(page.table(html, shown, name, cells, columns=shown.columns))
     return PageTable(html)
 
 
