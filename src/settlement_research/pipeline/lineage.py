@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -214,14 +215,20 @@ def write_lineage(
     target = staging / LINEAGE_DIR
     target.mkdir(exist_ok=True)
     written = []
-    for table, frame in frames.items():
-        lin = build_lineage(
-            source, module, folder, provenance, table, frame, input_rows[table],
-            derived_columns=(derived or {}).get(table), covered=(covered or {}).get(table), frames=frames,
-        )
-        path = target / f"{table}.parquet"
-        lin.write_parquet(path)
-        written.append(path)
+    # Parquet encoding of the long, repeated texts is the larger half of the cost: a writer thread
+    # overlaps it with computing the next table's lineage (polars releases the GIL for both)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage-write") as writer:
+        pending = []
+        for table, frame in frames.items():
+            lin = build_lineage(
+                source, module, folder, provenance, table, frame, input_rows[table],
+                derived_columns=(derived or {}).get(table), covered=(covered or {}).get(table), frames=frames,
+            )
+            path = target / f"{table}.parquet"
+            pending.append(writer.submit(lin.write_parquet, path))
+            written.append(path)
+        for future in pending:
+            future.result()  # a failed write raises here, failing the build
     return written
 
 
