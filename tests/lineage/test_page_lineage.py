@@ -68,6 +68,7 @@ def test_a_small_person_level_count_is_never_written(tmp_path: Path) -> None:
     assert page_lineage.rows_text(57, None, 5) == "50-59"
     assert page_lineage.rows_text(57, 57, 5) == "57"
     assert page_lineage.rows_text(7, 2.5, 5) == "5-9"
+    assert page_lineage.rows_text(0, None, 5) == "0"
     out = tmp_path / "p.lineage.json"
     page.entries.append({"table": "t", "row": "r", "row_nr": 1, "column": "c", "text": "x", "status": "shown",
                          "origin": origin})

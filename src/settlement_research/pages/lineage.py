@@ -137,6 +137,8 @@ def rows_text(n: int | None, shown: Any, t: int) -> str | None:
     """A count of person-level rows as a page may show it (see the module docstring)."""
     if n is None:
         return None
+    if n == 0:  # no rows: not a count of anyone
+        return "0"
     if n < t:
         return f"<{t}"
     if isinstance(shown, int | float) and not isinstance(shown, bool) and float(shown) == float(n):
