@@ -26,8 +26,8 @@ from typing import Any
 
 import polars as pl
 
-from settlement_research.io import write_json_atomic
-from settlement_research.pipeline.lineage import format_key, lineage_path, split_steps
+from settlement_research.io import write_text_atomic
+from settlement_research.pipeline.lineage import format_key, lineage_path
 
 LINEAGE_SUFFIX = ".lineage.json"
 VERSION = 1
@@ -225,9 +225,10 @@ class PageLineage:
         for key in spec.keys(row, _pk(spec.table)):
             recs = self.origins.cell(spec.table, key, spec.column)
             single = shown if not spec.over else None  # a pooled number is not any one row's count
+            # the steps stay in data_clean's lineage (``trace`` prints them): one page file per
+            # profile would otherwise repeat them for every number
             clean.append({"key": format_key(key), "row": recs[0]["row"] if recs else None,
-                          "origins": [_origin_of(r, single, self.t) for r in recs],
-                          "steps": split_steps(recs[0]["steps"]) if recs else []})
+                          "origins": [_origin_of(r, single, self.t) for r in recs]})
         return {"source": self.source, "table": spec.table, "column": spec.column, "how": spec.how, "clean": clean}
 
     def table(self, rendered: Any, frame: pl.DataFrame, name: str, cells: Mapping[str, Cells] | None = None,
@@ -284,7 +285,7 @@ class PageLineage:
         target = Path(path) if path is not None else page_lineage_path()
         if target is None:
             return None
-        write_json_atomic(self.document(), target)
+        write_text_atomic(json.dumps(self.document(), ensure_ascii=False, separators=(",", ":")) + "\n", target)
         return target
 
 

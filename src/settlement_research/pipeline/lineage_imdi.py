@@ -32,7 +32,11 @@ EDITIONS = "imdi_edition_value"
 SHIPPED_CODES = "settlement_research/geo/data/kommune_codes.csv"
 
 
-def _steps(role: str) -> pl.Expr:
+CHOSEN = "edition chosen by precedence (sources/imdi/editions.py): this edition's value is the clean value"
+EVERY = "kept in imdi_edition_value with every other edition's value (`chosen` marks the clean one)"
+
+
+def _steps(role: str, last: str = CHOSEN) -> pl.Expr:
     """The transformations of one record, in the order the importer applied them."""
     def opt(cond: pl.Expr, *parts: pl.Expr | str) -> pl.Expr:
         text = pl.concat_str([p if isinstance(p, pl.Expr) else pl.lit(p) for p in parts])
@@ -66,8 +70,7 @@ def _steps(role: str) -> pl.Expr:
             s("window_years").cast(pl.String), " year(s)"),
         opt(s("classification_year").is_not_null(), "classification year ", s("classification_year").cast(pl.String),
             " (municipality codes as valid then; harmonise before joining across years)"),
-        pl.lit("edition chosen by precedence (sources/imdi/editions.py): the value of edition ")
-        + s("edition") + pl.lit(" is the clean value"),
+        pl.lit(last),
     ])
 
 
@@ -85,8 +88,9 @@ def _origins(records: pl.DataFrame, edition_values: pl.DataFrame, *, every_editi
     if not every_edition:
         chosen = edition_values.filter(pl.col("chosen")).select(_JOIN).unique()
         cand = cand.join(chosen, on=_JOIN, how="semi", nulls_equal=True)
+    last = EVERY if every_edition else CHOSEN
     return cand.with_columns(
-        pl.when(pl.col("role") == "added").then(_steps("added")).otherwise(_steps("value")).alias("steps")
+        pl.when(pl.col("role") == "added").then(_steps("added", last)).otherwise(_steps("value", last)).alias("steps")
     )
 
 
