@@ -26,7 +26,7 @@ from settlement_research import sdc
 from settlement_research.analysis import plots
 from settlement_research.analysis import profile as pr
 from settlement_research.analysis import profile_text as tx
-from settlement_research.pages import banner
+from settlement_research.pages import banner, lineage
 from settlement_research.reports.results import memo, save_results
 from settlement_research.textsafe import escape_markdown
 
@@ -46,6 +46,8 @@ display(HTML(banner.banner_html(info, lang)))  # the rendered page keeps this on
 other = f"kommune_nr-{kommune_nr}__lang-{'en' if lang == 'nb' else 'nb'}.html"
 display(HTML(tx.nav_html(lang, kommune_nr, other)))
 stem = f"{kommune_nr}-{'profil' if lang == 'nb' else 'profile'}"
+lin = lineage.PageLineage(source)  # every number's origin: a hover on the page and NAME.lineage.json
+window_years = {"year": list(range(years[0], years[1] + 1))}
 
 facts = pr.facts(data, kommune_nr)
 settlement_years = pr.settlement_years(data, kommune_nr)
@@ -59,9 +61,10 @@ text = (tx.summary_nb if lang == "nb" else pr.summary)(facts, totals, pooled, *y
 display(Markdown(heading + "\n\n" + text + "\n\n" + w["intro"] + "\n\n" + w["about"]))
 
 
-def show(frame: pl.DataFrame, name: str, **kwargs: object) -> None:
-    """A suppressed table and, under it, the same table as CSV (same cells, symbols as shown)."""
-    display(sdc.to_html(frame, **kwargs))
+def show(frame: pl.DataFrame, name: str, cells: dict | None = None, **kwargs: object) -> None:
+    """A suppressed table (numbers carry their lineage, ``cells``) and, under it, the same table as
+    CSV (same cells, symbols as shown)."""
+    display(lin.table(sdc.to_html(frame, **kwargs), frame, name, cells))
     display(HTML(tx.download_link(frame, f"{stem}-{name}.csv", lang, int(kwargs.get("float_digits", 1)))))
 
 
@@ -72,7 +75,10 @@ show(pr.labelled(shown_years, {"year": w["year"], "requested": w["requested"], "
                                "decision_status": w["decision"], "settled": w["settled"]}),
      "settlement", caption=banner.caption(w["cap_settlement"].format(span=span), info, lang),
      controlled=[w["settled"]],
-     public={w["requested"]: "requested", w["decided"]: "decided"})  # IMDi's published figures
+     public={w["requested"]: "requested", w["decided"]: "decided"},  # IMDi's published figures
+     cells=lineage.rows("kommune_settlement_year", {w["requested"]: "requested", w["decided"]: "decided",
+                                                    w["settled"]: "settled"},
+                        fixed={"kommune_nr": kommune_nr}, by={w["year"]: "year"}))
 display(Markdown(w["legend"].format(t=t)))  # the symbols, beside the first table that uses them
 if not pr.has_values(shown_years, ("requested", "decided", "settled")):
     display(Markdown(w["no_settlement_here"].format(span=span)))
@@ -103,7 +109,14 @@ else:
                                "municipal_exits": "exits from municipal rental",
                                "throughput": "exits per dwelling-year"}),
          "housing", caption=banner.caption(f"Refugees' housing: tenure as % of person-years, and throughput of municipal rental, {span}", info, lang),
-         public={"municipal dwellings": "municipal_dwellings"}, t=t)
+         public={"municipal dwellings": "municipal_dwellings"}, t=t,
+         cells={**lineage.rows("kommune_housing_year", {"municipal dwellings": "municipal_dwellings",
+                                                        "refugees housed": "refugees_housed",
+                                                        "exits from municipal rental": "municipal_exits",
+                                                        "exits per dwelling-year": "throughput"},
+                               fixed={"kommune_nr": kommune_nr}, by={w["year"]: "year"}),
+                **lineage.rows("kommune_housing_year", {label: c for c, label in pr.HOUSING_SHARES.items()},
+                               fixed={"kommune_nr": kommune_nr}, by={w["year"]: "year"}, how="share x 100")})
     display(Markdown("Municipal dwellings is the municipality's stock (KOSTRA, public). Throughput is exits "
                      "from municipal rental per dwelling-year refugees lived there: higher means dwellings "
                      "are freed for the next household sooner. " + pr.housing_national_text(data)))
@@ -122,14 +135,29 @@ else:
                              "work_education_base": "leavers with known status",
                              "work_education_count": "in work or education",
                              "share_work_education": "in work or education, %"}),
-         "intro", caption=banner.caption(f"Introduction programme: participants, leavers and their status a year after leaving, {span}", info, lang))
+         "intro", caption=banner.caption(f"Introduction programme: participants, leavers and their status a year after leaving, {span}", info, lang),
+         cells={**lineage.rows("kommune_intro_year", {"participants": "participants", "leavers": "leavers",
+                                                      "leavers with known status": "work_education_base",
+                                                      "in work or education": "work_education_count"},
+                               fixed={"kommune_nr": kommune_nr}, by={w["year"]: "year"}),
+                **lineage.rows("kommune_intro_year", {"in work or education, %": "work_education_share"},
+                               fixed={"kommune_nr": kommune_nr}, by={w["year"]: "year"},
+                               how="in work or education / leavers with known status x 100")})
     comparison = pr.intro_comparison(data, kommune_nr, intro)
     # Oslo is a municipality and a county of one name: the two columns need two labels.
     county_label = facts["fylke_name"] if facts["fylke_name"] != facts["kommune_name"] else f"{facts['fylke_name']} ({w['county']})"
     show(pr.labelled(comparison, {"year": "year leaving", "municipality": facts["kommune_name"],
                                   "county": county_label, "Norway": "Norway"}),
          "intro-comparison", caption=banner.caption("Share in work or education a year after leaving the programme, %", info, lang),
-         float_digits=0)
+         float_digits=0,
+         cells={**lineage.rows("kommune_intro_year", {facts["kommune_name"]: "work_education_share"},
+                               fixed={"kommune_nr": kommune_nr}, by={"year leaving": "year"}, how="share x 100"),
+                **lineage.rows("kommune_intro_year", {county_label: "work_education_share"},
+                               by={"year leaving": "year"}, pool={"kommune_nr": kommune_nr[:2]},
+                               how="share of the county's leavers (sums of counts and bases) x 100"),
+                **lineage.rows("kommune_intro_year", {"Norway": "work_education_share"},
+                               by={"year leaving": "year"}, pool={"kommune_nr": ""},
+                               how="share of all leavers in Norway (sums of counts and bases) x 100")})
     lines = [(c, label, style) for c, label, style in (
         ("municipality", facts["kommune_name"], "o-"), ("county", county_label, "s--"), ("Norway", "Norway", "^:"))
         if pr.has_values(comparison, (c,))]  # a line without any value is not drawn (nor put in the legend)
@@ -156,7 +184,15 @@ show(pr.labelled(peers, {"kommune_nr": w["code"], "kommune_name": w["municipalit
                                      .format(name=facts["kommune_name"], span=span), info, lang),
      controlled=[w["settled"], w["settled_per_1000"]],
      public={w["centrality"]: "centrality", w["population"]: "population",
-             w["requested"]: "requested", w["decided"]: "decided"})  # published figures
+             w["requested"]: "requested", w["decided"]: "decided"},  # published figures
+     cells={**lineage.rows("kommune_settlement_year", {w["requested"]: "requested", w["decided"]: "decided",
+                                                       w["settled"]: "settled"},
+                           by={w["code"]: "kommune_nr"}, over=window_years, how="sum over the window"),
+            **lineage.rows("kommune_settlement_year", {w["settled_per_1000"]: "settled"}, by={w["code"]: "kommune_nr"},
+                           over=window_years, how="window total per 1000 inhabitants (kommune_context_year.population)"),
+            **lineage.rows("kommune_context_year", {w["population"]: "population"}, by={w["code"]: "kommune_nr"},
+                           over=window_years, how="the latest year with a value in the window"),
+            **lineage.rows("kommune", {w["centrality"]: "centrality"}, by={w["code"]: "kommune_nr"})})
 
 # %%
 display(Markdown(f"## {w['h_coordination']}"))
@@ -168,12 +204,15 @@ display(Markdown(pr.coordination_text(facts)))
 show(pairs.select(pl.col("husbanken_region").alias("Husbanken"), pl.col("imdi_region").alias("IMDi"),
                   pl.col("coordination_index").alias("coordination index"), " "),
      "coordination", caption=banner.caption("Coordination index of the nine Husbanken–IMDi office pairs", info, lang),
-     float_digits=2, public={"coordination index": "region_pair_coordination.level"})  # Fafo 2015, published
+     float_digits=2, public={"coordination index": "region_pair_coordination.level"},  # Fafo 2015, published
+     cells=lineage.constant(["coordination index"], "Fafo 2015, table of Husbanken-IMDi cooperation "
+                            "(settlement_research.regions.coordination_index)"))
 
 # %%
 display(Markdown(f"## {w['h_caveats']}\n\n{w['caveats']}"))
 
 # %%
+lin.save()  # NAME.lineage.json beside the page (when rendered by the runner)
 save_results({
     "kommune_nr": kommune_nr,
     "kommune_name": facts["kommune_name"],

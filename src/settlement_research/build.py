@@ -48,7 +48,7 @@ from settlement_research import SCHEMA_VERSION, __version__, paths
 from settlement_research.errors import DataError
 from settlement_research.io import sha256_file
 from settlement_research.model import AGGREGATE_TABLES, PERSON_TABLES, TABLES
-from settlement_research.pipeline import codehash
+from settlement_research.pipeline import codehash, lineage
 from settlement_research.pipeline import manifest as manifest_mod
 from settlement_research.pipeline.inputs import InputChanged, raw_files
 from settlement_research.pipeline.inputs import changed as input_changes
@@ -359,6 +359,10 @@ def build_source(
                     pl.concat(parts, how="diagonal").write_parquet(staging / QUARANTINE / f"{table}.parquet")
             for sidecar in sorted(folder.glob("*.json")):
                 shutil.copy2(sidecar, staging / sidecar.name)
+        with clock("lineage"):  # data_clean/<source>/lineage/<table>.parquet (pipeline/lineage.py)
+            lineage.write_lineage(name, module.__name__, folder, staging, work.frames, work.row_nrs,
+                                  derived={t: r.derived_columns for t, r in report.tables.items()},
+                                  covered=work.derived_keys)
         return report
     finally:
         work.close()
@@ -377,6 +381,7 @@ class _Staged:
         self.row_nrs: dict[str, pl.Series] = {}
         self.rows: dict[str, int] = {}
         self.frames: dict[str, pl.DataFrame] = {}
+        self.derived_keys: dict[str, pl.DataFrame] = {}  # table -> keys the person level covers (lineage)
         # Parquet encoding runs on one core: a writer thread overlaps it with the next steps
         # (writes run one at a time, in order, so a rewritten table ends up with its last version)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="staged-write")
@@ -579,6 +584,7 @@ def _derive_and_merge(
         result = validate(conformed, table, source=f"{name} (derived)")
         tr = report.tables.setdefault(table, TableReport(table, input_rows=merged.height))
         tr.derived_columns = list(d.columns)
+        work.derived_keys[table] = d.frame.select("kommune_nr", "year")
         if table not in source_agg:
             tr.input_rows = merged.height
         if disagreements:
@@ -843,6 +849,7 @@ def _manifest_entry(
         for p in sorted((staging / QUARANTINE).glob("*.parquet"))
     ]
     sidecars = [entry(p) for p in sorted(staging.glob("*.json")) if p.name != MANIFEST]
+    lineage_files = [entry(p, table=p.stem) for p in sorted((staging / lineage.LINEAGE_DIR).glob("*.parquet"))]
     result = {
         "source": name,
         "module": module.__name__,
@@ -855,6 +862,7 @@ def _manifest_entry(
         "outputs": outputs,
         "quarantine": quarantined,
         "sidecars": sidecars,
+        "lineage": lineage_files,
         "warnings": [w.to_dict() for w in report.warnings[:200]],
         "timings_s": {k: round(v, 3) for k, v in report.timings.items()},
     }

@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run-notebook": ("settlement_research.reports.runner", "run one notebook with string parameters: .ipynb, HTML, results.json"),
     "lab": ("settlement_research.lab", "start JupyterLab on notebooks/ with .py notebooks opening as notebooks"),
     "report": ("settlement_research.reports.batch", "render a notebook for a parameter grid: HTML reports, index.html, manifest.json"),
+    "trace": ("settlement_research.trace", "print the chain behind one number on a page: page -> clean row -> edition -> raw file and record"),
 }
 
 PROG = "settlement-research"

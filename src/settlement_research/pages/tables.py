@@ -104,10 +104,14 @@ def html_table(
     units: Mapping[str, str] | None = None,
     digits: int | Mapping[str, int] | None = None,
     max_rows: int | None = 200,
+    lineage: Any = None,
 ) -> PageTable:
     """``frame`` as a publishable table: labels (default: the column name with '_' as spaces),
     per-column units (default: :func:`unit_of`), numbers right-aligned, every text escaped, in a
-    box that scrolls horizontally. More than ``max_rows`` rows are cut with a note saying so."""
+    box that scrolls horizontally. More than ``max_rows`` rows are cut with a note saying so.
+
+    ``lineage``: ``(page_lineage, name, cells)`` (``pages.lineage``) gives every number a hover with
+    its origin and lists it in the page's NAME.lineage.json."""
     if not isinstance(frame, pl.DataFrame):
         frame = pl.from_pandas(frame) if hasattr(frame, "to_dict") and hasattr(frame, "columns") else pl.DataFrame(frame)
     labels = dict(labels or {})
@@ -131,8 +135,12 @@ def html_table(
     note = ""
     if max_rows is not None and frame.height > max_rows:
         note = f'<p class="table-note">First {max_rows} of {format_value(frame.height, "count")} rows.</p>'
-    return PageTable(f'<div class="table-scroll" style="{SCROLL_STYLE}"><table class="page-table" style="{TABLE_CSS}">'
-                     f"{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>{note}")
+    html = (f'<div class="table-scroll" style="{SCROLL_STYLE}"><table class="page-table" style="{TABLE_CSS}">'
+            f"{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>{note}")
+    if lineage is not None:
+        page, name, cells = lineage
+        html = str(page.table(html, shown, name, cells, columns=shown.columns))
+    return PageTable(html)
 
 
 def publish(frame: pl.DataFrame | Any, **kwargs: Any) -> PageTable:

@@ -116,7 +116,8 @@ def write_index(out: Path) -> Path | None:
 # --------------------------------------------------------------------------------------------
 
 def entry_files(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [*entry.get("outputs", []), *entry.get("quarantine", []), *entry.get("sidecars", [])]
+    return [*entry.get("outputs", []), *entry.get("quarantine", []), *entry.get("sidecars", []),
+            *entry.get("lineage", [])]
 
 
 def file_problem(path: Path, item: Mapping[str, Any], *, full: bool) -> str | None:

@@ -47,6 +47,7 @@ from papermill.exceptions import PapermillExecutionError
 from settlement_research.errors import InputError, SettlementResearchError
 from settlement_research.io import write_text_atomic
 from settlement_research.pages import banner
+from settlement_research.pages import lineage as page_lineage
 from settlement_research.paths import project_root
 from settlement_research.reports import engine as inprocess
 from settlement_research.reports import parameters as params
@@ -332,7 +333,8 @@ class Renderer:
         stem = stem or template.name
         out_dir.mkdir(parents=True, exist_ok=True)
         ipynb, page, results = (out_dir / f"{stem}{ext}" for ext in (".ipynb", ".html", ".results.json"))
-        for stale in (ipynb, page, results):
+        lineage_file = page_lineage.lineage_file_for(page)  # written by the notebook (pages/lineage.py)
+        for stale in (ipynb, page, results, lineage_file):
             stale.unlink(missing_ok=True)
         start = time.perf_counter()
         nb, error = self._execute(template, parameters, ipynb, results, cwd or template.path.parent)
@@ -348,8 +350,9 @@ class Renderer:
         data = json.loads(results.read_text("utf-8")) if results.is_file() else None
         ids = sdc_audit.identifier_values()
         findings = sdc_audit.audit_report(page, results, ipynb, t=self.threshold, ids=ids, error=error)
+        findings += page_lineage.audit_lineage(lineage_file, ids=ids, t=self.threshold)
         if findings:
-            for path in (ipynb, page, results):  # withheld: the notebook and results carry the same
+            for path in (ipynb, page, results, lineage_file):  # withheld: the notebook and results carry the same
                 path.unlink(missing_ok=True)
             kinds = sorted({f.kind for f in findings})
             error = f"disclosure check failed ({', '.join(kinds)}): outputs withheld" + (f"; {error}" if error else "")

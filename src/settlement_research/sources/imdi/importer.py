@@ -31,6 +31,7 @@ from settlement_research.errors import InputError, TextFormatError
 from settlement_research.io import sha256_file, write_json_atomic, write_parquet_atomic
 from settlement_research.model import get_model
 from settlement_research.paths import data_raw_dir
+from settlement_research.pipeline import lineage_imdi
 from settlement_research.pipeline.staging import STAGING_PREFIX, staging_path, swap_in
 from settlement_research.pipeline.staging import recover as recover_staging
 from settlement_research.relations import check_relations
@@ -55,7 +56,8 @@ SUMMARY_FILE = "import_summary.json"
 PROVENANCE_FILE = "PROVENANCE.json"
 
 CLI_HELP = "import IMDi integreringsdata exports (flat, raw wide, 2022 wide) into data_raw/imdi"
-OWN_FILES = frozenset([*(f"{t}.parquet" for t in TABLE_FILES), REJECTED_FILE, RESTATEMENTS_FILE, SUMMARY_FILE, PROVENANCE_FILE])
+OWN_FILES = frozenset([*(f"{t}.parquet" for t in TABLE_FILES), REJECTED_FILE, RESTATEMENTS_FILE, SUMMARY_FILE, PROVENANCE_FILE,
+                       lineage_imdi.LINEAGE_DIR])
 
 
 class ImportRefused(InputError, ValueError):
@@ -375,6 +377,7 @@ def write_outputs(result: ImportResult, out_dir: str | Path, *, replace: bool = 
         write_parquet_atomic(result.assembled.restatements, staging / RESTATEMENTS_FILE)
         write_json_atomic(result.summary, staging / SUMMARY_FILE)
         written = [f"{name}.parquet" for name in result.tables] + [REJECTED_FILE, RESTATEMENTS_FILE, SUMMARY_FILE]
+        written += lineage_imdi.write(result, staging)  # lineage/<table>.parquet: each cell's records
         provenance = {
             "source": SOURCE_NAME,
             "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -1,0 +1,335 @@
+"""Cell-level lineage on pages: every number a table shows says where it came from.
+
+A page keeps one :class:`PageLineage`. Each table goes through :meth:`PageLineage.table` with a
+spec per shown column (:class:`Cells`: which clean table, key and column a shown cell is, or how it
+was computed from several); the rendered HTML gets a hover (``title``) on every number naming
+source, edition and origin (file + record, or "derived from N person-level rows"), and the page's
+``NAME.lineage.json`` lists every number with its full origin (``settlement-research trace`` reads
+it). Suppressed cells keep their reason as hover, never their origin.
+
+Privacy: no person id is ever read here (person tables have no key in their lineage), and a count
+of person-level rows is written as ``<t`` below the disclosure threshold; at or above it, exactly
+only when it is the number the cell itself shows (a published count), else rounded to a range of
+ten ("410-419"), so lineage never publishes an unsuppressed register count.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import itertools
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from settlement_research.io import write_text_atomic
+from settlement_research.pipeline.lineage import format_key, lineage_path
+
+LINEAGE_SUFFIX = ".lineage.json"
+VERSION = 1
+_TD = re.compile(r"<td(?P<attrs>[^>]*)>(?P<text>.*?)</td>", re.S)
+_TR = re.compile(r"<tr>(?P<cells>.*?)</tr>", re.S)
+_TITLE = re.compile(r'\btitle="(?P<title>[^"]*)"')
+SOURCE_NAMES = {"imdi": "IMDi integreringsdata", "synthetic": "synthetic register extract", "ssb": "SSB"}
+
+
+@dataclass(frozen=True)
+class Cells:
+    """How the shown cells of one column map to clean data.
+
+    ``table``/``column``: the clean table and column (``table=None``: not from a clean table, e.g.
+    a published constant; say where from in ``how``). ``fixed``: key values common to the table
+    (the page's municipality); ``by``: shown column -> key column whose value the row gives;
+    ``over``: key column -> values the shown number pools (a window total is one cell over years);
+    ``how``: the computation when the number is not a clean value itself.
+    """
+
+    table: str | None
+    column: str | None = None
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    by: Mapping[str, str] = field(default_factory=dict)
+    over: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    how: str = ""
+    pool: Mapping[str, str] = field(default_factory=dict)  # key column -> code prefix pooled ('' = all)
+
+    def keys(self, row: Mapping[str, Any], key_columns: Sequence[str]) -> list[dict[str, Any]]:
+        """The clean keys (in the table's primary-key order) this shown row's cell comes from."""
+        base = {**self.fixed, **{k: row.get(shown) for shown, k in self.by.items()}}
+        combos = itertools.product(*self.over.values()) if self.over else [()]
+        out = []
+        for combo in combos:
+            values = {**base, **dict(zip(self.over, combo, strict=True))}
+            out.append({k: values.get(k) for k in key_columns})
+        return out
+
+
+def rows(table: str, columns: Mapping[str, str], *, fixed: Mapping[str, Any] | None = None,
+         by: Mapping[str, str] | None = None, over: Mapping[str, Sequence[Any]] | None = None,
+         how: str = "", pool: Mapping[str, str] | None = None) -> dict[str, Cells]:
+    """``{shown column: Cells}`` for several columns of one clean table (``columns``: shown -> clean).
+
+    ``pool``: the number pools every clean row whose key column starts with the prefix (a county's
+    or the country's share): the lineage names the rows by pattern and count, not one by one.
+    """
+    return {shown: Cells(table, col, dict(fixed or {}), dict(by or {}), dict(over or {}), how, dict(pool or {}))
+            for shown, col in columns.items()}
+
+
+def constant(columns: Sequence[str], how: str) -> dict[str, Cells]:
+    """Columns whose numbers are not from a clean table (a published constant, named in ``how``)."""
+    return {c: Cells(None, None, how=how) for c in columns}
+
+
+# ----------------------------------------------------------------------------- clean-side lookup
+
+
+class Origins:
+    """Lookups in ``data_clean/<source>/lineage/<table>.parquet`` (loaded once per table)."""
+
+    def __init__(self, source: str, clean_dir: Path | None = None) -> None:
+        from settlement_research.paths import data_clean_dir
+
+        self.source = source
+        self.clean_dir = Path(clean_dir) if clean_dir is not None else data_clean_dir()
+        self._index: dict[str, dict[tuple[str | None, str | None], list[dict[str, Any]]]] = {}
+
+    def available(self, table: str) -> bool:
+        return lineage_path(self.clean_dir, self.source, table).is_file()
+
+    def _table(self, table: str) -> dict[tuple[str | None, str | None], list[dict[str, Any]]]:
+        if table not in self._index:
+            index: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
+            path = lineage_path(self.clean_dir, self.source, table)
+            if path.is_file():
+                for rec in pl.read_parquet(path).to_dicts():
+                    index.setdefault((rec["key"], rec["column"]), []).append(rec)
+            self._index[table] = index
+        return self._index[table]
+
+    def cell(self, table: str, key: Mapping[str, Any], column: str | None) -> list[dict[str, Any]]:
+        """The lineage rows of one clean cell (its own, else its row's), in origin order. A key
+        value left None matches any value (the municipality's one row in ``kommune``)."""
+        index = self._table(table)
+        if any(v is None for v in key.values()):
+            pattern = re.compile(";".join(f"{re.escape(c)}=" + (".*" if v is None else re.escape(str(v)))
+                                          for c, v in key.items()) + "$")
+            keys = sorted({k for k, _c in index if k is not None and pattern.match(k)})
+            return [r for k in keys for r in (index.get((k, column)) or index.get((k, None)) or [])]
+        k = format_key(key)
+        return index.get((k, column)) or index.get((k, None)) or []
+
+    def count(self, table: str, pattern: re.Pattern[str]) -> int:
+        """How many clean rows of ``table`` have a key matching ``pattern``."""
+        return len({k for k, _c in self._table(table) if k is not None and pattern.match(k)})
+
+
+def _pk(table: str) -> list[str]:
+    from settlement_research.model import primary_key
+
+    return primary_key(table)
+
+
+def rows_text(n: int | None, shown: Any, t: int) -> str | None:
+    """A count of person-level rows as a page may show it (see the module docstring)."""
+    if n is None:
+        return None
+    if n == 0:  # no rows: not a count of anyone
+        return "0"
+    if n < t:
+        return f"<{t}"
+    if isinstance(shown, int | float) and not isinstance(shown, bool) and float(shown) == float(n):
+        return str(int(n))
+    low = (int(n) // 10) * 10
+    return f"{max(low, t)}-{low + 9}"
+
+
+def _origin_of(rec: Mapping[str, Any], shown: Any, t: int) -> dict[str, Any]:
+    """One lineage row as the page shows it (never a person id, never a small count)."""
+    if rec["role"] == "derived":
+        return {"role": "derived", "derived_from": rec["derived_from"],
+                "person_level_rows": rows_text(rec["derived_rows"], shown, t), "clean_row": rec["row"]}
+    return {"role": rec["role"], "edition": rec["edition"], "file": rec["file"], "sha256": rec["file_sha256"],
+            "record": rec["record"], "cell": rec["cell"], "value_raw": rec["value_raw"], "clean_row": rec["row"]}
+
+
+def _hover(origin: Mapping[str, Any]) -> str:
+    """One line for a cell's ``title``: source, edition, origin."""
+    if origin.get("table") is None:
+        return f"Origin: {origin.get('how') or 'computed on this page'}"
+    src = SOURCE_NAMES.get(origin["source"], origin["source"])
+    if origin.get("pooled"):
+        p = origin["pooled"]
+        return (f"{origin['how']}: pools {p['clean_rows']} clean rows of {origin['table']} "
+                f"({p['key_pattern']}); {src}")
+    parts: list[str] = []
+    for item in origin["clean"]:
+        for o in item["origins"]:
+            if o["role"] == "derived":
+                parts.append(f"derived from {o['person_level_rows']} person-level rows ({o['derived_from']})")
+            else:
+                where = f"{o['file']} record {o['record']}" if o.get("record") else str(o["file"])
+                if o.get("cell"):
+                    where += f", column '{o['cell']}'"
+                parts.append(where)
+    editions = sorted({o["edition"] for item in origin["clean"] for o in item["origins"] if o.get("edition")})
+    head = src + (f", edition {', '.join(editions)}" if editions else "")
+    unique = list(dict.fromkeys(parts))
+    shown = "; ".join(unique[:2]) + (f"; and {len(unique) - 2} more" if len(unique) > 2 else "")
+    how = f"{origin['how']} of {len(origin['clean'])} clean rows of {origin['table']}. " if origin.get("how") else ""
+    return f"{how}{head}: {shown or 'no recorded origin'}"
+
+
+# ----------------------------------------------------------------------------------- the page
+
+
+@dataclass
+class LineageTable:
+    """A rendered table with lineage hovers; displays itself as HTML in a notebook."""
+
+    html: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.html
+
+
+class PageLineage:
+    """Collects the origin of every number a page's tables show; writes ``NAME.lineage.json``."""
+
+    def __init__(self, source: str, *, clean_dir: Path | None = None, t: int | None = None) -> None:
+        from settlement_research.sdc.rules import threshold
+
+        self.source = source
+        self.origins = Origins(source, clean_dir)
+        self.t = threshold() if t is None else t
+        self.entries: list[dict[str, Any]] = []
+
+    def origin(self, spec: Cells, row: Mapping[str, Any], shown: Any) -> dict[str, Any]:
+        if spec.table is None:
+            return {"table": None, "how": spec.how}
+        if spec.pool:
+            key = spec.keys(row, _pk(spec.table))[0]
+            pattern = ";".join(f"{c}=" + (f"{spec.pool[c]}*" if c in spec.pool else str(key.get(c)))
+                               for c in _pk(spec.table))
+            regex = re.compile(re.escape(pattern).replace(r"\*", ".*") + "$")
+            return {"source": self.source, "table": spec.table, "column": spec.column, "how": spec.how,
+                    "pooled": {"key_pattern": pattern, "clean_rows": self.origins.count(spec.table, regex)},
+                    "clean": []}
+        clean = []
+        for key in spec.keys(row, _pk(spec.table)):
+            recs = self.origins.cell(spec.table, key, spec.column)
+            single = shown if not spec.over else None  # a pooled number is not any one row's count
+            # the steps stay in data_clean's lineage (``trace`` prints them): one page file per
+            # profile would otherwise repeat them for every number
+            clean.append({"key": format_key(key), "row": recs[0]["row"] if recs else None,
+                          "origins": [_origin_of(r, single, self.t) for r in recs]})
+        return {"source": self.source, "table": spec.table, "column": spec.column, "how": spec.how, "clean": clean}
+
+    def table(self, rendered: Any, frame: pl.DataFrame, name: str, cells: Mapping[str, Cells] | None = None,
+              columns: Sequence[str] | None = None) -> LineageTable:
+        """``rendered`` (``sdc.to_html`` of ``frame``) with a hover on every number; records them.
+
+        ``columns``: the shown columns in order (default: as ``sdc.to_html`` shows them, each
+        ``<col>_symbol`` folded into its value cell).
+        """
+        html = str(rendered)
+        cells = dict(cells or {})
+        if columns is None:
+            columns = [c for c in frame.columns if not (c.endswith("_symbol") and c[: -len("_symbol")] in frame.columns)]
+        data = frame.to_dicts()
+        head, sep, body = html.partition("<tbody>")
+        if not sep:
+            return LineageTable(html)
+        body, end, tail = body.partition("</tbody>")
+        out_rows = []
+        for r, match in enumerate(_TR.finditer(body)):
+            row = data[r] if r < len(data) else {}
+            label = next((str(row[c]) for c in columns if c not in cells and row.get(c) is not None), str(r + 1))
+            tds = list(_TD.finditer(match.group("cells")))
+            new_cells = []
+            for j, td in enumerate(tds):
+                column = columns[j] if j < len(columns) else None
+                attrs, text = td.group("attrs"), td.group("text")
+                plain = html_lib.unescape(text)
+                if column is None or column not in cells or not plain.strip():
+                    new_cells.append(td.group(0))
+                    continue
+                entry: dict[str, Any] = {"table": name, "row": label, "row_nr": r + 1, "column": column, "text": plain}
+                if 'data-sdc="suppressed"' in attrs:
+                    title = _TITLE.search(attrs)
+                    entry.update(status="suppressed", reason=html_lib.unescape(title.group("title")) if title else "suppressed")
+                    self.entries.append(entry)
+                    new_cells.append(td.group(0))
+                    continue
+                origin = self.origin(cells[column], row, row.get(column))
+                entry.update(status="shown", origin=origin)
+                self.entries.append(entry)
+                hover = html_lib.escape(_hover(origin), quote=True)
+                cell_id = html_lib.escape(f"{name}:{label}:{column}", quote=True)
+                new_cells.append(f'<td{attrs} title="{hover}" data-lineage="{cell_id}">{text}</td>')
+            out_rows.append("<tr>" + "".join(new_cells) + "</tr>")
+        return LineageTable(head + sep + "".join(out_rows) + end + tail)
+
+    def document(self) -> dict[str, Any]:
+        return {"lineage_version": VERSION, "source": self.source, "threshold": self.t,
+                "clean_dir_relative": f"{self.source}/lineage", "numbers": self.entries}
+
+    def save(self, path: str | Path | None = None) -> Path | None:
+        """Write ``NAME.lineage.json`` beside the page (from the runner's results path) or ``path``."""
+        target = Path(path) if path is not None else page_lineage_path()
+        if target is None:
+            return None
+        write_text_atomic(json.dumps(self.document(), ensure_ascii=False, separators=(",", ":")) + "\n", target)
+        return target
+
+
+def page_lineage_path() -> Path | None:
+    """``<out>/<name>.lineage.json`` when a runner renders the page (interactive: None)."""
+    from settlement_research.reports.results import results_path
+
+    results = results_path()
+    if results is None:
+        return None
+    return lineage_file_for(results)
+
+
+def lineage_file_for(path: Path) -> Path:
+    """The lineage file of a page, results.json or notebook path (same stem)."""
+    name = path.name
+    for ext in (".results.json", LINEAGE_SUFFIX, ".html", ".ipynb"):
+        if name.endswith(ext):
+            return path.with_name(name[: -len(ext)] + LINEAGE_SUFFIX)
+    return path.with_name(name + LINEAGE_SUFFIX)
+
+
+def audit_lineage(path: Path, *, ids: frozenset[str], t: int) -> list[Any]:
+    """The disclosure gate's view of a lineage file: no identifier, no person-level count below t."""
+    from settlement_research.sdc.audit import Finding, count_identifiers
+
+    if not path.is_file():
+        return []
+    text = path.read_text("utf-8")
+    findings = []
+    if count_identifiers(text, ids):
+        findings.append(Finding("identifier", path.name, "identifier value(s) in the lineage file"))
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return [*findings, Finding("unreadable_cell", path.name, "the lineage file is not valid JSON")]
+    for entry in doc.get("numbers", []):
+        for item in (entry.get("origin") or {}).get("clean", []):
+            for o in item.get("origins", []):
+                n = o.get("person_level_rows")
+                if n is not None and str(n).isdigit() and 0 < int(n) < t:
+                    findings.append(Finding("small_count", path.name, "a person-level row count below the threshold"))
+    return findings
+
+
+__all__ = ["Cells", "LINEAGE_SUFFIX", "LineageTable", "Origins", "PageLineage", "audit_lineage", "constant",
+           "lineage_file_for", "page_lineage_path", "rows", "rows_text"]

@@ -1,0 +1,248 @@
+"""Row-level lineage written by the build: ``data_clean/<source>/lineage/<table>.parquet``.
+
+Why a companion table and not extra columns: analysis frames (``catalog.load``) stay as they are,
+and the lineage can be as detailed as it needs to be (several origins per cell, every step) without
+costing a notebook anything. Model: ``model.lineage.TableLineage``.
+
+Where origins come from:
+
+- a source that records lineage itself (``import-imdi`` writes ``lineage/<table>.parquet`` into its
+  raw folder, keyed by the table's primary key, with edition, file, record or wide cell and every
+  step; ``pipeline.lineage_imdi``) is joined to the clean rows by key;
+- otherwise a row is traced to the file the source lists for the table in PROVENANCE.json (the
+  synthetic extract: ``files[].table``) and the data row the build read it from;
+- columns the build derives from person-level tables (``derive.py``) get "derived from N
+  person-level rows" of the tables named, never a person id. Person tables are keyed by row
+  position only, so this folder holds no copy of an identifier.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from settlement_research.model import PERSON_TABLES, primary_key
+from settlement_research.model.lineage import TableLineage
+
+ENABLED = True  # benchmarks switch it off to measure what lineage costs; data_clean always has it
+LINEAGE_DIR = "lineage"
+STEP_SEP = "\n"
+COLUMNS = list(TableLineage.to_schema().columns)
+SCHEMA = {c: col.dtype.type for c, col in TableLineage.to_schema().columns.items()}
+
+# derived table -> column -> person-level tables its value is computed from
+DERIVED_FROM: dict[str, dict[str, str]] = {
+    "kommune_settlement_year": {"settled": "settlement", "settled_unaccompanied_minors": "settlement, person"},
+    "kommune_housing_year": {"*": "housing_spell"},
+    "kommune_intro_year": {"*": "intro_spell", "work_education_count": "intro_spell, outcome_year",
+                           "work_education_base": "intro_spell, outcome_year",
+                           "work_education_share": "intro_spell, outcome_year"},
+}
+DERIVED_HOW = {
+    "kommune_settlement_year": "settlement rows of the municipality whose settlement date falls in the year "
+                               "(routes ordinary and agreed self-settlement)",
+    "kommune_housing_year": "housing spells in the municipality during the year",
+    "kommune_intro_year": "introduction-programme spells in the municipality during the year",
+}
+
+
+def key_expr(table: str) -> pl.Expr:
+    """The row's primary key as text, ``col=value;...`` (null for person tables: no ids here)."""
+    if table in PERSON_TABLES:
+        return pl.lit(None, pl.String).alias("key")
+    parts = [pl.concat_str([pl.lit(f"{c}="), pl.col(c).cast(pl.String).fill_null("")]) for c in primary_key(table)]
+    return pl.concat_str(parts, separator=";").alias("key")
+
+
+def format_key(values: Mapping[str, Any]) -> str:
+    """The same text as :func:`key_expr` for one row given as a mapping (used by pages and trace)."""
+    return ";".join(f"{c}={'' if v is None else v}" for c, v in values.items())
+
+
+def steps_text(*steps: str) -> str:
+    return STEP_SEP.join(s.replace("\n", " ") for s in steps if s)
+
+
+def split_steps(text: str | None) -> list[str]:
+    return [s for s in (text or "").split(STEP_SEP) if s]
+
+
+def finish(frame: pl.DataFrame) -> pl.DataFrame:
+    """Model columns in model order and dtype, origins numbered per cell, validated."""
+    present = set(frame.columns)
+    out = frame.select([
+        pl.col(c).cast(t) if c in present else pl.lit(None, t).alias(c) for c, t in SCHEMA.items()
+    ]).sort("row", "column", "origin_nr", nulls_last=False)
+    return TableLineage.validate(out, lazy=True)
+
+
+def _file_of(provenance: Mapping[str, Any], table: str) -> tuple[str | None, str | None]:
+    """(file name, sha256) the source's PROVENANCE.json lists for ``table`` (synthetic extract)."""
+    for item in provenance.get("files") or []:
+        if isinstance(item, dict) and item.get("table") == table:
+            return str(item.get("name") or item.get("path")), item.get("sha256")
+    return None, None
+
+
+def _read_origins(folder: Path, table: str, source: str, module: str, provenance: Mapping[str, Any],
+                  base: pl.DataFrame) -> pl.DataFrame:
+    """Origins of the clean rows ``base`` (row, key, _input) before derivation."""
+    recorded = folder / LINEAGE_DIR / f"{table}.parquet"
+    validated = f"build: validated against model {table} and the cross-table relations; kept as clean row"
+    if recorded.is_file():  # the source traced its own rows (import-imdi)
+        lin = pl.read_parquet(recorded).drop("row", "table", strict=False)
+        joined = base.join(lin, on="key", how="inner")
+        return joined.with_columns(
+            pl.concat_str([pl.col("steps"), pl.lit(STEP_SEP + validated)]).alias("steps")
+        ).drop("_input")
+    file, sha = _file_of(provenance, table)
+    if file is None:  # a source without per-table files: name its folder and output row honestly
+        file = f"{source} raw folder (read by {module})"
+    read = base.filter(pl.col("_input").is_not_null())
+    return read.select(
+        "row", "key", pl.lit(None, pl.String).alias("column"), pl.lit(1).alias("origin_nr"),
+        pl.lit("row").alias("role"), pl.lit(source).alias("source"), pl.lit(file).alias("file"),
+        pl.lit(sha, pl.String).alias("file_sha256"), (pl.col("_input") + 1).alias("record"),
+        pl.lit(f"read by {module}: the data row `record` of {file}; text parsed into model dtypes"
+               f"{STEP_SEP}{validated}").alias("steps"),
+    )
+
+
+def _overlap_counts(spells: pl.DataFrame) -> pl.DataFrame:
+    """Spells per municipality and calendar year they touch (open spells run to the latest date)."""
+    if spells.is_empty():
+        return pl.DataFrame(schema={"kommune_nr": pl.String, "year": pl.Int16, "n": pl.Int64})
+    as_of = spells.select(pl.max_horizontal(pl.col("start_date").max(), pl.col("end_date").max())).item()
+    return (
+        spells.select(
+            "kommune_nr",
+            pl.int_ranges(pl.col("start_date").dt.year(), pl.col("end_date").fill_null(as_of).dt.year() + 1)
+            .alias("year"),
+        )
+        .explode("year").drop_nulls("year")
+        .group_by("kommune_nr", pl.col("year").cast(pl.Int16)).agg(pl.len().cast(pl.Int64).alias("n"))
+    )
+
+
+def derived_counts(table: str, frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame | None:
+    """(kommune_nr, year, n): the person-level rows a derived municipality-year was computed from."""
+    from settlement_research.derive import SETTLED_ROUTES
+
+    if table == "kommune_settlement_year" and "settlement" in frames:
+        s = frames["settlement"]
+        return (s.filter(pl.col("route").is_in(list(SETTLED_ROUTES)))
+                .group_by("kommune_nr", pl.col("settlement_date").dt.year().cast(pl.Int16).alias("year"))
+                .agg(pl.len().cast(pl.Int64).alias("n")))
+    if table == "kommune_housing_year" and "housing_spell" in frames:
+        return _overlap_counts(frames["housing_spell"].select("kommune_nr", "start_date", "end_date"))
+    if table == "kommune_intro_year" and "intro_spell" in frames:
+        return _overlap_counts(frames["intro_spell"].select("kommune_nr", "start_date", "end_date"))
+    return None
+
+
+def _derived_origins(table: str, base: pl.DataFrame, frame: pl.DataFrame, columns: list[str],
+                     covered: pl.DataFrame, frames: Mapping[str, pl.DataFrame], source: str) -> pl.DataFrame | None:
+    counts = derived_counts(table, frames)
+    if counts is None or not columns:
+        return None
+    rows = (
+        base.with_columns(frame.get_column("kommune_nr"), frame.get_column("year").cast(pl.Int16))
+        .join(covered.select("kommune_nr", pl.col("year").cast(pl.Int16)), on=["kommune_nr", "year"], how="semi")
+        .join(counts, on=["kommune_nr", "year"], how="left")
+        .with_columns(pl.col("n").fill_null(0))
+    )
+    how = DERIVED_HOW.get(table, "person-level rows of the municipality-year")
+    of = DERIVED_FROM.get(table, {})
+    parts = []
+    for c in [*columns, None]:
+        if c is None:  # a row only the person level knows: its key columns are derived too
+            part = rows.filter(pl.col("_input").is_null())
+        else:
+            part = rows
+        tables = of.get(c or "*", of.get("*", next(iter(of.values()), "person tables")))
+        parts.append(part.select(
+            "row", "key", pl.lit(c, pl.String).alias("column"), pl.lit(1).alias("origin_nr"),
+            pl.lit("derived").alias("role"), pl.lit(source).alias("source"),
+            pl.lit(tables).alias("derived_from"), pl.col("n").alias("derived_rows"),
+            # the count stays in derived_rows (pages band it); steps are shown as they are
+            pl.lit(f"derived by derive.py from the derived_rows {how} ({tables}); the person level is the "
+                   f"authority where it covers the year{STEP_SEP}build: validated against model {table} after "
+                   "the merge").alias("steps"),
+        ))
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
+def build_lineage(
+    source: str, module: str, folder: Path, provenance: Mapping[str, Any], table: str, frame: pl.DataFrame,
+    input_rows: pl.Series, *, derived_columns: list[str] | None = None, covered: pl.DataFrame | None = None,
+    frames: Mapping[str, pl.DataFrame] | None = None,
+) -> pl.DataFrame:
+    """The lineage of one clean table (``frame``, in written order; ``input_rows``: each row's
+    0-based row in the source's output, null for rows only the person level has)."""
+    base = pl.DataFrame({
+        "row": pl.int_range(1, frame.height + 1, dtype=pl.Int64, eager=True),
+        "_input": input_rows.cast(pl.Int64),
+    })
+    key = frame.select(key_expr(table)).get_column("key") if table not in PERSON_TABLES else None
+    base = base.with_columns(key if key is not None else pl.lit(None, pl.String).alias("key"))
+    parts = [_read_origins(folder, table, source, module, provenance, base)]
+    if derived_columns and covered is not None:
+        derived = _derived_origins(table, base, frame, derived_columns, covered, frames or {}, source)
+        if derived is not None:
+            # a derived cell's origin replaces what the source said for it
+            replaced = derived.filter(pl.col("column").is_not_null()).select("row", "column")
+            parts[0] = parts[0].join(replaced, on=["row", "column"], how="anti", nulls_equal=True)
+            parts.append(derived)
+    out = pl.concat([p.with_columns(pl.col("origin_nr").cast(pl.Int32)) for p in parts], how="diagonal_relaxed")
+    out = out.with_columns(pl.lit(table).alias("table"), pl.lit(source).alias("source"))
+    return finish(out)
+
+
+def write_lineage(
+    source: str, module: str, folder: Path, staging: Path, frames: Mapping[str, pl.DataFrame],
+    input_rows: Mapping[str, pl.Series], *, derived: Mapping[str, list[str]] | None = None,
+    covered: Mapping[str, pl.DataFrame] | None = None,
+) -> list[Path]:
+    """Write ``staging/lineage/<table>.parquet`` for every staged table; returns the paths."""
+    if not ENABLED:
+        return []
+    provenance = _provenance(folder)
+    target = staging / LINEAGE_DIR
+    target.mkdir(exist_ok=True)
+    written = []
+    # Parquet encoding of the long, repeated texts is the larger half of the cost: a writer thread
+    # overlaps it with computing the next table's lineage (polars releases the GIL for both)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage-write") as writer:
+        pending = []
+        for table, frame in frames.items():
+            lin = build_lineage(
+                source, module, folder, provenance, table, frame, input_rows[table],
+                derived_columns=(derived or {}).get(table), covered=(covered or {}).get(table), frames=frames,
+            )
+            path = target / f"{table}.parquet"
+            pending.append(writer.submit(lin.write_parquet, path))
+            written.append(path)
+        for future in pending:
+            future.result()  # a failed write raises here, failing the build
+    return written
+
+
+def _provenance(folder: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((folder / "PROVENANCE.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def lineage_path(clean_dir: Path, source: str, table: str) -> Path:
+    return clean_dir / source / LINEAGE_DIR / f"{table}.parquet"
+
+
+__all__ = ["ENABLED", "LINEAGE_DIR", "build_lineage", "derived_counts", "format_key", "key_expr",
+           "lineage_path", "split_steps", "steps_text", "write_lineage"]

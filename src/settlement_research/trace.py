@@ -1,0 +1,199 @@
+"""``settlement-research trace PAGE VALUE-OR-CELL``: the chain behind one number on a page.
+
+page -> the page's table, row and column (``NAME.lineage.json``, written when the page rendered)
+-> the clean table, its row and key, checked against data_clean as it is now -> the edition -> the
+raw file (sha256) and record, or wide cell, with every transformation step; for register aggregates
+"derived from N person-level rows" (N below the disclosure threshold shown as ``<t``), never ids.
+
+VALUE-OR-CELL is either the text of a number as the page shows it (``112``, ``1 368``, ``45.2``)
+or a cell ``TABLE:ROW:COLUMN`` as the lineage file names it (``settlement:2014:settled``; ROW may be
+``#n``, the n-th row). A value that is not on the page, or is there more than once, is an error
+(exit 2) that lists the candidates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from settlement_research.errors import InputError
+from settlement_research.pages.lineage import SOURCE_NAMES, lineage_file_for, rows_text
+from settlement_research.pipeline.lineage import lineage_path, split_steps
+
+CLI_HELP = "print the chain behind one number on a page: page -> clean row -> edition -> raw file and record"
+_SPACES = dict.fromkeys(map(ord, " \u202f\u00a0\u2009\t"), None)
+
+
+class TraceError(InputError):
+    """The number cannot be traced: no lineage file, not on the page, or ambiguous (exit 2)."""
+
+
+def _norm(text: str) -> str:
+    return str(text).translate(_SPACES).replace("\u2212", "-").strip()
+
+
+def cell_id(entry: Mapping[str, Any], doc: Mapping[str, Any] | None = None) -> str:
+    """``TABLE:ROW:COLUMN``; ROW is ``#n`` when the row's label is not unique in its table."""
+    row = entry["row"]
+    if doc is not None and sum(1 for e in doc["numbers"] if e["table"] == entry["table"]
+                               and e["column"] == entry["column"] and e["row"] == row) > 1:
+        row = f"#{entry['row_nr']}"
+    return f"{entry['table']}:{row}:{entry['column']}"
+
+
+def read_page_lineage(page: str | Path) -> tuple[Path, dict[str, Any]]:
+    path = Path(page)
+    lineage = path if path.name.endswith(".lineage.json") else lineage_file_for(path)
+    if not lineage.is_file():
+        raise TraceError(f"no lineage file for page {path}: expected {lineage}", file=lineage,
+                         hint="render the page with `report` or `run-notebook` (pages write NAME.lineage.json)")
+    try:
+        doc = json.loads(lineage.read_text("utf-8"))
+    except ValueError as exc:
+        raise TraceError(f"{lineage} is not valid JSON: {exc}", file=lineage) from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("numbers"), list):
+        raise TraceError(f"{lineage} is not a page lineage file (no 'numbers' list)", file=lineage)
+    return lineage, doc
+
+
+def find(doc: Mapping[str, Any], query: str) -> list[dict[str, Any]]:
+    """Entries matching a cell ``TABLE:ROW:COLUMN`` or, failing that, a value as shown."""
+    entries = [e for e in doc["numbers"] if isinstance(e, dict)]
+    if query.count(":") >= 2:
+        table, rest = query.split(":", 1)
+        row, column = rest.rsplit(":", 1)
+        hits = [e for e in entries if e["table"] == table and e["column"].casefold() == column.casefold()
+                and (str(e["row"]) == row or f"#{e['row_nr']}" == row)]
+        if hits:
+            return hits
+    value = _norm(query)
+    return [e for e in entries if _norm(e["text"]) == value]
+
+
+def select(doc: Mapping[str, Any], query: str, page: Path) -> dict[str, Any]:
+    hits = find(doc, query)
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        cells = [cell_id(e, doc) for e in doc["numbers"]]
+        raise TraceError(
+            f"{query!r} is not a number or cell on {page} ({len(cells)} numbers listed); cells include: "
+            f"{', '.join(cells[:12])}{' ...' if len(cells) > 12 else ''}",
+            file=page, hint="pass the value as shown, or a cell TABLE:ROW:COLUMN (e.g. settlement:2014:settled)")
+    listing = "\n  ".join(f"{cell_id(e, doc)}  shows {e['text']}" for e in hits[:30])
+    raise TraceError(f"{query!r} is ambiguous on {page}: {len(hits)} cells match:\n  {listing}", file=page,
+                     hint="pass one of these cells as TABLE:ROW:COLUMN (ROW may be #n, the n-th row)")
+
+
+def _clean_check(clean_dir: Path, source: str, table: str, row: int | None, key: str, column: str | None) -> str:
+    """The clean row as data_clean holds it now (key and value), or why it cannot be checked."""
+    path = clean_dir / source / f"{table}.parquet"
+    if row is None:
+        return f"{path}: no clean row recorded"
+    if not path.is_file():
+        return f"{path} is missing (data_clean changed since the page was rendered?)"
+    from settlement_research.pipeline.lineage import key_expr
+
+    frame = pl.scan_parquet(path).slice(row - 1, 1).collect()
+    if frame.is_empty():
+        return f"{path} has no row {row} now: data_clean changed since the page was rendered"
+    now = frame.select(key_expr(table)).item()
+    if now is not None and now != key:
+        return f"{path} row {row} now holds {now}, not {key}: data_clean changed since the page was rendered"
+    value = frame.get_column(column).item() if column and column in frame.columns else None
+    symbol = frame.get_column(f"{column}_symbol").item() if column and f"{column}_symbol" in frame.columns else None
+    shown = f" = {value}" if value is not None else (f" = symbol '{symbol}'" if symbol else "")
+    return f"{path} row {row} ({key}), column {column}{shown}"
+
+
+def _origins_now(clean_dir: Path, source: str, table: str, key: str, column: str | None) -> list[dict[str, Any]]:
+    path = lineage_path(clean_dir, source, table)
+    if not path.is_file():
+        return []
+    lin = pl.scan_parquet(path).filter(pl.col("key") == key).collect()
+    own = lin.filter(pl.col("column") == column) if column else lin.clear()
+    return (own if own.height else lin.filter(pl.col("column").is_null())).sort("origin_nr").to_dicts()
+
+
+def chain(entry: Mapping[str, Any], page: Path, *, clean_dir: Path, t: int) -> list[str]:
+    """The printed chain for one page entry."""
+    out = [f"page     {page}", f"number   {entry['text']}  (table '{entry['table']}', row {entry['row']}, "
+           f"column '{entry['column']}')"]
+    if entry.get("status") == "suppressed":
+        out.append(f"hidden   {entry.get('reason') or 'suppressed'}: a suppressed cell shows its reason, not its origin")
+        return out
+    origin = entry.get("origin") or {}
+    if origin.get("table") is None:
+        out.append(f"origin   {origin.get('how') or 'computed on the page, not from a clean table'}")
+        return out
+    source, table, column = origin["source"], origin["table"], origin.get("column")
+    if origin.get("how"):
+        out.append(f"computed {origin['how']}")
+    if origin.get("pooled"):
+        p = origin["pooled"]
+        out.append(f"pooled   {p['clean_rows']} clean rows of {source}/{table} matching {p['key_pattern']}, column {column}")
+        return out
+    for n, item in enumerate(origin.get("clean", []), 1):
+        label = "clean   " if len(origin["clean"]) == 1 else f"clean {n} "
+        out.append(f"{label} {_clean_check(clean_dir, source, table, item.get('row'), item['key'], column)}")
+        recs = _origins_now(clean_dir, source, table, item["key"], column)
+        if not recs:
+            out.append("         no lineage recorded for this row in data_clean")
+            continue
+        editions = sorted({r["edition"] for r in recs if r["edition"]})
+        out.append(f"source   {SOURCE_NAMES.get(source, source)}" + (f", edition {', '.join(editions)}" if editions else ""))
+        for r in recs:
+            out.append("  " + _describe(r, t))
+            for i, step in enumerate(split_steps(r["steps"]), 1):
+                out.append(f"      {i}. {step}")
+    return out
+
+
+def _describe(r: Mapping[str, Any], t: int) -> str:
+    if r["role"] == "derived":
+        return (f"origin {r['origin_nr']}: derived from {rows_text(r['derived_rows'], None, t)} person-level rows "
+                f"of {r['derived_from']} (no person ids are kept in lineage)")
+    where = [f"{r['file']}"]
+    if r.get("file_sha256"):
+        where.append(f"sha256 {r['file_sha256']}")
+    if r.get("record"):
+        where.append(f"record {r['record']}")
+    if r.get("cell"):
+        where.append(f"column '{r['cell']}'")
+    if r.get("value_raw") is not None:
+        where.append(f"text {r['value_raw']!r}")
+    role = "" if r["role"] in ("value", "row") else f" ({r['role']})"
+    return f"origin {r['origin_nr']}{role}: " + ", ".join(where)
+
+
+def trace(page: str | Path, query: str, *, clean_dir: Path | None = None) -> list[str]:
+    from settlement_research.paths import data_clean_dir
+
+    lineage, doc = read_page_lineage(page)
+    entry = select(doc, query, Path(page))
+    t = int(doc.get("threshold") or 5)
+    return chain(entry, Path(page), clean_dir=clean_dir or data_clean_dir(), t=t)
+
+
+def cli_add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("page", help="a rendered page (.html) or its NAME.lineage.json")
+    parser.add_argument("value", metavar="VALUE-OR-CELL",
+                        help="the number as the page shows it, or a cell TABLE:ROW:COLUMN (e.g. settlement:2014:settled)")
+    parser.add_argument("--clean", type=Path, default=None, help="clean folder (default: data_clean)")
+
+
+def cli_run(args: argparse.Namespace) -> int:
+    from settlement_research.textsafe import escape_terminal
+
+    for line in trace(args.page, args.value, clean_dir=args.clean):
+        print(escape_terminal(line))
+    return 0
+
+
+__all__ = ["CLI_HELP", "TraceError", "chain", "cell_id", "find", "read_page_lineage", "select", "trace",
+           "cli_add_arguments", "cli_run"]
