@@ -293,7 +293,8 @@ def run_batch(
         entry: dict[str, Any] = {"name": stem, "parameters": parameters, "cache_key": key, "precise_key": precise}
         old = previous.get(stem)
         if i in refused:
-            for stale in (f"{stem}.html", f"{stem}.ipynb", f"{stem}.results.json", f"{stem}{READS}"):
+            for stale in (f"{stem}.html", f"{stem}.ipynb", f"{stem}.results.json", f"{stem}.lineage.json",
+                          f"{stem}{READS}"):
                 (out_dir / stale).unlink(missing_ok=True)
             entry.update(status="failed", cached=False, duration_s=0.0, error=refused[i])
         elif _reusable(old, key, out_dir):
