@@ -5,7 +5,7 @@ count changes. A report that records exactly which rows it read can be reused wh
 those rows are unchanged, and re-rendered when any of them changed, national and peer rows included.
 
 Reads are recorded only while a log is open (``capture``); outside a report (JupyterLab, tests) every
-hook is a no-op. Three kinds of dataset:
+hook is a no-op. The kinds of dataset:
 
 - ``table:<source>/<table>``: a whole clean table handed out by the catalog (``catalog.path``, which
   ``catalog.load`` goes through), hashed by its file's sha256. A notebook that scans a table depends
@@ -16,6 +16,8 @@ hook is a no-op. Three kinds of dataset:
   reads are not logged; what the report takes from its result is. A result that is a
   :class:`Tracked` dataclass logs each field read (``.../settlement``) and each slice taken with
   :meth:`Tracked.rows` (columns and an equality filter); any other result is logged whole.
+- ``lineage:<source>/<table>``: one lookup of a page's hover in a clean table's lineage
+  (``pages.lineage.Origins``: a cell's origins or a count of pooled rows), hashed by its answer.
 - ``opaque:data_clean``: something outside the catalog asked for the data folder (a notebook that
   opens MANIFEST.json or a parquet file itself). Such a report depends on everything
   (the hash of data_clean/MANIFEST.json, which changes with every build).
@@ -49,7 +51,7 @@ _FILE_SHA: dict[tuple[str, int, int], str] = {}
 TRUSTED = frozenset({
     "settlement_research.catalog", "settlement_research.readlog", "settlement_research.paths",
     "settlement_research.pipeline.manifest", "settlement_research.reports.provenance",
-    "settlement_research.reports.results",
+    "settlement_research.reports.results", "settlement_research.pages.lineage",
 })
 
 
@@ -289,6 +291,12 @@ class Verifier:
             return value_hash(catalog.load_json(name, source))
         if kind == "opaque":
             return _manifest_hash()
+        if kind == "lineage":  # a page's lookup in a clean table's lineage (pages.lineage.Origins)
+            from settlement_research.pages.lineage import Origins
+
+            source, _, table = rest.partition("/")
+            origins = self._values.setdefault(f"lineage:{source}", Origins(source))
+            return value_hash(origins.recompute(table, read["where"]))
         if kind == "call":
             call, _, part = dataset.rpartition("]")
             value = self._call(call + "]")

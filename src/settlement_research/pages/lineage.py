@@ -113,6 +113,12 @@ class Origins:
     def cell(self, table: str, key: Mapping[str, Any], column: str | None) -> list[dict[str, Any]]:
         """The lineage rows of one clean cell (its own, else its row's), in origin order. A key
         value left None matches any value (the municipality's one row in ``kommune``)."""
+        out = self._cell(table, key, column)
+        _log(self.source, table, {"op": ["cell"], "key": [json.dumps(dict(key), sort_keys=True, default=str)],
+                                  "column": [column]}, out)
+        return out
+
+    def _cell(self, table: str, key: Mapping[str, Any], column: str | None) -> list[dict[str, Any]]:
         index = self._table(table)
         if any(v is None for v in key.values()):
             pattern = re.compile(";".join(f"{re.escape(c)}=" + (".*" if v is None else re.escape(str(v)))
@@ -124,7 +130,27 @@ class Origins:
 
     def count(self, table: str, pattern: re.Pattern[str]) -> int:
         """How many clean rows of ``table`` have a key matching ``pattern``."""
+        n = self._count(table, pattern)
+        _log(self.source, table, {"op": ["count"], "pattern": [pattern.pattern]}, n)
+        return n
+
+    def _count(self, table: str, pattern: re.Pattern[str]) -> int:
         return len({k for k, _c in self._table(table) if k is not None and pattern.match(k)})
+
+    def recompute(self, table: str, where: Mapping[str, Sequence[Any]]) -> Any:
+        """The answer a logged lookup (``where`` as :func:`_log` wrote it) gives on the current data;
+        the report cache compares its hash with the one logged when the page was rendered."""
+        if where["op"] == ["count"]:
+            return self._count(table, re.compile(where["pattern"][0]))
+        return self._cell(table, json.loads(where["key"][0]), where["column"][0])
+
+
+def _log(source: str, table: str, where: dict[str, list[Any]], answer: Any) -> None:
+    """A page's hovers depend on the lineage rows it looked up, not on the whole build: log the
+    lookup (``readlog`` kind ``lineage``) so the report cache re-renders only when they change."""
+    from settlement_research import readlog
+
+    readlog.record(f"lineage:{source}/{table}", answer, where=where)
 
 
 def _pk(table: str) -> list[str]:
