@@ -179,4 +179,4 @@ save_results({
     "data": info,
     "settled_by_year": dict(zip(map(str, shown_years["year"]), shown_years["settled"].to_list(), strict=True)),
     "settled_symbols": {str(y): s for y, s in zip(shown_years["year"], shown_years["settled_symbol"], strict=True) if s},
-}, sdc_keys=["settled", "settled_by_year", "work_education_share"])
+}, sdc_keys=["settled", "settled_by_year", "work_education_share"], public_keys=["requested", "decided"])

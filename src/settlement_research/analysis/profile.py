@@ -521,9 +521,14 @@ def labelled(frame: pl.DataFrame, labels: Mapping[str, str]) -> pl.DataFrame:
 # ----------------------------------------------------------------------------------------- words
 
 
-def _n(value: float | None) -> str:
+def _n(value: float | None, public: str | None = None) -> str:
+    """A number for the summary; ``public``: the declared public column it comes from (IMDi's
+    requests and decisions), shown with the disclosure API's signed mark so the gate lets a small
+    public figure through (a small count of people from the register is never shown)."""
     if value is None:
         return sdc.SUPPRESSED
+    if public is not None:
+        return sdc.shown(int(value), public=public)
     return f"{int(value):,}".replace(",", "\u202f")
 
 
@@ -566,14 +571,14 @@ def summary(f: Mapping[str, Any], totals: Mapping[str, Any], pooled: Mapping[str
     if not totals["requested"]:
         text = f"{who} was not asked by IMDi to settle refugees in {span}"
         if totals["decided"]:
-            text += f", but its council decided to settle {_n(totals['decided'])}"
+            text += f", but its council decided to settle {_n(totals['decided'], 'decided')}"
     else:
-        text = (f"{who} was asked to settle {_n(totals['requested'])} refugees in {span} "
+        text = (f"{who} was asked to settle {_n(totals['requested'], 'requested')} refugees in {span} "
                 f"(a request in {totals['requested_years']} of {totals['years']} years)")
         if totals["decided"] is None:
             text += ", but no council decision is registered"
         else:
-            text += f", decided {_n(totals['decided'])}"
+            text += f", decided {_n(totals['decided'], 'decided')}"
             if totals["decided_known_years"] < totals["years"]:
                 text += f" (no decision registered in {totals['years'] - totals['decided_known_years']} years)"
     if totals["settled_known_years"] == 0:
