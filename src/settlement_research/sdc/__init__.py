@@ -16,6 +16,7 @@
 Notebooks use ``from settlement_research import sdc`` and call ``sdc.suppress``, ``sdc.to_html``, …
 """
 
+from settlement_research.sdc import publication
 from settlement_research.sdc.audit import (
     SDC_KEYS,
     Finding,
@@ -49,7 +50,7 @@ from settlement_research.sdc.suppression import (
 )
 
 __all__ = [
-    "DEFAULT_THRESHOLD", "NOT_AVAILABLE", "SDC_ATTR", "SDC_KEYS", "SUPPRESSED", "THRESHOLD_ENV", "Finding", "Line",
+    "DEFAULT_THRESHOLD", "NOT_AVAILABLE", "SDC_ATTR", "publication", "SDC_KEYS", "SUPPRESSED", "THRESHOLD_ENV", "Finding", "Line",
     "SdcTable", "audit_report", "check_html", "check_results", "count_table", "exposed", "is_disclosive",
     "margin_lines", "protect", "safe_count", "safe_share", "scrub", "share_step", "shown", "suppress", "suppress_panel",
     "suppression_mask", "threshold", "to_html",
