@@ -334,7 +334,10 @@ def cli_run(args: argparse.Namespace) -> int:
           f"({sum(1 for r in reports if r.get('cached'))} from cache), {manifest['failed']} failed; "
           f"{manifest['duration_s']:.1f} s; index: {Path(args.out or project_root() / 'reports' / str(out)) / INDEX}")
     audit = manifest.get("set_audit")
-    if audit and not audit["ok"]:
+    if audit and audit.get("error"):
+        print(f"whole-set disclosure audit could not run ({audit['error']}); every report of the set is failed",
+              file=sys.stderr)
+    elif audit and not audit["ok"]:
         print(f"whole-set disclosure audit: {audit['pinned']} hidden cell(s) pinned, {audit['below_threshold']} proven "
               f"below the threshold, {audit['narrow']} narrower than the threshold allows; "
               f"{len(audit['withheld'])} report(s) withheld", file=sys.stderr)

@@ -98,6 +98,7 @@ def settled_publication(profiles: Iterable[Mapping[str, Any]], national: Mapping
     ``kommune_nr=all``); otherwise one unknown "the rest" (at least 0) per year joins each sum.
     """
     pub = Publication()
+    empty = {tuple(map(str, cell)) for cell in (national or {}).get("empty_cells") or []}
     years: set[str] = set()
     by_year: dict[str, list[Key]] = {}
     for results in profiles:
@@ -105,9 +106,9 @@ def settled_publication(profiles: Iterable[Mapping[str, Any]], national: Mapping
         symbols = results.get("settled_symbols") or {}
         row: list[Key] = []
         for year, value in (results.get("settled_by_year") or {}).items():
-            if value is None and symbols.get(year) != SUPPRESSED:
-                continue  # '..': no data, part of no sum
             key = (code, str(year))
+            if (value is None and symbols.get(year) != SUPPRESSED) or key in empty:
+                continue  # '..' or left empty by the source: no data, part of no sum
             pub.cell(key, value)
             row.append(key)
             by_year.setdefault(str(year), []).append(key)
@@ -207,11 +208,22 @@ def national_settled(source: str, first_year: int, last_year: int) -> dict[str, 
 
     frame = load("kommune_settlement_year", source=source).filter(pl.col("year").is_between(first_year, last_year))
     sums = frame.group_by("year").agg(pl.col("settled").sum(), pl.col("settled").is_not_null().any().alias("known"))
-    return {"settled_by_year": {str(y): (int(s) if k else None) for y, s, k in sums.sort("year").iter_rows()}}
+    # a cell the source itself left empty is in no sum (the national sum skips it, the window total too)
+    empty = frame.filter(pl.col("settled").is_null()).select("kommune_nr", pl.col("year").cast(pl.String))
+    return {"settled_by_year": {str(y): (int(s) if k else None) for y, s, k in sums.sort("year").iter_rows()},
+            "empty_cells": [list(r) for r in empty.iter_rows()]}
 
 
 WITHHELD = ("whole-set disclosure audit: a hidden cell of this report can be pinned, or proven below the threshold, "
             "from everything published together (the other reports and the national series); outputs withheld")
+
+
+def _withhold(out_dir: Path, entry: dict[str, Any], reason: str) -> None:
+    for key in ("html", "notebook", "results_file"):
+        if entry.get(key):
+            (out_dir / entry[key]).unlink(missing_ok=True)
+            entry[key] = None
+    entry.update(status="failed", error=reason, results=None, cached=False)
 
 
 def audit_batch(out_dir: Path, manifest: dict[str, Any], *, t: int | None = None) -> SetAudit | None:
@@ -240,16 +252,18 @@ def audit_batch(out_dir: Path, manifest: dict[str, Any], *, t: int | None = None
 
     complete = set(kommune_codes(str(source))) <= {str(r["kommune_nr"]) for _, r in loaded}
     pub = settled_publication([r for _, r in loaded], national, complete=complete)
-    audit = audit_publication(pub, t=t)
+    try:
+        audit = audit_publication(pub, t=t)
+    except ValueError as exc:  # the published numbers contradict each other: nothing can be certified
+        for entry, _ in loaded:
+            _withhold(out_dir, entry, f"whole-set disclosure audit could not run ({exc}); outputs withheld")
+        manifest["set_audit"] = {"ok": False, "error": str(exc), "withheld": [e["name"] for e, _ in loaded]}
+        return None
     exposed = {k[0] for k in [*audit.pinned, *audit.below_threshold, *audit.narrow, *audit.conflicts]}
     withheld = []
     for entry, results in loaded:
         if str(results["kommune_nr"]) in exposed:
-            for key in ("html", "notebook", "results_file"):
-                if entry.get(key):
-                    (out_dir / entry[key]).unlink(missing_ok=True)
-                    entry[key] = None
-            entry.update(status="failed", error=WITHHELD, results=None, cached=False)
+            _withhold(out_dir, entry, WITHHELD)
             withheld.append(entry["name"])
     manifest["set_audit"] = {"hidden": audit.hidden, "lps": audit.lps, "pinned": len(audit.pinned),
                              "below_threshold": len(audit.below_threshold), "narrow": len(audit.narrow),
