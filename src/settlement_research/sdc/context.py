@@ -209,7 +209,7 @@ _NOT_A_COUNT_KEY = re.compile(
     r"centrality|quintile|quartile|decile|month|months|lag|df|degree|k|id|nr|code|share|shares|ratio|rate|"
     r"mean|median|sd|se|std|error|estimate|coef|coefficient|p|pvalue|p_value|ci|low|high|lower|upper|"
     r"value|per_1000|percent|pct|elasticity|index|beta|t|z|r2|weight|bandwidth|exit_code|pairs|hypotheses|"
-    r"dimensions|window|duration|seconds|s|version|versions|provenance|data|parameters|first|last|"
+    r"dimensions|window|duration|seconds|s|version|versions|provenance|data|parameters|first|last|length|width|"
     r"symbol|symbols|lang|status|kommune|fylke|gate|cache|git|hash|sha256|manifest)(?:$|_)", re.IGNORECASE)
 
 
