@@ -135,6 +135,9 @@ def _add_work_education(pub: Publication, code: str, results: Mapping[str, Any])
     """A profile's yearly in-work counts and their bases (leavers with known status), and the pooled
     share over the window rounded as ``share_step`` of the pooled base says (the attacker knows the
     rule): count_y <= base_y, and the pooled share's interval over the sums."""
+    share = results.get("work_education_share")
+    if share is None:
+        return  # hidden counts hide their bases too: without the share, count <= base bounds nothing
     counts = results.get("work_education_by_year") or {}
     bases = results.get("work_education_base_by_year") or {}
     symbols = results.get("work_education_symbols") or {}
@@ -148,8 +151,7 @@ def _add_work_education(pub: Publication, code: str, results: Mapping[str, Any])
         pub.add_at_most([(c, 1.0), (b, -1.0)], 0.0)
         count_keys.append(c)
         base_keys.append(b)
-    share = results.get("work_education_share")
-    if share is None or not count_keys:
+    if not count_keys:
         return
     known = [pub.shown[k] for k in base_keys if k in pub.shown]
     base = sum(known) if len(known) == len(base_keys) else None
