@@ -69,13 +69,20 @@ def outcome_sample(w: int) -> tuple[pl.DataFrame, int, int]:
 
 analysis, n_before_landmark, n_rare_dropped = outcome_sample(window)
 plan = analysis_plan.load_plan()
+
+
+def persons(n: int) -> str:
+    """A count of people in prose: below the disclosure threshold it is never written out."""
+    return f"fewer than {sdc.threshold()}" if sdc.is_disclosive(n) else f"{n:,}"
+
+
 display(Markdown(
     f"{frame.height:,} settled persons. **Landmark design:** the outcome (status in November one year after "
     f"leaving the programme) must come after both the moves window ({window} months) and the tenure point (1 "
     f"year), so every exposure is measured before the outcome. {analysis.height:,} programme leavers form the "
-    f"analysis sample; {n_before_landmark:,} leavers whose outcome came before the landmark (or whose window "
+    f"analysis sample; {persons(n_before_landmark)} leavers whose outcome came before the landmark (or whose window "
     f"was cut by emigration) are left out, not counted as stayers"
-    + (f"; {n_rare_dropped} persons in tenures held by too few to estimate are left out." if n_rare_dropped else ".")))
+    + (f"; {persons(n_rare_dropped)} persons in tenures held by too few to estimate are left out." if n_rare_dropped else ".")))
 display(plots.table(pl.DataFrame([{"id": h.id, "status": h.status, "direction": h.direction, "outcome": h.outcome,
                                    "exposure": h.exposure} for h in plan.for_notebook(NOTEBOOK)]),
                     caption="Pre-specified hypotheses of this notebook (docs/hypotheses.md)"))

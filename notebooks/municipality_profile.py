@@ -234,4 +234,10 @@ save_results({
     "chart_year_axes": [list(limits) for limits in chart_x],
     "settled_by_year": dict(zip(map(str, shown_years["year"]), shown_years["settled"].to_list(), strict=True)),
     "settled_symbols": {str(y): s for y, s in zip(shown_years["year"], shown_years["settled_symbol"], strict=True) if s},
-}, sdc_keys=["settled", "settled_by_year", "work_education_share"])
+    # the intro table's status counts, as shown: the whole-set audit sets the pooled share against them
+    "work_education_by_year": {} if intro is None else dict(zip(map(str, intro["year"]), intro["work_education_count"].to_list(), strict=True)),
+    "work_education_base_by_year": {} if intro is None else dict(zip(map(str, intro["year"]), intro["work_education_base"].to_list(), strict=True)),
+    "work_education_symbols": {} if intro is None else {
+        str(y): s for y, s in zip(intro["year"], intro["work_education_count_symbol"], strict=True) if s},
+}, sdc_keys=["settled", "settled_by_year", "work_education_share", "work_education_by_year", "work_education_base_by_year"],
+   public_keys=["requested", "decided"])

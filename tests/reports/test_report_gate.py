@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def test_person_rows_on_the_page_and_an_id_in_results_are_withheld(
 def test_a_plain_table_of_small_counts_is_withheld(renderer: Renderer, clean_env: Path, tmp_path: Path) -> None:
     outcome = renderer.render(load_template(NOTEBOOKS / "plain_counts.py"), {}, tmp_path)
     assert outcome.status == "failed"
-    assert [f["kind"] for f in outcome.findings] == ["small_count"]  # Kvinesdal's 3, in a plain cell
+    assert {f["kind"] for f in outcome.findings} == {"small_count"}  # Kvinesdal's 3, in a plain cell
     assert not list(tmp_path.iterdir())
 
 
@@ -63,4 +64,4 @@ def test_to_html_refuses_unmarked_small_numbers_and_undeclared_public_columns() 
     with pytest.raises(ValueError, match="not a column the models declare public"):
         sdc.to_html(frame, public=["persons"])
     page = sdc.to_html(frame.rename({"persons": "requested"}), public=["requested"]).html
-    assert '<td data-sdc="public">3</td>' in page and sdc.check_html(page) == []
+    assert re.search(r'<td data-sdc="public" data-sdc-sig="[0-9a-f]+">3</td>', page) and sdc.check_html(page) == []

@@ -59,13 +59,13 @@ def test_small_municipality_shows_colon_not_three(renderer: Renderer, clean_env:
 def test_leaky_template_is_failed_and_withheld(renderer: Renderer, clean_env: Path, tmp_path: Path) -> None:
     outcome = renderer.render(load_template(NOTEBOOKS / "leaky.py"), {"kommune_nr": "1037"}, tmp_path)
     assert outcome.status == "failed"
-    assert {f["kind"] for f in outcome.findings} == {"identifier", "small_count"}
+    assert {f["kind"] for f in outcome.findings} == {"identifier", "small_count", "forged_mark"}  # a hand-made mark
     assert "results.settled" in {f["where"] for f in outcome.findings}  # results.json is checked too
     assert "disclosure check failed" in (outcome.error or "")
     assert not list(tmp_path.iterdir())  # html, ipynb and results all withheld
     # the same template with a large municipality still leaks person ids
     outcome = renderer.render(load_template(NOTEBOOKS / "leaky.py"), {"kommune_nr": "0301"}, tmp_path)
-    assert {f["kind"] for f in outcome.findings} == {"identifier"}, outcome
+    assert {f["kind"] for f in outcome.findings} == {"identifier", "forged_mark"}, outcome
 
 
 def test_failing_notebook_is_reported_not_raised(renderer: Renderer, clean_env: Path, tmp_path: Path) -> None:

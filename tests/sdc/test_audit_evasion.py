@@ -46,9 +46,10 @@ def test_a_small_count_stored_as_float_or_text_is_a_small_count(stored: object) 
     assert [f.kind for f in findings] == ["small_count"]
 
 
-@pytest.mark.parametrize("stored", [0.5, 1.0, 0.0, "0.25", 12.0, "n/a"])
+@pytest.mark.parametrize("stored", [0.5, 0.0, "0.25", 12.0, "n/a", {"2013": 1.0, "2014": 0.75}])
 def test_shares_and_large_counts_under_sdc_keys_pass(stored: object) -> None:
     assert check_results({"s": stored, "_sdc": ["s"]}, ids=IDS, t=5) == []
+    assert check_results({"work_education_share": 1.0, "_sdc": ["work_education_share"]}, ids=IDS, t=5) == []
 
 
 def test_a_printed_polars_frame_with_small_counts_is_withheld() -> None:
@@ -73,9 +74,15 @@ def test_a_parameter_value_that_is_an_identifier_is_scrubbed_from_the_manifest()
     assert manifest["reports"][0]["parameters"] == {"note": "[id]"}
 
 
-def test_a_ratio_of_one_with_decimals_is_not_a_count_but_small_counts_are() -> None:
-    from settlement_research.sdc.audit import small_integer
-
-    assert not small_integer("1.00", 5) and not small_integer("1,0", 5)
-    assert small_integer("1", 5) and small_integer("3.00", 5) and small_integer("4", 5)
-    assert not small_integer("5", 5) and not small_integer("0.89", 5)
+def test_one_written_with_decimals_is_a_count_where_its_context_says_count() -> None:
+    """'1.00' is decided by its column or key, not by its decimals: among ratios it is a ratio of
+    one, among whole numbers (or under a count's key) it is a count of one and withholds."""
+    ratios = "<table><tr><td>ratio</td><td>1.00</td></tr><tr><td>other</td><td>0.89</td></tr></table>"
+    counts = "<table><tr><td>0301</td><td>1.00</td></tr><tr><td>0534</td><td>12.00</td></tr></table>"
+    assert check_html(ratios, t=5) == []
+    assert [f.kind for f in check_html(counts, t=5)] == ["small_count"]
+    assert [f.kind for f in check_results({"settled": 1.0, "_sdc": ["settled"]}, t=5)] == ["small_count"]
+    assert [f.kind for f in check_results({"persons": {"0301": 1.0, "0534": 12.0}}, t=5)] == ["small_count"]
+    assert check_results({"persons_ratio": 1.0}, t=5) == []
+    assert check_html("<p>The ratio was 1.00 in 2013.</p>", t=5) == []
+    assert [f.kind for f in check_html("<p>Only 1.00 persons moved.</p>", t=5)] == ["small_count"]

@@ -390,12 +390,31 @@ def housing_table(data: ProfileData, kommune_nr: str) -> pl.DataFrame | None:
         return None
     grid = pl.DataFrame({"year": pl.Series(data.years, dtype=pl.Int16)})
     frame = grid.join(mine.drop("kommune_nr").with_columns(pl.lit(True).alias("_row")), on="year", how="left")
-    frame = _mark_missing(frame.with_columns(*[(pl.col(c) * 100) for c in HOUSING_SHARES]),
+    frame = _mark_missing(_safe_shares(frame, list(HOUSING_SHARES), "refugees_housed"),
                           ["refugees_housed", "municipal_exits", *HOUSING_SHARES, "throughput"])
     frame = sdc.suppress(frame, ["refugees_housed"], secondary=False,
                                 dependent={**{c: "refugees_housed" for c in HOUSING_SHARES},
                                            "municipal_dwelling_years": "refugees_housed"})
     return sdc.suppress(frame, ["municipal_exits"], secondary=False, dependent={"throughput": "municipal_exits"})
+
+
+def _safe_shares(frame: pl.DataFrame, shares: Sequence[str], base: str) -> pl.DataFrame:
+    """Shares (fractions) as % rounded to ``sdc.share_step`` of their base (persons), so no count
+    behind a share can be read back from it; hidden (':') when even the coarsest step would tell."""
+    bases = frame[base].to_list()
+    steps = [sdc.share_step(b) if b is not None else None for b in bases]
+    out = frame
+    for c in shares:
+        values = [None if v is None or step is None else sdc.rules.round_to(v, step) * 100
+                  for v, step in zip(frame[c].to_list(), steps, strict=True)]
+        hidden = [v is not None and step is None for v, step in zip(frame[c].to_list(), steps, strict=True)]
+        symbol = frame[f"{c}_symbol"].to_list() if f"{c}_symbol" in frame.columns else [None] * frame.height
+        out = out.with_columns(
+            pl.Series(c, values, dtype=pl.Float64),
+            pl.Series(f"{c}_symbol", [sdc.SUPPRESSED if h else s for h, s in zip(hidden, symbol, strict=True)],
+                      dtype=pl.String),
+        )
+    return out
 
 
 def _mark_missing(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
@@ -611,9 +630,14 @@ def labelled(frame: pl.DataFrame, labels: Mapping[str, str]) -> pl.DataFrame:
 # ----------------------------------------------------------------------------------------- words
 
 
-def _n(value: float | None) -> str:
+def _n(value: float | None, public: str | None = None) -> str:
+    """A number for the summary; ``public``: the declared public column it comes from (IMDi's
+    requests and decisions), shown with the disclosure API's signed mark so the gate lets a small
+    public figure through (a small count of people from the register is never shown)."""
     if value is None:
         return sdc.SUPPRESSED
+    if public is not None:
+        return sdc.shown(int(value), public=public)
     return f"{int(value):,}".replace(",", "\u202f")
 
 
@@ -656,14 +680,14 @@ def summary(f: Mapping[str, Any], totals: Mapping[str, Any], pooled: Mapping[str
     if not totals["requested"]:
         text = f"{who} was not asked by IMDi to settle refugees in {span}"
         if totals["decided"]:
-            text += f", but its council decided to settle {_n(totals['decided'])}"
+            text += f", but its council decided to settle {_n(totals['decided'], 'decided')}"
     else:
-        text = (f"{who} was asked to settle {_n(totals['requested'])} refugees in {span} "
+        text = (f"{who} was asked to settle {_n(totals['requested'], 'requested')} refugees in {span} "
                 f"(a request in {totals['requested_years']} of {totals['years']} years)")
         if totals["decided"] is None:
             text += ", but no council decision is registered"
         else:
-            text += f", decided {_n(totals['decided'])}"
+            text += f", decided {_n(totals['decided'], 'decided')}"
             if totals["decided_known_years"] < totals["years"]:
                 text += f" (no decision registered in {totals['years'] - totals['decided_known_years']} years)"
     if totals["settled_known_years"] == 0:

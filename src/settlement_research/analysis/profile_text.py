@@ -206,14 +206,14 @@ def summary_nb(f: Mapping[str, Any], totals: Mapping[str, Any], pooled: Mapping[
     if not totals["requested"]:
         text = f"{who} ble ikke anmodet av IMDi om å bosette flyktninger i {span}"
         if totals["decided"]:
-            text += f", men kommunestyret vedtok å bosette {_n(totals['decided'])}"
+            text += f", men kommunestyret vedtok å bosette {_n(totals['decided'], 'decided')}"
     else:
-        text = (f"{who} ble anmodet om å bosette {_n(totals['requested'])} flyktninger i {span} "
+        text = (f"{who} ble anmodet om å bosette {_n(totals['requested'], 'requested')} flyktninger i {span} "
                 f"(anmodning i {totals['requested_years']} av {totals['years']} år)")
         if totals["decided"] is None:
             text += ", men ingen vedtak er registrert"
         else:
-            text += f", vedtok {_n(totals['decided'])}"
+            text += f", vedtok {_n(totals['decided'], 'decided')}"
             if totals["decided_known_years"] < totals["years"]:
                 text += f" (ikke registrert vedtak i {totals['years'] - totals['decided_known_years']} år)"
     if totals["settled_known_years"] == 0:

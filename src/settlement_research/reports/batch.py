@@ -349,6 +349,7 @@ def run_batch(
     settings = WorkerSettings(engine=engine, sdc_threshold=t)
     try:
         WorkerPool(n_workers, settings, timeout=timeout).run(jobs, on_done)
+        sdc.publication.audit_batch(out_dir, manifest, t=t)  # the whole set, attacked as one system
     finally:
         bar.close()
         manifest["duration_s"] = round(time.perf_counter() - start, 3)
@@ -414,6 +415,14 @@ def cli_run(args: argparse.Namespace) -> int:
     print(f"{len(reports)} reports: {len(reports) - manifest['failed']} ok "
           f"({sum(1 for r in reports if r.get('cached'))} from cache), {manifest['failed']} failed; "
           f"{manifest['duration_s']:.1f} s; index: {Path(args.out or project_root() / 'reports' / str(out)) / INDEX}")
+    audit = manifest.get("set_audit")
+    if audit and audit.get("error"):
+        print(f"whole-set disclosure audit could not run ({audit['error']}); every report of the set is failed",
+              file=sys.stderr)
+    elif audit and not audit["ok"]:
+        print(f"whole-set disclosure audit: {audit['pinned']} hidden cell(s) pinned, {audit['below_threshold']} proven "
+              f"below the threshold, {audit['narrow']} narrower than the threshold allows; "
+              f"{len(audit['withheld'])} report(s) withheld", file=sys.stderr)
     for r in reports:
         if r.get("status") != "ok":
             print(f"  FAILED {r['name']}: {escape_terminal(r.get('error'))}", file=sys.stderr)

@@ -28,6 +28,7 @@ from settlement_research.io import write_json_atomic
 
 RESULTS_ENV = "SETTLEMENT_RESEARCH_RESULTS"
 SDC_KEYS = "_sdc"
+PUBLIC_KEYS = "_public"  # keys holding declared public statistics (sdc.audit.PUBLIC_KEYS)
 
 T = TypeVar("T")
 _MEMO: dict[tuple[str, str | None], Any] = {}
@@ -58,9 +59,14 @@ def results_path() -> Path | None:
 
 
 def save_results(
-    results: Mapping[str, Any], *, sdc_keys: Sequence[str] = (), path: str | Path | None = None
+    results: Mapping[str, Any], *, sdc_keys: Sequence[str] = (), public_keys: Sequence[str] = (),
+    path: str | Path | None = None,
 ) -> None:
     """Write the notebook's key numbers as JSON where the runner asked for them.
+
+    ``sdc_keys``: keys derived from person-level data (disclosure-controlled); ``public_keys``: keys
+    holding declared public statistics (IMDi's requests and decisions). The gate treats every
+    other whole number below the threshold as a count unless its key says otherwise.
 
     Returns nothing, so a ``save_results(...)`` closing a cell prints nothing into the report.
     """
@@ -74,6 +80,15 @@ def save_results(
         raise KeyError(f"save_results: sdc_keys {missing} are not in the results")
     if sdc_keys:
         data[SDC_KEYS] = list(sdc_keys)
+    if public_keys:
+        from settlement_research.sdc.rendering import resolve_public
+
+        unknown = [k for k in public_keys if k not in data]
+        if unknown:
+            raise KeyError(f"save_results: public_keys {unknown} are not in the results")
+        for key in public_keys:
+            resolve_public(key)  # only a column the models declare public
+        data[PUBLIC_KEYS] = list(public_keys)
     target = Path(path) if path is not None else results_path()
     if target is not None:
         write_json_atomic(data, target)

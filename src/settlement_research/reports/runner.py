@@ -55,6 +55,8 @@ from settlement_research.reports import provenance
 from settlement_research.reports.provenance import sha256_text
 from settlement_research.reports.results import RESULTS_ENV
 from settlement_research.sdc import audit as sdc_audit
+from settlement_research.sdc import charts as sdc_charts
+from settlement_research.sdc import provenance as sdc_provenance
 from settlement_research.sdc.rules import threshold as sdc_threshold_default
 
 CLI_HELP = "Run one notebook with string parameters and write its .ipynb, HTML and results.json."
@@ -265,6 +267,7 @@ class Renderer:
         )
         if engine == "inprocess":
             inprocess.get_shell()
+            sdc_charts.install()  # every figure's text is read before its image can be published
 
     def warm_up(self) -> None:
         """Pay the first-use costs (font cache, PNG writer, HTML template compile) before the first
@@ -337,7 +340,31 @@ class Renderer:
         for stale in (ipynb, page, results, lineage_file):
             stale.unlink(missing_ok=True)
         start = time.perf_counter()
-        nb, error = self._execute(template, parameters, ipynb, results, cwd or template.path.parent)
+        with sdc_provenance.scope() as scope:  # a fresh key: marks from any other render do not verify
+            scope.images_checked = self.engine == "inprocess"
+            nb, error, findings, data = self._render_and_audit(template, parameters, ipynb, page, results, cwd, scope)
+        error = sdc_audit.scrub(error, sdc_audit.identifier_values())
+        return Outcome(
+            name=stem, parameters=parameters, status="failed" if error else "ok",
+            duration_s=round(time.perf_counter() - start, 3), error=error,
+            notebook=ipynb.name if ipynb.is_file() else None, html=page.name if page.is_file() else None,
+            results_file=results.name if results.is_file() else None, results=data,
+            findings=[f.to_dict() for f in findings],
+        )
+
+    def _render_and_audit(self, template: Template, parameters: dict[str, str], ipynb: Path, page: Path,
+                          results: Path, cwd: Path | None, scope: sdc_provenance.Scope) -> tuple[Any, str | None, list[Any], Any]:
+        """Execute, export and stamp one report, then the disclosure gate (within one provenance scope)."""
+        saved_key = os.environ.get(sdc_provenance.KEY_ENV)
+        if self.engine == "kernel":  # the kernel signs with the render's key (it inherits the environment)
+            os.environ[sdc_provenance.KEY_ENV] = scope.key.hex()
+        try:
+            nb, error = self._execute(template, parameters, ipynb, results, cwd or template.path.parent)
+        finally:
+            if self.engine == "kernel":
+                os.environ.pop(sdc_provenance.KEY_ENV, None)
+                if saved_key is not None:
+                    os.environ[sdc_provenance.KEY_ENV] = saved_key
         if nb is not None:
             write_text_atomic(self.html(nb, _title(template.name, parameters)), page)
         provenance.stamp(page, results, parameters)  # footer on the page, provenance in results.json
@@ -349,7 +376,8 @@ class Renderer:
                           parameters.get("lang", template.declared.get("lang", "en")))  # says what data it shows
         data = json.loads(results.read_text("utf-8")) if results.is_file() else None
         ids = sdc_audit.identifier_values()
-        findings = sdc_audit.audit_report(page, results, ipynb, t=self.threshold, ids=ids, error=error)
+        findings = sdc_audit.audit_report(page, results, ipynb, t=self.threshold, ids=ids, error=error, scope=scope)
+        lineage_file = page_lineage.lineage_file_for(page)
         findings += page_lineage.audit_lineage(lineage_file, ids=ids, t=self.threshold)
         if findings:
             for path in (ipynb, page, results, lineage_file):  # withheld: the notebook and results carry the same
@@ -357,14 +385,7 @@ class Renderer:
             kinds = sorted({f.kind for f in findings})
             error = f"disclosure check failed ({', '.join(kinds)}): outputs withheld" + (f"; {error}" if error else "")
             data = None
-        error = sdc_audit.scrub(error, ids)
-        return Outcome(
-            name=stem, parameters=parameters, status="failed" if error else "ok",
-            duration_s=round(time.perf_counter() - start, 3), error=error,
-            notebook=ipynb.name if ipynb.is_file() else None, html=page.name if page.is_file() else None,
-            results_file=results.name if results.is_file() else None, results=data,
-            findings=[f.to_dict() for f in findings],
-        )
+        return nb, error, findings, data
 
 
 def _title(name: str, parameters: Mapping[str, str]) -> str:

@@ -6,12 +6,17 @@
 - :mod:`~settlement_research.sdc.attack` — the attacker's linear program (feasible intervals);
 - :mod:`~settlement_research.sdc.publication` — the whole publication set attacked at once;
 - :mod:`~settlement_research.sdc.rendering` — tables whose every cell says where it came from;
+- :mod:`~settlement_research.sdc.provenance` — the per-render secret that makes those marks unforgeable,
+  and ``shown`` for a number in prose;
+- :mod:`~settlement_research.sdc.context` — where a small number stands as a count of people;
+- :mod:`~settlement_research.sdc.charts` — every figure's text read before its image is published;
 - :mod:`~settlement_research.sdc.audit` — the post-render gate (identifiers from the data, default
   deny for small counts, scrubbed errors).
 
 Notebooks use ``from settlement_research import sdc`` and call ``sdc.suppress``, ``sdc.to_html``, …
 """
 
+from settlement_research.sdc import publication
 from settlement_research.sdc.audit import (
     SDC_KEYS,
     Finding,
@@ -20,6 +25,7 @@ from settlement_research.sdc.audit import (
     check_results,
     scrub,
 )
+from settlement_research.sdc.provenance import shown
 from settlement_research.sdc.rendering import SDC_ATTR, SdcTable, to_html
 from settlement_research.sdc.rules import (
     DEFAULT_THRESHOLD,
@@ -44,8 +50,8 @@ from settlement_research.sdc.suppression import (
 )
 
 __all__ = [
-    "DEFAULT_THRESHOLD", "NOT_AVAILABLE", "SDC_ATTR", "SDC_KEYS", "SUPPRESSED", "THRESHOLD_ENV", "Finding", "Line",
+    "DEFAULT_THRESHOLD", "NOT_AVAILABLE", "SDC_ATTR", "publication", "SDC_KEYS", "SUPPRESSED", "THRESHOLD_ENV", "Finding", "Line",
     "SdcTable", "audit_report", "check_html", "check_results", "count_table", "exposed", "is_disclosive",
-    "margin_lines", "protect", "safe_count", "safe_share", "scrub", "share_step", "suppress", "suppress_panel",
+    "margin_lines", "protect", "safe_count", "safe_share", "scrub", "share_step", "shown", "suppress", "suppress_panel",
     "suppression_mask", "threshold", "to_html",
 ]

@@ -216,7 +216,8 @@ def intervals(
             by_comp_ub.setdefault(int(comp_of[int(iq.cells[0])]), []).append(iq)
 
     def protected(i: int) -> bool:
-        return t is not None and hi[i] >= t - TOL and hi[i] - lo[i] >= max(t - 1, 1) - TOL
+        with np.errstate(invalid="ignore"):  # inf - inf before a cell is observed: not yet protected
+            return t is not None and bool(hi[i] >= t - TOL and hi[i] - lo[i] >= max(t - 1, 1) - TOL)
 
     for k, cells in enumerate(comps):
         local = np.full(n, -1)

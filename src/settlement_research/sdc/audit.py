@@ -7,11 +7,17 @@ report on any finding:
 - **identifiers**: every token of every artefact is looked up in the set of identifier values that
   actually occur in the person-level tables (the columns the models declare with ``id_col``), so a
   9-digit person id, an ``H…`` household id or any future format is caught without a pattern;
-- **small counts, default deny**: a table cell whose text is an integer 1..t-1 passes only when it
-  came out of the disclosure API (``data-sdc="count"`` is checked, ``value``/``suppressed`` cells are
-  the API's) or from a declared public column (``data-sdc="public"``); a plain cell withholds;
-- **results.json**: keys listed under ``_sdc`` hold no count below ``t`` and no share finer than
-  ``rules.SHARE_STEPS`` allow.
+- **marks are verified**: ``data-sdc`` counts only with a ``data-sdc-sig`` that verifies under the
+  render's secret key (:mod:`.provenance`); a hand-written, copied or replayed mark withholds;
+- **small counts, default deny** wherever a count stands (:mod:`.context`): a table cell or header,
+  a caption, a printed polars/pandas frame, prose ("3 persons", "settled 2"), a chart's text (the
+  chart hook, :mod:`.charts`) — unless the disclosure API signed it (a suppressed table's cell, a
+  declared public column, a label); whether ``1.00`` is a count is decided by its column, not by
+  its decimals;
+- **results.json**: every whole number 1..t-1, at any depth, is a count unless its key says
+  otherwise or it is listed under ``_public``; under ``_sdc`` no share finer than
+  ``rules.SHARE_STEPS`` allow;
+- **images** in the notebook must have been drawn through the chart hook in this render.
 
 Findings never carry the disclosive value. :func:`scrub` removes identifier values (and anything
 shaped like one) from error text before it reaches index.html, manifest.json or the console.
@@ -19,20 +25,31 @@ shaped like one) from error text before it reaches index.html, manifest.json or 
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from settlement_research.sdc.rules import SHARE_STEPS, SUPPRESSED, is_disclosive, threshold
+from settlement_research.sdc import provenance
+from settlement_research.sdc.context import (
+    key_is_not_a_count,
+    printed_counts,
+    prose_counts,
+    read_cell,
+    small_count_cells,
+)
+from settlement_research.sdc.provenance import SIG_ATTR
+from settlement_research.sdc.rules import SHARE_STEPS, SUPPRESSED, threshold
 
-GATE = "ids-from-data+default-deny/1"  # in report cache keys: a new gate re-audits cached reports
+GATE = "ids-from-data+signed-marks+context-deny/2"  # in report cache keys: a new gate re-audits cached reports
 SDC_KEYS = "_sdc"  # results.json: keys whose numbers derive from person-level data
+PUBLIC_KEYS = "_public"  # results.json: keys holding declared public statistics (IMDi's requests, ...)
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)*")
 _ID_SHAPED = re.compile(r"\b(?:[A-Za-z]{0,3}\d{6,}|[A-Za-z]+[_-]?\d{4,})\b")
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
@@ -223,126 +240,282 @@ def scrub_manifest(manifest: Mapping[str, Any], ids: frozenset[str] | None = Non
 
 def parse_number(text: str) -> float | None:
     """A table cell's text as a number (thin spaces, thousands commas, decimal comma), else None."""
-    cleaned = re.sub(r"[\s\u00a0\u202f]", "", text)
-    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", cleaned):
-        cleaned = cleaned.replace(",", "")
-    if not _NUMBER.match(cleaned):
-        return None
-    return float(cleaned.replace(",", "."))
+    return read_cell(text)
 
 
-def small_integer(text: str, t: int) -> bool:
-    """True when a cell's text reads as a whole number between 1 and ``t - 1`` ("3", "3.0").
+_BLOCK = frozenset({
+    "p", "div", "br", "hr", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr", "td", "th",
+    "caption", "thead", "tbody", "tfoot", "pre", "section", "article", "header", "footer", "main", "nav",
+    "blockquote", "dl", "dt", "dd", "figure", "figcaption", "title", "body", "html", "head", "details", "summary",
+    "text", "tspan", "g", "svg", "img", "form", "label", "button", "option", "select", "textarea", "iframe",
+})
+_VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "wbr"})
+_PARA = " \u00b6 "  # a block boundary: ends a prose context (see context._WORD)
+_DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,([A-Za-z0-9+/=\s]+)")
 
-    "1.0"/"1.00" (written with decimals) is let through, as in results.json: it is a ratio, share or
-    p-value of one far more often than a count, and a count of one printed with decimals is what
-    the gate cannot tell apart (a known limit; 2.0 to t-1 with decimals still withholds).
-    """
-    stripped = text.strip()
-    number = parse_number(stripped)
-    if number == 1 and any(sep in stripped for sep in (".", ",")):
-        return False
-    return number is not None and number.is_integer() and 0 < number < t
+
+@dataclass
+class _Cell:
+    tag: str  # td | th
+    kind: str | None  # verified data-sdc kind, or None (plain or forged)
+    text: str
+    body: bool  # in <tbody> (or no thead/tbody at all)
 
 
 class _Scanner(HTMLParser):
-    """Collects a page's texts and attribute values (not ``data:`` URIs, not CSS) and every table
-    cell with its ``data-sdc`` kind (None for a plain cell)."""
+    """One pass over a page: its texts and attribute values (for identifiers), its text with inline
+    tags removed (an id split as ``<b>1234</b>56789``), its prose, captions and printed blocks,
+    every table's cells with their *verified* provenance, and every mark that does not verify."""
 
-    def __init__(self) -> None:
+    def __init__(self, key: bytes | None) -> None:
         super().__init__(convert_charrefs=True)
+        self.key = key
         self.texts: list[str] = []
-        self.cells: list[tuple[str | None, str]] = []
-        self._cells: list[list[Any]] = []  # [kind, chunks] of open <td>
+        self.flow: list[str] = []  # all text, inline tags joined without a gap
+        self.prose: list[str] = []
+        self.captions: list[str] = []
+        self.pre: list[str] = []
+        self.tables: list[list[list[_Cell]]] = []
+        self.forged = 0
+        self._tables: list[list[list[_Cell]]] = []
+        self._marks: list[list[Any]] = []  # [tag, kind, sig, chunks]
+        self._cells: list[list[Any]] = []  # [tag, chunks, in thead]
+        self._caption: list[str] | None = None
+        self._pre: list[str] | None = None
         self._skip = 0
+        self._thead = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for _name, value in attrs:
-            if value and not value.startswith("data:"):
+        values = dict(attrs)
+        for name, value in attrs:
+            if value and not value.startswith("data:") and name != SIG_ATTR:
                 self.texts.append(value)
-        if tag == "style":
+        if tag in _BLOCK:
+            self.flow.append(" ")
+            if not self._cells and self._caption is None and self._pre is None:
+                self.prose.append(_PARA)
+        if tag in ("style", "script"):
             self._skip += 1
-        if tag == "td":
-            self._cells.append([dict(attrs).get("data-sdc"), []])
+        elif tag == "table":
+            self._tables.append([])
+        elif tag == "tr" and self._tables:
+            self._tables[-1].append([])
+        elif tag == "thead":
+            self._thead += 1
+        elif tag in ("td", "th"):
+            if not self._tables:  # a cell outside any table is still a cell
+                self._tables.append([[]])
+            self._cells.append([tag, [], self._thead > 0])
+        elif tag == "caption":
+            self._caption = []
+        elif tag == "pre":
+            self._pre = []
+        if "data-sdc" in values and tag not in _VOID:
+            self._marks.append([tag, values.get("data-sdc"), values.get(SIG_ATTR), []])
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if "data-sdc" in dict(attrs) and tag not in _VOID:
+            self.handle_endtag(tag)
+
+    def _close_mark(self) -> tuple[str | None, str]:
+        tag, kind, sig, chunks = self._marks.pop()
+        text = "".join(chunks)
+        if provenance.verify(kind, text, sig, self.key):
+            return kind, text
+        self.forged += 1
+        return None, text
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "style" and self._skip:
+        if tag in ("style", "script") and self._skip:
             self._skip -= 1
-        if tag == "td" and self._cells:
-            kind, chunks = self._cells.pop()
-            self.cells.append((kind, "".join(chunks)))
+        mark: tuple[str | None, str] | None = None
+        if self._marks and self._marks[-1][0] == tag:
+            mark = self._close_mark()
+        if tag in ("td", "th") and self._cells:
+            cell_tag, chunks, in_head = self._cells.pop()
+            kind = mark[0] if mark else None
+            cell = _Cell(cell_tag, kind, "".join(chunks), not in_head)
+            if self._tables and self._tables[-1]:
+                self._tables[-1][-1].append(cell)
+            elif self._tables:
+                self._tables[-1].append([cell])
+        elif mark is not None:
+            kind, text = mark
+            # a verified mark in prose stands for itself; its number is not judged as prose
+            target = self._target()
+            target.append(" \u2063 " if kind else text)
+        if tag == "thead" and self._thead:
+            self._thead -= 1
+        elif tag == "table" and self._tables:
+            self.tables.append(self._tables.pop())
+        elif tag == "caption" and self._caption is not None:
+            self.captions.append("".join(self._caption))
+            self._caption = None
+        elif tag == "pre" and self._pre is not None:
+            self.pre.append("".join(self._pre))
+            self._pre = None
+        if tag in _BLOCK:
+            self.flow.append(" ")
+            if not self._cells and self._caption is None and self._pre is None:
+                self.prose.append(_PARA)
+
+    def _target(self) -> list[str]:
+        if self._marks:
+            return self._marks[-1][3]
+        if self._cells:
+            return self._cells[-1][1]
+        if self._caption is not None:
+            return self._caption
+        if self._pre is not None:
+            return self._pre
+        return self.prose
 
     def handle_data(self, data: str) -> None:
         if self._skip:
             return
         self.texts.append(data)
-        for cell in self._cells:
-            cell[1].append(data)
+        self.flow.append(data)
+        if self._marks:
+            self._marks[-1][3].append(data)
+            if self._marks[-1][0] in ("td", "th") and self._cells:  # the cell is the mark
+                self._cells[-1][1].append(data)
+            return
+        self._target().append(data)
 
     def close(self) -> None:
         super().close()
-        while self._cells:  # an unclosed <td> at the end of the page is still a cell
-            kind, chunks = self._cells.pop()
-            self.cells.append((kind, "".join(chunks)))
+        while self._marks:
+            self._close_mark()
+        while self._cells:  # an unclosed cell at the end of the page is still a cell
+            tag, chunks, in_head = self._cells.pop()
+            if self._tables:
+                (self._tables[-1] or self._tables[-1].append([]) or self._tables[-1])[-1].append(
+                    _Cell(tag, None, "".join(chunks), not in_head))
+        while self._tables:
+            self.tables.append(self._tables.pop())
 
 
-def box_table_cells(text: str) -> list[str]:
-    """The cells of a table printed as text with box-drawing rules (a polars frame's ``print``)."""
-    cells: list[str] = []
-    for line in text.splitlines():
-        if "\u2506" in line or "\u2502" in line:
-            cells += [c.strip() for c in re.split(r"[\u2502\u2506]", line)]
-    return cells
+def _row_numbers(texts: Sequence[str]) -> bool:
+    """0, 1, 2… or 1, 2, 3…: a row index (pandas), not counts."""
+    numbers = [read_cell(t) for t in texts]
+    return len(numbers) >= 2 and all(n is not None for n in numbers) and numbers[0] in (0, 1) and all(
+        b - a == 1 for a, b in zip(numbers, numbers[1:], strict=False))  # type: ignore[operator]
 
 
-def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = None, where: str = "html") -> list[Finding]:
-    """Identifiers anywhere in a page's text or attributes; small counts in any table cell that is
-    not the disclosure API's or a public column's (default deny)."""
+def _table_findings(table: list[list[_Cell]], t: int, where: str) -> list[Finding]:
+    findings: list[Finding] = []
+    body = [row for row in table if row and any(c.body and c.tag == "td" for c in row)]
+    # a row header column (<th> in the body) that only numbers the rows is not a count
+    row_heads = [row[0].text.strip() for row in body if row[0].tag == "th"]
+    index_ok = _row_numbers(row_heads)
+    for row in table:
+        for cell in row:
+            text = cell.text.strip()
+            if cell.tag == "th" and (not cell.body or row not in body or not index_ok):
+                if cell.kind in ("header", "label"):
+                    continue
+                number = read_cell(text)
+                if (number is not None and number.is_integer() and 0 < number < t) or prose_counts(text, t):
+                    findings.append(Finding("small_count", f"{where} table header", f"a number below {t} in a "
+                                            "header that the disclosure API did not write"))
+    rows = [[c.text.strip() for c in row if c.tag == "td"] for row in body]
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    kinds = [[c.kind for c in row if c.tag == "td"] for row in body]
+    signed: set[tuple[int, int]] = set()
+    for i, row_kinds in enumerate(kinds):
+        for j, kind in enumerate(row_kinds):
+            text = rows[i][j]
+            if kind is None:
+                continue
+            signed.add((i, j))
+            if kind == "suppressed" and text != SUPPRESSED:
+                findings.append(Finding("unreadable_cell", f"{where} table cell", "a cell marked suppressed does not show ':'"))
+            elif kind == "count" and text not in _EMPTY_CELL:
+                number = read_cell(text)
+                if number is None:
+                    findings.append(Finding("unreadable_cell", f"{where} table cell", "a disclosure-controlled cell is not a number"))
+                elif 0 < number < t:
+                    findings.append(Finding("small_count", f"{where} table cell", f"unsuppressed count below the threshold {t}"))
+    for i, j in small_count_cells(rows, t, skip=signed):
+        findings.append(Finding("small_count", f"{where} table cell r{i}c{j}", f"a number below {t} in a cell that is "
+                                "neither disclosure-controlled nor a declared public column"))
+    return findings
+
+
+def check_text(text: str, *, ids: frozenset[str] = frozenset(), t: int | None = None, where: str = "text",
+               printed: bool = True) -> list[Finding]:
+    """Plain text (a stream output, a printed frame, text/plain): identifiers; small counts in the
+    cells of printed tables and in counting contexts of its prose."""
     t = threshold() if t is None else t
-    scanner = _Scanner()
+    findings: list[Finding] = []
+    hits = count_identifiers(text, ids)
+    if hits:
+        findings.append(Finding("identifier", where, f"{hits} identifier value(s) from the person-level data"))
+    if printed and printed_counts(text, t):
+        findings.append(Finding("small_count", f"{where} printed table", f"a number below {t} in a printed table "
+                                "(plain text is never disclosure-controlled)"))
+    if prose_counts(text, t):
+        findings.append(Finding("small_count", f"{where} text", f"a number below {t} written as a count of people"))
+    return findings
+
+
+def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = None, where: str = "html",
+               key: bytes | None = None) -> list[Finding]:
+    """A page: identifiers anywhere in its text, attributes or tag-stripped text; marks that the
+    disclosure API did not write in this render (``key``, default the current render's); small
+    counts in any table cell or header not signed by the API, in captions, printed blocks and in
+    the counting contexts of its prose (default deny)."""
+    t = threshold() if t is None else t
+    key = provenance.current().key if key is None else key
+    scanner = _Scanner(key)
     scanner.feed(html)
     scanner.close()
     findings: list[Finding] = []
     hits = sum(count_identifiers(text, ids) for text in scanner.texts)
+    if not hits and ids:
+        hits = count_identifiers("".join(scanner.flow), ids)
     if hits:
         findings.append(Finding("identifier", where, f"{hits} identifier value(s) from the person-level data"))
-    for index, text in enumerate(t_ for t_ in scanner.texts if "\u2506" in t_ or "\u2502" in t_):
-        if any(small_integer(cell, t) for cell in box_table_cells(text)):
-            findings.append(Finding("small_count", f"{where} text table #{index}", f"a number below {t} in a "
-                                    "printed table (plain text is never disclosure-controlled)"))
-    for index, (kind, text) in enumerate(scanner.cells):
-        stripped = text.strip()
-        cell = f"{where} table cell #{index}"
-        if kind == "suppressed":
-            if stripped != SUPPRESSED:
-                findings.append(Finding("unreadable_cell", cell, "a cell marked suppressed does not show ':'"))
-        elif kind in ("value", "public", "label"):
-            continue
-        elif kind == "count":
-            if stripped in _EMPTY_CELL:
-                continue
-            number = parse_number(stripped)
-            if number is None:
-                findings.append(Finding("unreadable_cell", cell, "a disclosure-controlled cell is not a number"))
-            elif 0 < number < t:
-                findings.append(Finding("small_count", cell, f"unsuppressed count below the threshold {t}"))
-        elif small_integer(stripped, t):
-            findings.append(Finding("small_count", cell, f"a number below {t} in a cell that is neither "
-                                    "disclosure-controlled nor a declared public column"))
+    if scanner.forged:
+        findings.append(Finding("forged_mark", where, f"{scanner.forged} element(s) marked data-sdc that the "
+                                "disclosure API did not write in this render"))
+    for table in scanner.tables:
+        findings += _table_findings(table, t, where)
+    for caption in scanner.captions:
+        if prose_counts(caption, t) or any(read_cell(caption.strip()) == n for n in range(1, t)):
+            findings.append(Finding("small_count", f"{where} caption", f"a number below {t} written as a count of people"))
+    for block in scanner.pre:
+        findings += [f for f in check_text(block, t=t, where=f"{where} pre") if f.kind == "small_count"]
+    if prose_counts("".join(scanner.prose), t):
+        findings.append(Finding("small_count", f"{where} prose", f"a number below {t} written as a count of people"))
     return findings
 
 
 # ------------------------------------------------------------------------------- results, notebook
 
 
-def _walk(obj: Any, path: str) -> Iterable[tuple[str, Any]]:
+def _walk(obj: Any, path: tuple[str, ...]) -> Iterable[tuple[tuple[str, ...], Any]]:
     if isinstance(obj, Mapping):
         for key, value in obj.items():
-            yield f"{path}.{key}", key
-            yield from _walk(value, f"{path}.{key}")
+            yield (*path, str(key)), key
+            yield from _walk(value, (*path, str(key)))
     elif isinstance(obj, list | tuple):
         for i, value in enumerate(obj):
-            yield from _walk(value, f"{path}[{i}]")
+            yield from _walk(value, (*path, str(i)))
+    else:
+        yield path, obj
+
+
+def _leaves(obj: Any, path: tuple[str, ...]) -> Iterable[tuple[tuple[str, ...], Any]]:
+    """Every value that is not a container, with its key path (keys themselves are not values)."""
+    if isinstance(obj, Mapping):
+        for key, value in obj.items():
+            yield from _leaves(value, (*path, str(key)))
+    elif isinstance(obj, list | tuple):
+        for i, value in enumerate(obj):
+            yield from _leaves(value, (*path, str(i)))
     else:
         yield path, obj
 
@@ -353,29 +526,53 @@ def _coarse(value: float) -> bool:
     return any(abs(value / step - round(value / step)) < 1e-9 for step in SHARE_STEPS)
 
 
+def _as_number(value: Any) -> float | int | None:
+    if isinstance(value, str):  # a count stored as text ("3") is still a count
+        number = read_cell(value)
+        if number is None:
+            return None
+        return int(number) if number.is_integer() and "." not in value and "," not in value else number
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
+_RATIO_KEY = re.compile(r"share|ratio|rate|mean|per_1000|percent|pct|index|estimate|coef|p_value|pvalue|prob",
+                        re.IGNORECASE)
+
+
 def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), t: int | None = None) -> list[Finding]:
-    """Identifiers in any key or value; under the ``_sdc`` keys no count (an integer) below ``t``
-    and no share (a float) stored at a precision that could give a count back."""
+    """Identifiers in any key or value. Default deny for counts at any depth: a whole number 1..t-1
+    (``3``, ``3.0``, ``"3"``, ``1.0``) is a count unless its key says it is something else
+    (``context.key_is_not_a_count``: a year, seed, rank, share…) or the notebook listed the key
+    under ``_public`` (a declared public statistic). Under the ``_sdc`` keys every whole number is a
+    count, whatever its key, and a fraction must be stored no finer than ``rules.SHARE_STEPS``."""
     t = threshold() if t is None else t
     findings: list[Finding] = []
-    hits = sum(count_identifiers(str(v), ids) for _, v in _walk(results, "results") if v is not None)
+    hits = sum(count_identifiers(str(v), ids) for _, v in _walk(results, ("results",)) if v is not None)
     if hits:
         findings.append(Finding("identifier", "results.json", f"{hits} identifier value(s) from the person-level data"))
-    for key in results.get(SDC_KEYS, []) or []:
-        for where, value in _walk(results.get(key), f"results.{key}"):
-            if isinstance(value, str):  # a count stored as text ("3") is still a count
-                value = parse_number(value)
-                if value is None:
-                    continue
-                value = int(value) if value.is_integer() else value
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                continue
-            if isinstance(value, float) and value.is_integer() and 1 < value < t:
-                value = int(value)  # 3.0 is a count (1.0 stays ambiguous with a 100 % share)
-            if isinstance(value, int) and is_disclosive(value, t):  # counts are stored as integers
+    controlled = {str(k) for k in results.get(SDC_KEYS, []) or []}
+    public = {str(k) for k in results.get(PUBLIC_KEYS, []) or []}
+    leaves = [(path, _as_number(raw)) for path, raw in _leaves(results, ()) if path]
+    fractional = {path[:-1] for path, v in leaves if v is not None and not float(v).is_integer()}
+    for path, value in leaves:
+        if path[0] in public or path[0] in (SDC_KEYS, PUBLIC_KEYS):
+            continue
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        where = "results." + ".".join(path)
+        integral = float(value).is_integer()
+        # 1.0 is a ratio of one only where its context says ratio: its key, or fractional siblings
+        ratio = isinstance(value, float) and (path[:-1] in fractional or bool(_RATIO_KEY.search(".".join(path))))
+        if path[0] in controlled:
+            if integral and 0 < value < t and not ratio:
                 findings.append(Finding("small_count", where, f"unsuppressed count below the threshold {t}"))
-            elif isinstance(value, float) and not math.isnan(value) and not _coarse(value):
+            elif not integral and not _coarse(float(value)):
                 findings.append(Finding("precise_share", where, "a person-derived share stored at full precision"))
+        elif integral and 0 < value < t and not ratio and not key_is_not_a_count(path):
+            findings.append(Finding("small_count", where, f"a number below {t} under a key that does not say it is "
+                                    "not a count (list a public statistic under _public)"))
     return findings
 
 
@@ -396,21 +593,60 @@ def notebook_text(nb: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset()) -> list[Finding]:
+def _joined(value: Any) -> str:
+    return value if isinstance(value, str) else "".join(map(str, value)) if isinstance(value, list) else json.dumps(value)
+
+
+def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), t: int | None = None,
+                   images: provenance.Scope | None = None) -> list[Finding]:
+    """Identifiers anywhere in the notebook; small counts in its outputs as in the page (the
+    notebook is published beside it and holds text/plain twins of every table); with ``images``
+    (the render's scope) every image must have been drawn through the chart hook."""
+    t = threshold() if t is None else t
+    findings: list[Finding] = []
     hits = count_identifiers(notebook_text(nb), ids)
-    return [Finding("identifier", "notebook", f"{hits} identifier value(s) from the person-level data")] if hits else []
+    if hits:
+        findings.append(Finding("identifier", "notebook", f"{hits} identifier value(s) from the person-level data"))
+    key = images.key if images is not None else None
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":  # the template's own text: judged as prose
+            findings += [f for f in check_html(_joined(cell.get("source", "")), t=t, where="notebook markdown", key=key)
+                         if f.kind != "identifier"]
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                findings += [f for f in check_text(_joined(output.get("text", "")), t=t, where="notebook stream")
+                             if f.kind != "identifier"]
+            data = output.get("data") or {}
+            for mime, value in data.items():
+                text = _joined(value)
+                if mime in ("text/html", "text/markdown", "image/svg+xml"):
+                    findings += [f for f in check_html(text, t=t, where=f"notebook {mime}", key=key) if f.kind != "identifier"]
+                elif mime == "text/plain" and "text/html" not in data and "text/markdown" not in data:
+                    findings += [f for f in check_text(text, t=t, where="notebook text/plain") if f.kind != "identifier"]
+                if images is not None and images.images_checked:
+                    blobs = [text] if mime.startswith("image/") and mime != "image/svg+xml" else (
+                        [m.group(2) for m in _DATA_IMAGE.finditer(text)] if mime in ("text/html", "text/markdown") else [])
+                    for blob in blobs:
+                        if not provenance.image_checked(base64.b64decode("".join(blob.split())), images):
+                            findings.append(Finding("unchecked_image", f"notebook {mime}", "an image that was not "
+                                                    "drawn through the checked chart path (its text cannot be read)"))
+    return findings
 
 
 def audit_report(
     page: Path | None = None, results: Path | None = None, notebook: Path | None = None, *,
     t: int | None = None, ids: frozenset[str] | None = None, error: str | None = None,
+    scope: provenance.Scope | None = None,
 ) -> list[Finding]:
-    """Every finding in one rendered report's artefacts (missing files are skipped)."""
+    """Every finding in one rendered report's artefacts (missing files are skipped). ``scope``: the
+    render's provenance (its key, the images and chart findings of the chart hook); default the
+    current one."""
     t = threshold() if t is None else t
     ids = identifier_values() if ids is None else ids
-    findings: list[Finding] = []
+    scope = provenance.current() if scope is None else scope
+    findings: list[Finding] = [Finding(kind, "chart", message) for kind, message in scope.chart_findings]
     if page is not None and page.is_file():
-        findings += check_html(page.read_text("utf-8"), ids=ids, t=t)
+        findings += check_html(page.read_text("utf-8"), ids=ids, t=t, key=scope.key)
     if results is not None and results.is_file():
         try:
             data = json.loads(results.read_text("utf-8"))
@@ -420,7 +656,7 @@ def audit_report(
             findings += check_results(data, ids=ids, t=t) if isinstance(data, Mapping) else []
     if notebook is not None and notebook.is_file():
         try:
-            findings += check_notebook(json.loads(notebook.read_text("utf-8")), ids=ids)
+            findings += check_notebook(json.loads(notebook.read_text("utf-8")), ids=ids, t=t, images=scope)
         except ValueError:
             findings.append(Finding("unreadable_cell", "notebook", "the executed notebook is not valid JSON"))
     if error and count_identifiers(error, ids):
@@ -429,6 +665,7 @@ def audit_report(
 
 
 __all__ = [
-    "SDC_KEYS", "Finding", "audit_report", "check_html", "check_notebook", "check_results", "count_identifiers",
-    "candidates", "identifier_values", "normalise", "notebook_text", "parse_number", "scrub", "scrub_manifest", "small_integer", "tokens",
+    "PUBLIC_KEYS", "SDC_KEYS", "Finding", "audit_report", "check_html", "check_notebook", "check_results", "check_text",
+    "count_identifiers", "candidates", "identifier_values", "normalise", "notebook_text", "parse_number", "scrub",
+    "scrub_manifest", "tokens",
 ]

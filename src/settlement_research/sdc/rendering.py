@@ -4,8 +4,10 @@
 controlled column carries ``data-sdc`` (``count``, ``value`` or ``suppressed``); each cell of a
 column the models declare public (``model.public_columns``: IMDi's requests and decisions,
 population, ...) carries ``data-sdc="public"``; a text column (a category such as "0", "1", "3+"
-moves) is a label, ``data-sdc="label"``. A number in any other cell that reads as a small count is
-refused here and withheld by the gate (:mod:`settlement_research.sdc.audit`): default deny.
+moves) is a label, ``data-sdc="label"``; the column headers are ``data-sdc="header"``. Every mark
+is signed for this render (``data-sdc-sig``, :mod:`.provenance`), so a template cannot write one by
+hand. A number in any other cell that reads as a small count in its column is refused here and
+withheld by the gate (:mod:`settlement_research.sdc.audit`): default deny.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from typing import Any
 import polars as pl
 
 from settlement_research.pages.tables import SCROLL_STYLE, format_value, unit_of
+from settlement_research.sdc.context import small_count_cells
+from settlement_research.sdc.provenance import attrs
 from settlement_research.sdc.rules import SUPPRESSED, is_disclosive, threshold
 
 SDC_ATTR = "data-sdc"
+_TITLE = ' title="suppressed (fewer than {t})"'
 
 
 def _fmt(value: Any, float_digits: int) -> str:
@@ -60,6 +65,9 @@ class SdcTable:
 
     def __str__(self) -> str:
         return self.html
+
+    def __repr__(self) -> str:  # the notebook's text/plain twin: no cells outside the signed HTML
+        return f"<SdcTable, {self.html.count('<tr>') - 1} rows>"
 
 
 def _public_map(public: Mapping[str, str] | Sequence[str] | None) -> dict[str, str]:
@@ -104,36 +112,43 @@ def to_html(
     parts = [f'<div class="table-scroll" style="{SCROLL_STYLE}"><table class="sdc-table" data-sdc-threshold="{t}">']
     if caption:
         parts.append(f"<caption>{html_lib.escape(caption)}</caption>")
-    parts.append("<thead><tr>" + "".join(f"<th>{html_lib.escape(c)}</th>" for c in columns) + "</tr></thead><tbody>")
+    parts.append("<thead><tr>" + "".join(f"<th {attrs('header', c)}>{html_lib.escape(c)}</th>" for c in columns)
+                 + "</tr></thead><tbody>")
+    plain: dict[str, list[str]] = {}  # uncontrolled, undeclared numeric columns: judged as a column
+    rows: list[list[tuple[str | None, str]]] = []
     for row in frame.to_dicts():
-        cells = []
+        cells: list[tuple[str | None, str]] = []
         for c in columns:
             value = row[c]
             symbol = row.get(f"{c}_symbol")
             if c in controlled:
                 if value is None and symbol == SUPPRESSED:
-                    cells.append(f'<td {SDC_ATTR}="suppressed" title="suppressed (fewer than {t})">{SUPPRESSED}</td>')
+                    cells.append(("suppressed", SUPPRESSED))
                     continue
                 kind = "count" if c in count_cols else "value"
                 if kind == "count" and isinstance(value, int | float) and is_disclosive(value, t):
                     raise ValueError(f"to_html: column {c!r} holds an unsuppressed count below {t}; call suppress() first")
-                text = html_lib.escape(symbol) if value is None and symbol else _fmt(value, float_digits)
-                cells.append(f'<td {SDC_ATTR}="{kind}">{text}</td>')
+                cells.append((kind, symbol if value is None and symbol else _fmt(value, float_digits)))
                 continue
             # labels (years, codes) as text; public numbers with the one thousands separator
             unit = unit_of(c, frame.schema[c])
-            plain = format_value(value, unit, float_digits if isinstance(value, float) and unit not in ("count", "year", "code") else None)
-            text = html_lib.escape(symbol) if value is None and symbol else html_lib.escape(plain)
+            text = symbol if value is None and symbol else format_value(
+                value, unit, float_digits if isinstance(value, float) and unit not in ("count", "year", "code") else None)
             if c in public_of or c in label_cols:
-                cells.append(f'<td {SDC_ATTR}="{"public" if c in public_of else "label"}">{text}</td>')
+                cells.append(("public" if c in public_of else "label", text))
                 continue
-            from settlement_research.sdc.audit import small_integer
-
-            if small_integer(text, t):
-                raise ValueError(f"to_html: column {c!r} shows a number below {t} that is neither suppressed nor "
-                                 "declared public; pass it through suppress() or name its public column in public=")
-            cells.append(f"<td>{text}</td>")
-        parts.append("<tr>" + "".join(cells) + "</tr>")
+            plain.setdefault(c, []).append(text)
+            cells.append((None, text))
+        rows.append(cells)
+    for c, texts in plain.items():
+        if small_count_cells([[x] for x in texts], t):
+            raise ValueError(f"to_html: column {c!r} shows a number below {t} that is neither suppressed nor "
+                             "declared public; pass it through suppress() or name its public column in public=")
+    for cells in rows:
+        parts.append("<tr>" + "".join(
+            f'<td {attrs(kind, text)}{_TITLE.format(t=t) if kind == "suppressed" else ""}>{html_lib.escape(text)}</td>'
+            if kind else f"<td>{html_lib.escape(text)}</td>"
+            for kind, text in cells) + "</tr>")
     parts.append("</tbody></table></div>")
     return SdcTable("".join(parts))
 

@@ -1,0 +1,232 @@
+"""Is this number a count of people? Small numbers judged by where they stand, not by how written.
+
+The gate denies by default: a whole number between 1 and ``t - 1`` that stands where a count of
+people stands is withheld unless the disclosure API signed it (:mod:`.provenance`). Where a count
+stands:
+
+- **a cell** of a table (HTML ``<td>``/``<th>``, a printed polars or pandas frame): always, unless
+  its column shows it is not a count — a column holding fractional values is a column of ratios,
+  shares or estimates, so its ``1.00`` is a ratio of one; a column of whole numbers written with
+  decimals is a column of counts, so its ``1.00`` is a count of one (the decimals decide nothing);
+- **prose** (Markdown, headings, captions, printed text, chart titles and annotations): a number
+  followed within a few words by a word for people (``3 persons``, ``only 2 refugees``,
+  ``2 of them were``) or preceded by a counting word (``settled 3``, ``n = 4``). A number whose own
+  unit says it is something else (``3 years``, ``3 of 6 years``, ``rank 3 of 9``, ``3 %``,
+  ``step 2``, ``2012``, ``0301``, ``1st``) is not a count;
+- **results.json**: any number whose key does not say it is something else (``*_year``, ``seed``,
+  ``rank``, ``*_share``…), see :func:`key_is_not_a_count`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_PEOPLE = (
+    r"persons?|people|peoples?|individuals?|refugees?|leavers?|participants?|households?|child(?:ren)?|kids?|"
+    r"adults?|wom[ae]n|m[ae]n|girls?|boys?|youths?|minors?|residents?|inhabitants?|citizens?|movers?|"
+    r"cases?|observations?|obs|respondents?|famil(?:y|ies)|members?|pupils?|students?|employees?|workers?|"
+    r"recipients?|applicants?|arrivals?|migrants?|immigrants?|asylum|seekers?|owners?|tenants?|patients?|"
+    r"settled|newcomers?|unaccompanied|spouses?|parents?|siblings?|"
+    r"personer|flyktning(?:er)?|bosatte?|deltakere?|husholdning(?:er)?|barn|voksne|kvinner|menn|innbyggere|"
+    # verbs a count of people is the subject of ("2 of them were", "3 moved")
+    r"were|was|are|have|had|moved|left|lived|live|died|received|remained?|stayed|came|arrived|emigrated|"
+    r"got|found|dropped|var|flyttet"
+)
+_PEOPLE_RE = re.compile(rf"^(?:{_PEOPLE})$", re.IGNORECASE)
+_OF_PEOPLE = re.compile(r"^(?:them|whom|those|these|us|you|which)$", re.IGNORECASE)
+_CUES_BEFORE = re.compile(
+    r"(?:\b[nN]\s*[=:]|\b(?:settled|settle|housed|requested|decided|moved|counted|count|total|totals|number|"
+    r"numbers|only|just|exactly|bosatt|anmodet|vedtatt|antall|kun|bare)\s*(?:of\s+\w+\s*)?(?:was|were|is|are|=|:)?)\s*$",
+    re.IGNORECASE)
+# a number whose own unit or label says what it is (and that is not people)
+_UNIT_AFTER = re.compile(
+    r"^(?:years?|yrs?|months?|weeks?|days?|hours?|minutes?|seconds?|s|ms|quarters?|decades?|times?|x|"
+    r"dimensions?|decimals?|digits?|steps?|%|per|pp|percent|prosent|år|måned(?:er)?|uker?|dager?)$",
+    re.IGNORECASE)
+_LABEL_BEFORE = re.compile(
+    r"(?:\b(?:table|tab|figure|fig|model|models|column|col|row|step|section|chapter|part|wave|round|notebook|cell|"
+    r"version|rank|item|equation|eq|panel|specification|spec|hypothesis|level|class|quintile|quartile|decile|"
+    r"tier|category|centrality|group|type|stage|phase|lag|degree|order|window|scale|grade|page|no|nr|number|"
+    r"h|q|k|p|df|lags?|seed|threshold)\.?\s*(?:#|no\.?|nr\.?)?\s*$)", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![\w.,:/#§+\-–−\u00a0\u2009\u202f])(\d+)(?:[.,](0+))?"
+                     r"(?![\w%‰°]|[.,:/]\d|[–−-]\d|[ \u00a0\u2009\u202f]\d{3}(?!\d))")
+_WORD = re.compile(r"[\w%']+|[.;:!?()\[\]¶|]")
+_ENUMERATION = re.compile(r"^\s*(?:[#>*-]+\s*)?$")  # nothing before the number on its line
+_WINDOW = 3
+
+
+def _following_words(text: str, end: int) -> list[str]:
+    words: list[str] = []
+    for match in _WORD.finditer(text, end):
+        token = match.group()
+        if token in ".;:!?()[]¶|":
+            if token == "." and not words and text[match.end():match.end() + 1] in (" ", "\n", ""):
+                words.append(".")  # "1." as an enumeration marker
+            break
+        words.append(token)
+        if len(words) >= _WINDOW:
+            break
+    return words
+
+
+def is_count_in_prose(text: str, start: int, end: int) -> bool:
+    """True when the number at ``text[start:end]`` stands where a count of people stands."""
+    after = _following_words(text, end)
+    before = text[max(0, start - 40):start]
+    line_start = text.rfind("\n", 0, start) + 1
+    if after[:1] == ["."] and _ENUMERATION.match(text[line_start:start]):
+        return False  # "1. Settlement": a numbered heading or list item
+    if _LABEL_BEFORE.search(before):
+        return False  # "Table 3", "rank 3", "step 2"
+    for i, word in enumerate(after):
+        if i == 0 and _UNIT_AFTER.match(word):
+            return False
+        if i == 1 and after[0].lower() == "of":
+            if _OF_PEOPLE.match(word):
+                return True  # "2 of them"
+            if word.isdigit():  # "3 of 6 years": the unit after the second number decides
+                rest = after[2:]
+                return bool(rest) and bool(_PEOPLE_RE.match(rest[0]))
+        if _PEOPLE_RE.match(word):
+            return True
+        if word.isdigit():  # another number: this one's context ends
+            break
+    return bool(_CUES_BEFORE.search(before))
+
+
+def small_numbers(text: str, t: int) -> list[tuple[int, int, bool]]:
+    """Every whole number 1..t-1 standing on its own in ``text`` (not part of a longer number, a
+    code, a decimal, a range, a percentage or a word): (start, end, written with decimals)."""
+    out = []
+    for match in _NUMBER.finditer(text):
+        value = int(match.group(1))
+        if 0 < value < t and not (len(match.group(1)) > 1 and match.group(1).startswith("0")):
+            out.append((match.start(), match.end(), match.group(2) is not None))
+    return out
+
+
+def prose_counts(text: str, t: int) -> int:
+    """How many small numbers of ``text`` stand where a count of people stands."""
+    return sum(1 for start, end, _ in small_numbers(text, t) if is_count_in_prose(text, start, end))
+
+
+# --------------------------------------------------------------------------------------- tables
+
+_CELL_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+
+
+def read_cell(text: str) -> float | None:
+    """A table cell's text as a number (thin spaces, thousands commas, decimal comma), else None."""
+    cleaned = re.sub(r"[\s\u00a0\u202f]", "", text)
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", cleaned):
+        cleaned = cleaned.replace(",", "")
+    if not _CELL_NUMBER.match(cleaned):
+        return None
+    return float(cleaned.replace(",", "."))
+
+
+def fractional_columns(rows: Sequence[Sequence[str]]) -> set[int]:
+    """Columns (by position) holding at least one number with a non-zero fractional part: columns
+    of ratios, shares, means or estimates, whose whole values (``1.00``) are not counts."""
+    out: set[int] = set()
+    for row in rows:
+        for j, cell in enumerate(row):
+            number = read_cell(cell)
+            if number is not None and not number.is_integer():
+                out.add(j)
+    return out
+
+
+def small_count_cells(rows: Sequence[Sequence[str]], t: int, *, skip: set[tuple[int, int]] = frozenset()) -> list[tuple[int, int]]:  # type: ignore[assignment]
+    """(row, column) of every cell that reads as a count 1..t-1 given its column (see module doc);
+    ``skip``: cells already accounted for (signed by the disclosure API)."""
+    ratios = fractional_columns(rows)
+    found = []
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            if (i, j) in skip or j in ratios:
+                continue
+            number = read_cell(cell)
+            if number is not None and number.is_integer() and 0 < number < t:
+                found.append((i, j))
+    return found
+
+
+_BOX = re.compile(r"[\u2502\u2506]")
+_PANDAS_SPLIT = re.compile(r"\s{2,}|\t")
+
+
+def printed_tables(text: str) -> list[list[list[str]]]:
+    """Tables printed as text: polars frames (box-drawing rules) and pandas-style blocks (two or
+    more lines of two or more fields apart by two spaces or a tab). A pandas row index (0, 1, 2…
+    in the first field) is dropped: it numbers rows, it counts nobody."""
+    tables: list[list[list[str]]] = []
+    box: list[list[str]] = []
+    block: list[list[str]] = []
+
+    def close_block() -> None:
+        if len(block) >= 2:
+            firsts = [read_cell(r[0]) for r in block]
+            numbered = [f for f in firsts if f is not None]
+            if len(numbered) >= 2 and all(b - a == 1 for a, b in zip(numbered, numbered[1:], strict=False)) \
+                    and numbered[0] in (0, 1):
+                tables.append([r[1:] if read_cell(r[0]) is not None else r for r in block])
+            else:
+                tables.append([list(r) for r in block])
+        block.clear()
+
+    for line in text.splitlines():
+        if _BOX.search(line):
+            box.append([c.strip() for c in _BOX.split(line)])
+            close_block()
+            continue
+        fields = [f for f in _PANDAS_SPLIT.split(line.strip()) if f]
+        if len(fields) >= 2:
+            block.append(fields)
+        else:
+            close_block()
+    close_block()
+    if box:
+        width = max(len(r) for r in box)
+        tables.append([r + [""] * (width - len(r)) for r in box])
+    return tables
+
+
+def printed_counts(text: str, t: int) -> int:
+    """Small counts in the cells of tables printed as text (see :func:`printed_tables`)."""
+    total = 0
+    for table in printed_tables(text):
+        width = max(len(r) for r in table)
+        total += len(small_count_cells([r + [""] * (width - len(r)) for r in table], t))
+    return total
+
+
+# ---------------------------------------------------------------------------------- results.json
+
+_NOT_A_COUNT_KEY = re.compile(
+    r"(?:^|_)(?:year|years|yr|seed|rank|ranks|scale|threshold|version|digits|step|order|index|level|class|"
+    r"centrality|quintile|quartile|decile|month|months|lag|df|degree|k|id|nr|code|share|shares|ratio|rate|"
+    r"mean|median|sd|se|std|error|estimate|coef|coefficient|p|pvalue|p_value|ci|low|high|lower|upper|"
+    r"value|per_1000|percent|pct|elasticity|index|beta|t|z|r2|weight|bandwidth|exit_code|pairs|hypotheses|"
+    r"dimensions|window|duration|seconds|s|version|versions|provenance|data|parameters|first|last|length|width|"
+    r"symbol|symbols|lang|status|kommune|fylke|gate|cache|git|hash|sha256|manifest)(?:$|_)", re.IGNORECASE)
+
+
+_META = {"provenance", "data", "parameters", "versions", "_sdc", "_public", "plan", "hypotheses", "family"}
+
+
+def key_is_not_a_count(path: Sequence[str]) -> bool:
+    """True when a results.json key path names something other than a count of people: a year,
+    seed, rank, share, estimate… (the last named key; ``settled_by_year`` is about ``settled``), or
+    lies under a section of metadata (``provenance``, ``data``, ``parameters``)."""
+    keys = [str(k) for k in path if not str(k).isdigit()]
+    if any(k in _META for k in keys[:-1]):
+        return True
+    return bool(keys) and bool(_NOT_A_COUNT_KEY.search(keys[-1].split("_by_")[0]))
+
+
+__all__ = [
+    "fractional_columns", "is_count_in_prose", "key_is_not_a_count", "printed_counts", "printed_tables",
+    "prose_counts", "read_cell", "small_count_cells", "small_numbers",
+]

@@ -1,0 +1,144 @@
+"""Where a shown number came from, in a form a template cannot forge: a per-render secret.
+
+Why: the gate lets a small number through only when the disclosure API emitted it (a suppressed
+table's cell, a declared public statistic, a category label). An attribute such as
+``data-sdc="count"`` alone is a claim anyone can write by hand, copy from another page or replay
+from an earlier render. So every marked element also carries ``data-sdc-sig``, an HMAC of its kind
+and its text under a key that exists only in the rendering process for the length of one render
+(:func:`scope`); the key is never written to a page, a notebook or results.json. The gate
+(:mod:`settlement_research.sdc.audit`) recomputes the HMAC: a mark whose signature does not match
+the text it is on is a forged mark and withholds the report.
+
+Threat model: the marks stop markup written, copied or replayed by a template. Template *code*
+runs in the renderer's process and could call :func:`sign` itself; that is reviewed code, and the
+only public ways to obtain a mark (:func:`settlement_research.sdc.to_html`, :func:`shown`) check
+the value first (suppressed, or a declared public column).
+
+The same scope collects what the chart hook (:mod:`settlement_research.sdc.charts`) found while
+figures were drawn, and the digest of every image it drew, so the gate can refuse an image that
+did not go through it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+KEY_ENV = "SETTLEMENT_RESEARCH_SDC_KEY"  # only for a report run in a separate Jupyter kernel
+SIG_ATTR = "data-sdc-sig"
+KINDS = ("count", "value", "suppressed", "public", "label", "header")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass
+class Scope:
+    """One render: its secret key, the images drawn through the chart hook, and the chart findings."""
+
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    images: set[str] = field(default_factory=set)
+    chart_findings: list[tuple[str, str]] = field(default_factory=list)  # (kind, message)
+    images_checked: bool = True  # False when the notebook ran in another process (a Jupyter kernel)
+
+
+_SCOPE = Scope()
+
+
+def current() -> Scope:
+    """The render in progress (outside :func:`scope`, e.g. in JupyterLab, a process-wide one)."""
+    raw = os.environ.get(KEY_ENV)
+    if raw and _SCOPE.key.hex() != raw:  # a kernel started by the runner: the runner's key
+        _SCOPE.key = bytes.fromhex(raw)
+    return _SCOPE
+
+
+@contextmanager
+def scope() -> Iterator[Scope]:
+    """A fresh key for one render; afterwards the key is replaced, so nothing signed during this
+    render verifies in any later one."""
+    global _SCOPE
+    saved = _SCOPE
+    _SCOPE = Scope()
+    try:
+        yield _SCOPE
+    finally:
+        _SCOPE = saved if saved is not _SCOPE else Scope()
+
+
+def canonical(text: str) -> str:
+    """The text a signature covers: whitespace collapsed (HTML renders it so)."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def sign(kind: str, text: str, key: bytes | None = None) -> str:
+    """The signature of ``kind`` shown as ``text`` in the current render."""
+    if kind not in KINDS:
+        raise ValueError(f"sdc.provenance: unknown kind {kind!r}")
+    key = current().key if key is None else key
+    return hmac.new(key, f"{kind}\x1f{canonical(text)}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def verify(kind: str | None, text: str, signature: str | None, key: bytes | None = None) -> bool:
+    if not kind or not signature or kind not in KINDS:
+        return False
+    return hmac.compare_digest(sign(kind, text, key), signature)
+
+
+def attrs(kind: str, text: str) -> str:
+    """``data-sdc="kind" data-sdc-sig="…"`` for an element whose text content is ``text`` (the
+    text as the browser shows it, i.e. after unescaping)."""
+    return f'data-sdc="{kind}" {SIG_ATTR}="{sign(kind, text)}"'
+
+
+def record_image(data: bytes) -> None:
+    current().images.add(hashlib.sha256(data).hexdigest())
+
+
+def image_checked(data: bytes, scope_: Scope | None = None) -> bool:
+    return hashlib.sha256(data).hexdigest() in (scope_ or current()).images
+
+
+def record_chart_finding(kind: str, message: str) -> None:
+    current().chart_findings.append((kind, message))
+
+
+def shown(value: Any, *, public: str | None = None, label: bool = False, t: int | None = None) -> str:
+    """A number for prose (Markdown or HTML) with its provenance: ``<span data-sdc=… >3</span>``.
+
+    ``public``: the declared public column it comes from (``"requested"``, ``"settlement.decided"``);
+    ``label``: a category or ordinal, not a count. Otherwise it is a count from person-level data:
+    ``None`` is shown as ':' and a disclosive value is refused (pass it through ``suppress`` first).
+    """
+    import html as html_lib
+
+    from settlement_research.sdc.rules import SUPPRESSED, is_disclosive
+
+    if value is None or (isinstance(value, float) and value != value):
+        text = SUPPRESSED
+        kind = "suppressed"
+    else:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = f"{value:,}".replace(",", "\u202f") if isinstance(value, int | float) else str(value)
+        if public is not None:
+            from settlement_research.sdc.rendering import resolve_public
+
+            resolve_public(public)
+            kind = "public"
+        elif label:
+            kind = "label"
+        else:
+            if isinstance(value, int | float) and is_disclosive(value, t):
+                raise ValueError("sdc.shown: a count below the threshold; suppress it first")
+            kind = "count"
+    return f"<span {attrs(kind, text)}>{html_lib.escape(text)}</span>"
+
+
+__all__ = ["KEY_ENV", "KINDS", "SIG_ATTR", "Scope", "attrs", "canonical", "current", "image_checked",
+           "record_chart_finding", "record_image", "scope", "shown", "sign", "verify"]
