@@ -255,7 +255,10 @@ display(Markdown(
 # %% [markdown]
 # ## Sensitivity to hidden confounding
 # Motivation, health or networks could drive both moving and work. How strong would such a hidden
-# confounder have to be to explain the association away? (Linear models; partial R² scale.)
+# confounder have to be to explain the association away? Two scales: the Cinelli-Hazlett robustness
+# value of the linear models (share of residual variance, partial R²) and the E-value of the
+# binary-outcome contrasts (VanderWeele & Ding 2017: the risk-ratio association a confounder would
+# need with both the exposure and the outcome).
 
 # %%
 fe_row = fe.term(moves)
