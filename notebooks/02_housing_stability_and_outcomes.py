@@ -262,7 +262,10 @@ display(Markdown(
 # %% [markdown]
 # ## Sensitivity to hidden confounding
 # Motivation, health or networks could drive both moving and work. How strong would such a hidden
-# confounder have to be to explain the association away? (Linear models; partial R² scale.)
+# confounder have to be to explain the association away? Two scales: the Cinelli-Hazlett robustness
+# value of the linear models (share of residual variance, partial R²) and the E-value of the
+# binary-outcome contrasts (VanderWeele & Ding 2017: the risk-ratio association a confounder would
+# need with both the exposure and the outcome).
 
 # %%
 fe_row = fe.term(moves)
@@ -270,8 +273,19 @@ fe_dof = fe.n_obs - len(fe.table) - 1
 sens_moves = sensitivity.summary(fe_row["estimate"], fe_row["std_error"], fe_dof)
 sens_h14 = (sensitivity.summary(h14_row["estimate"], h14_row["std_error"], h14_fit.n_obs - len(h14_fit.table) - 1)
             if h14_row is not None else None)
+# E-values: the same question on the risk-ratio scale, for the binary-outcome contrasts (the risk of
+# the comparison group is the baseline: everyone's share for one more move, municipal renters' for tenure)
+primary_row = adjusted.term(moves)
+evalue_moves = sensitivity.evalues_risk_difference(primary_row["estimate"], primary_row["ci_low"], primary_row["ci_high"],
+                                                   baseline=float(analysis["y"].mean()))
+evalue_h14 = (sensitivity.evalues_risk_difference(h14_row["estimate"], h14_row["ci_low"], h14_row["ci_high"],
+                                                  baseline=float(base_rate))
+              if h14_row is not None and 0 < base_rate < 1 else None)
 display(Markdown(sensitivity.sentence("one more move (LPM with fixed effects)", sens_moves)
-                 + ("\n\n" + sensitivity.sentence("owning with startlån on leaving (H14)", sens_h14) if sens_h14 else "")))
+                 + "\n\n" + sensitivity.evalue_sentence("one more move (adjusted logit, AME)", evalue_moves)
+                 + ("\n\n" + sensitivity.sentence("owning with startlån on leaving (H14)", sens_h14) if sens_h14 else "")
+                 + ("\n\n" + sensitivity.evalue_sentence("owning with startlån on leaving (H14)", evalue_h14)
+                    if evalue_h14 else "")))
 
 # %% [markdown]
 # ## Multiplicity
@@ -371,7 +385,8 @@ save_results({
     ),
     "h2_effect": {**_effect(h2_row), "n": h2_fit.n_obs, "other_adults": _effect(h2_other_row)},
     "h14_effect": {**_effect(h14_row), "n": h14_fit.n_obs} if h14_row is not None else None,
-    "sensitivity": {"moves_fixed_effects": sens_moves, "h14": sens_h14},
+    "sensitivity": {"moves_fixed_effects": sens_moves, "h14": sens_h14,
+                    "evalue_moves": evalue_moves, "evalue_h14": evalue_h14},
     "multiplicity": family,
     "robustness": robustness.to_dicts(),
 })

@@ -41,6 +41,7 @@ from IPython.display import Markdown, display
 
 from settlement_research import catalog, load
 from settlement_research.analysis import indicators, models, plots, sensitivity
+from settlement_research.analysis import plan as analysis_plan
 from settlement_research.reports.results import save_results
 
 plots.set_theme()
@@ -116,7 +117,7 @@ if usable:
 # %%
 gt = catalog.load_json("ground_truth", source) if usable and "ground_truth" in catalog.json_sidecars(source) else None
 arrival_truth = (gt or {}).get("effects", {}).get("arrival_dwellings_on_work_or_education", {}).get("by_route", {})
-sens = None
+sens = evalue = None
 if usable:
     w = fits["ordinary"]["work"].term("arrival_dwellings")
     contrast = fits["agreed_self"]["work"].term("arrival_dwellings")
@@ -134,8 +135,29 @@ if usable:
     fit_lin = models.feols(outcome.filter(pl.col("route") == "ordinary"), f"y ~ arrival_dwellings + {controls}")
     lin = fit_lin.term("arrival_dwellings")
     sens = sensitivity.summary(lin["estimate"], lin["std_error"], fit_lin.n_obs - len(fit_lin.table) - 1)
+    evalue = sensitivity.evalues_risk_difference(
+        w["estimate"], w["ci_low"], w["ci_high"],
+        baseline=float(outcome.filter(pl.col("route") == "ordinary")["y"].mean()))
     display(Markdown(text))
-    display(Markdown(sensitivity.sentence("arrival dwellings on the ordinary route (linear probability model)", sens)))
+    display(Markdown(sensitivity.sentence("arrival dwellings on the ordinary route (linear probability model)", sens)
+                     + "\n\n" + sensitivity.evalue_sentence(
+                         "one more municipal dwelling per 1000 at arrival (ordinary route, logit AME)", evalue)))
+
+# %% [markdown]
+# ## Multiplicity
+# The confirmatory hypothesis of this notebook (its family in `docs/hypotheses.md`) gets a one-sided
+# p-value in the pre-specified direction, adjusted with Holm's method; the moves and self-settled
+# results are exploratory and carry no adjusted p-value.
+
+# %%
+family = None
+if usable:
+    family = analysis_plan.adjust_family("05_dispersal_policy", {
+        "H-arrival-work": fits["ordinary"]["work"].term("arrival_dwellings"),
+        "H-arrival-moves": fits["ordinary"]["moves"].term("arrival_dwellings"),
+        "H-arrival-self-settled": fits["agreed_self"]["work"].term("arrival_dwellings"),
+    })
+    display(plots.table(pl.DataFrame(analysis_plan.family_table(family)), caption="Confirmatory family: adjusted p-values"))
 
 # %% [markdown]
 # ## Caveats
@@ -162,5 +184,6 @@ save_results({
     "self_settled_work_association": ({**_effect(fits["agreed_self"]["work"].term("arrival_dwellings")),
                                        "n": fits["agreed_self"]["work"].n_obs} if usable else None),
     "ordinary_moves_effect": (_effect(fits["ordinary"]["moves"].term("arrival_dwellings")) if usable else None),
-    "sensitivity": {"ordinary_work_lpm": sens},
+    "sensitivity": {"ordinary_work_lpm": sens, "evalue_ordinary_work": evalue},
+    "multiplicity": family,
 })

@@ -14,8 +14,30 @@ from pathlib import Path
 
 import pytest
 
+from settlement_research.analysis import plan as analysis_plan
+from settlement_research.analysis import sensitivity
 from settlement_research.build import build
 from settlement_research.sources.synthetic.writer import write_register
+
+PROVENANCE_VERSIONS = {"python", "polars", "pandera", "statsmodels", "pyfixest"}
+
+
+def assert_results_contract(results: dict, notebook: str, seed: int) -> None:
+    """Provenance and, for a planned notebook, Holm-adjusted p-values of every confirmatory hypothesis
+    that agree with the one-sided p-values recomputed from the plan (the numbers, not their labels)."""
+    prov = results["provenance"]
+    assert prov["seed"] == seed and len(prov["data_manifest_sha256"]) == 64
+    assert len(prov["git_commit"] or "") >= 7 and isinstance(prov["git_dirty"], bool)
+    assert PROVENANCE_VERSIONS <= {k for k, v in prov["versions"].items() if v}
+    plan = analysis_plan.load_plan()
+    confirmatory = [h.id for h in plan.for_notebook(notebook) if h.confirmatory]
+    assert confirmatory, f"{notebook} has no confirmatory hypothesis in the plan"
+    family = results["multiplicity"]["hypotheses"]
+    raw = [family[h]["p_one_sided"] for h in confirmatory]
+    assert all(0 <= p <= 1 for p in raw)
+    assert [family[h]["p_holm"] for h in confirmatory] == pytest.approx(analysis_plan.holm(raw))
+    for h in plan.for_notebook(notebook):
+        assert family[h.id]["status"] == h.status
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +52,7 @@ def demo_register(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("window", ["24", "36"])
+@pytest.mark.parametrize("window", ["12", "24", "36"])
 def test_notebook_02_compares_with_the_truth_of_its_own_window(
     demo_register: tuple[Path, dict], window: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -45,9 +67,9 @@ def test_notebook_02_compares_with_the_truth_of_its_own_window(
     truth = gt["effects"]["moves_on_work_or_education"]["by_window"][window]
     assert results["n_analysis"] == truth["n"]  # same landmark sample as the truth
     primary, naive = results["primary_effect"], results["naive_effect"]
-    # the causal effect where it is one number (24 months); the model's own limit where it is not (36)
-    expected = truth["causal_ame"] if window == "24" else truth["adjusted_logit_ame"]
-    assert truth["causal_ame"] is not None if window == "24" else truth["causal_ame"] is None
+    # the causal effect where it is one number (12, 24 months); the model's own limit where it is not (36)
+    expected = truth["causal_ame"] if window != "36" else truth["adjusted_logit_ame"]
+    assert truth["causal_ame"] is not None if window != "36" else truth["causal_ame"] is None
     assert primary["truth"] == expected and primary["truth"] < 0
     assert primary["ci_low"] <= primary["truth"] <= primary["ci_high"], primary
     assert primary["model_truth"] == truth["adjusted_logit_ame"]
@@ -57,8 +79,15 @@ def test_notebook_02_compares_with_the_truth_of_its_own_window(
     if window == "24":
         tenure = results["tenure_owner_startlan_effect"]
         assert tenure["ci_low"] <= tenure["truth"] <= tenure["ci_high"], tenure
-    assert results["provenance"]["seed"] == 2014 and results["provenance"]["parameters"]["window_months"] == window
-    assert results["multiplicity"]["hypotheses"]["H1-moves"]["p_holm"] is not None
+    assert results["provenance"]["parameters"]["window_months"] == window
+    assert_results_contract(results, "02_housing_stability_and_outcomes", 2014)
+    # the E-value is the risk ratio of the estimate against the sample's share in work or education
+    ev = results["sensitivity"]["evalue_moves"]
+    assert ev["difference"] == primary["estimate"] and 0 < ev["baseline_risk"] < 1
+    assert ev["rr"] == pytest.approx((ev["baseline_risk"] + primary["estimate"]) / ev["baseline_risk"]) and ev["rr"] < 1
+    assert ev["evalue"] == pytest.approx(sensitivity.evalue_rr(ev["rr"]))
+    rr_near_null = (ev["baseline_risk"] + primary["ci_high"]) / ev["baseline_risk"]
+    assert ev["evalue_ci"] == pytest.approx(sensitivity.evalue_rr(rr_near_null) if rr_near_null < 1 else 1.0)
     html = (tmp_path / "02_housing_stability_and_outcomes.html").read_text("utf-8")
     assert "the interval covers it" in html and "does NOT cover" not in html
     assert "Caveats" in html and "Reverse causation" in html and '<footer class="provenance"' in html
@@ -87,6 +116,15 @@ def test_notebook_02_under_a_hidden_confounder_misses_and_says_how_strong_it_mus
     html = (tmp_path / "02_housing_stability_and_outcomes.html").read_text("utf-8")
     assert "does NOT cover" in html and "hidden confounder switched on" in html
     assert f"{rv * 100:.1f} %" in html  # the text says how strong a confounder would have to be
+    # the confounder strength that explains the estimate away, on the risk-ratio scale too
+    ev = outcome.results["sensitivity"]["evalue_moves"]
+    assert ev["evalue"] > ev["evalue_ci"] > 1 and f"{ev['evalue']:.2f}" in html
+    # the hidden confounder's bias is larger than the sampling error: the bias-adjusted interval for
+    # a confounder as strong as the robustness value reaches zero, one half as strong does not
+    fe = outcome.results["fixed_effects_effect"]
+    dof = outcome.results["sensitivity"]["moves_fixed_effects"]["dof"]
+    _, lo, hi = sensitivity.adjusted_interval(fe["estimate"], fe["std_error"], dof, r2_yz=rv, r2_dz=rv)
+    assert lo <= 0 <= hi
 
 
 @pytest.mark.slow
@@ -106,3 +144,24 @@ def test_notebook_05_recovers_the_injected_arrival_conditions_effect(
     assert effect["ci_low"] > 0  # the design detects it
     html = (tmp_path / "05_dispersal_policy.html").read_text("utf-8")
     assert "the interval covers it" in html and "association" in html
+    assert_results_contract(outcome.results, "05_dispersal_policy", 2014)
+    family = outcome.results["multiplicity"]["hypotheses"]
+    assert family["H-arrival-work"]["p_one_sided"] == pytest.approx(
+        analysis_plan.one_sided(effect["estimate"], effect["p_value"], "positive"))
+    assert family["H-arrival-work"]["reject_holm"] is True
+    ev = outcome.results["sensitivity"]["evalue_ordinary_work"]
+    assert ev["rr"] > 1 and ev["evalue"] == pytest.approx(sensitivity.evalue_rr(ev["rr"]))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", ["03_municipal_factors", "04_regional_coordination"])
+def test_planned_notebooks_write_provenance_and_adjusted_p_values(
+    demo_register: tuple[Path, dict], notebook: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clean, _gt = demo_register
+    monkeypatch.setenv("SETTLEMENT_RESEARCH_CLEAN", str(clean))
+    from settlement_research.reports.runner import run_notebook
+
+    outcome = run_notebook(notebook, {"source": "synthetic"}, tmp_path)
+    assert outcome.status == "ok", outcome.error
+    assert_results_contract(outcome.results, notebook, 2014)

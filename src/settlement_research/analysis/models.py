@@ -155,7 +155,7 @@ def logit_ame(
 
     frame = _as_frame(data)
     frame, dropped = complete_cases(frame, formula_variables(formula) + [cluster])
-    pdf = frame.to_pandas()
+    pdf = _categories_for_patsy(frame.to_pandas(), formula)
     groups = pdf[cluster].astype("category").cat.codes.to_numpy()
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
@@ -179,6 +179,16 @@ def logit_ame(
         n_obs=int(fit.nobs), n_dropped=dropped, n_clusters=int(len(np.unique(groups))), cluster=cluster,
         confounders=list(confounders or []), notes=notes, fit=fit,
     )
+
+
+def _categories_for_patsy(pdf: Any, formula: str) -> Any:
+    """String columns used as ``C(var)`` as pandas categoricals with sorted levels: the same design
+    (patsy sorts the levels of a string column the same way) built several times faster, because
+    patsy no longer sniffs every string value for missingness."""
+    for var in set(re.findall(r"C\((\w+)\)", formula)):
+        if var in pdf.columns and pdf[var].dtype == object:
+            pdf[var] = pdf[var].astype("category")
+    return pdf
 
 
 _CATEGORY_TERM = re.compile(r"^C\((?P<var>\w+)\)\[T\.(?P<level>.+)\]$")

@@ -71,3 +71,61 @@ def sentence(label: str, s: dict[str, Any]) -> str:
             f"{s['rv_q1_alpha'] * 100:.1f} % to make it statistically insignificant at {s['alpha']:.0%} "
             f"(Cinelli-Hazlett robustness values; the exposure itself explains "
             f"{s['partial_r2_exposure'] * 100:.2f} % of the outcome's residual variance).")
+
+
+# ------------------------------------------------------------------------------------------------
+# E-values (VanderWeele & Ding 2017) for the risk-ratio reading of the binary-outcome estimates
+# ------------------------------------------------------------------------------------------------
+
+
+def evalue_rr(rr: float) -> float:
+    """E-value of one risk ratio: the minimum strength of association (risk-ratio scale) a hidden
+    confounder needs with both exposure and outcome to explain it away. Symmetric: RR and 1/RR agree."""
+    if not rr > 0 or not math.isfinite(rr):
+        raise ValueError(f"a risk ratio must be positive and finite, got {rr}")
+    r = rr if rr >= 1 else 1 / rr
+    return r + math.sqrt(r * (r - 1))
+
+
+def evalues_rr(rr: float, lo: float | None = None, hi: float | None = None) -> dict[str, float | None]:
+    """E-values of a risk ratio and of the confidence limit closer to the null (1 if it covers 1)."""
+    out: dict[str, float | None] = {"rr": rr, "rr_ci_low": lo, "rr_ci_high": hi, "evalue": evalue_rr(rr), "evalue_ci": None}
+    if lo is not None and hi is not None:
+        if lo > hi:
+            raise ValueError(f"confidence limits out of order: {lo} > {hi}")
+        out["evalue_ci"] = 1.0 if lo <= 1 <= hi else evalue_rr(lo if rr > 1 else hi)
+    return out
+
+
+def rr_from_odds_ratio(odds_ratio: float, *, common: bool) -> float:
+    """An odds ratio on the risk-ratio scale: itself for a rare outcome (< 15 %), sqrt(OR) when common
+    (VanderWeele 2017's approximation, as in VanderWeele & Ding 2017 and the EValue package)."""
+    return math.sqrt(odds_ratio) if common else odds_ratio
+
+
+def evalues_risk_difference(difference: float, ci_low: float, ci_high: float, *, baseline: float) -> dict[str, Any]:
+    """E-values of a risk difference (an AME or LPM contrast in probability units), read as the risk
+    ratio (baseline + difference) / baseline against the risk of the unexposed, ``baseline``.
+
+    The baseline is treated as known (its sampling error is far smaller than the contrast's here),
+    so the interval limits are converted the same way. Why: a hidden confounder's strength is easiest
+    to judge on the risk-ratio scale, next to the Cinelli-Hazlett partial R² of the linear models.
+    """
+    if not 0 < baseline < 1:
+        raise ValueError(f"baseline risk must lie in (0, 1), got {baseline}")
+
+    def ratio(d: float) -> float:
+        return max(baseline + d, 1e-9) / baseline
+
+    out = evalues_rr(ratio(difference), ratio(ci_low), ratio(ci_high))
+    out.update({"method": "E-value (VanderWeele & Ding 2017) of the risk ratio (baseline + difference) / baseline",
+                "baseline_risk": baseline, "difference": difference})
+    return out
+
+
+def evalue_sentence(label: str, e: dict[str, Any]) -> str:
+    """One plain sentence for a notebook."""
+    return (f"For {label} (risk ratio {e['rr']:.3f} against a baseline risk of {e['baseline_risk'] * 100:.1f} %), a hidden "
+            f"confounder would need a risk-ratio association of **{e['evalue']:.2f}** with both the exposure and the "
+            f"outcome, beyond the named confounders, to explain the estimate away, and {e['evalue_ci']:.2f} to move the "
+            "confidence interval to include no effect (E-values, VanderWeele & Ding 2017).")
