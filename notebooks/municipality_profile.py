@@ -28,7 +28,6 @@ from settlement_research.analysis import profile as pr
 from settlement_research.analysis import profile_text as tx
 from settlement_research.pages import banner
 from settlement_research.reports.results import memo, save_results
-from settlement_research.textsafe import escape_markdown
 
 if not isinstance(kommune_nr, str) or len(kommune_nr) != 4 or not kommune_nr.isdigit():
     raise ValueError(f"kommune_nr must be a 4-digit string such as '0301', got {kommune_nr!r}")
@@ -53,16 +52,18 @@ window = pr.window_settled(data, kommune_nr)
 totals = pr.settlement_totals(settlement_years, window=window)
 pooled = pr.intro_pooled(data, kommune_nr)
 # Names come from data files: the heading, summaries and pr.coordination_text escape them.
-heading = (f"# {escape_markdown(facts['kommune_name'])} ({escape_markdown(kommune_nr)}): "
-           f"{w['title']} {escape_markdown(span)}")
-text = (tx.summary_nb if lang == "nb" else pr.summary)(facts, totals, pooled, *years)
-display(Markdown(heading + "\n\n" + text + "\n\n" + w["intro"] + "\n\n" + w["about"]))
+text = tx.summary(facts, totals, pooled, *years, lang=lang)
+display(Markdown(tx.heading(facts, span, lang) + "\n\n" + text + "\n\n" + w["intro"] + "\n\n" + w["about"]))
+shown_tables: dict[str, tuple[pl.DataFrame, int]] = {}  # every table as shown, for the Excel download
+shown_captions: dict[str, str] = {}
 
 
 def show(frame: pl.DataFrame, name: str, **kwargs: object) -> None:
     """A suppressed table and, under it, the same table as CSV (same cells, symbols as shown)."""
+    digits = int(kwargs.get("float_digits", 1))
     display(sdc.to_html(frame, **kwargs))
-    display(HTML(tx.download_link(frame, f"{stem}-{name}.csv", lang, int(kwargs.get("float_digits", 1)))))
+    display(HTML(tx.download_link(frame, f"{stem}-{name}.csv", lang, digits)))
+    shown_tables[name], shown_captions[name] = (frame, digits), str(kwargs.get("caption") or "")
 
 
 # %%
@@ -85,7 +86,8 @@ for offset, column, label in ((-0.27, "requested", w["requested"]), (0.0, "decid
 ax.set_xticks(x, [str(v) for v in x])
 ax.set_ylim(0, top * 1.3)  # room for the legend above the bars
 ax.legend(ncols=3, frameon=False, loc="upper left")
-plots.finish(ax, title=w["chart_settlement"], xlabel=w["axis_year"], ylabel=w["axis_persons"], source=source, tight=False)
+plots.finish(ax, title=w["chart_settlement"], xlabel=w["axis_year"], ylabel=w["axis_persons"], source=source,
+             tight=False, lang=lang)
 pr.show_figure(fig)
 
 # %%
@@ -94,15 +96,11 @@ housing = pr.housing_table(data, kommune_nr)
 if housing is None:
     display(Markdown(w["no_housing"]))
 else:
-    show(pr.labelled(housing, {"year": w["year"], "municipal_dwellings": "municipal dwellings",
-                               "refugees_housed": "refugees housed", **pr.HOUSING_SHARES,
-                               "municipal_exits": "exits from municipal rental",
-                               "throughput": "exits per dwelling-year"}),
-         "housing", caption=banner.caption(f"Refugees' housing: tenure as % of person-years, and throughput of municipal rental, {span}", info, lang),
-         public={"municipal dwellings": "municipal_dwellings"}, t=t)
-    display(Markdown("Municipal dwellings is the municipality's stock (KOSTRA, public). Throughput is exits "
-                     "from municipal rental per dwelling-year refugees lived there: higher means dwellings "
-                     "are freed for the next household sooner. " + pr.housing_national_text(data)))
+    show(pr.labelled(housing, tx.labels(lang, "year", "municipal_dwellings", "refugees_housed", *pr.HOUSING_SHARES,
+                                        "municipal_exits", "throughput")),
+         "housing", caption=banner.caption(w["cap_housing"].format(span=span), info, lang),
+         public={w["municipal_dwellings"]: "municipal_dwellings"}, t=t)
+    display(Markdown(w["housing_note"] + " " + pr.housing_national_text(data, lang)))
 
 # %%
 display(Markdown(f"## {w['h_intro']}"))
@@ -111,25 +109,22 @@ if intro is None:
     comparison = None
     display(Markdown(w["no_intro"]))
 else:
-    show(pr.labelled(intro, {"year": w["year"], "participants": "participants", "leavers": "leavers",
-                             "work_education_base": "leavers with known status",
-                             "work_education_count": "in work or education",
-                             "share_work_education": "in work or education, %"}),
-         "intro", caption=banner.caption(f"Introduction programme: participants, leavers and their status a year after leaving, {span}", info, lang))
+    show(pr.labelled(intro, tx.labels(lang, "year", "participants", "leavers", "work_education_base",
+                                      "work_education_count", "share_work_education")),
+         "intro", caption=banner.caption(w["cap_intro"].format(span=span), info, lang))
     comparison = pr.intro_comparison(data, kommune_nr, intro)
-    show(pr.labelled(comparison, {"year": "year leaving", "municipality": facts["kommune_name"],
-                                  "county": facts["fylke_name"], "Norway": "Norway"}),
-         "intro-comparison", caption=banner.caption("Share in work or education a year after leaving the programme, %", info, lang),
-         float_digits=0)
+    show(pr.labelled(comparison, {"year": w["year_leaving"], "municipality": facts["kommune_name"],
+                                  "county": facts["fylke_name"], "Norway": w["norway"]}),
+         "intro-comparison", caption=banner.caption(w["cap_intro_comparison"], info, lang), float_digits=0)
     fig, ax = pr.new_figure()
     for column, label, style in (("municipality", facts["kommune_name"], "o-"),
-                                 ("county", facts["fylke_name"], "s--"), ("Norway", "Norway", "^:")):
+                                 ("county", facts["fylke_name"], "s--"), ("Norway", w["norway"], "^:")):
         ax.plot(comparison["year"], comparison[column], style, label=pr.chart_label(label), color=plots.color(column))
     ax.set_ylim(0, 100)
     ax.set_xticks(comparison["year"].to_list(), [str(v) for v in comparison["year"].to_list()])
     ax.legend(ncols=3, frameon=False, loc="lower left")
-    plots.finish(ax, title="In work or education one year after the programme", xlabel="Year of leaving",
-                 ylabel="%", source=source, note="Suppressed years left out", tight=False)
+    plots.finish(ax, title=w["chart_intro"], xlabel=w["axis_year_leaving"], ylabel=w["axis_percent"], source=source,
+                 note=w["note_suppressed_left_out"], tight=False, lang=lang)
     pr.show_figure(fig)
 
 # %%
@@ -147,16 +142,21 @@ show(pr.labelled(peers, {"kommune_nr": w["code"], "kommune_name": w["municipalit
 display(Markdown(f"## {w['h_coordination']}"))
 pairs = data.coordination.with_columns(
     pl.when((pl.col("husbanken_region") == facts["husbanken_region"]) & (pl.col("imdi_region") == facts["imdi_region"]))
-    .then(pl.lit("◀")).otherwise(pl.lit("")).alias(" ")
+    .then(pl.lit("◀ " + w["this_pair"])).otherwise(pl.lit("")).alias(" "),
+    # the offices by name, as in the sentence above (the region ids are field values, not words)
+    pl.col("husbanken_region").replace_strict(pr.HUSBANKEN_OFFICES, default=pl.col("husbanken_region")),
+    pl.col("imdi_region").replace_strict(pr.IMDI_OFFICES, default=pl.col("imdi_region")),
 ).sort("coordination_index", descending=True)
-display(Markdown(pr.coordination_text(facts)))
-show(pairs.select(pl.col("husbanken_region").alias("Husbanken"), pl.col("imdi_region").alias("IMDi"),
-                  pl.col("coordination_index").alias("coordination index"), " "),
-     "coordination", caption=banner.caption("Coordination index of the nine Husbanken–IMDi office pairs", info, lang),
-     float_digits=2, public={"coordination index": "region_pair_coordination.level"})  # Fafo 2015, published
+display(Markdown(pr.coordination_text(facts, lang)))
+show(pairs.select(pl.col("husbanken_region").alias(w["husbanken_office"]), pl.col("imdi_region").alias(w["imdi_office"]),
+                  pl.col("coordination_index").alias(w["coordination_index"]), " "),
+     "coordination", caption=banner.caption(w["cap_coordination"], info, lang),
+     float_digits=2, public={w["coordination_index"]: "region_pair_coordination.level"})  # Fafo 2015, published
 
 # %%
 display(Markdown(f"## {w['h_caveats']}\n\n{w['caveats']}"))
+# Every table above in one workbook: the same frames, the same symbols, the same decimals.
+display(HTML(tx.xlsx_link(shown_tables, f"{stem}.xlsx", lang, shown_captions)))
 
 # %%
 save_results({

@@ -19,10 +19,12 @@ def test_synthetic_source_is_marked_with_its_edition(tmp_path: Path, monkeypatch
     monkeypatch.setenv("SETTLEMENT_RESEARCH_CLEAN", str(tmp_path))
     info = banner.data_info("synthetic")
     assert info == {"synthetic": True, "source": "synthetic", "source_name": banner.SOURCE_NAMES["synthetic"],
-                    "edition": "generator 9.9, seed 7", "years": "2010–2012"}
+                    "edition": "generator 9.9, seed 7", "years": "2010–2012", "generator_version": "9.9", "seed": "7"}
     html = banner.banner_html(info)
     assert "SYNTHETIC DATA" in html and "generator 9.9, seed 7" in html and 'data-synthetic="true"' in html
-    assert "SYNTETISKE DATA" in banner.banner_html(info, "nb")
+    nb = banner.banner_html(info, "nb")  # every word of it bokmål: the source and the edition too
+    assert "SYNTETISKE DATA" in nb and "frø 7" in nb and "syntetisk register" in nb
+    assert "seed" not in nb and "generated" not in nb
     assert banner.caption("Settled", info) == "SYNTHETIC DATA: Settled"
 
 

@@ -3,7 +3,6 @@ text, no dtype row and no year with a thousands separator (issue 13, "done when"
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,20 +10,6 @@ import pytest
 from .quality import defects
 
 PAGES = ["00_data_review", "01_national_overview", "03_municipal_factors", "municipality_profile"]
-
-
-@pytest.fixture(scope="module")
-def tiny_clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from settlement_research.build import build
-    from settlement_research.sources.synthetic.writer import write_register
-
-    root = tmp_path_factory.mktemp("pages")
-    write_register(root / "raw" / "synthetic", scale=0.02, seed=5)
-    build(root / "raw", root / "clean", log=lambda m: None)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SETTLEMENT_RESEARCH_CLEAN", str(root / "clean"))
-        mp.delenv("SETTLEMENT_RESEARCH_SDC_THRESHOLD", raising=False)
-        yield root / "clean"
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -21,6 +21,16 @@ SOURCE_LABELS = {
     "imdi": "IMDi integreringsdata",
     "ssb": "Statistics Norway (SSB), Statbank",
 }
+# The words a chart adds itself, per page language (profiles are also published in bokmål).
+CHART_WORDS = {
+    "en": {"source": "Source", "mark": "SYNTHETIC DATA"},
+    "nb": {"source": "Kilde", "mark": "SYNTETISKE DATA"},
+}
+SOURCE_LABELS_NB = {
+    "synthetic": "Syntetisk register laget av settlement_research (ikke ekte data)",
+    "imdi": "IMDi integreringsdata",
+    "ssb": "Statistisk sentralbyrå (SSB), Statistikkbanken",
+}
 
 
 # One colour per series on every page: "settled" is the same green in the national overview, the
@@ -83,9 +93,11 @@ def count_bars(ax: Any, x: Any, values: list[Any], symbols: list[Any], *, width:
 
 
 def finish(
-    ax: Any, *, title: str, xlabel: str, ylabel: str, source: str, note: str | None = None, tight: bool = True
+    ax: Any, *, title: str, xlabel: str, ylabel: str, source: str, note: str | None = None, tight: bool = True,
+    lang: str = "en",
 ) -> Any:
-    """Title, labelled axes (with units), source line and — for synthetic data — a watermark.
+    """Title, labelled axes (with units), source line and — for synthetic data — a watermark,
+    in the page's language (``lang``: 'en' or 'nb').
 
     ``tight=False`` skips ``tight_layout`` (a large share of a small figure's drawing time) for
     callers that set the margins themselves, e.g. batch reports rendering hundreds of figures.
@@ -94,13 +106,15 @@ def finish(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     fig = ax.figure
-    text = f"Source: {escape_mathtext(SOURCE_LABELS.get(source, source))}"  # a source name is a parameter
+    words = CHART_WORDS.get(lang, CHART_WORDS["en"])
+    label = (SOURCE_LABELS_NB if lang == "nb" else SOURCE_LABELS).get(source, source)
+    text = f"{words['source']}: {escape_mathtext(label)}"  # a source name is a parameter
     if note:
         text += f". {note}"
     fig.text(0.01, 0.005, text, fontsize=MIN_FONT_PT, color="0.35", ha="left", va="bottom")
     if source == "synthetic":
         ax.text(
-            0.99, 0.98, "SYNTHETIC DATA", transform=ax.transAxes, ha="right", va="top",
+            0.99, 0.98, words["mark"], transform=ax.transAxes, ha="right", va="top",
             fontsize=10, fontweight="bold", color="#b2182b", alpha=0.8,
         )
     if tight:
