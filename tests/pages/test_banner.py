@@ -65,3 +65,27 @@ def test_index_has_the_banner_when_any_report_is_synthetic() -> None:
     html = write_index({"template": "t", "reports": reports})
     assert html.index("SYNTHETIC DATA") < html.index("<table")
     assert "SYNTHETIC" not in write_index({"template": "t", "reports": reports[:1]})
+
+
+def test_validation_report_says_whether_the_file_is_synthetic(tmp_path: Path) -> None:
+    from settlement_research.cli import main
+    from settlement_research.testing import make_aggregates
+
+    good_frame = make_aggregates(n_kommuner=5, seed=1)["kommune_settlement_year"]
+    raw = tmp_path / "raw" / "synthetic"
+    raw.mkdir(parents=True)
+    (raw / "PROVENANCE.json").write_text(json.dumps(
+        {"source": "synthetic", "generator": "g", "generator_version": "9.9", "seed": 7}), "utf-8")
+    good_frame.write_csv(raw / "kommune_settlement_year.csv")
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    good_frame.write_csv(loose / "kommune_settlement_year.csv")
+    for folder in (raw, loose):
+        assert main(["validate", str(folder / "kommune_settlement_year.csv"), "--report", str(folder / "out"),
+                     "--format", "md"]) == 0
+    page = (raw / "out" / "kommune_settlement_year.csv.validation.html").read_text("utf-8")
+    md = (raw / "out" / "kommune_settlement_year.csv.validation.md").read_text("utf-8")
+    assert page.count('class="data-banner"') == 1 and page.index("data-banner") < page.index("<h1")
+    assert "SYNTHETIC DATA" in page and "generator 9.9" in page and "**SYNTHETIC DATA**" in md
+    other = (loose / "out" / "kommune_settlement_year.csv.validation.html").read_text("utf-8")
+    assert 'data-synthetic="false"' in other and "origin is not recorded" in other and "SYNTHETIC" not in other

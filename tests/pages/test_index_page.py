@@ -17,3 +17,17 @@ def test_index_labels_formats_and_escapes() -> None:
     assert ">1\u202f368<" in html and ">6\u202f758<" in html and ">2009<" in html
     assert "<img src=x" not in html and "&lt;img src=x" in html
     assert 'id="export"' in html and "SYNTHETIC DATA" in html
+
+
+def test_index_says_what_it_is_in_words_and_exports_plain_numbers() -> None:
+    reports = [{"name": "kommune_nr-0301__lang-nb", "html": "kommune_nr-0301__lang-nb.html", "status": "ok",
+                "duration_s": 1.5, "parameters": {"kommune_nr": "0301", "lang": "nb"},
+                "results": {"settled": 1368, "work_education_share": 0.4321, "first_year": "2009", "_sdc": ["settled"]}}]
+    html = write_index({"template": "municipality_profile", "reports": reports, "git_commit": "abc",
+                        "data_manifest_hash": "f00", "sdc_threshold": 5})
+    assert "<h1>Municipality profiles" in html and "<title>Municipality profiles" in html
+    assert "commit: abc" in html and "data manifest (sha256): f00" in html and "disclosure threshold: 5" in html
+    assert "git_commit" not in html and "data_manifest_hash" not in html and "sdc_threshold" not in html
+    # the export writes what a spreadsheet reads as numbers: no thousands separator
+    assert 'data-csv="1368"' in html and 'data-csv="43.2"' in html and 'data-csv="1.50"' in html
+    assert write_index({"template": "03_municipal_factors", "reports": []}).count("<h1>03 municipal factors</h1>") == 1

@@ -162,6 +162,7 @@ def test_index_and_report_in_headless_chromium(page: Page, batch_dir: Path, tmp_
     csv = page.eval("new Promise(r => setTimeout(() => r(window.__csv), 300))")
     lines = csv.lstrip("\ufeff").strip().splitlines()
     assert lines[0].startswith("report,") and len(lines) == 1 + 3  # header + the three ok reports
+    assert "\u202f" not in csv  # numbers exported plain, so a spreadsheet reads them as numbers
     assert "q=ok" in page.eval("location.hash")
     # the state in the URL survives a reload (via another page: a hash change alone fires no load event)
     page.open("about:blank")

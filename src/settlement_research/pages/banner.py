@@ -72,7 +72,10 @@ def data_info(source: str | None) -> dict[str, Any]:
     export edition of real data; ``None`` when nothing was recorded.
     """
     name = str(source or "unknown")
-    prov = _provenance(name) if source else {}
+    return _info(name, _provenance(name) if source else {})
+
+
+def _info(name: str, prov: Mapping[str, Any]) -> dict[str, Any]:
     synthetic = name in SYNTHETIC_SOURCES or "generator" in prov
     edition: str | None = None
     if "generator_version" in prov:
@@ -86,6 +89,42 @@ def data_info(source: str | None) -> dict[str, Any]:
     if "generator_version" in prov:  # kept apart too, so a bokmål page can word the edition itself
         out["generator_version"], out["seed"] = str(prov["generator_version"]), str(prov.get("seed", "unknown"))
     return out
+
+
+UNKNOWN_FILE = "a file whose origin is not recorded (no PROVENANCE.json beside it)"
+
+
+def data_info_for_path(path: str | Path | None) -> dict[str, Any]:
+    """What a file (or folder) under review holds, from the PROVENANCE.json the build or the
+    generator wrote beside it (its folder or the one above); a file of unknown origin says so.
+
+    Why: a validation report of a synthetic table is a page like any other and must not pass for a
+    review of real data.
+    """
+    if path is not None:
+        target = Path(path)
+        folders = [target] if target.is_dir() else []
+        folders += [target.parent, target.parent.parent]
+        for folder in folders:
+            file = folder / "PROVENANCE.json"
+            try:
+                prov = json.loads(file.read_text("utf-8")) if file.is_file() else None
+            except (OSError, ValueError):  # unreadable provenance: treated as none
+                prov = None
+            if isinstance(prov, Mapping):
+                return _info(str(prov.get("source") or folder.name), prov)
+    return {"synthetic": False, "source": "file", "source_name": UNKNOWN_FILE, "edition": None, "years": None}
+
+
+def banner_markdown(info: Mapping[str, Any], lang: str = "en") -> str:
+    """The banner as one Markdown line (for reports pasted into a review)."""
+    from settlement_research.textsafe import escape_markdown
+
+    w = _WORDS.get(lang, _WORDS["en"])
+    described = escape_markdown(_describe(info, lang))
+    if info.get("synthetic"):
+        return f"> **{w['synthetic']}** — {escape_markdown(w['synthetic_text'])} {described}."
+    return f"> **{w['data']}** — {described}."
 
 
 def _describe(info: Mapping[str, Any], lang: str) -> str:
@@ -200,4 +239,4 @@ def caption(text: str, info: Mapping[str, Any] | str | None, lang: str = "en") -
     return text
 
 
-__all__ = ["BANNER_CLASS", "banner_html", "caption", "data_info", "insert_banner", "set_language", "stamp_page"]
+__all__ = ["BANNER_CLASS", "banner_html", "banner_markdown", "data_info_for_path", "caption", "data_info", "insert_banner", "set_language", "stamp_page"]

@@ -33,7 +33,7 @@ input[type=search]{padding:.35rem .5rem;min-width:18rem;font-size:.95rem}
 table{border-collapse:collapse;font-size:.9rem} th,td{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left}
 th{cursor:pointer;background:#f3f3f3;position:sticky;top:0;user-select:none;white-space:nowrap}
 th[aria-sort=ascending]::after{content:" \\25B2"} th[aria-sort=descending]::after{content:" \\25BC"}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums} td.report{white-space:nowrap}
 tr.failed td{background:#fdecea} .status-ok{color:#1a7f37;font-weight:600} .status-failed{color:#b42318;font-weight:600}
 .error{color:#b42318;font-size:.8rem;max-width:40rem} .cached{color:#777;font-size:.8rem}
 """
@@ -109,6 +109,27 @@ LABELS = {
 }
 
 
+# The batch's own facts above the table, labelled for readers (not the manifest's field names).
+META_LABELS = {"created": "created", "git_commit": "commit", "data_manifest_hash": "data manifest (sha256)",
+               "sdc_threshold": "disclosure threshold"}
+TITLES = {"municipality_profile": "Municipality profiles · Kommuneprofiler"}
+
+
+def title(template: str) -> str:
+    """The page heading for a template's batch ("Municipality profiles", not ``municipality_profile``)."""
+    return TITLES.get(template, template.replace("_", " ").strip().capitalize() or "Reports")
+
+
+def csv_value(value: Any, key: str = "") -> str:
+    """A key number as the CSV export writes it: plain digits and '.' (no thousands separator, so a
+    spreadsheet reads a number), shares in % like the page."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "" if value is None else str(value)
+    if key.endswith("share") or "_share_" in key:
+        return f"{value * 100:.1f}"
+    return _fmt(value, key).replace("\u202f", "").replace("\u2212", "-")
+
+
 def label(key: str) -> str:
     """The column label for a parameter or results key."""
     return LABELS.get(key, key.replace("_", " "))
@@ -164,13 +185,12 @@ def write_index(manifest: Mapping[str, Any]) -> str:
     out = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(str(manifest.get('template', 'reports')))} — reports</title>",
+        f"<title>{esc(title(str(manifest.get('template', 'reports'))))}</title>",
         f"<style>{_CSS}</style></head><body>",
         _banner(reports),
-        f"<h1>{esc(str(manifest.get('template', '')))}</h1>",
+        f"<h1>{esc(title(str(manifest.get('template', ''))))}</h1>",
         '<div class="meta">'
-        + " · ".join(esc(f"{k}: {manifest[k]}") for k in ("created", "git_commit", "data_manifest_hash", "sdc_threshold")
-                     if manifest.get(k) is not None)
+        + " · ".join(esc(f"{label}: {manifest[k]}") for k, label in META_LABELS.items() if manifest.get(k) is not None)
         + "</div>",
         '<div class="controls"><input id="filter" type="search" placeholder="Filter (all words must match)" '
         'aria-label="filter reports"> <select id="status" aria-label="status"><option value="">all</option>'
@@ -186,14 +206,14 @@ def write_index(manifest: Mapping[str, Any]) -> str:
         controlled = set(results.get("_sdc", []) or [])
         link = safe_href(report.get("html"))
         name = esc(str(report.get("name", "")))
-        cells = [f'<td><a href="{esc(link)}">{name}</a></td>' if link else f"<td>{name}</td>"]
+        cells = [f'<td class="report"><a href="{esc(link)}">{name}</a></td>' if link else f'<td class="report">{name}</td>']
         cells += [f"<td>{esc(str(report.get('parameters', {}).get(p, '')))}</td>" for p in parameters]
         cached = ' <span class="cached">(cached)</span>' if report.get("cached") else ""
         cells.append(f'<td data-sort="{esc(status)}"><span class="status-{esc(status)}">{esc(status)}</span>{cached}</td>')
         for key in keys:
             value = results.get(key)
             numeric = isinstance(value, int | float) and not isinstance(value, bool)
-            sort = f' data-sort="{esc(value)}"' if numeric else ""
+            sort = f' data-sort="{esc(value)}" data-csv="{esc(csv_value(value, key))}"' if numeric else ""
             cls = ' class="num"' if numeric else ""
             if key in controlled:
                 if value is None:
@@ -204,7 +224,8 @@ def write_index(manifest: Mapping[str, Any]) -> str:
                 cells.append(f"<td{cls}{sort}>{esc(_fmt(value, key))}</td>")
         duration = report.get("duration_s")
         duration = duration if isinstance(duration, int | float) and not isinstance(duration, bool) else None
-        cells.append(f'<td class="num" data-sort="{"" if duration is None else esc(duration)}">'
+        cells.append(f'<td class="num" data-sort="{"" if duration is None else esc(duration)}" '
+                     f'data-csv="{"" if duration is None else f"{duration:.2f}"}">'
                      f"{'' if duration is None else f'{duration:.2f}'}</td>")
         cells.append(f'<td class="error">{esc(str(report.get("error") or ""))}</td>')
         text = " ".join([str(report.get("name", "")), *map(str, report.get("parameters", {}).values()), status,
