@@ -12,7 +12,8 @@ YEAR_WITH_SEPARATOR = re.compile(r"(1[\u202f\u00a0 ,.]9\d\d|2[\u202f\u00a0 ,.]0\
 YEAR_HEADER = re.compile(r"^(year|år)\b|\byear$|^(from|to|valid from|valid to)$", re.I)
 SEPARATORS = re.compile(r"\d([\u00a0 ,])\d{3}(?!\d)")
 COMMA_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(,\d{3})+(?![\d,])")  # 40,151 in prose: the pages use 40 151
-NUMBER = re.compile(r"^[\u2212-]?\d{1,3}(\u202f\d{3})*(\.(\d+))?$")
+NUMBER = re.compile(r"^[\u2212-]?\d{1,3}(\u202f\d{3})*([.,](\d+))?$")
+NEGATIVE_ZERO = re.compile(r"^[\u2212-]0([.,]0+)?$")
 FRAME_PRINT = re.compile(r"shape: \(\d+, \d+\)|[┌╞]─|│ ---")
 
 
@@ -42,6 +43,7 @@ def defects(html: str) -> list[str]:
                 m = NUMBER.match(cell.strip())
                 if m and i not in years:
                     columns.setdefault(i, {}).setdefault(len(m.group(3) or ""), cell.strip())
+        found += [f"negative zero {c!r}" for c in re.findall(r"<td[^>]*>([^<]*)</td>", table) if NEGATIVE_ZERO.match(c.strip())]
         found += [f"mixed decimals in column {headers[i] if i < len(headers) else i!r}: {sorted(d.values())}"
                   for i, d in columns.items() if len(d) > 1]
     found += [f"other thousands separator in {c!r}" for c in cells if SEPARATORS.search(c)]

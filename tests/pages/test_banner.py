@@ -89,3 +89,18 @@ def test_validation_report_says_whether_the_file_is_synthetic(tmp_path: Path) ->
     assert "SYNTHETIC DATA" in page and "generator 9.9" in page and "**SYNTHETIC DATA**" in md
     other = (loose / "out" / "kommune_settlement_year.csv.validation.html").read_text("utf-8")
     assert 'data-synthetic="false"' in other and "origin is not recorded" in other and "SYNTHETIC" not in other
+
+
+def test_a_bokmal_page_is_announced_titled_described_and_written_with_decimal_commas() -> None:
+    page = ('<html lang="en"><head><title>municipality_profile (kommune_nr=0301, lang=nb)</title></head><body>'
+            '<h1 id="x">Gr&#248;mlemo &lt;b&gt; (0301): kommuneprofil<a class="anchor-link" href="#x">&#182;</a></h1>'
+            '<h2>Anmodet, vedtatt og bosatt</h2><img alt="No description has been provided for this image" src="a.png">'
+            '<td data-sdc="suppressed" title="suppressed (fewer than 5)">:</td><td>45.4</td><td>2009</td>'
+            '<td>Sør 1.5</td></body></html>')
+    nb = banner.set_language(page, "nb")
+    assert '<html lang="nb">' in nb and "<title>Grømlemo &lt;b&gt; (0301): kommuneprofil</title>" in nb
+    assert 'alt="Diagram: Anmodet, vedtatt og bosatt"' in nb and 'title="skjult (færre enn 5)"' in nb
+    assert "<td>45,4</td>" in nb and "<td>2009</td>" in nb and "<td>Sør 1.5</td>" in nb
+    en = banner.set_language(page.replace("kommuneprofil", "municipality profile"), "en")
+    assert '<html lang="en">' in en and 'alt="Chart: Anmodet' in en and "<td>45.4</td>" in en
+    assert "suppressed (fewer than 5)" in en

@@ -70,3 +70,9 @@ def test_one_column_has_one_number_of_decimals() -> None:
 
     html = html_table(pl.DataFrame({"median population": [1061.0, 2692.5]}), units={"median population": "count"}).html
     assert ">1\u202f061<" in html and ">2\u202f692<" in html and "2\u202f692.5" not in html
+
+
+def test_a_value_rounding_to_zero_has_no_minus_sign() -> None:
+    from settlement_research.pages.tables import format_value
+
+    assert [format_value(v, "number") for v in (-0.001, -0.0, -0.01, -1234.5)] == ["0.00", "0.00", "\u22120.01", "\u22121\u202f234.50"]

@@ -86,6 +86,8 @@ def format_value(value: Any, unit: str = "number", digits: int | None = None) ->
     if isinstance(value, float) and math.isinf(value):
         return "∞" if value > 0 else "−∞"
     text = f"{value:,.{places}f}".replace(",", THIN)
+    if text.startswith("-") and not text.strip("-0.").replace(THIN, ""):
+        text = text[1:]  # -0.001 at two decimals is 0.00, not "−0.00"
     return text.replace("-", "\u2212", 1) if text.startswith("-") else text
 
 
