@@ -213,3 +213,24 @@ def test_a_share_of_nobody_is_empty_in_the_csv_as_on_the_page() -> None:
     frame = pl.DataFrame({"year": ["2009"], "share": [float("nan")]})
     assert tx.csv_text(frame, "en").splitlines() == ["year,share", "2009,"]
     assert tx.csv_text(frame, "nb").splitlines() == ["year;share", "2009;"]
+
+
+def test_chart_counts_are_grouped_like_the_tables_and_years_are_not() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([2009, 2010, 2011], [5600, 6200, 6800])
+    plots.finish(ax, title="t", xlabel="Year", ylabel="Persons", source="synthetic", tight=False)
+    fig.canvas.draw()
+    ys = [t.get_text() for t in ax.get_yticklabels()]
+    xs = [t.get_text() for t in ax.get_xticklabels()]
+    plt.close(fig)
+    assert "6\u202f000" in ys and not any("\u202f" in x or " " in x for x in xs)
+    fig, ax = plt.subplots()
+    ax.set_yticks([0, 1], ["naive", "adjusted"])  # category labels stay
+    plots.finish(ax, title="t", xlabel="x", ylabel="", source="synthetic", tight=False)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["naive", "adjusted"]
+    plt.close(fig)

@@ -105,6 +105,7 @@ def finish(
     ax.set_title(title, loc="left")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    group_thousands(ax)
     fig = ax.figure
     words = CHART_WORDS.get(lang, CHART_WORDS["en"])
     label = (SOURCE_LABELS_NB if lang == "nb" else SOURCE_LABELS).get(source, source)
@@ -120,6 +121,23 @@ def finish(
     if tight:
         fig.tight_layout(rect=(0, 0.04, 1, 1))
     return ax
+
+
+def _grouped(value: float, _pos: Any = None) -> str:
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.6g}"
+    return text.replace(",", "\u202f").replace("-", "\u2212")
+
+
+def group_thousands(ax: Any) -> None:
+    """Counts on the value axis with the pages' one thousands separator ("6 800", as in the tables).
+
+    Only a linear axis with matplotlib's plain number labels is touched: log axes, category labels
+    and the year axis (x) keep theirs, so a year is never "2 009".
+    """
+    from matplotlib.ticker import FuncFormatter, ScalarFormatter
+
+    if ax.get_yscale() == "linear" and type(ax.yaxis.get_major_formatter()) is ScalarFormatter:
+        ax.yaxis.set_major_formatter(FuncFormatter(_grouped))
 
 
 def coefficient_plot(table: Any, *, title: str, xlabel: str, source: str, truth: float | None = None) -> Any:
