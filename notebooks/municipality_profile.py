@@ -74,7 +74,8 @@ show(pr.labelled(shown_years, {"year": w["year"], "requested": w["requested"], "
      "settlement", caption=banner.caption(w["cap_settlement"].format(span=span), info, lang),
      controlled=[w["settled"]],
      public={w["requested"]: "requested", w["decided"]: "decided"})  # IMDi's published figures
-display(Markdown(w["legend"].format(t=t)))  # the symbols, beside the first table that uses them
+shown_symbols = [s for c in shown_years.columns if c.endswith("_symbol") for s in shown_years[c].to_list()]
+display(Markdown(tx.legend(lang, t, shown_symbols)))  # the symbols, beside the first table that uses them
 fig, ax = pr.new_figure()
 x = shown_years["year"].to_numpy()
 top = max([v for c in ("requested", "decided", "settled") for v in shown_years[c].to_list() if v is not None] + [t])

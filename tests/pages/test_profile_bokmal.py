@@ -234,3 +234,13 @@ def test_chart_counts_are_grouped_like_the_tables_and_years_are_not() -> None:
     plots.finish(ax, title="t", xlabel="x", ylabel="", source="synthetic", tight=False)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["naive", "adjusted"]
     plt.close(fig)
+
+
+@pytest.mark.parametrize("lang", ["en", "nb"])
+def test_every_symbol_in_a_table_is_in_the_legend(pages: dict[str, str], lang: str) -> None:
+    cells = {html_lib.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+             for c in re.findall(r"<td[^>]*>.*?</td>", pages[lang], flags=re.S)}
+    symbols = cells & {":", "..", ".", "...", "~", "-"}
+    assert ":" in symbols or ".." in symbols
+    for symbol in symbols:
+        assert f"<code>{html_lib.escape(symbol)}</code>" in pages[lang], symbol

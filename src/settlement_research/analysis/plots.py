@@ -76,7 +76,7 @@ def count_bars(ax: Any, x: Any, values: list[Any], symbols: list[Any], *, width:
 
     A known count is a bar in the series' colour and a zero is labelled "0" on the axis; a
     suppressed count (':') is a grey hatched placeholder of fixed height ``placeholder`` (not its
-    value) labelled ':'; no data ('..') is labelled '..'.
+    value) labelled ':'; any other missing value is labelled with its symbol ('..', '.', '~').
     """
     known = [v if v is not None else 0 for v in values]
     ax.bar(x, known, width=width, color=color(series), label=label)
@@ -85,7 +85,8 @@ def count_bars(ax: Any, x: Any, values: list[Any], symbols: list[Any], *, width:
         ax.bar(hidden, [placeholder] * len(hidden), width=width, facecolor="none", edgecolor=SUPPRESSED_COLOR,
                hatch="///", linewidth=0.8)
     for xi, v, s in zip(x, values, symbols, strict=True):
-        text = ":" if v is None and s == ":" else ".." if v is None else "0" if v == 0 else None
+        # the cell's own symbol, as in the table beside the chart ('.', '..', '~'); '..' when it has none
+        text = (s or "..") if v is None else "0" if v == 0 else None
         if text:
             y = placeholder if text == ":" else 0
             ax.annotate(text, (xi, y), xytext=(0, 2), textcoords="offset points", ha="center", va="bottom",

@@ -18,7 +18,7 @@ import base64
 import datetime as dt
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import polars as pl
@@ -49,7 +49,7 @@ WORDS: dict[str, dict[str, str]] = {
         "h_coordination": "Agency regions and coordination",
         "h_caveats": "Caveats",
         "legend": ("**Symbols.** `:` suppressed (fewer than {t}, or hidden so that such a number cannot be worked "
-                   "out) · `..` no data · an empty share is a share of nobody. None of them is zero."),
+                   "out) · `..` no data{more} · an empty share is a share of nobody. None of them is zero."),
         "download": "Download this table (CSV)",
         "download_xlsx": "Download every table of this profile (Excel)",
         "year": "year", "requested": "requested", "decided": "decided", "decision": "decision",
@@ -113,7 +113,7 @@ WORDS: dict[str, dict[str, str]] = {
         "h_coordination": "Regioner og samarbeid mellom IMDi og Husbanken",
         "h_caveats": "Forbehold",
         "legend": ("**Symboler.** `:` skjult (færre enn {t}, eller skjult slik at et slikt tall ikke kan regnes ut) "
-                   "· `..` tall mangler · en tom andel er en andel av ingen. Ingen av dem betyr null."),
+                   "· `..` tall mangler{more} · en tom andel er en andel av ingen. Ingen av dem betyr null."),
         "download": "Last ned tabellen (CSV)",
         "download_xlsx": "Last ned alle tabellene i profilen (Excel)",
         "year": "år", "requested": "anmodet", "decided": "vedtatt", "decision": "vedtak",
@@ -165,6 +165,22 @@ STATUS = {
     "nb": {"as_requested": "vedtok som anmodet", "fewer": "vedtok færre enn anmodet", "declined": "avslo",
            "no_decision": "ikke vedtak", "no_request": "ingen anmodning"},
 }
+
+# The source's other symbols (model.base.SYMBOL_MEANING), named in the legend when the page shows them.
+SYMBOL_WORDS = {
+    "en": {".": "not applicable", "...": "not yet available", "-": "nil", "~": "not in this edition"},
+    "nb": {".": "ikke aktuelt", "...": "tall ikke tilgjengelig ennå", "-": "null", "~": "ikke i denne utgaven"},
+}
+
+
+def legend(lang: str, t: int, symbols: Iterable[str | None] = ()) -> str:
+    """The symbol legend (Markdown) for threshold ``t``: ':' and '..' always, and every other symbol
+    in ``symbols`` (the ones the page's tables show), so no symbol on the page goes unexplained."""
+    text = words(lang)["legend"]  # refuses a language it has no words for
+    named = SYMBOL_WORDS[lang]
+    seen = sorted({s for s in symbols if s in named}, key=list(named).index)
+    return text.format(t=t, more="".join(f" · `{s}` {named[s]}" for s in seen))
+
 
 # The opening paragraph, one template per fact; :func:`summary` picks and joins them the same way
 # for every language.
@@ -475,6 +491,6 @@ def nav_html(lang: str, kommune_nr: str, other_href: str | None) -> str:
 
 __all__ = [
     "LANGS", "SENTENCES", "STATUS", "WORDS", "coordination_text", "count_text", "csv_text", "decimal_text",
-    "download_link", "heading", "housing_national_text", "labels", "nav_html", "percent_text", "shown_values",
+    "download_link", "heading", "legend", "housing_national_text", "labels", "nav_html", "percent_text", "shown_values",
     "status_words", "summary", "words", "xlsx_bytes", "xlsx_link",
 ]
