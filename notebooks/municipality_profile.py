@@ -40,10 +40,9 @@ t = sdc.threshold()
 plots.set_theme()
 info = banner.data_info(source)
 display(HTML(banner.banner_html(info, lang)))  # the rendered page keeps this one banner at the top
-# A batch over both languages (--grid kommune_nr=... lang=en,nb) names the pages
-# kommune_nr-0301__lang-en.html and kommune_nr-0301__lang-nb.html: each links the other.
-other = f"kommune_nr-{kommune_nr}__lang-{'en' if lang == 'nb' else 'nb'}.html"
-display(HTML(tx.nav_html(lang, kommune_nr, other)))
+# A batch over both languages (--grid kommune_nr=... lang=en,nb) adds the link to the page in the
+# other language once both exist (reports.index.link_languages): only the batch knows its file name.
+display(HTML(tx.nav_html(lang, kommune_nr, None)))
 stem = f"{kommune_nr}-{'profil' if lang == 'nb' else 'profile'}"
 
 facts = pr.facts(data, kommune_nr)

@@ -31,3 +31,24 @@ def test_index_says_what_it_is_in_words_and_exports_plain_numbers() -> None:
     # the export writes what a spreadsheet reads as numbers: no thousands separator
     assert 'data-csv="1368"' in html and 'data-csv="43.2"' in html and 'data-csv="1.50"' in html
     assert write_index({"template": "03_municipal_factors", "reports": []}).count("<h1>03 municipal factors</h1>") == 1
+
+
+def test_a_batch_links_each_page_to_its_page_in_the_other_language(tmp_path) -> None:
+    from settlement_research.analysis.profile_text import nav_html
+    from settlement_research.reports.index import link_languages
+
+    def page(lang: str) -> str:
+        return f"<html><body>{nav_html(lang, '0104', None)}<h1>x</h1></body></html>"
+
+    for name, lang in (("lang-en.html", "en"), ("lang-nb.html", "nb"), ("kommune_nr-0301.html", "nb")):
+        (tmp_path / name).write_text(page(lang), "utf-8")
+    reports = [{"parameters": {"kommune_nr": "0104", "lang": "en"}, "html": "lang-en.html", "status": "ok"},
+               {"parameters": {"kommune_nr": "0104", "lang": "nb"}, "html": "lang-nb.html", "status": "ok"},
+               {"parameters": {"kommune_nr": "0301", "lang": "nb"}, "html": "kommune_nr-0301.html", "status": "ok"}]
+    assert link_languages(tmp_path, reports) == 2
+    en, nb = (tmp_path / "lang-en.html").read_text("utf-8"), (tmp_path / "lang-nb.html").read_text("utf-8")
+    assert '<a href="lang-nb.html" hreflang="nb">Norsk (bokmål)</a>' in en and 'href="index.html"' in en
+    assert '<a href="lang-en.html" hreflang="en">English</a>' in nb
+    assert "hreflang" not in (tmp_path / "kommune_nr-0301.html").read_text("utf-8")  # no sibling, no dead link
+    assert link_languages(tmp_path, reports) == 0  # idempotent
+    assert (tmp_path / "lang-en.html").read_text("utf-8").count("hreflang") == 1

@@ -13,7 +13,9 @@ report is linked only when its file name is a plain relative name (``textsafe.sa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -169,6 +171,44 @@ def _banner(reports: list[Mapping[str, Any]]) -> str:
         return ""
     synthetic = [i for i in infos if i.get("synthetic")]
     return banner_html(synthetic[0] if synthetic else infos[0])
+
+
+_NAV = re.compile(r'(<nav class="profile-nav"[^>]*>)(.*?)(</nav>)', re.S)
+
+
+def link_languages(out_dir: Path, reports: list[Mapping[str, Any]]) -> int:
+    """Link each page of a batch to its page in the other language (same parameters but ``lang``),
+    when the batch rendered both; returns how many pages were linked.
+
+    Why here and not in the notebook: a page cannot know the file name the batch gives its sibling
+    (the names come from the parameters that vary), nor whether the sibling exists. A page without
+    a sibling keeps only its link back to the index.
+    """
+    from settlement_research.analysis.profile_text import LANGS, words
+    from settlement_research.io import write_text_atomic
+
+    by_key: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    for r in reports:
+        params = dict(r.get("parameters") or {})
+        lang, html = params.pop("lang", None), safe_href(r.get("html"))
+        if lang in LANGS and html and r.get("status") == "ok":
+            by_key.setdefault(tuple(sorted(params.items())), {})[lang] = html
+    linked = 0
+    for pages in by_key.values():
+        for lang, html in pages.items():
+            other = next((o for o in LANGS if o != lang and o in pages), None)
+            path = out_dir / html
+            if other is None or not path.is_file():
+                continue
+            text = path.read_text("utf-8")
+            link = (f' · <a href="{escape_html(pages[other])}" hreflang="{other}">'
+                    f"{escape_html(words(lang)['other_lang'])}</a>")
+            new = _NAV.sub(lambda m, link=link: m.group(1) + re.sub(r"\s·\s<a [^>]*hreflang=.*?</a>", "", m.group(2)) + link
+                           + m.group(3), text, count=1)
+            if new != text:
+                write_text_atomic(new, path)
+                linked += 1
+    return linked
 
 
 def write_index(manifest: Mapping[str, Any]) -> str:
