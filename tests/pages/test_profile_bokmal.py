@@ -106,16 +106,21 @@ def test_one_summary_for_both_languages() -> None:
         tx.summary(facts, totals, pooled, 2009, 2014, "de")
 
 
+def _figure() -> tuple[object, object]:
+    """A figure outside pyplot: no backend switch, so notebooks rendered later in this process
+    (in-process engine) still show their charts inline."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots()
+
+
 def test_chart_words_follow_the_page_language() -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
+    fig, ax = _figure()
     plots.finish(ax, title="t", xlabel="x", ylabel="y", source="synthetic", note="n", lang="nb")
     texts = " ".join(t.get_text() for t in fig.texts + ax.texts)
-    plt.close(fig)
     assert "Kilde: Syntetisk register" in texts and "SYNTETISKE DATA" in texts
     assert "Source" not in texts and "SYNTHETIC" not in texts
 
@@ -216,24 +221,17 @@ def test_a_share_of_nobody_is_empty_in_the_csv_as_on_the_page() -> None:
 
 
 def test_chart_counts_are_grouped_like_the_tables_and_years_are_not() -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
+    fig, ax = _figure()
     ax.plot([2009, 2010, 2011], [5600, 6200, 6800])
     plots.finish(ax, title="t", xlabel="Year", ylabel="Persons", source="synthetic", tight=False)
     fig.canvas.draw()
     ys = [t.get_text() for t in ax.get_yticklabels()]
     xs = [t.get_text() for t in ax.get_xticklabels()]
-    plt.close(fig)
     assert "6\u202f000" in ys and not any("\u202f" in x or " " in x for x in xs)
-    fig, ax = plt.subplots()
+    fig, ax = _figure()
     ax.set_yticks([0, 1], ["naive", "adjusted"])  # category labels stay
     plots.finish(ax, title="t", xlabel="x", ylabel="", source="synthetic", tight=False)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["naive", "adjusted"]
-    plt.close(fig)
 
 
 @pytest.mark.parametrize("lang", ["en", "nb"])

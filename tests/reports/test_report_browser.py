@@ -78,6 +78,12 @@ class Page:
         self.events.clear()
         self.send("Page.navigate", url=url)
         self.wait_for("Page.loadEventFired")
+        # on a loaded machine a late load event of the page before can arrive first: wait until the
+        # document is the one asked for and fully loaded
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not self.eval(
+                f"location.href === {json.dumps(url)} && document.readyState === 'complete'"):
+            time.sleep(0.1)
 
     def eval(self, expression: str) -> Any:
         result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
