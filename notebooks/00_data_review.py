@@ -31,6 +31,7 @@ from IPython.display import Markdown, display
 from settlement_research import catalog, sdc
 from settlement_research.analysis import plots
 from settlement_research.model import get_model
+from settlement_research.pages.tables import format_value
 from settlement_research.paths import data_clean_dir
 from settlement_research.relations import check_relations
 from settlement_research.reports.results import save_results
@@ -57,6 +58,12 @@ def _rows(entries: object) -> list[dict]:
 
 
 ROW_COUNTS = ("rows", "input rows", "quarantined rows", "input_rows", "quarantined_rows", "quarantined")
+# Headers for readers, not the manifest's field names; file times are left out (they say when a
+# file was written on one machine, nothing about the data).
+REVIEW_LABELS = {"path": "file", "size": "size (bytes)", "input_rows": "input rows",
+                 "quarantined_rows": "quarantined rows", "derived_columns": "derived columns",
+                 "sha256": "sha256 (first 16)"}
+LEFT_OUT = ("mtime_ns", "mtime")
 
 
 def small_record_counts(tables: dict[str, int]) -> set[str]:
@@ -73,8 +80,14 @@ def review_table(frame: pl.DataFrame, caption: str, hidden_tables: set[str] = fr
     counts = [c for c in ROW_COUNTS if c in frame.columns]
     hide = pl.col("table").is_in(sorted(hidden_tables)) if hidden_tables and "table" in frame.columns else pl.lit(False)
     frame = frame.with_columns(
-        pl.when(hide).then(pl.lit(sdc.SUPPRESSED)).otherwise(pl.col(c).cast(pl.String)).alias(c) for c in counts
-    )
+        pl.when(hide).then(pl.lit(sdc.SUPPRESSED)).otherwise(
+            pl.col(c).map_elements(lambda v: format_value(v, "count"), return_dtype=pl.String)).alias(c)
+        for c in counts
+    )  # counts with the page's one thousands separator, like every other number on it
+    frame = frame.drop([c for c in LEFT_OUT if c in frame.columns]).with_columns(
+        pl.col(c).list.join(", ") for c, t in frame.schema.items() if isinstance(t, pl.List) and t.inner == pl.String
+    )  # a list of names as text, not a Python list with quotes
+    frame = frame.rename({c: label for c, label in REVIEW_LABELS.items() if c in frame.columns})
     return sdc.to_html(frame, labels=list(frame.columns), caption=caption, float_digits=0)
 
 
@@ -178,10 +191,11 @@ if missing.height:
 # %%
 n_invalid = verdict_table.filter(pl.col("verdict") != "valid").height
 n_rel_errors = sum(p.severity == "error" for p in relational)
+n_rel_warnings = sum(p.severity == "warning" for p in relational)
 display(Markdown(
     f"**{'PASS' if not n_invalid and not n_rel_errors else 'FAIL'}** — {verdict_table.height} tables, "
-    f"{n_invalid} invalid; {n_rel_errors} cross-table errors and "
-    f"{sum(p.severity == 'warning' for p in relational)} warnings."
+    f"{n_invalid} invalid; {n_rel_errors} cross-table error{'' if n_rel_errors == 1 else 's'} and "
+    f"{n_rel_warnings} warning{'' if n_rel_warnings == 1 else 's'}."
 ))
 save_results({
     "source": source, "tables": verdicts, "invalid_tables": n_invalid,

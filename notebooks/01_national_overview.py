@@ -36,6 +36,7 @@ from settlement_research import sdc
 from settlement_research.analysis import overview, plots
 from settlement_research.analysis.profile import year_limits
 from settlement_research.reports.results import save_results
+from settlement_research.pages.tables import format_value
 
 plots.set_theme()
 years = (int(first_year), int(last_year))
@@ -60,9 +61,24 @@ if national is not None:
 else:
     comparison = sums
 status = overview.decision_status_counts(settlement_year)
-display(plots.table(comparison, caption="Refugees per year: sum over municipalities and published national figures"))
+# Readable headers with units; shares shown as % (a share of 0.77 is "77.0", not "0.8").
+COMPARISON_LABELS = {
+    "municipalities": "municipalities", "requested_sum": "requested (sum)", "decided_sum": "decided (sum)",
+    "settled_sum": "settled (sum)", "requested_known": "requested known (municipalities)",
+    "decided_known": "decided known (municipalities)", "settled_known": "settled known (municipalities)",
+    "settled_published": "settled, published national figure", "settled_within_6m_share": "settled within 6 months, %",
+    "months_permit_to_settlement": "months from permit to settlement", "relative_gap": "gap to published, %",
+}
+PERCENT = [c for c in ("settled_within_6m_share", "relative_gap") if c in comparison.columns]
+display(plots.table(comparison.with_columns(pl.col(c) * 100 for c in PERCENT),
+                    caption="Refugees per year: sum over municipalities and published national figures",
+                    labels=COMPARISON_LABELS, units={c: "percent" for c in PERCENT},
+                    digits={"months_permit_to_settlement": 1}))
 # Municipalities per decision status: counts of municipalities by a published status, not persons.
-display(sdc.to_html(status, public={c: "decision_status" for c in status.columns if c != "year"},
+STATUS_LABELS = {"as_requested": "as requested", "fewer": "fewer than requested", "declined": "declined",
+                 "no_decision": "no decision"}
+shown_status = status.rename({c: label for c, label in STATUS_LABELS.items() if c in status.columns})
+display(sdc.to_html(shown_status, public={c: "decision_status" for c in shown_status.columns if c != "year"},
                     caption="How municipalities answered IMDi's requests (municipalities per year and status)"))
 
 # %%
@@ -83,7 +99,7 @@ fig, ax = plt.subplots()
 bottom = None
 for column in ["as_requested", "fewer", "declined", "no_decision"]:
     values = status[column].to_numpy()
-    ax.bar(status["year"], values, bottom=bottom, label=column.replace("_", " "))
+    ax.bar(status["year"], values, bottom=bottom, label=STATUS_LABELS[column])
     bottom = values if bottom is None else bottom + values
 ax.legend(ncols=4, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
 plots.finish(ax, title="How municipalities answered IMDi's request", xlabel="Year",
@@ -101,11 +117,11 @@ if last["settled_sum"] is None:  # no edition publishes settled for the year: sa
     text = f"In {years[1]}, no municipality has a published number of settled refugees"
 else:
     text = (
-        f"In {years[1]}, municipalities settled **{last['settled_sum']:,}** refugees "
+        f"In {years[1]}, municipalities settled **{format_value(last['settled_sum'], 'count')}** refugees "
         f"({last['settled_known']} of {last['municipalities']} municipalities with a known number)"
     )
 if gap is not None:
-    text += f"; the national figure is {last['settled_published']:,} (gap {gap:+.1%})."
+    text += f"; the national figure is {format_value(last['settled_published'], 'count')} (gap {gap:+.1%})."
 else:
     text += "."
 text += (

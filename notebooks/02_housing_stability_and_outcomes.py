@@ -42,6 +42,7 @@ from settlement_research import sdc
 from settlement_research.analysis import indicators, models, plots, sensitivity, truth
 from settlement_research.analysis import plan as analysis_plan
 from settlement_research.reports.results import save_results
+from settlement_research.pages.tables import format_value
 
 NOTEBOOK = "02_housing_stability_and_outcomes"
 plots.set_theme()
@@ -73,13 +74,13 @@ plan = analysis_plan.load_plan()
 
 def persons(n: int) -> str:
     """A count of people in prose: below the disclosure threshold it is never written out."""
-    return f"fewer than {sdc.threshold()}" if sdc.is_disclosive(n) else f"{n:,}"
+    return f"fewer than {sdc.threshold()}" if sdc.is_disclosive(n) else format_value(n, "count")
 
 
 display(Markdown(
-    f"{frame.height:,} settled persons. **Landmark design:** the outcome (status in November one year after "
+    f"{format_value(frame.height, 'count')} settled persons. **Landmark design:** the outcome (status in November one year after "
     f"leaving the programme) must come after both the moves window ({window} months) and the tenure point (1 "
-    f"year), so every exposure is measured before the outcome. {analysis.height:,} programme leavers form the "
+    f"year), so every exposure is measured before the outcome. {format_value(analysis.height, 'count')} programme leavers form the "
     f"analysis sample; {persons(n_before_landmark)} leavers whose outcome came before the landmark (or whose window "
     f"was cut by emigration) are left out, not counted as stayers"
     + (f"; {persons(n_rare_dropped)} persons in tenures held by too few to estimate are left out." if n_rare_dropped else ".")))
@@ -184,7 +185,7 @@ display(Markdown(
     f"One more month in temporary housing in the first {window} months goes with **{temp_row['estimate'] * 100:+.2f} "
     f"percentage points** in the probability of being in work or education one year after the programme (95 % CI "
     f"{temp_row['ci_low'] * 100:+.2f} to {temp_row['ci_high'] * 100:+.2f}; adjusted logit, same confounders, "
-    f"{temp.n_obs:,} persons). This is an association."))
+    f"{format_value(temp.n_obs, 'count')} persons). This is an association."))
 
 # %% [markdown]
 # ## Tenure one year after settlement (H1)
@@ -218,7 +219,7 @@ h14_row = h14_fit.term(h14_term) if h14_term in h14_fit.table["term"].to_list() 
 base_rate = h14.filter(pl.col("tenure_1y") == "municipal_rental")["left"].mean()
 if h14_row is not None:
     display(Markdown(
-        f"**H14.** Among {h14_fit.n_obs:,} adults still in their first municipality one year after settlement, those "
+        f"**H14.** Among {format_value(h14_fit.n_obs, 'count')} adults still in their first municipality one year after settlement, those "
         f"owning with startlån then differed in the share leaving within the next {years_after} years by "
         f"**{h14_row['estimate'] * 100:+.1f} percentage points** from those in municipal rental (95 % CI {h14_row['ci_low'] * 100:+.1f} to "
         f"{h14_row['ci_high'] * 100:+.1f}; {base_rate * 100:.1f} % of municipal renters left). "
@@ -251,7 +252,7 @@ display(plots.table(pl.DataFrame([{"group": "single adults under 30", **{k: h2_r
 display(Markdown(
     f"**H2.** Young single adults who found their own housing (agreed self-settlement) made **{h2_row['estimate']:+.2f} "
     f"moves** more in the first {window} months than young single adults settled on the ordinary route (95 % CI "
-    f"{h2_row['ci_low']:+.2f} to {h2_row['ci_high']:+.2f}; {h2_fit.n_obs:,} persons); among other adults the "
+    f"{h2_row['ci_low']:+.2f} to {h2_row['ci_high']:+.2f}; {format_value(h2_fit.n_obs, 'count')} persons); among other adults the "
     f"difference is {h2_other_row['estimate']:+.2f} ({h2_other_row['ci_low']:+.2f} to {h2_other_row['ci_high']:+.2f}). "
     + ("Self-found housing goes with more moves" if h2_row["ci_low"] > 0 else "The data do not show more moves after self-found housing")
     + (" for young singles, and not more so than for other adults: instability follows the route, not youth."
@@ -311,7 +312,7 @@ text = (
     f"One more move in the first {window} months goes with **{primary['estimate'] * 100:+.1f} percentage points** "
     f"in the probability of being in work or education one year after the programme (95 % CI "
     f"{primary['ci_low'] * 100:+.1f} to {primary['ci_high'] * 100:+.1f}; Holm-adjusted one-sided p = "
-    f"{family['hypotheses']['H1-moves']['p_holm']:.3g}; {adjusted.n_obs:,} persons in {adjusted.n_clusters} "
+    f"{family['hypotheses']['H1-moves']['p_holm']:.3g}; {format_value(adjusted.n_obs, 'count')} persons in {adjusted.n_clusters} "
     f"municipalities). Without adjustment the slope is {naive_row['estimate'] * 100:+.1f} points. This is an "
     "association adjusted for the named confounders, not a causal effect."
 )

@@ -39,6 +39,7 @@ from settlement_research.analysis import indicators, models, plots, sensitivity
 from settlement_research.analysis import plan as analysis_plan
 from settlement_research.harmonize import FLAG_COLUMNS, harmonize
 from settlement_research.reports.results import save_results
+from settlement_research.pages.tables import format_value, is_year_column
 
 NOTEBOOK = "03_municipal_factors"
 plots.set_theme()
@@ -76,9 +77,12 @@ display(Markdown(f"{panel['kommune_nr'].n_unique()} municipalities (codes of {to
                  f"{', '.join(map(str, classifications))}), years {', '.join(map(str, sorted(panel['year'].unique())))}."))
 # Means and spreads over all municipality-years only: a minimum, maximum or quartile is one
 # municipality's number, and some of these columns are counts from person-level data.
-numeric = [c for c, t in panel.schema.items() if t.is_numeric() and not c.endswith("_symbol") and c != "year"]
+# Years (and classification years) are labels: a mean year is no statistic, and 2014 is never "2 014".
+numeric = [c for c, t in panel.schema.items() if t.is_numeric() and not c.endswith("_symbol")
+           and not is_year_column(c) and panel[c].drop_nulls().len()]
 overview = panel.select(numeric).describe().filter(pl.col("statistic").is_in(["mean", "std"]))
-display(sdc.to_html(overview, controlled=numeric, counts=[], float_digits=2,
+readable = {c: c.replace("_", " ") for c in overview.columns}
+display(sdc.to_html(overview.rename(readable), controlled=[readable[c] for c in numeric], counts=[], float_digits=2,
                     caption="Mean and standard deviation over municipality-years"))
 
 # %% [markdown]
@@ -135,7 +139,7 @@ if "throughput" in lagged:
         confounders=controls + h8_terms + (["centrality"] if centrality else []))
     specs["H7 (exploratory): throughput of the previous year, year FE"] = h7_throughput
 for label, fit in specs.items():
-    display(Markdown(f"**{label}** — {fit.n_obs} municipality-years, {fit.n_clusters} municipalities, "
+    display(Markdown(f"**{label}** — {format_value(fit.n_obs, 'count')} municipality-years, {fit.n_clusters} municipalities, "
                      f"{fit.n_dropped} rows dropped for missing values"))
     display(plots.table(fit.table))
 
@@ -239,9 +243,9 @@ if primary is not None:
     display(Markdown(sensitivity.sentence("municipal dwellings per 1000 (H8)", sens)))
 if by_size is not None:
     small, large = by_size.row(0, named=True), by_size.row(-1, named=True)
-    text = (f"The smallest fifth of municipalities (median {small['median_population']:,.0f} inhabitants) settled "
+    text = (f"The smallest fifth of municipalities (median {format_value(small['median_population'], 'count', 0)} inhabitants) settled "
             f"**{small['settled_per_1000']:.2f}** refugees per 1000 inhabitants a year, the largest fifth (median "
-            f"{large['median_population']:,.0f}) **{large['settled_per_1000']:.2f}**.")
+            f"{format_value(large['median_population'], 'count', 0)}) **{large['settled_per_1000']:.2f}**.")
     if h11 is not None:
         t = h11.term("log_population")
         text += (f" Across municipality-years, doubling the population goes with {t['estimate'] * np.log(2):+.3f} "

@@ -43,6 +43,7 @@ from settlement_research import catalog, load
 from settlement_research.analysis import indicators, models, plots, sensitivity
 from settlement_research.analysis import plan as analysis_plan
 from settlement_research.reports.results import save_results
+from settlement_research.pages.tables import format_value
 
 plots.set_theme()
 window = int(window_months)
@@ -69,8 +70,8 @@ if usable:
     outcome = persons.filter(pl.col("in_work_or_education").is_not_null()).with_columns(
         pl.col("in_work_or_education").cast(pl.Int8).alias("y"))
     stability = persons.filter(pl.col(f"moves_{window}m").is_not_null())
-    display(Markdown(f"{persons.height:,} adults settled; {outcome.height:,} programme leavers with the outcome observed; "
-                     f"{stability.height:,} with a complete {window}-month moves window."))
+    display(Markdown(f"{format_value(persons.height, 'count')} adults settled; {format_value(outcome.height, 'count')} programme leavers with the outcome observed; "
+                     f"{format_value(stability.height, 'count')} with a complete {window}-month moves window."))
     display(plots.table(
         persons.drop_nulls("arrival_dwellings").group_by("route")
         .agg(pl.col("arrival_dwellings").mean().alias("mean dwellings per 1000 at arrival"),
@@ -124,7 +125,7 @@ if usable:
     text = (f"For refugees placed on the ordinary route, one more municipal dwelling per 1000 inhabitants in the arrival "
             f"municipality raises the probability of being in work or education one year after the programme by "
             f"**{w['estimate'] * 100:+.2f} percentage points** (95 % CI {w['ci_low'] * 100:+.2f} to {w['ci_high'] * 100:+.2f}; "
-            f"{fits['ordinary']['work'].n_obs:,} persons in {fits['ordinary']['work'].n_clusters} municipalities), an effect "
+            f"{format_value(fits['ordinary']['work'].n_obs, 'count')} persons in {fits['ordinary']['work'].n_clusters} municipalities), an effect "
             f"under the placement assumption. Among the self-settled, who chose where to live, the association is "
             f"{contrast['estimate'] * 100:+.2f} points ({contrast['ci_low'] * 100:+.2f} to {contrast['ci_high'] * 100:+.2f}).")
     truth_ord = arrival_truth.get("ordinary", {})

@@ -28,7 +28,6 @@ from settlement_research.analysis import profile as pr
 from settlement_research.analysis import profile_text as tx
 from settlement_research.pages import banner, lineage
 from settlement_research.reports.results import memo, save_results
-from settlement_research.textsafe import escape_markdown
 
 if not isinstance(kommune_nr, str) or len(kommune_nr) != 4 or not kommune_nr.isdigit():
     raise ValueError(f"kommune_nr must be a 4-digit string such as '0301', got {kommune_nr!r}")
@@ -41,10 +40,9 @@ t = sdc.threshold()
 plots.set_theme()
 info = banner.data_info(source)
 display(HTML(banner.banner_html(info, lang)))  # the rendered page keeps this one banner at the top
-# A batch over both languages (--grid kommune_nr=... lang=en,nb) names the pages
-# kommune_nr-0301__lang-en.html and kommune_nr-0301__lang-nb.html: each links the other.
-other = f"kommune_nr-{kommune_nr}__lang-{'en' if lang == 'nb' else 'nb'}.html"
-display(HTML(tx.nav_html(lang, kommune_nr, other)))
+# A batch over both languages (--grid kommune_nr=... lang=en,nb) adds the link to the page in the
+# other language once both exist (reports.index.link_languages): only the batch knows its file name.
+display(HTML(tx.nav_html(lang, kommune_nr, None)))
 stem = f"{kommune_nr}-{'profil' if lang == 'nb' else 'profile'}"
 lin = lineage.PageLineage(source)  # every number's origin: a hover on the page and NAME.lineage.json
 window_years = {"year": list(range(years[0], years[1] + 1))}
@@ -55,17 +53,19 @@ window = pr.window_settled(data, kommune_nr)
 totals = pr.settlement_totals(settlement_years, window=window)
 pooled = pr.intro_pooled(data, kommune_nr)
 # Names come from data files: the heading, summaries and pr.coordination_text escape them.
-heading = (f"# {escape_markdown(facts['kommune_name'])} ({escape_markdown(kommune_nr)}): "
-           f"{w['title']} {escape_markdown(span)}")
-text = (tx.summary_nb if lang == "nb" else pr.summary)(facts, totals, pooled, *years)
-display(Markdown(heading + "\n\n" + text + "\n\n" + w["intro"] + "\n\n" + w["about"]))
+text = tx.summary(facts, totals, pooled, *years, lang=lang)
+display(Markdown(tx.heading(facts, span, lang) + "\n\n" + text + "\n\n" + w["intro"] + "\n\n" + w["about"]))
+shown_tables: dict[str, tuple[pl.DataFrame, int]] = {}  # every table as shown, for the Excel download
+shown_captions: dict[str, str] = {}
 
 
 def show(frame: pl.DataFrame, name: str, cells: dict | None = None, **kwargs: object) -> None:
     """A suppressed table (numbers carry their lineage, ``cells``) and, under it, the same table as
-    CSV (same cells, symbols as shown)."""
+    CSV (same cells, symbols as shown); kept for the Excel workbook at the end."""
+    digits = int(kwargs.get("float_digits", 1))
     display(lin.table(sdc.to_html(frame, **kwargs), frame, name, cells))
-    display(HTML(tx.download_link(frame, f"{stem}-{name}.csv", lang, int(kwargs.get("float_digits", 1)))))
+    display(HTML(tx.download_link(frame, f"{stem}-{name}.csv", lang, digits)))
+    shown_tables[name], shown_captions[name] = (frame, digits), str(kwargs.get("caption") or "")
 
 
 # %%
@@ -79,7 +79,8 @@ show(pr.labelled(shown_years, {"year": w["year"], "requested": w["requested"], "
      cells=lineage.rows("kommune_settlement_year", {w["requested"]: "requested", w["decided"]: "decided",
                                                     w["settled"]: "settled"},
                         fixed={"kommune_nr": kommune_nr}, by={w["year"]: "year"}))
-display(Markdown(w["legend"].format(t=t)))  # the symbols, beside the first table that uses them
+shown_symbols = [s for c in shown_years.columns if c.endswith("_symbol") for s in shown_years[c].to_list()]
+display(Markdown(tx.legend(lang, t, shown_symbols)))  # the symbols, beside the first table that uses them
 if not pr.has_values(shown_years, ("requested", "decided", "settled")):
     display(Markdown(w["no_settlement_here"].format(span=span)))
 fig, ax = pr.new_figure()
@@ -95,7 +96,8 @@ chart_x = [pr.year_limits(x.tolist())]  # every chart's year axis, in results.js
 ax.set_xlim(*chart_x[-1])
 ax.set_ylim(0, top * 1.3)  # room for the legend above the bars
 ax.legend(ncols=3, frameon=False, loc="upper left")
-plots.finish(ax, title=w["chart_settlement"], xlabel=w["axis_year"], ylabel=w["axis_persons"], source=source, tight=False)
+plots.finish(ax, title=w["chart_settlement"], xlabel=w["axis_year"], ylabel=w["axis_persons"], source=source,
+             tight=False, lang=lang)
 pr.show_figure(fig)
 
 # %%
@@ -104,22 +106,17 @@ housing = pr.housing_table(data, kommune_nr)
 if housing is None:
     display(Markdown(w["no_housing"]))
 else:
-    show(pr.labelled(housing, {"year": w["year"], "municipal_dwellings": "municipal dwellings",
-                               "refugees_housed": "refugees housed", **pr.HOUSING_SHARES,
-                               "municipal_exits": "exits from municipal rental",
-                               "throughput": "exits per dwelling-year"}),
-         "housing", caption=banner.caption(f"Refugees' housing: tenure as % of person-years, and throughput of municipal rental, {span}", info, lang),
-         public={"municipal dwellings": "municipal_dwellings"}, t=t,
-         cells={**lineage.rows("kommune_housing_year", {"municipal dwellings": "municipal_dwellings",
-                                                        "refugees housed": "refugees_housed",
-                                                        "exits from municipal rental": "municipal_exits",
-                                                        "exits per dwelling-year": "throughput"},
+    hl = tx.labels(lang, "year", "municipal_dwellings", "refugees_housed", *pr.HOUSING_SHARES,
+                   "municipal_exits", "throughput")
+    show(pr.labelled(housing, hl),
+         "housing", caption=banner.caption(w["cap_housing"].format(span=span), info, lang),
+         public={w["municipal_dwellings"]: "municipal_dwellings"}, t=t,
+         cells={**lineage.rows("kommune_housing_year", {hl[c]: c for c in ("municipal_dwellings", "refugees_housed",
+                                                                             "municipal_exits", "throughput")},
                                fixed={"kommune_nr": kommune_nr}, by={w["year"]: "year"}),
-                **lineage.rows("kommune_housing_year", {label: c for c, label in pr.HOUSING_SHARES.items()},
+                **lineage.rows("kommune_housing_year", {hl[c]: c for c in pr.HOUSING_SHARES},
                                fixed={"kommune_nr": kommune_nr}, by={w["year"]: "year"}, how="share x 100")})
-    display(Markdown("Municipal dwellings is the municipality's stock (KOSTRA, public). Throughput is exits "
-                     "from municipal rental per dwelling-year refugees lived there: higher means dwellings "
-                     "are freed for the next household sooner. " + pr.housing_national_text(data)))
+    display(Markdown(w["housing_note"] + " " + pr.housing_national_text(data, lang)))
 
 # %%
 display(Markdown(f"## {w['h_intro']}"))
@@ -131,35 +128,32 @@ elif not pr.has_values(intro, pr.INTRO_SHOWN):
     comparison = None
     display(Markdown(w["no_intro_here"].format(span=span)))
 else:
-    show(pr.labelled(intro, {"year": w["year"], "participants": "participants", "leavers": "leavers",
-                             "work_education_base": "leavers with known status",
-                             "work_education_count": "in work or education",
-                             "share_work_education": "in work or education, %"}),
-         "intro", caption=banner.caption(f"Introduction programme: participants, leavers and their status a year after leaving, {span}", info, lang),
-         cells={**lineage.rows("kommune_intro_year", {"participants": "participants", "leavers": "leavers",
-                                                      "leavers with known status": "work_education_base",
-                                                      "in work or education": "work_education_count"},
+    il = tx.labels(lang, "year", "participants", "leavers", "work_education_base", "work_education_count",
+                   "share_work_education")
+    show(pr.labelled(intro, il),
+         "intro", caption=banner.caption(w["cap_intro"].format(span=span), info, lang),
+         cells={**lineage.rows("kommune_intro_year", {il[c]: c for c in ("participants", "leavers", "work_education_base",
+                                                                         "work_education_count")},
                                fixed={"kommune_nr": kommune_nr}, by={w["year"]: "year"}),
-                **lineage.rows("kommune_intro_year", {"in work or education, %": "work_education_share"},
+                **lineage.rows("kommune_intro_year", {il["share_work_education"]: "work_education_share"},
                                fixed={"kommune_nr": kommune_nr}, by={w["year"]: "year"},
                                how="in work or education / leavers with known status x 100")})
     comparison = pr.intro_comparison(data, kommune_nr, intro)
     # Oslo is a municipality and a county of one name: the two columns need two labels.
     county_label = facts["fylke_name"] if facts["fylke_name"] != facts["kommune_name"] else f"{facts['fylke_name']} ({w['county']})"
-    show(pr.labelled(comparison, {"year": "year leaving", "municipality": facts["kommune_name"],
-                                  "county": county_label, "Norway": "Norway"}),
-         "intro-comparison", caption=banner.caption("Share in work or education a year after leaving the programme, %", info, lang),
-         float_digits=0,
+    show(pr.labelled(comparison, {"year": w["year_leaving"], "municipality": facts["kommune_name"],
+                                  "county": county_label, "Norway": w["norway"]}),
+         "intro-comparison", caption=banner.caption(w["cap_intro_comparison"], info, lang), float_digits=0,
          cells={**lineage.rows("kommune_intro_year", {facts["kommune_name"]: "work_education_share"},
-                               fixed={"kommune_nr": kommune_nr}, by={"year leaving": "year"}, how="share x 100"),
+                               fixed={"kommune_nr": kommune_nr}, by={w["year_leaving"]: "year"}, how="share x 100"),
                 **lineage.rows("kommune_intro_year", {county_label: "work_education_share"},
-                               by={"year leaving": "year"}, pool={"kommune_nr": kommune_nr[:2]},
+                               by={w["year_leaving"]: "year"}, pool={"kommune_nr": kommune_nr[:2]},
                                how="share of the county's leavers (sums of counts and bases) x 100"),
-                **lineage.rows("kommune_intro_year", {"Norway": "work_education_share"},
-                               by={"year leaving": "year"}, pool={"kommune_nr": ""},
+                **lineage.rows("kommune_intro_year", {w["norway"]: "work_education_share"},
+                               by={w["year_leaving"]: "year"}, pool={"kommune_nr": ""},
                                how="share of all leavers in Norway (sums of counts and bases) x 100")})
     lines = [(c, label, style) for c, label, style in (
-        ("municipality", facts["kommune_name"], "o-"), ("county", county_label, "s--"), ("Norway", "Norway", "^:"))
+        ("municipality", facts["kommune_name"], "o-"), ("county", county_label, "s--"), ("Norway", w["norway"], "^:"))
         if pr.has_values(comparison, (c,))]  # a line without any value is not drawn (nor put in the legend)
     if lines:
         fig, ax = pr.new_figure()
@@ -170,8 +164,8 @@ else:
         chart_x.append(pr.year_limits(comparison["year"].to_list()))
         ax.set_xlim(*chart_x[-1])
         ax.legend(ncols=3, frameon=False, loc="lower left")
-        plots.finish(ax, title="In work or education one year after the programme", xlabel="Year of leaving",
-                     ylabel="%", source=source, note="Years without data or suppressed left out", tight=False)
+        plots.finish(ax, title=w["chart_intro"], xlabel=w["axis_year_leaving"], ylabel=w["axis_percent"], source=source,
+                     note=w["note_suppressed_left_out"], tight=False, lang=lang)
         pr.show_figure(fig)
 
 # %%
@@ -198,18 +192,23 @@ show(pr.labelled(peers, {"kommune_nr": w["code"], "kommune_name": w["municipalit
 display(Markdown(f"## {w['h_coordination']}"))
 pairs = data.coordination.with_columns(
     pl.when((pl.col("husbanken_region") == facts["husbanken_region"]) & (pl.col("imdi_region") == facts["imdi_region"]))
-    .then(pl.lit("◀")).otherwise(pl.lit("")).alias(" ")
+    .then(pl.lit("◀ " + w["this_pair"])).otherwise(pl.lit("")).alias(" "),
+    # the offices by name, as in the sentence above (the region ids are field values, not words)
+    pl.col("husbanken_region").replace_strict(pr.HUSBANKEN_OFFICES, default=pl.col("husbanken_region")),
+    pl.col("imdi_region").replace_strict(pr.IMDI_OFFICES, default=pl.col("imdi_region")),
 ).sort(["coordination_index", "husbanken_region", "imdi_region"], descending=[True, False, False])  # ties in a fixed order
-display(Markdown(pr.coordination_text(facts)))
-show(pairs.select(pl.col("husbanken_region").alias("Husbanken"), pl.col("imdi_region").alias("IMDi"),
-                  pl.col("coordination_index").alias("coordination index"), " "),
-     "coordination", caption=banner.caption("Coordination index of the nine Husbanken–IMDi office pairs", info, lang),
-     float_digits=2, public={"coordination index": "region_pair_coordination.level"},  # Fafo 2015, published
-     cells=lineage.constant(["coordination index"], "Fafo 2015, table of Husbanken-IMDi cooperation "
+display(Markdown(pr.coordination_text(facts, lang)))
+show(pairs.select(pl.col("husbanken_region").alias(w["husbanken_office"]), pl.col("imdi_region").alias(w["imdi_office"]),
+                  pl.col("coordination_index").alias(w["coordination_index"]), " "),
+     "coordination", caption=banner.caption(w["cap_coordination"], info, lang),
+     float_digits=2, public={w["coordination_index"]: "region_pair_coordination.level"},  # Fafo 2015, published
+     cells=lineage.constant([w["coordination_index"]], "Fafo 2015, table of Husbanken-IMDi cooperation "
                             "(settlement_research.regions.coordination_index)"))
 
 # %%
 display(Markdown(f"## {w['h_caveats']}\n\n{w['caveats']}"))
+# Every table above in one workbook: the same frames, the same symbols, the same decimals.
+display(HTML(tx.xlsx_link(shown_tables, f"{stem}.xlsx", lang, shown_captions)))
 
 # %%
 lin.save()  # NAME.lineage.json beside the page (when rendered by the runner)

@@ -356,8 +356,12 @@ def _md_table(heads: list[str], rows: list[list[Any]]) -> list[str]:
 
 def render_markdown(content: dict[str, Any]) -> str:
     """The whole report (``report_dict`` output) as GitHub-flavoured Markdown."""
+    from settlement_research.pages.banner import banner_markdown, data_info_for_path
+
     lines = [
         f"# Validation report: {md_cell(content.get('path') or '')}",
+        "",
+        banner_markdown(content.get("data") or data_info_for_path(None)),
         "",
         f"**{content['verdict']}** — {content['n_errors']} error(s), {content['n_warnings']} warning(s), "
         f"{content['rows_checked']} row(s) checked in {content['n_tables']} table(s); checked "

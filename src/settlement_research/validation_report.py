@@ -51,11 +51,13 @@ def report_dict(
     ``relations_checked``: the cross-table rules ran (folder mode), so their status is listed too.
     """
     from settlement_research import review
+    from settlement_research.pages.banner import data_info_for_path
 
     items = [results] if isinstance(results, ValidationResult) else list(results)
     n_errors = sum(len(r.errors) for r in items)
     n_warnings = sum(len(r.warnings) for r in items)
     return {
+        "data": data_info_for_path(path),  # synthetic or not, in text at the top of the page
         "verdict": "VALID" if n_errors == 0 else "INVALID",
         "valid": n_errors == 0,
         "path": str(path) if path is not None else None,
@@ -114,6 +116,7 @@ def _plain(value: Any) -> Any:
 def render_html(content: dict[str, Any]) -> str:
     """The HTML page for ``report_dict`` output."""
     from settlement_research import review
+    from settlement_research.pages.banner import banner_html, data_info_for_path
 
     e = escape_html
     valid = content["valid"]
@@ -122,6 +125,7 @@ def render_html(content: dict[str, Any]) -> str:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
         f"<title>{e(title)}</title><style>{_CSS}{review.CSS}</style></head><body>",
+        banner_html(content.get("data") or data_info_for_path(None)),
         f"<h1>{e(title)}</h1>",
         f'<div class="verdict {"valid" if valid else "invalid"}"><strong>{e(content["verdict"])}</strong>'
         f'{e(content["n_errors"])} error(s), {e(content["n_warnings"])} warning(s), '

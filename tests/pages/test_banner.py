@@ -19,10 +19,12 @@ def test_synthetic_source_is_marked_with_its_edition(tmp_path: Path, monkeypatch
     monkeypatch.setenv("SETTLEMENT_RESEARCH_CLEAN", str(tmp_path))
     info = banner.data_info("synthetic")
     assert info == {"synthetic": True, "source": "synthetic", "source_name": banner.SOURCE_NAMES["synthetic"],
-                    "edition": "generator 9.9, seed 7", "years": "2010–2012"}
+                    "edition": "generator 9.9, seed 7", "years": "2010–2012", "generator_version": "9.9", "seed": "7"}
     html = banner.banner_html(info)
     assert "SYNTHETIC DATA" in html and "generator 9.9, seed 7" in html and 'data-synthetic="true"' in html
-    assert "SYNTETISKE DATA" in banner.banner_html(info, "nb")
+    nb = banner.banner_html(info, "nb")  # every word of it bokmål: the source and the edition too
+    assert "SYNTETISKE DATA" in nb and "frø 7" in nb and "syntetisk register" in nb
+    assert "seed" not in nb and "generated" not in nb
     assert banner.caption("Settled", info) == "SYNTHETIC DATA: Settled"
 
 
@@ -63,3 +65,42 @@ def test_index_has_the_banner_when_any_report_is_synthetic() -> None:
     html = write_index({"template": "t", "reports": reports})
     assert html.index("SYNTHETIC DATA") < html.index("<table")
     assert "SYNTHETIC" not in write_index({"template": "t", "reports": reports[:1]})
+
+
+def test_validation_report_says_whether_the_file_is_synthetic(tmp_path: Path) -> None:
+    from settlement_research.cli import main
+    from settlement_research.testing import make_aggregates
+
+    good_frame = make_aggregates(n_kommuner=5, seed=1)["kommune_settlement_year"]
+    raw = tmp_path / "raw" / "synthetic"
+    raw.mkdir(parents=True)
+    (raw / "PROVENANCE.json").write_text(json.dumps(
+        {"source": "synthetic", "generator": "g", "generator_version": "9.9", "seed": 7}), "utf-8")
+    good_frame.write_csv(raw / "kommune_settlement_year.csv")
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    good_frame.write_csv(loose / "kommune_settlement_year.csv")
+    for folder in (raw, loose):
+        assert main(["validate", str(folder / "kommune_settlement_year.csv"), "--report", str(folder / "out"),
+                     "--format", "md"]) == 0
+    page = (raw / "out" / "kommune_settlement_year.csv.validation.html").read_text("utf-8")
+    md = (raw / "out" / "kommune_settlement_year.csv.validation.md").read_text("utf-8")
+    assert page.count('class="data-banner"') == 1 and page.index("data-banner") < page.index("<h1")
+    assert "SYNTHETIC DATA" in page and "generator 9.9" in page and "**SYNTHETIC DATA**" in md
+    other = (loose / "out" / "kommune_settlement_year.csv.validation.html").read_text("utf-8")
+    assert 'data-synthetic="false"' in other and "origin is not recorded" in other and "SYNTHETIC" not in other
+
+
+def test_a_bokmal_page_is_announced_titled_described_and_written_with_decimal_commas() -> None:
+    page = ('<html lang="en"><head><title>municipality_profile (kommune_nr=0301, lang=nb)</title></head><body>'
+            '<h1 id="x">Gr&#248;mlemo &lt;b&gt; (0301): kommuneprofil<a class="anchor-link" href="#x">&#182;</a></h1>'
+            '<h2>Anmodet, vedtatt og bosatt</h2><img alt="No description has been provided for this image" src="a.png">'
+            '<td data-sdc="suppressed" title="suppressed (fewer than 5)">:</td><td>45.4</td><td>2009</td>'
+            '<td>Sør 1.5</td></body></html>')
+    nb = banner.set_language(page, "nb")
+    assert '<html lang="nb">' in nb and "<title>Grømlemo &lt;b&gt; (0301): kommuneprofil</title>" in nb
+    assert 'alt="Diagram: Anmodet, vedtatt og bosatt"' in nb and 'title="skjult (færre enn 5)"' in nb
+    assert "<td>45,4</td>" in nb and "<td>2009</td>" in nb and "<td>Sør 1.5</td>" in nb
+    en = banner.set_language(page.replace("kommuneprofil", "municipality profile"), "en")
+    assert '<html lang="en">' in en and 'alt="Chart: Anmodet' in en and "<td>45.4</td>" in en
+    assert "suppressed (fewer than 5)" in en

@@ -56,3 +56,11 @@ def test_no_request_is_not_no_decision() -> None:
 def test_nav_links_back_to_the_index_and_the_other_language() -> None:
     nav = tx.nav_html("nb", "0301", "kommune_nr-0301__lang-en.html")
     assert 'href="index.html"' in nav and 'href="kommune_nr-0301__lang-en.html"' in nav and "English" in nav
+
+
+def test_the_legend_names_every_symbol_the_table_shows() -> None:
+    assert "`.` not applicable" not in tx.legend("en", 5, [None, ":", ".."])
+    en, nb = tx.legend("en", 5, [None, ".", ":", "~", "."]), tx.legend("nb", 5, [".", "~"])
+    assert "`.` not applicable" in en and "`~` not in this edition" in en and "fewer than 5" in en
+    assert "`.` ikke aktuelt" in nb and "`~` ikke i denne utgaven" in nb and "{" not in nb
+    assert set(tx.SYMBOL_WORDS["en"]) == set(tx.SYMBOL_WORDS["nb"])

@@ -49,3 +49,30 @@ def test_suppressed_tables_use_the_same_separator_and_years_as_labels() -> None:
     html = str(sdc.to_html(frame))
     assert f">6{THIN}758<" in html and ">2009<" in html and defects(html) == []
     assert 'data-sdc="suppressed"' in html
+
+
+def test_p_values_are_never_printed_as_zero_and_statistics_columns_are_labelled() -> None:
+    import polars as pl
+
+    from settlement_research.pages.tables import format_value, html_table
+
+    assert [format_value(p, "p") for p in (0.00004, 0.0123, 0.9996)] == ["<0.001", "0.012", ">0.999"]
+    html = html_table(pl.DataFrame({"estimate": [1.5], "ci_low": [1.0], "ci_high": [2.0], "p_value": [1e-9],
+                                    "p_holm": [0.5]})).html
+    assert ">CI low<" in html and ">CI high<" in html and ">p<" in html and ">p (Holm)<" in html
+    assert "&lt;0.001" in html and "0.000" not in html and ">0.500<" in html
+
+
+def test_one_column_has_one_number_of_decimals() -> None:
+    import polars as pl
+
+    from settlement_research.pages.tables import html_table
+
+    html = html_table(pl.DataFrame({"median population": [1061.0, 2692.5]}), units={"median population": "count"}).html
+    assert ">1\u202f061<" in html and ">2\u202f692<" in html and "2\u202f692.5" not in html
+
+
+def test_a_value_rounding_to_zero_has_no_minus_sign() -> None:
+    from settlement_research.pages.tables import format_value
+
+    assert [format_value(v, "number") for v in (-0.001, -0.0, -0.01, -1234.5)] == ["0.00", "0.00", "\u22120.01", "\u22121\u202f234.50"]

@@ -110,7 +110,8 @@ def test_to_html_marks_controlled_cells_and_refuses_raw_small_counts() -> None:
     signed = sdc.to_html(shares).html
     html = unsigned(signed)
     assert html.count(">:<") == 4  # 2 (primary) and 30 (secondary), with their means
-    assert '<td data-sdc="value">7.5</td>' in html and '<td data-sdc="value">1</td>' in html  # means are not counts
+    # means are not counts; one column, one number of decimals (1.0 beside 7.5, never 1)
+    assert '<td data-sdc="value">7.5</td>' in html and '<td data-sdc="value">1.0</td>' in html
     assert sdc.check_html(signed) == []
     with pytest.raises(ValueError, match="suppress"):
         sdc.to_html(pl.DataFrame({"n": [3], "n_symbol": [None]}, schema={"n": pl.Int64, "n_symbol": pl.String}))

@@ -21,6 +21,16 @@ SOURCE_LABELS = {
     "imdi": "IMDi integreringsdata",
     "ssb": "Statistics Norway (SSB), Statbank",
 }
+# The words a chart adds itself, per page language (profiles are also published in bokmål).
+CHART_WORDS = {
+    "en": {"source": "Source", "mark": "SYNTHETIC DATA"},
+    "nb": {"source": "Kilde", "mark": "SYNTETISKE DATA"},
+}
+SOURCE_LABELS_NB = {
+    "synthetic": "Syntetisk register laget av settlement_research (ikke ekte data)",
+    "imdi": "IMDi integreringsdata",
+    "ssb": "Statistisk sentralbyrå (SSB), Statistikkbanken",
+}
 
 
 # One colour per series on every page: "settled" is the same green in the national overview, the
@@ -66,7 +76,7 @@ def count_bars(ax: Any, x: Any, values: list[Any], symbols: list[Any], *, width:
 
     A known count is a bar in the series' colour and a zero is labelled "0" on the axis; a
     suppressed count (':') is a grey hatched placeholder of fixed height ``placeholder`` (not its
-    value) labelled ':'; no data ('..') is labelled '..'.
+    value) labelled ':'; any other missing value is labelled with its symbol ('..', '.', '~').
     """
     known = [v if v is not None else 0 for v in values]
     ax.bar(x, known, width=width, color=color(series), label=label)
@@ -75,7 +85,8 @@ def count_bars(ax: Any, x: Any, values: list[Any], symbols: list[Any], *, width:
         ax.bar(hidden, [placeholder] * len(hidden), width=width, facecolor="none", edgecolor=SUPPRESSED_COLOR,
                hatch="///", linewidth=0.8)
     for xi, v, s in zip(x, values, symbols, strict=True):
-        text = ":" if v is None and s == ":" else ".." if v is None else "0" if v == 0 else None
+        # the cell's own symbol, as in the table beside the chart ('.', '..', '~'); '..' when it has none
+        text = (s or "..") if v is None else "0" if v == 0 else None
         if text:
             y = placeholder if text == ":" else 0
             ax.annotate(text, (xi, y), xytext=(0, 2), textcoords="offset points", ha="center", va="bottom",
@@ -83,9 +94,11 @@ def count_bars(ax: Any, x: Any, values: list[Any], symbols: list[Any], *, width:
 
 
 def finish(
-    ax: Any, *, title: str, xlabel: str, ylabel: str, source: str, note: str | None = None, tight: bool = True
+    ax: Any, *, title: str, xlabel: str, ylabel: str, source: str, note: str | None = None, tight: bool = True,
+    lang: str = "en",
 ) -> Any:
-    """Title, labelled axes (with units), source line and — for synthetic data — a watermark.
+    """Title, labelled axes (with units), source line and — for synthetic data — a watermark,
+    in the page's language (``lang``: 'en' or 'nb').
 
     ``tight=False`` skips ``tight_layout`` (a large share of a small figure's drawing time) for
     callers that set the margins themselves, e.g. batch reports rendering hundreds of figures.
@@ -93,19 +106,39 @@ def finish(
     ax.set_title(title, loc="left")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    group_thousands(ax)
     fig = ax.figure
-    text = f"Source: {escape_mathtext(SOURCE_LABELS.get(source, source))}"  # a source name is a parameter
+    words = CHART_WORDS.get(lang, CHART_WORDS["en"])
+    label = (SOURCE_LABELS_NB if lang == "nb" else SOURCE_LABELS).get(source, source)
+    text = f"{words['source']}: {escape_mathtext(label)}"  # a source name is a parameter
     if note:
         text += f". {note}"
     fig.text(0.01, 0.005, text, fontsize=MIN_FONT_PT, color="0.35", ha="left", va="bottom")
     if source == "synthetic":
         ax.text(
-            0.99, 0.98, "SYNTHETIC DATA", transform=ax.transAxes, ha="right", va="top",
+            0.99, 0.98, words["mark"], transform=ax.transAxes, ha="right", va="top",
             fontsize=10, fontweight="bold", color="#b2182b", alpha=0.8,
         )
     if tight:
         fig.tight_layout(rect=(0, 0.04, 1, 1))
     return ax
+
+
+def _grouped(value: float, _pos: Any = None) -> str:
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.6g}"
+    return text.replace(",", "\u202f").replace("-", "\u2212")
+
+
+def group_thousands(ax: Any) -> None:
+    """Counts on the value axis with the pages' one thousands separator ("6 800", as in the tables).
+
+    Only a linear axis with matplotlib's plain number labels is touched: log axes, category labels
+    and the year axis (x) keep theirs, so a year is never "2 009".
+    """
+    from matplotlib.ticker import FuncFormatter, ScalarFormatter
+
+    if ax.get_yscale() == "linear" and type(ax.yaxis.get_major_formatter()) is ScalarFormatter:
+        ax.yaxis.set_major_formatter(FuncFormatter(_grouped))
 
 
 def coefficient_plot(table: Any, *, title: str, xlabel: str, source: str, truth: float | None = None) -> Any:

@@ -36,7 +36,7 @@ import polars as pl
 from settlement_research import readlog, sdc
 from settlement_research.analysis.classified import kommune_at, on_classification
 from settlement_research.regions import HUSBANKEN_OFFICES, IMDI_OFFICES, coordination_index
-from settlement_research.textsafe import escape_markdown, escape_mathtext
+from settlement_research.textsafe import escape_mathtext
 
 NOT_AVAILABLE = ".."  # SSB's symbol for "data not available"
 STATUS_WORDS = {
@@ -606,15 +606,11 @@ def show_figure(fig: Any) -> None:
     display(Image(data=buffer.getvalue(), format="png", width=int(FIGSIZE[0] * FIG_DPI)))
 
 
-def housing_national_text(data: ProfileData) -> str:
+def housing_national_text(data: ProfileData, lang: str = "en") -> str:
     """One sentence with the country's tenure mix and throughput over the window (shares only)."""
-    n = data.housing_national
-    if not n or n.get("municipal_rental_share") is None:
-        return ""
-    return (f"Across Norway in {data.first_year}–{data.last_year}, refugees spent {_pct(n['municipal_rental_share'])} "
-            f"of their person-years in municipal rental, {_pct(n['private_rental_share'])} in private rental, "
-            f"{_pct(n['owner_share'])} as owners and {_pct(n['temporary_share'])} in temporary accommodation; "
-            f"municipal rental saw {n['throughput']:.2f} exits per dwelling-year.")
+    from settlement_research.analysis import profile_text
+
+    return profile_text.housing_national_text(data.housing_national, data.first_year, data.last_year, lang)
 
 
 def labelled(frame: pl.DataFrame, labels: Mapping[str, str]) -> pl.DataFrame:
@@ -630,25 +626,15 @@ def labelled(frame: pl.DataFrame, labels: Mapping[str, str]) -> pl.DataFrame:
 # ----------------------------------------------------------------------------------------- words
 
 
-def _n(value: float | None, public: str | None = None) -> str:
-    """A number for the summary; ``public``: the declared public column it comes from (IMDi's
-    requests and decisions), shown with the disclosure API's signed mark so the gate lets a small
-    public figure through (a small count of people from the register is never shown)."""
-    if value is None:
-        return sdc.SUPPRESSED
-    if public is not None:
-        return sdc.shown(int(value), public=public)
-    return f"{int(value):,}".replace(",", "\u202f")
+# One word table and one sentence builder for both languages live in ``profile_text``; these keep
+# the English entry points.
 
 
-def _pct(value: float | None) -> str:
-    return "not available" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.0%}"
-
-
-def heading(f: Mapping[str, Any], span: str) -> str:
+def heading(f: Mapping[str, Any], span: str, lang: str = "en") -> str:
     """The profile's Markdown heading; the name from the data is escaped."""
-    return (f"# {escape_markdown(f['kommune_name'])} ({escape_markdown(f['kommune_nr'])}): "
-            f"municipality profile {escape_markdown(span)}")
+    from settlement_research.analysis import profile_text
+
+    return profile_text.heading(f, span, lang)
 
 
 def chart_label(text: Any) -> str:
@@ -657,59 +643,20 @@ def chart_label(text: Any) -> str:
     return f"\u200b{label}" if label.startswith("_") else label
 
 
-def coordination_text(f: Mapping[str, Any]) -> str:
+def coordination_text(f: Mapping[str, Any], lang: str = "en") -> str:
     """The sentence naming the municipality's two agency offices (Markdown, names escaped)."""
-    return (f"{escape_markdown(f['kommune_name'])} deals with IMDi **{escape_markdown(f['imdi_office'])}** and "
-            f"Husbanken **{escape_markdown(f['husbanken_office'])}**. How closely the two offices worked "
-            "together (eight dimensions, Fafo 2015, scaled 0–1) is a property of the office pair, shared by "
-            "every municipality in it.")
+    from settlement_research.analysis import profile_text
+
+    return profile_text.coordination_text(f, lang)
 
 
 def summary(f: Mapping[str, Any], totals: Mapping[str, Any], pooled: Mapping[str, float | None],
-            first: int, last: int) -> str:
-    """The opening paragraph in words (markdown). Suppressed numbers are written as ':'.
+            first: int, last: int, lang: str = "en") -> str:
+    """The opening paragraph in words (Markdown; ``profile_text.summary``). Suppressed numbers are
+    written as ':'; every string from the data is escaped."""
+    from settlement_research.analysis import profile_text
 
-    Every string from the data is escaped (``textsafe.escape_markdown``): a name holding markup
-    or Markdown link syntax is shown as text.
-    """
-    span = f"{first}–{last}"
-    e = escape_markdown
-    centrality = f"centrality class {e(f['centrality'])}" if f.get("centrality") is not None else "centrality class unknown"
-    who = (f"**{e(f['kommune_name'])}** ({e(f['kommune_nr'])}; {e(f['fylke_name'])}, {centrality}, "
-           f"IMDi region {e(f['imdi_office'])} / Husbanken region {e(f['husbanken_office'])})")
-    if not totals["requested"]:
-        text = f"{who} was not asked by IMDi to settle refugees in {span}"
-        if totals["decided"]:
-            text += f", but its council decided to settle {_n(totals['decided'], 'decided')}"
-    else:
-        text = (f"{who} was asked to settle {_n(totals['requested'], 'requested')} refugees in {span} "
-                f"(a request in {totals['requested_years']} of {totals['years']} years)")
-        if totals["decided"] is None:
-            text += ", but no council decision is registered"
-        else:
-            text += f", decided {_n(totals['decided'], 'decided')}"
-            if totals["decided_known_years"] < totals["years"]:
-                text += f" (no decision registered in {totals['years'] - totals['decided_known_years']} years)"
-    if totals["settled_known_years"] == 0:
-        text += "; how many it settled is not known."
-    elif totals["settled"] is None:
-        text += " and settled a number that is not shown (':')."
-    else:
-        text += f" and settled {_n(totals['settled']) if totals['settled'] else 'none'}."
-    if totals["requested"]:
-        parts = [f"{STATUS_WORDS[s]} in {k} year{'s' if k != 1 else ''}" for s, k in totals["status"].items() if k]
-        text += " It " + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + "."
-    if pooled.get("kommune") is not None:
-        text += (f" Of those who left the introduction programme, {_pct(pooled['kommune'])} were in work or "
-                 f"education a year later ({e(f['fylke_name'])}: {_pct(pooled.get('county'))}, "
-                 f"Norway: {_pct(pooled.get('norway'))}).")
-    elif pooled.get("norway") is not None:
-        text += (" Its leavers' status after the introduction programme cannot be shown, too few or none "
-                 f"(Norway: {_pct(pooled.get('norway'))}).")
-    if f.get("coordination_index") is not None:
-        text += (f" Its Husbanken–IMDi office pair has a coordination index of {f['coordination_index']:.2f} "
-                 f"(rank {f['coordination_rank']} of {f['coordination_pairs']}).")
-    return text
+    return profile_text.summary(f, totals, pooled, first, last, lang)
 
 
 __all__ = [

@@ -9,7 +9,9 @@ placed at the top of every rendered page (the runner inserts it, so no notebook 
 
 from __future__ import annotations
 
+import html as html_lib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,11 @@ SOURCE_NAMES = {
     "imdi": "IMDi integreringsdata (exports)",
     "ssb": "Statistics Norway (SSB), Statbank",
 }
+SOURCE_NAMES_NB = {
+    "synthetic": "syntetisk register laget av settlement_research",
+    "imdi": "IMDi integreringsdata (eksporter)",
+    "ssb": "Statistisk sentralbyrå (SSB), Statistikkbanken",
+}
 SYNTHETIC_SOURCES = frozenset({"synthetic"})
 BANNER_CLASS = "data-banner"
 
@@ -33,6 +40,7 @@ _WORDS = {
         "data": "Data",
         "source": "Source",
         "edition": "edition",
+        "generator": "generator {version}, seed {seed}",
     },
     "nb": {
         "synthetic": "SYNTETISKE DATA",
@@ -41,6 +49,7 @@ _WORDS = {
         "data": "Data",
         "source": "Kilde",
         "edition": "utgave",
+        "generator": "generator {version}, frø {seed}",
     },
 }
 
@@ -65,7 +74,10 @@ def data_info(source: str | None) -> dict[str, Any]:
     export edition of real data; ``None`` when nothing was recorded.
     """
     name = str(source or "unknown")
-    prov = _provenance(name) if source else {}
+    return _info(name, _provenance(name) if source else {})
+
+
+def _info(name: str, prov: Mapping[str, Any]) -> dict[str, Any]:
     synthetic = name in SYNTHETIC_SOURCES or "generator" in prov
     edition: str | None = None
     if "generator_version" in prov:
@@ -74,15 +86,60 @@ def data_info(source: str | None) -> dict[str, Any]:
         edition = str(prov["edition"])
     years = prov.get("years")
     span = f"{min(years)}–{max(years)}" if isinstance(years, list) and years and all(isinstance(y, int) for y in years) else None
-    return {"synthetic": synthetic, "source": name, "source_name": SOURCE_NAMES.get(name, name),
-            "edition": edition, "years": span}
+    out = {"synthetic": synthetic, "source": name, "source_name": SOURCE_NAMES.get(name, name),
+           "edition": edition, "years": span}
+    if "generator_version" in prov:  # kept apart too, so a bokmål page can word the edition itself
+        out["generator_version"], out["seed"] = str(prov["generator_version"]), str(prov.get("seed", "unknown"))
+    return out
+
+
+UNKNOWN_FILE = "a file whose origin is not recorded (no PROVENANCE.json beside it)"
+
+
+def data_info_for_path(path: str | Path | None) -> dict[str, Any]:
+    """What a file (or folder) under review holds, from the PROVENANCE.json the build or the
+    generator wrote beside it (its folder or the one above); a file of unknown origin says so.
+
+    Why: a validation report of a synthetic table is a page like any other and must not pass for a
+    review of real data.
+    """
+    if path is not None:
+        target = Path(path)
+        folders = [target] if target.is_dir() else []
+        folders += [target.parent, target.parent.parent]
+        for folder in folders:
+            file = folder / "PROVENANCE.json"
+            try:
+                prov = json.loads(file.read_text("utf-8")) if file.is_file() else None
+            except (OSError, ValueError):  # unreadable provenance: treated as none
+                prov = None
+            if isinstance(prov, Mapping):
+                return _info(str(prov.get("source") or folder.name), prov)
+    return {"synthetic": False, "source": "file", "source_name": UNKNOWN_FILE, "edition": None, "years": None}
+
+
+def banner_markdown(info: Mapping[str, Any], lang: str = "en") -> str:
+    """The banner as one Markdown line (for reports pasted into a review)."""
+    from settlement_research.textsafe import escape_markdown
+
+    w = _WORDS.get(lang, _WORDS["en"])
+    described = escape_markdown(_describe(info, lang))
+    if info.get("synthetic"):
+        return f"> **{w['synthetic']}** — {escape_markdown(w['synthetic_text'])} {described}."
+    return f"> **{w['data']}** — {described}."
 
 
 def _describe(info: Mapping[str, Any], lang: str) -> str:
     w = _WORDS.get(lang, _WORDS["en"])
-    text = f"{w['source']}: {info.get('source_name') or info.get('source')}"
-    if info.get("edition"):
-        text += f", {w['edition']} {info['edition']}"
+    name = info.get("source_name") or info.get("source")
+    if lang == "nb":
+        name = SOURCE_NAMES_NB.get(str(info.get("source")), name)
+    text = f"{w['source']}: {name}"
+    edition = info.get("edition")
+    if info.get("generator_version") is not None:
+        edition = w["generator"].format(version=info["generator_version"], seed=info.get("seed", "?"))
+    if edition:
+        text += f", {w['edition']} {edition}"
     if info.get("years"):
         text += f" ({info['years']})"
     return text
@@ -101,6 +158,55 @@ def banner_html(info: Mapping[str, Any], lang: str = "en") -> str:
     return (f'<div class="{BANNER_CLASS}" data-synthetic="false" role="note" style="border-left:4px solid #555;'
             f'padding:.3rem .8rem;margin:.5rem 0 1rem;font-family:system-ui,sans-serif;color:#333">'
             f"<strong>{escape_html(w['data'])}</strong> — {described}.</div>")
+
+
+GENERIC_ALT = "No description has been provided for this image"  # nbconvert's (and the runner's) default
+# Text other layers write into every page (chart images, hover text of suppressed cells), worded
+# for a bokmål page: a Norwegian reader or screen reader meets no English on it.
+CHROME_NB = (
+    (re.compile(r'title="suppressed \(fewer than (\d+)\)"'), r'title="skjult (færre enn \1)"'),
+)
+_CHART = {"en": "Chart", "nb": "Diagram"}
+
+
+def describe_images(page: str, lang: str) -> str:
+    """Give each image that has only the generic alt text the heading it stands under
+    ("Chart: Requested, decided and settled"), in the page's language."""
+    word = _CHART.get(lang, _CHART["en"])
+    out, last, heading = [], 0, ""
+    for m in re.finditer(r"<h[1-3][^>]*>(.*?)</h[1-3]>|<img alt=\"" + re.escape(GENERIC_ALT) + '"', page, flags=re.S):
+        if m.group(0).startswith("<h"):
+            heading = html_lib.unescape(re.sub(r"<[^>]+>", "", m.group(1))).replace("¶", "").strip()
+            continue
+        out += [page[last:m.start()], f'<img alt="{escape_html(f"{word}: {heading}" if heading else word)}"']
+        last = m.end()
+    return "".join(out) + page[last:]
+
+
+def set_language(page: str, lang: str) -> str:
+    """``<html lang=...>`` set to the page's language, ``<title>`` to the page's first heading (a
+    bokmål profile is announced as bokmål, and its tab reads as its heading rather than the
+    template's name and parameters), images described, and other layers' words in bokmål."""
+    code = "nb" if lang == "nb" else "en"
+    page = re.sub(r"<html(\s[^>]*)?>", lambda m: re.sub(r'\slang="[^"]*"', "", m.group(0)[:-1]) + f' lang="{code}">',
+                  page, count=1)
+    h1 = re.search(r"<h1[^>]*>(.*?)</h1>", page, flags=re.S)
+    if h1:
+        text = html_lib.unescape(re.sub(r"<[^>]+>", "", h1.group(1))).replace("¶", "").strip()  # anchor links dropped
+        if text:
+            page = re.sub(r"<title>.*?</title>", lambda _: f"<title>{escape_html(text)}</title>", page, count=1,
+                          flags=re.S)
+    page = describe_images(page, code)
+    if code == "nb":
+        for pattern, words in CHROME_NB:
+            page = pattern.sub(words, page)
+        page = DECIMAL_CELL.sub(lambda m: m.group(1) + m.group(2).replace(".", ",") + m.group(3), page)
+    return page
+
+
+# A table cell holding only a decimal number; on a bokmål page it gets a decimal comma (45,4), as in
+# its summary and CSV download. Labels, years and counts have no decimal point and stay as they are.
+DECIMAL_CELL = re.compile(r"(<td[^>]*>)([\u2212-]?\d{1,3}(?:\u202f\d{3})*\.\d+)(</td>)")
 
 
 def insert_banner(page: str, info: Mapping[str, Any], lang: str = "en") -> str:
@@ -123,7 +229,7 @@ def stamp_page(page: Path, results: Path, source: str | None, lang: str = "en") 
     info = data_info(source)
     if page.is_file():
         text = page.read_text("utf-8")
-        marked = insert_banner(text, info, lang)
+        marked = set_language(insert_banner(text, info, lang), lang)
         if marked != text:
             write_text_atomic(marked, page)
     if results.is_file():
@@ -141,4 +247,4 @@ def caption(text: str, info: Mapping[str, Any] | str | None, lang: str = "en") -
     return text
 
 
-__all__ = ["BANNER_CLASS", "banner_html", "caption", "data_info", "insert_banner", "stamp_page"]
+__all__ = ["BANNER_CLASS", "banner_html", "banner_markdown", "data_info_for_path", "caption", "data_info", "insert_banner", "set_language", "stamp_page"]

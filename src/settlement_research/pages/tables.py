@@ -52,7 +52,7 @@ def unit_of(name: str, dtype: pl.DataType | None = None) -> str:
         return "label"
     if low.endswith(("%", "share", "_pct", "percent")) or ", %" in low or "(%)" in low:
         return "percent"
-    if "p_value" in low or low in {"p", "p adjusted", "p_adjusted"}:
+    if "p_value" in low or low in {"p", "p adjusted", "p_adjusted", "p_holm", "p_bh"}:
         return "p"
     if "index" in low:
         return "index"
@@ -74,13 +74,26 @@ def format_value(value: Any, unit: str = "number", digits: int | None = None) ->
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)
+    if unit == "p" and isinstance(value, float) and digits is None and math.isfinite(value):
+        # as papers print p-values (analysis.plan.format_p): never "0.000", which reads as zero
+        if value < 0.001:
+            return "<0.001"
+        if value > 0.999:
+            return ">0.999"
     places = DECIMALS.get(unit, 2) if digits is None else digits
     if unit == "count" and isinstance(value, float) and not value.is_integer() and digits is None:
         places = 1
     if isinstance(value, float) and math.isinf(value):
         return "∞" if value > 0 else "−∞"
     text = f"{value:,.{places}f}".replace(",", THIN)
+    if text.startswith("-") and not text.strip("-0.").replace(THIN, ""):
+        text = text[1:]  # -0.001 at two decimals is 0.00, not "−0.00"
     return text.replace("-", "\u2212", 1) if text.startswith("-") else text
+
+
+# Headers for the statistics columns model tables share (other columns: the name with '_' as spaces).
+DEFAULT_LABELS = {"ci_low": "CI low", "ci_high": "CI high", "std_error": "std. error", "p_value": "p",
+                  "p_holm": "p (Holm)", "p_bh": "p (BH)", "n_obs": "n", "n_clusters": "clusters"}
 
 
 @dataclass(frozen=True)
@@ -114,11 +127,14 @@ def html_table(
     its origin and lists it in the page's NAME.lineage.json."""
     if not isinstance(frame, pl.DataFrame):
         frame = pl.from_pandas(frame) if hasattr(frame, "to_dict") and hasattr(frame, "columns") else pl.DataFrame(frame)
-    labels = dict(labels or {})
+    labels = {**{c: DEFAULT_LABELS[c] for c in frame.columns if c in DEFAULT_LABELS}, **dict(labels or {})}
     units = dict(units or {})
     cols = frame.columns
     unit = {c: units.get(c) or unit_of(c, frame.schema[c]) for c in cols}
     places = {c: (digits.get(c) if isinstance(digits, Mapping) else digits) for c in cols}
+    # one column, one number of decimals: a count column of floats (a median of persons) is shown
+    # with 0 like every count, never "1 061" beside "2 692.5"
+    places = {c: 0 if p is None and unit[c] == "count" and frame.schema[c].is_float() else p for c, p in places.items()}
     numeric = {c: frame.schema[c].is_numeric() and unit[c] not in LABEL_UNITS for c in cols}
     head = "".join(
         f'<th scope="col" style="text-align:{"right" if numeric[c] else "left"};padding:.25em .6em;'

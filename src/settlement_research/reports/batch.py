@@ -244,7 +244,7 @@ def run_batch(
     unknown ``kommune_nr``, which fails only that report.
     """
     from settlement_research import sdc
-    from settlement_research.reports.index import write_index
+    from settlement_research.reports.index import link_languages, write_index
     from settlement_research.reports.pool import Job, WorkerPool, WorkerSettings
     from settlement_research.reports.runner import load_template
 
@@ -357,6 +357,7 @@ def run_batch(
         manifest["failed"] = sum(1 for e in entries if e.get("status") != "ok")
         sdc.audit.scrub_manifest(manifest)  # no identifier reaches manifest.json, index.html or the console
         write_json_atomic(manifest, out_dir / MANIFEST)
+        link_languages(out_dir, manifest.get("reports", []))  # a page links its other-language sibling
         write_text_atomic(write_index(manifest), out_dir / INDEX)
     return manifest
 

@@ -13,7 +13,9 @@ report is linked only when its file name is a plain relative name (``textsafe.sa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -33,7 +35,7 @@ input[type=search]{padding:.35rem .5rem;min-width:18rem;font-size:.95rem}
 table{border-collapse:collapse;font-size:.9rem} th,td{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left}
 th{cursor:pointer;background:#f3f3f3;position:sticky;top:0;user-select:none;white-space:nowrap}
 th[aria-sort=ascending]::after{content:" \\25B2"} th[aria-sort=descending]::after{content:" \\25BC"}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums} td.report{white-space:nowrap}
 tr.failed td{background:#fdecea} .status-ok{color:#1a7f37;font-weight:600} .status-failed{color:#b42318;font-weight:600}
 .error{color:#b42318;font-size:.8rem;max-width:40rem} .cached{color:#777;font-size:.8rem}
 """
@@ -109,6 +111,27 @@ LABELS = {
 }
 
 
+# The batch's own facts above the table, labelled for readers (not the manifest's field names).
+META_LABELS = {"created": "created", "git_commit": "commit", "data_manifest_hash": "data manifest (sha256)",
+               "sdc_threshold": "disclosure threshold"}
+TITLES = {"municipality_profile": "Municipality profiles · Kommuneprofiler"}
+
+
+def title(template: str) -> str:
+    """The page heading for a template's batch ("Municipality profiles", not ``municipality_profile``)."""
+    return TITLES.get(template, template.replace("_", " ").strip().capitalize() or "Reports")
+
+
+def csv_value(value: Any, key: str = "") -> str:
+    """A key number as the CSV export writes it: plain digits and '.' (no thousands separator, so a
+    spreadsheet reads a number), shares in % like the page."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "" if value is None else str(value)
+    if key.endswith("share") or "_share_" in key:
+        return f"{value * 100:.1f}"
+    return _fmt(value, key).replace("\u202f", "").replace("\u2212", "-")
+
+
 def label(key: str) -> str:
     """The column label for a parameter or results key."""
     return LABELS.get(key, key.replace("_", " "))
@@ -150,6 +173,44 @@ def _banner(reports: list[Mapping[str, Any]]) -> str:
     return banner_html(synthetic[0] if synthetic else infos[0])
 
 
+_NAV = re.compile(r'(<nav class="profile-nav"[^>]*>)(.*?)(</nav>)', re.S)
+
+
+def link_languages(out_dir: Path, reports: list[Mapping[str, Any]]) -> int:
+    """Link each page of a batch to its page in the other language (same parameters but ``lang``),
+    when the batch rendered both; returns how many pages were linked.
+
+    Why here and not in the notebook: a page cannot know the file name the batch gives its sibling
+    (the names come from the parameters that vary), nor whether the sibling exists. A page without
+    a sibling keeps only its link back to the index.
+    """
+    from settlement_research.analysis.profile_text import LANGS, words
+    from settlement_research.io import write_text_atomic
+
+    by_key: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    for r in reports:
+        params = dict(r.get("parameters") or {})
+        lang, html = params.pop("lang", None), safe_href(r.get("html"))
+        if lang in LANGS and html and r.get("status") == "ok":
+            by_key.setdefault(tuple(sorted(params.items())), {})[lang] = html
+    linked = 0
+    for pages in by_key.values():
+        for lang, html in pages.items():
+            other = next((o for o in LANGS if o != lang and o in pages), None)
+            path = out_dir / html
+            if other is None or not path.is_file():
+                continue
+            text = path.read_text("utf-8")
+            link = (f' · <a href="{escape_html(pages[other])}" hreflang="{other}">'
+                    f"{escape_html(words(lang)['other_lang'])}</a>")
+            new = _NAV.sub(lambda m, link=link: m.group(1) + re.sub(r"\s·\s<a [^>]*hreflang=.*?</a>", "", m.group(2)) + link
+                           + m.group(3), text, count=1)
+            if new != text:
+                write_text_atomic(new, path)
+                linked += 1
+    return linked
+
+
 def write_index(manifest: Mapping[str, Any]) -> str:
     """The index page for a batch manifest."""
     reports: list[Mapping[str, Any]] = manifest.get("reports", [])
@@ -164,13 +225,12 @@ def write_index(manifest: Mapping[str, Any]) -> str:
     out = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(str(manifest.get('template', 'reports')))} — reports</title>",
+        f"<title>{esc(title(str(manifest.get('template', 'reports'))))}</title>",
         f"<style>{_CSS}</style></head><body>",
         _banner(reports),
-        f"<h1>{esc(str(manifest.get('template', '')))}</h1>",
+        f"<h1>{esc(title(str(manifest.get('template', ''))))}</h1>",
         '<div class="meta">'
-        + " · ".join(esc(f"{k}: {manifest[k]}") for k in ("created", "git_commit", "data_manifest_hash", "sdc_threshold")
-                     if manifest.get(k) is not None)
+        + " · ".join(esc(f"{label}: {manifest[k]}") for k, label in META_LABELS.items() if manifest.get(k) is not None)
         + "</div>",
         '<div class="controls"><input id="filter" type="search" placeholder="Filter (all words must match)" '
         'aria-label="filter reports"> <select id="status" aria-label="status"><option value="">all</option>'
@@ -186,14 +246,14 @@ def write_index(manifest: Mapping[str, Any]) -> str:
         controlled = set(results.get("_sdc", []) or [])
         link = safe_href(report.get("html"))
         name = esc(str(report.get("name", "")))
-        cells = [f'<td><a href="{esc(link)}">{name}</a></td>' if link else f"<td>{name}</td>"]
+        cells = [f'<td class="report"><a href="{esc(link)}">{name}</a></td>' if link else f'<td class="report">{name}</td>']
         cells += [f"<td>{esc(str(report.get('parameters', {}).get(p, '')))}</td>" for p in parameters]
         cached = ' <span class="cached">(cached)</span>' if report.get("cached") else ""
         cells.append(f'<td data-sort="{esc(status)}"><span class="status-{esc(status)}">{esc(status)}</span>{cached}</td>')
         for key in keys:
             value = results.get(key)
             numeric = isinstance(value, int | float) and not isinstance(value, bool)
-            sort = f' data-sort="{esc(value)}"' if numeric else ""
+            sort = f' data-sort="{esc(value)}" data-csv="{esc(csv_value(value, key))}"' if numeric else ""
             cls = ' class="num"' if numeric else ""
             if key in controlled:
                 if value is None:
@@ -204,7 +264,8 @@ def write_index(manifest: Mapping[str, Any]) -> str:
                 cells.append(f"<td{cls}{sort}>{esc(_fmt(value, key))}</td>")
         duration = report.get("duration_s")
         duration = duration if isinstance(duration, int | float) and not isinstance(duration, bool) else None
-        cells.append(f'<td class="num" data-sort="{"" if duration is None else esc(duration)}">'
+        cells.append(f'<td class="num" data-sort="{"" if duration is None else esc(duration)}" '
+                     f'data-csv="{"" if duration is None else f"{duration:.2f}"}">'
                      f"{'' if duration is None else f'{duration:.2f}'}</td>")
         cells.append(f'<td class="error">{esc(str(report.get("error") or ""))}</td>')
         text = " ".join([str(report.get("name", "")), *map(str, report.get("parameters", {}).values()), status,

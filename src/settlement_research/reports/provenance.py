@@ -121,20 +121,32 @@ def provenance(*, source: str | None = None, parameters: Mapping[str, object] | 
     }
 
 
-def footer_html(block: Mapping[str, object]) -> str:
-    """A small escaped footer line for a rendered page."""
+FOOTER_WORDS = {
+    "en": {"provenance": "Provenance", "commit": "commit", "dirty": "uncommitted changes", "unknown": "unknown",
+           "manifest": "data manifest", "none": "none", "seed": "seed", "na": "n/a", "parameters": "parameters"},
+    "nb": {"provenance": "Opphav", "commit": "commit", "dirty": "endringer som ikke er lagret i git",
+           "unknown": "ukjent", "manifest": "datamanifest", "none": "ingen", "seed": "frø", "na": "i.a.",
+           "parameters": "parametere"},
+}
+
+
+def footer_html(block: Mapping[str, object], lang: str = "en") -> str:
+    """A small escaped footer line for a rendered page, in the page's language."""
     import html
 
+    w = FOOTER_WORDS.get(lang, FOOTER_WORDS["en"])
     versions = block.get("versions") or {}
     parts = [
-        f"commit {block.get('git_commit') or 'unknown'}" + (" (uncommitted changes)" if block.get("git_dirty") else ""),
-        f"data manifest sha256 {str(block.get('data_manifest_sha256') or 'none')[:16]}",
-        f"seed {block.get('seed') if block.get('seed') is not None else 'n/a'}",
-        "parameters " + (", ".join(f"{k}={v}" for k, v in sorted((block.get("parameters") or {}).items())) or "none"),
+        f"{w['commit']} {block.get('git_commit') or w['unknown']}" + (f" ({w['dirty']})" if block.get("git_dirty") else ""),
+        f"{w['manifest']} sha256 {str(block.get('data_manifest_sha256') or w['none'])[:16]}",
+        f"{w['seed']} {block.get('seed') if block.get('seed') is not None else w['na']}",
+        f"{w['parameters']} " + (", ".join(f"{k}={v}" for k, v in sorted((block.get("parameters") or {}).items()))
+                                 or w["none"]),
         ", ".join(f"{k} {v}" for k, v in versions.items() if k in ("python", *LIBRARIES[:4])),  # type: ignore[union-attr]
     ]
     text = " · ".join(html.escape(str(p)) for p in parts)
-    return f'<footer class="provenance" style="font-size:0.8em;color:#555;margin:2em 1em">Provenance: {text}</footer>'
+    return (f'<footer class="provenance" style="font-size:0.8em;color:#555;margin:2em 1em">'
+            f"{w['provenance']}: {text}</footer>")
 
 
 def stamp(page: Path, results: Path, parameters: Mapping[str, str]) -> None:
@@ -155,6 +167,6 @@ def stamp(page: Path, results: Path, parameters: Mapping[str, str]) -> None:
     if page.is_file():
         block = block or provenance(source=parameters.get("source"), parameters=parameters)
         text = page.read_text("utf-8")
-        footer = footer_html(block)
+        footer = footer_html(block, str(parameters.get("lang", "en")))
         text = text.replace("</body>", footer + "\n</body>", 1) if "</body>" in text else text + footer
         write_text_atomic(text, page)

@@ -29,11 +29,12 @@ SDC_ATTR = "data-sdc"
 _TITLE = ' title="suppressed (fewer than {t})"'
 
 
-def _fmt(value: Any, float_digits: int) -> str:
-    """Numbers with a narrow no-break space as thousands separator; integral floats as integers."""
+def _fmt(value: Any, float_digits: int, fixed: bool = False) -> str:
+    """Numbers with a narrow no-break space as thousands separator; integral floats as integers,
+    except in a column of values (``fixed``: shares, means), where every cell has the same decimals."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, float) and not value.is_integer():
+    if isinstance(value, float) and (fixed or not value.is_integer()):
         return f"{value:,.{float_digits}f}".replace(",", "\u202f")
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f"{int(value):,}".replace(",", "\u202f")
@@ -128,7 +129,7 @@ def to_html(
                 kind = "count" if c in count_cols else "value"
                 if kind == "count" and isinstance(value, int | float) and is_disclosive(value, t):
                     raise ValueError(f"to_html: column {c!r} holds an unsuppressed count below {t}; call suppress() first")
-                cells.append((kind, symbol if value is None and symbol else _fmt(value, float_digits)))
+                cells.append((kind, symbol if value is None and symbol else _fmt(value, float_digits, kind == "value")))
                 continue
             # labels (years, codes) as text; public numbers with the one thousands separator
             unit = unit_of(c, frame.schema[c])
