@@ -152,6 +152,7 @@ def test_report_withholds_profiles_the_whole_set_exposes(tmp_path: Path, monkeyp
                         "notebook": f"kommune_nr-{code}.ipynb", "results_file": f"kommune_nr-{code}.results.json"})
     national = {"settled_by_year": {y: sum(v[j] for v in settled.values()) for j, y in enumerate(years)}}
     monkeypatch.setattr(publication, "national_settled", lambda *a: national)
+    monkeypatch.setattr(publication, "has_register", lambda source: True)
     import settlement_research.reports.batch as batch
 
     monkeypatch.setattr(batch, "kommune_codes", lambda source=None: sorted(settled))
@@ -162,3 +163,27 @@ def test_report_withholds_profiles_the_whole_set_exposes(tmp_path: Path, monkeyp
     assert entries[1]["status"] == "failed" and entries[1]["error"] == publication.WITHHELD
     assert not (tmp_path / "kommune_nr-1106.html").exists() and (tmp_path / "kommune_nr-1101.html").exists()
     assert np.isclose(audit.hidden, 1)
+
+
+def test_a_source_of_published_statistics_is_not_attacked_as_a_register(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """IMDi's exports are published statistics: no person-level table, nothing for the set attack to
+    protect (and their sums follow edition rules the attack does not model). The batch says so and
+    withholds nothing; a source with a person table is attacked."""
+    from settlement_research import catalog
+
+    results = {"kommune_nr": "1103", "source": "imdi", "first_year": "2012", "last_year": "2014",
+               "settled": 310, "settled_by_year": {"2012": 103, "2013": 95, "2014": 112}}
+    (tmp_path / "kommune_nr-1103.results.json").write_text(json.dumps(results))
+    (tmp_path / "kommune_nr-1103.html").write_text("<p>page</p>")
+    entry = {"name": "kommune_nr-1103", "status": "ok", "html": "kommune_nr-1103.html",
+             "results_file": "kommune_nr-1103.results.json"}
+    monkeypatch.setattr(catalog, "tables", lambda source=None: ["kommune", "kommune_settlement_year"])
+    monkeypatch.setattr(publication, "national_settled", lambda *a: pytest.fail("a register-free source was attacked"))
+    manifest = {"reports": [entry]}
+    assert publication.audit_batch(tmp_path, manifest, t=5) is None
+    assert manifest["set_audit"]["ok"] and "no person-level register" in manifest["set_audit"]["skipped"]
+    assert entry["status"] == "ok" and (tmp_path / "kommune_nr-1103.html").exists()
+    assert not publication.has_register("imdi")
+    monkeypatch.setattr(catalog, "tables", lambda source=None: ["kommune", "person", "settlement"])
+    assert publication.has_register("synthetic")

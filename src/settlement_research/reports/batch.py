@@ -417,7 +417,9 @@ def cli_run(args: argparse.Namespace) -> int:
           f"({sum(1 for r in reports if r.get('cached'))} from cache), {manifest['failed']} failed; "
           f"{manifest['duration_s']:.1f} s; index: {Path(args.out or project_root() / 'reports' / str(out)) / INDEX}")
     audit = manifest.get("set_audit")
-    if audit and audit.get("error"):
+    if audit and audit.get("skipped"):
+        print(f"whole-set disclosure audit not needed: {audit['skipped']}")
+    elif audit and audit.get("error"):
         print(f"whole-set disclosure audit could not run ({audit['error']}); every report of the set is failed",
               file=sys.stderr)
     elif audit and not audit["ok"]:

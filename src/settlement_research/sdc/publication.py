@@ -228,6 +228,21 @@ def _withhold(out_dir: Path, entry: dict[str, Any], reason: str) -> None:
     entry.update(status="failed", error=reason, results=None, cached=False)
 
 
+NO_REGISTER = ("source {source!r} holds no person-level register table: every count it shows is a statistic "
+               "its publisher has already published (IMDi's exports), so there is no register cell for the "
+               "whole-set attack to protect; the per-report gate still ran on every page")
+
+
+def has_register(source: str) -> bool:
+    """Whether ``source`` holds a person-level table (the register counts the attack protects come from
+    those). A real-data source of published statistics (IMDi) has none, and its files already sum
+    under their own rules (editions, restated codes), which the attacker's equations do not model."""
+    from settlement_research.catalog import tables
+    from settlement_research.model import identifier_columns
+
+    return bool(set(identifier_columns()) & set(tables(source)))
+
+
 def audit_batch(out_dir: Path, manifest: dict[str, Any], *, t: int | None = None) -> SetAudit | None:
     """After a batch: attack the whole publication set — every rendered report's results.json in
     ``out_dir`` plus the national series — and withhold (files deleted, entry failed with
@@ -249,6 +264,10 @@ def audit_batch(out_dir: Path, manifest: dict[str, Any], *, t: int | None = None
     source, years = first.get("source"), (int(first["first_year"]), int(first["last_year"]))
     if any((r.get("source"), int(r["first_year"]), int(r["last_year"])) != (source, *years) for _, r in loaded):
         raise ValueError("audit_batch: the reports of one batch show different sources or windows")
+    if not has_register(str(source)):
+        manifest["set_audit"] = {"ok": True, "skipped": NO_REGISTER.format(source=source),
+                                 "withheld": []}
+        return None
     national = national_settled(str(source), *years)
     from settlement_research.reports.batch import kommune_codes
 
@@ -274,5 +293,6 @@ def audit_batch(out_dir: Path, manifest: dict[str, Any], *, t: int | None = None
     return audit
 
 
-__all__ = ["WITHHELD", "Publication", "SetAudit", "audit_batch", "audit_publication", "audit_set", "national_settled",
+__all__ = ["NO_REGISTER", "WITHHELD", "Publication", "SetAudit", "audit_batch", "audit_publication", "audit_set",
+           "has_register", "national_settled",
            "read_results", "settled_publication"]
