@@ -44,7 +44,7 @@ display(HTML(banner.banner_html(info, lang)))  # the rendered page keeps this on
 # other language once both exist (reports.index.link_languages): only the batch knows its file name.
 display(HTML(tx.nav_html(lang, kommune_nr, None)))
 stem = f"{kommune_nr}-{'profil' if lang == 'nb' else 'profile'}"
-lin = lineage.PageLineage(source)  # every number's origin: a hover on the page and NAME.lineage.json
+lin = lineage.PageLineage(source, lang=lang)  # every number's origin: a hover on the page and NAME.lineage.json
 window_years = {"year": list(range(years[0], years[1] + 1))}
 
 facts = pr.facts(data, kommune_nr)

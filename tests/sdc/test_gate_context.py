@@ -187,3 +187,16 @@ def test_a_source_of_published_statistics_is_not_attacked_as_a_register(tmp_path
     assert not publication.has_register("imdi")
     monkeypatch.setattr(catalog, "tables", lambda source=None: ["kommune", "person", "settlement"])
     assert publication.has_register("synthetic")
+
+
+def test_a_bokmal_decimal_comma_keeps_the_signature_but_other_digits_do_not() -> None:
+    """A bokmål page writes a signed 68.5 as 68,5 after rendering: still the API's cell; any change
+    of the digits is a forged mark."""
+    from settlement_research.sdc import provenance
+
+    with provenance.scope() as scope:
+        sig = provenance.sign("value", "68.5")
+        assert provenance.verify("value", "68,5", sig, scope.key)
+        assert provenance.verify("value", "68.5", sig, scope.key)
+        assert not provenance.verify("value", "68,6", sig, scope.key)
+        assert not provenance.verify("value", "3", sig, scope.key)

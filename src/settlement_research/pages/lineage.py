@@ -182,31 +182,67 @@ def _origin_of(rec: Mapping[str, Any], shown: Any, t: int) -> dict[str, Any]:
             "record": rec["record"], "cell": rec["cell"], "value_raw": rec["value_raw"], "clean_row": rec["row"]}
 
 
-def _hover(origin: Mapping[str, Any]) -> str:
-    """One line for a cell's ``title``: source, edition, origin."""
+# The hover's words per page language; table and file names are identifiers and stay as they are.
+HOVER: dict[str, dict[str, str]] = {
+    "en": {"origin": "Origin: {how}", "computed": "computed on this page",
+           "pools": "{how}: pools {n} clean rows of {table}; {src}",
+           "derived": "derived from {n} person-level rows ({tables})", "record": "{file} record {record}",
+           "column": ", column '{cell}'", "more": "; and {n} more", "how": "{how} of {n} clean rows of {table}. ",
+           "edition": ", edition {editions}", "none": "no recorded origin"},
+    "nb": {"origin": "Opphav: {how}", "computed": "beregnet på denne siden",
+           "pools": "{how}: slår sammen {n} rensede rader av {table}; {src}",
+           "derived": "avledet fra {n} rader på personnivå ({tables})", "record": "{file} post {record}",
+           "column": ", kolonne '{cell}'", "more": "; og {n} til", "how": "{how} av {n} rensede rader av {table}. ",
+           "edition": ", utgave {editions}", "none": "opphav ikke registrert"},
+}
+# The profile's descriptions of how a number is made, in bokmål (others are shown as written).
+HOW_NB = {
+    "share x 100": "andel x 100",
+    "sum over the window": "sum over perioden",
+    "in work or education / leavers with known status x 100": "i arbeid eller utdanning / avsluttet med kjent status x 100",
+    "share of the county's leavers (sums of counts and bases) x 100":
+        "andel av fylkets avsluttede (summer av antall og grunnlag) x 100",
+    "share of all leavers in Norway (sums of counts and bases) x 100":
+        "andel av alle avsluttede i Norge (summer av antall og grunnlag) x 100",
+    "window total per 1000 inhabitants (kommune_context_year.population)":
+        "sum for perioden per 1000 innbyggere (kommune_context_year.population)",
+    "the latest year with a value in the window": "siste år med verdi i perioden",
+    "Fafo 2015, table of Husbanken-IMDi cooperation (settlement_research.regions.coordination_index)":
+        "Fafo 2015, tabell over samarbeid Husbanken-IMDi (settlement_research.regions.coordination_index)",
+}
+
+
+def _hover(origin: Mapping[str, Any], lang: str = "en") -> str:
+    """One line for a cell's ``title`` in the page's language: source, edition, origin."""
+    from settlement_research.pages.banner import SOURCE_NAMES_NB
+
+    w = HOVER["nb" if lang == "nb" else "en"]
+    how_text = origin.get("how")
+    if lang == "nb" and how_text:
+        how_text = HOW_NB.get(how_text, how_text)
     if origin.get("table") is None:
-        return f"Origin: {origin.get('how') or 'computed on this page'}"
-    src = SOURCE_NAMES.get(origin["source"], origin["source"])
+        return w["origin"].format(how=how_text or w["computed"])
+    names = SOURCE_NAMES_NB if lang == "nb" else SOURCE_NAMES
+    src = names.get(origin["source"], SOURCE_NAMES.get(origin["source"], origin["source"]))
     if origin.get("pooled"):
         p = origin["pooled"]
-        return (f"{origin['how']}: pools {p['clean_rows']} clean rows of {origin['table']} "
-                f"({p['key_pattern']}); {src}")
+        return w["pools"].format(how=how_text, n=p["clean_rows"], table=origin["table"], src=src)  # pattern: lineage.json
     parts: list[str] = []
     for item in origin["clean"]:
         for o in item["origins"]:
             if o["role"] == "derived":
-                parts.append(f"derived from {o['person_level_rows']} person-level rows ({o['derived_from']})")
+                parts.append(w["derived"].format(n=o["person_level_rows"], tables=o["derived_from"]))
             else:
-                where = f"{o['file']} record {o['record']}" if o.get("record") else str(o["file"])
+                where = w["record"].format(file=o["file"], record=o["record"]) if o.get("record") else str(o["file"])
                 if o.get("cell"):
-                    where += f", column '{o['cell']}'"
+                    where += w["column"].format(cell=o["cell"])
                 parts.append(where)
     editions = sorted({o["edition"] for item in origin["clean"] for o in item["origins"] if o.get("edition")})
-    head = src + (f", edition {', '.join(editions)}" if editions else "")
+    head = src + (w["edition"].format(editions=", ".join(editions)) if editions else "")
     unique = list(dict.fromkeys(parts))
-    shown = "; ".join(unique[:2]) + (f"; and {len(unique) - 2} more" if len(unique) > 2 else "")
-    how = f"{origin['how']} of {len(origin['clean'])} clean rows of {origin['table']}. " if origin.get("how") else ""
-    return f"{how}{head}: {shown or 'no recorded origin'}"
+    shown = "; ".join(unique[:2]) + (w["more"].format(n=len(unique) - 2) if len(unique) > 2 else "")
+    how = w["how"].format(how=how_text, n=len(origin["clean"]), table=origin["table"]) if how_text else ""
+    return f"{how}{head}: {shown or w['none']}"
 
 
 # ----------------------------------------------------------------------------------- the page
@@ -228,10 +264,12 @@ class LineageTable:
 class PageLineage:
     """Collects the origin of every number a page's tables show; writes ``NAME.lineage.json``."""
 
-    def __init__(self, source: str, *, clean_dir: Path | None = None, t: int | None = None) -> None:
+    def __init__(self, source: str, *, clean_dir: Path | None = None, t: int | None = None,
+                 lang: str = "en") -> None:
         from settlement_research.sdc.rules import threshold
 
         self.source = source
+        self.lang = lang  # the hovers' language (the lineage file stays in English field names)
         self.origins = Origins(source, clean_dir)
         self.t = threshold() if t is None else t
         self.entries: list[dict[str, Any]] = []
@@ -296,7 +334,7 @@ class PageLineage:
                 origin = self.origin(cells[column], row, row.get(column))
                 entry.update(status="shown", origin=origin)
                 self.entries.append(entry)
-                hover = html_lib.escape(_hover(origin), quote=True)
+                hover = html_lib.escape(_hover(origin, self.lang), quote=True)
                 cell_id = html_lib.escape(f"{name}:{label}:{column}", quote=True)
                 new_cells.append(f'<td{attrs} title="{hover}" data-lineage="{cell_id}">{text}</td>')
             out_rows.append("<tr>" + "".join(new_cells) + "</tr>")

@@ -35,6 +35,7 @@ KEY_ENV = "SETTLEMENT_RESEARCH_SDC_KEY"  # only for a report run in a separate J
 SIG_ATTR = "data-sdc-sig"
 KINDS = ("count", "value", "suppressed", "public", "label", "header")
 _SPACE = re.compile(r"\s+")
+_DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d)")
 
 
 @dataclass
@@ -72,8 +73,10 @@ def scope() -> Iterator[Scope]:
 
 
 def canonical(text: str) -> str:
-    """The text a signature covers: whitespace collapsed (HTML renders it so)."""
-    return _SPACE.sub(" ", text).strip()
+    """The text a signature covers: whitespace collapsed (HTML renders it so), and a comma between
+    digits read as a point: a bokmål page writes the signed 68.5 as 68,5 (``banner.set_language``);
+    the digits, which are what could disclose, stay covered."""
+    return _DIGIT_COMMA.sub(".", _SPACE.sub(" ", text).strip())
 
 
 def sign(kind: str, text: str, key: bytes | None = None) -> str:
