@@ -31,6 +31,7 @@ PACKAGE = Path(settlement_research.__file__).resolve().parent
 TEMPLATE = PACKAGE.parents[1] / "notebooks" / "municipality_profile.py"
 _FOOTER = re.compile(r'<footer class="provenance".*?</footer>', re.DOTALL)
 _CELL_ID = re.compile(r'id="cell-id=[0-9a-f-]+"')
+_SIG = re.compile(r'\sdata-sdc-sig="[0-9a-f]+"')  # the disclosure API signs with a fresh key per render
 
 pytestmark = pytest.mark.skipif(not TEMPLATE.is_file(), reason="the profile template is not next to the package")
 
@@ -54,7 +55,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def pages(folder: Path) -> dict[str, str]:
     """Every profile page without what differs between two renders of the same data (the
     provenance footer names the data manifest; jupytext gives cells random ids)."""
-    return {p.stem.removeprefix("kommune_nr-"): _CELL_ID.sub("", _FOOTER.sub("", p.read_text("utf-8")))
+    return {p.stem.removeprefix("kommune_nr-"): _SIG.sub("", _CELL_ID.sub("", _FOOTER.sub("", p.read_text("utf-8"))))
             for p in folder.glob("kommune_nr-*.html")}
 
 
