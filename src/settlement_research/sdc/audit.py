@@ -36,7 +36,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from settlement_research.sdc import provenance
+from settlement_research.sdc import downloads, provenance
 from settlement_research.sdc.context import (
     key_is_not_a_count,
     printed_counts,
@@ -461,12 +461,35 @@ def check_text(text: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
     return findings
 
 
+def signed_columns(tables: Sequence[list[list[_Cell]]]) -> downloads.Allowed:
+    """The headers the disclosure API signed on a page, and those of its columns whose cells it
+    signed as a declared public statistic or a label (and never as a person-level count)."""
+    allowed = downloads.Allowed()
+    for table in tables:
+        head = next((row for row in table if row and all(c.tag == "th" and not c.body for c in row)), None)
+        if head is None:
+            continue
+        names = [c.text.strip() if c.kind == "header" else None for c in head]
+        allowed.headers.update(n for n in names if n)
+        kinds: dict[int, set[str | None]] = {}
+        for row in table:
+            if row is head:
+                continue
+            for j, cell in enumerate(c for c in row if c.tag == "td"):
+                if cell.text.strip():
+                    kinds.setdefault(j, set()).add(cell.kind)
+        allowed.columns.update(names[j] for j, ks in kinds.items()
+                               if j < len(names) and names[j] and ks and ks <= {"public", "label"})
+    return allowed
+
+
 def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = None, where: str = "html",
-               key: bytes | None = None) -> list[Finding]:
+               key: bytes | None = None, embedded: bool = True) -> list[Finding]:
     """A page: identifiers anywhere in its text, attributes or tag-stripped text; marks that the
     disclosure API did not write in this render (``key``, default the current render's); small
     counts in any table cell or header not signed by the API, in captions, printed blocks and in
-    the counting contexts of its prose (default deny)."""
+    the counting contexts of its prose (default deny); with ``embedded``, every ``data:`` URI
+    (CSV/Excel downloads, SVG, JSON…) decoded and judged by the same rules (:mod:`.downloads`)."""
     t = threshold() if t is None else t
     key = provenance.current().key if key is None else key
     scanner = _Scanner(key)
@@ -490,6 +513,8 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
         findings += [f for f in check_text(block, t=t, where=f"{where} pre") if f.kind == "small_count"]
     if prose_counts("".join(scanner.prose), t):
         findings.append(Finding("small_count", f"{where} prose", f"a number below {t} written as a count of people"))
+    if embedded and "data:" in html:
+        findings += downloads.check(html, ids=ids, t=t, allowed=signed_columns(scanner.tables), where=where)
     return findings
 
 
@@ -608,10 +633,20 @@ def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), 
     if hits:
         findings.append(Finding("identifier", "notebook", f"{hits} identifier value(s) from the person-level data"))
     key = images.key if images is not None else None
+    # embedded downloads in the outputs (the code is reviewed template text, its ids are looked up
+    # above), judged against the columns signed anywhere in the notebook; the page is checked alike
+    text = notebook_text({"cells": [{**c, "source": ""} for c in nb.get("cells", []) if c.get("cell_type") == "code"]})
+    if "data:" in text:
+        pages = [_joined(v) for c in nb.get("cells", []) for o in c.get("outputs", [])
+                 for m, v in (o.get("data") or {}).items() if m in ("text/html", "text/markdown")]
+        scanner = _Scanner(provenance.current().key if key is None else key)
+        scanner.feed("".join(pages))
+        scanner.close()
+        findings += downloads.check(text, ids=ids, t=t, allowed=signed_columns(scanner.tables), where="notebook")
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "markdown":  # the template's own text: judged as prose
-            findings += [f for f in check_html(_joined(cell.get("source", "")), t=t, where="notebook markdown", key=key)
-                         if f.kind != "identifier"]
+            findings += [f for f in check_html(_joined(cell.get("source", "")), t=t, where="notebook markdown", key=key,
+                                               embedded=False) if f.kind != "identifier"]
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream":
                 findings += [f for f in check_text(_joined(output.get("text", "")), t=t, where="notebook stream")
@@ -620,7 +655,8 @@ def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), 
             for mime, value in data.items():
                 text = _joined(value)
                 if mime in ("text/html", "text/markdown", "image/svg+xml"):
-                    findings += [f for f in check_html(text, t=t, where=f"notebook {mime}", key=key) if f.kind != "identifier"]
+                    findings += [f for f in check_html(text, t=t, where=f"notebook {mime}", key=key, embedded=False)
+                                 if f.kind != "identifier"]
                 elif mime == "text/plain" and "text/html" not in data and "text/markdown" not in data:
                     findings += [f for f in check_text(text, t=t, where="notebook text/plain") if f.kind != "identifier"]
                 if images is not None and images.images_checked:
