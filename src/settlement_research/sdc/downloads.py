@@ -161,7 +161,13 @@ def table_findings(rows: list[list[str]], allowed: Allowed, t: int, where: str) 
 
 def check(text: str, *, ids: frozenset[str], t: int, allowed: Allowed, where: str) -> list[Any]:
     """Findings (:class:`.audit.Finding`) for every ``data:`` URI embedded in ``text``."""
-    from settlement_research.sdc.audit import Finding, check_html, check_results, check_text, count_identifiers
+    from settlement_research.sdc.audit import (
+        Finding,
+        check_html,
+        check_results,
+        check_text,
+        count_identifiers,
+    )
 
     findings: list[Finding] = []
     for k, item in enumerate(embedded(text)):
