@@ -38,11 +38,13 @@ from typing import Any
 
 from settlement_research.sdc import downloads, provenance
 from settlement_research.sdc.context import (
+    is_count_in_prose,
     key_is_not_a_count,
     printed_counts,
     prose_counts,
     read_cell,
     small_count_cells,
+    small_numbers,
 )
 from settlement_research.sdc.provenance import SIG_ATTR
 from settlement_research.sdc.rules import SHARE_STEPS, SUPPRESSED, threshold
@@ -190,10 +192,22 @@ def count_identifiers(text: str, ids: frozenset[str]) -> int:
     return sum(1 for c in candidates(text) if _is_id(c, upper, stripped))
 
 
-def scrub(text: str | None, ids: frozenset[str] | None = None) -> str | None:
-    """``text`` with every identifier value and anything shaped like one replaced by ``[id]``."""
+def scrub_counts(text: str, t: int | None = None) -> str:
+    """``text`` with every number below ``t`` that stands where a count of people stands (``only
+    3 refugees``) replaced by ``<t``: error text reaches index.html, manifest.json and the console."""
+    t = threshold() if t is None else t
+    spans = [(a, b) for a, b, _ in small_numbers(text, t) if is_count_in_prose(text, a, b)]
+    for a, b in reversed(spans):
+        text = text[:a] + f"<{t}" + text[b:]
+    return text
+
+
+def scrub(text: str | None, ids: frozenset[str] | None = None, t: int | None = None) -> str | None:
+    """``text`` with every identifier value and anything shaped like one replaced by ``[id]``, and
+    every small count of people replaced by ``<t`` (:func:`scrub_counts`)."""
     if text is None:
         return None
+    text = scrub_counts(text, t)
     ids = identifier_values() if ids is None else ids
 
     upper, stripped = _id_index(ids) if ids else (frozenset(), frozenset())
@@ -250,6 +264,8 @@ _BLOCK = frozenset({
     "text", "tspan", "g", "svg", "img", "form", "label", "button", "option", "select", "textarea", "iframe",
 })
 _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "wbr"})
+_SHOWN_ATTRS = frozenset({"title", "alt", "aria-label", "aria-description", "placeholder", "value", "label",
+                          "content", "summary", "download"})
 _PARA = " \u00b6 "  # a block boundary: ends a prose context (see context._WORD)
 _DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,([A-Za-z0-9+/=\s]+)")
 
@@ -271,6 +287,7 @@ class _Scanner(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.key = key
         self.texts: list[str] = []
+        self.shown: list[str] = []  # attribute values a reader sees or hears (title, alt, aria-label…)
         self.flow: list[str] = []  # all text, inline tags joined without a gap
         self.prose: list[str] = []
         self.captions: list[str] = []
@@ -290,6 +307,8 @@ class _Scanner(HTMLParser):
         for name, value in attrs:
             if value and not value.startswith("data:") and name != SIG_ATTR:
                 self.texts.append(value)
+                if name in _SHOWN_ATTRS:  # a hover or an image description is read like prose
+                    self.shown.append(value)
         if tag in _BLOCK:
             self.flow.append(" ")
             if not self._cells and self._caption is None and self._pre is None:
@@ -513,6 +532,11 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
         findings += [f for f in check_text(block, t=t, where=f"{where} pre") if f.kind == "small_count"]
     if prose_counts("".join(scanner.prose), t):
         findings.append(Finding("small_count", f"{where} prose", f"a number below {t} written as a count of people"))
+    shown = sum(1 for text in scanner.shown if prose_counts(text, t)
+                or any(read_cell(text.strip()) == n for n in range(1, t)))
+    if shown:
+        findings.append(Finding("small_count", f"{where} attributes", f"{shown} hover text(s) or description(s) "
+                                f"showing a number below {t} as a count of people"))
     if embedded and "data:" in html:
         findings += downloads.check(html, ids=ids, t=t, allowed=signed_columns(scanner.tables), where=where)
     return findings
@@ -566,6 +590,16 @@ _RATIO_KEY = re.compile(r"share|ratio|rate|mean|per_1000|percent|pct|index|estim
                         re.IGNORECASE)
 
 
+def _declared_public(key: str) -> bool:
+    from settlement_research.sdc.rendering import resolve_public
+
+    try:
+        resolve_public(key)
+    except ValueError:
+        return False
+    return True
+
+
 def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), t: int | None = None) -> list[Finding]:
     """Identifiers in any key or value. Default deny for counts at any depth: a whole number 1..t-1
     (``3``, ``3.0``, ``"3"``, ``1.0``) is a count unless its key says it is something else
@@ -579,6 +613,11 @@ def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset
         findings.append(Finding("identifier", "results.json", f"{hits} identifier value(s) from the person-level data"))
     controlled = {str(k) for k in results.get(SDC_KEYS, []) or []}
     public = {str(k) for k in results.get(PUBLIC_KEYS, []) or []}
+    undeclared = sorted(k for k in public if not _declared_public(k))
+    if undeclared:  # save_results checks this; a notebook writing '_public' itself is not trusted
+        findings.append(Finding("forged_mark", "results._public", f"{len(undeclared)} key(s) listed as public "
+                                "that the models do not declare public"))
+        public -= set(undeclared)
     leaves = [(path, _as_number(raw)) for path, raw in _leaves(results, ()) if path]
     fractional = {path[:-1] for path, v in leaves if v is not None and not float(v).is_integer()}
     for path, value in leaves:
@@ -697,11 +736,13 @@ def audit_report(
             findings.append(Finding("unreadable_cell", "notebook", "the executed notebook is not valid JSON"))
     if error and count_identifiers(error, ids):
         findings.append(Finding("identifier", "error", "identifier value(s) in the error message"))
+    if error and prose_counts(error, t):
+        findings.append(Finding("small_count", "error", f"a number below {t} written as a count in the error message"))
     return findings
 
 
 __all__ = [
     "PUBLIC_KEYS", "SDC_KEYS", "Finding", "audit_report", "check_html", "check_notebook", "check_results", "check_text",
     "count_identifiers", "candidates", "identifier_values", "normalise", "notebook_text", "parse_number", "scrub",
-    "scrub_manifest", "tokens",
+    "scrub_counts", "scrub_manifest", "tokens",
 ]
