@@ -49,7 +49,7 @@ from settlement_research.sdc.context import (
 from settlement_research.sdc.provenance import SIG_ATTR
 from settlement_research.sdc.rules import SHARE_STEPS, SUPPRESSED, threshold
 
-GATE = "ids-from-data+signed-marks+context-deny/2"  # in report cache keys: a new gate re-audits cached reports
+GATE = "ids-from-data+signed-marks+context-deny+downloads/3"  # in report cache keys: a new gate re-audits cached reports
 SDC_KEYS = "_sdc"  # results.json: keys whose numbers derive from person-level data
 PUBLIC_KEYS = "_public"  # results.json: keys holding declared public statistics (IMDi's requests, ...)
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)*")
