@@ -25,6 +25,7 @@ def render(renderer: Renderer, tmp_path: Path, how: str):  # noqa: ANN201
 @pytest.mark.parametrize(("how", "kind"), [
     ("csv_id", "identifier"), ("csv_count", "small_count"), ("csv_count_nb", "small_count"),
     ("xlsx_id", "identifier"), ("xlsx_count", "small_count"), ("xlsx_caption", "small_count"),
+    ("xlsx_properties", "identifier"),
     ("svg_id", "identifier"), ("json_count", "small_count"), ("png_lie", "unreadable_cell"),
 ])
 def test_a_leaky_download_is_withheld(renderer: Renderer, clean_env: Path, tmp_path: Path, how: str, kind: str) -> None:

@@ -112,8 +112,17 @@ def xlsx_sheets(data: bytes) -> list[list[list[str]]]:
                 width = max(cells, default=-1) + 1
                 rows.append([cells.get(j, "") for j in range(width)])
             sheets.append(rows)
-        # strings a sheet does not use are published too (anyone can unzip the file)
-        sheets.append([[s] for s in shared])
+        # everything else in the zip is published too (anyone can unzip the file): strings no sheet
+        # uses, sheet names, document properties, comments; a part that is not XML cannot be read
+        rest: list[list[str]] = [[s] for s in shared]
+        for name in names:
+            if name.endswith("/"):
+                continue
+            if not name.endswith((".xml", ".rels", ".vml")):
+                raise ValueError(f"a workbook part that is not XML: {name}")
+            for element in ElementTree.fromstring(book.read(name)).iter():
+                rest += [[v] for v in element.attrib.values()] + ([[element.text]] if element.text else [])
+        sheets.append(rest)
         return sheets
 
 

@@ -55,3 +55,14 @@ elif how == "clean":  # the profile's way: the suppressed table and its download
     shown = sdc.suppress(by_kommune, ["persons"])
     display(HTML(tx.download_link(shown, "counts.csv", "en")))
     display(HTML(tx.xlsx_link({"counts": (shown, 0)}, "counts.xlsx", "en", {"counts": "Settled persons by municipality"})))
+elif how == "xlsx_properties":
+    import io
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book.set_properties({"title": "x", "comments": f"first person {rows['person_id'][0]}"})
+    book.add_worksheet("counts").write_string(0, 0, "Kvinesdal")
+    book.close()
+    link(tx.XLSX_MIME, buffer.getvalue())
