@@ -20,7 +20,9 @@ def renderer() -> Renderer:
 
 
 @pytest.mark.parametrize(("how", "kind"), [("title", "small_count"), ("alt", "small_count"),
-                                           ("error", "small_count"), ("public_undeclared", "forged_mark")])
+                                           ("error", "small_count"), ("public_undeclared", "forged_mark"),
+                                           ("style", "small_count"), ("script", "unreadable_cell"),
+                                           ("onload", "unreadable_cell")])
 def test_withheld(renderer: Renderer, clean_env: Path, tmp_path: Path, how: str, kind: str) -> None:
     outcome = renderer.render(load_template(NOTEBOOKS / "leaky_misc.py"), {"how": how}, tmp_path)
     assert outcome.status == "failed" and "disclosure check failed" in (outcome.error or ""), outcome.error

@@ -661,6 +661,28 @@ def _joined(value: Any) -> str:
     return value if isinstance(value, str) else "".join(map(str, value)) if isinstance(value, list) else json.dumps(value)
 
 
+_SCRIPT = re.compile(r"<script\b|<[^>]*\son[a-z]+\s*=|javascript:|<iframe\b|<object\b|<embed\b", re.IGNORECASE)
+_STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
+_CSS_STRING = re.compile(r"\"([^\"]*)\"|'([^']*)'")
+
+
+def _active_content(html: str, t: int, where: str) -> list[Finding]:
+    """What an output makes the browser compute or draw rather than show: a script, an event
+    handler or a frame (their text cannot be judged: default deny), and the strings a style sheet
+    writes onto the page (``content: "3 persons"``), judged like prose."""
+    findings = []
+    if _SCRIPT.search(html):
+        findings.append(Finding("unreadable_cell", where, "a script, event handler or frame in an output: what it "
+                                "shows cannot be read"))
+    for style in _STYLE.findall(html):
+        for a, b in _CSS_STRING.findall(style):
+            text = a or b
+            if prose_counts(text, t) or any(read_cell(text.strip()) == n for n in range(1, t)):
+                findings.append(Finding("small_count", where, f"a style sheet writes a number below {t} as a count"))
+                break
+    return findings
+
+
 def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), t: int | None = None,
                    images: provenance.Scope | None = None) -> list[Finding]:
     """Identifiers anywhere in the notebook; small counts in its outputs as in the page (the
@@ -696,6 +718,7 @@ def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), 
                 if mime in ("text/html", "text/markdown", "image/svg+xml"):
                     findings += [f for f in check_html(text, t=t, where=f"notebook {mime}", key=key, embedded=False)
                                  if f.kind != "identifier"]
+                    findings += _active_content(text, t, f"notebook {mime}")
                 elif mime == "text/plain" and "text/html" not in data and "text/markdown" not in data:
                     findings += [f for f in check_text(text, t=t, where="notebook text/plain") if f.kind != "identifier"]
                 if images is not None and images.images_checked:

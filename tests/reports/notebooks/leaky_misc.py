@@ -20,3 +20,9 @@ elif how == "error":
     raise ValueError(f"Kvinesdal settled only {n} refugees")
 elif how == "public_undeclared":
     save_results({"_public": ["persons"], "persons": {"1037": n}})
+elif how == "style":
+    display(HTML(f'<style>.k::after {{ content: "{n} persons"; }}</style><p class="k">Kvinesdal</p>'))
+elif how == "script":
+    display(HTML(f'<p id="k">Kvinesdal</p><script>document.getElementById("k").append(" " + ({n} + 0))</script>'))
+elif how == "onload":
+    display(HTML(f'<img src="x" onerror="this.after(String({n * 7} / 7))">'))
