@@ -22,7 +22,7 @@ def renderer() -> Renderer:
 @pytest.mark.parametrize(("how", "kind"), [("title", "small_count"), ("alt", "small_count"),
                                            ("error", "small_count"), ("public_undeclared", "forged_mark"),
                                            ("style", "small_count"), ("script", "unreadable_cell"),
-                                           ("onload", "unreadable_cell")])
+                                           ("onload", "unreadable_cell"), ("js_link", "unreadable_cell")])
 def test_withheld(renderer: Renderer, clean_env: Path, tmp_path: Path, how: str, kind: str) -> None:
     outcome = renderer.render(load_template(NOTEBOOKS / "leaky_misc.py"), {"how": how}, tmp_path)
     assert outcome.status == "failed" and "disclosure check failed" in (outcome.error or ""), outcome.error
@@ -34,3 +34,8 @@ def test_withheld(renderer: Renderer, clean_env: Path, tmp_path: Path, how: str,
 def test_scrub_counts_keeps_years_and_codes() -> None:
     text = "ValueError: Kvinesdal (1037) settled only 3 refugees in 2012; 3 years"
     assert audit.scrub_counts(text, 5) == "ValueError: Kvinesdal (1037) settled only <5 refugees in 2012; 3 years"
+
+
+def test_escaped_markup_is_text(renderer: Renderer, clean_env: Path, tmp_path: Path) -> None:
+    outcome = renderer.render(load_template(NOTEBOOKS / "leaky_misc.py"), {"how": "escaped_markup"}, tmp_path)
+    assert outcome.status == "ok" and outcome.findings == [], outcome.findings

@@ -661,7 +661,8 @@ def _joined(value: Any) -> str:
     return value if isinstance(value, str) else "".join(map(str, value)) if isinstance(value, list) else json.dumps(value)
 
 
-_SCRIPT = re.compile(r"<script\b|<[^>]*\son[a-z]+\s*=|javascript:|<iframe\b|<object\b|<embed\b", re.IGNORECASE)
+_SCRIPT = re.compile(r"<script\b|<[a-z][^>]*\son[a-z]+\s*=|<[a-z][^>]*=\s*[\"']?\s*javascript:|<iframe\b|<object\b|<embed\b",
+                     re.IGNORECASE)  # markup only: a name that reads "javascript:" as escaped text is text
 _STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
 _CSS_STRING = re.compile(r"\"([^\"]*)\"|'([^']*)'")
 

@@ -26,3 +26,7 @@ elif how == "script":
     display(HTML(f'<p id="k">Kvinesdal</p><script>document.getElementById("k").append(" " + ({n} + 0))</script>'))
 elif how == "onload":
     display(HTML(f'<img src="x" onerror="this.after(String({n * 7} / 7))">'))
+elif how == "js_link":
+    display(HTML(f'<a href="javascript:alert({n})">Kvinesdal</a>'))
+elif how == "escaped_markup":  # a hostile name shown as text is not markup
+    display(HTML("<p>&lt;script&gt;alert(1)&lt;/script&gt; javascript:alert(1) &lt;img src=x onerror=alert(1)&gt;</p>"))
