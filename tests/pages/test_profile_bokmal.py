@@ -144,7 +144,7 @@ def _page_tables(page: str) -> list[list[list[str | float | None]]]:
     tables = re.findall(r'<table class="sdc-table".*?</table>', page, flags=re.S)
     out = []
     for table in tables:
-        head = [html_lib.unescape(h) for h in re.findall(r"<th>(.*?)</th>", table)]
+        head = [html_lib.unescape(h) for h in re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", table)]  # headers are signed
         rows = [[_cell(html_lib.unescape(re.sub(r"<[^>]+>", "", c))) for c in re.findall(r"<td[^>]*>.*?</td>", row)]
                 for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)]
         out.append([head, *[r for r in rows if r]])
