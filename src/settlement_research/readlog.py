@@ -31,8 +31,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import hmac
 import importlib
 import json
+import os
+import secrets
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -111,13 +114,47 @@ def record(dataset: str, value: Any, *, columns: Sequence[str] | None = None,
 # ------------------------------------------------------------------------------------------ hashes
 
 
+KEY_ENV = "SETTLEMENT_RESEARCH_READLOG_KEY"
+_KEY: list[bytes] = []
+
+
+def hash_key() -> bytes:
+    """The secret the hashes of read values are keyed with (HMAC-SHA256).
+
+    Why: ``<stem>.reads.json`` lies beside the published page, and a read's value can be a handful
+    of numbers an attacker can enumerate: the lineage answer of a suppressed cell holds its exact
+    count of person-level rows, so a plain sha256 of it gives the hidden count away by trying 1..4.
+    Keyed with a secret that is never published, the hash still tells the cache whether a read
+    changed, and tells nobody else anything. The key is ``$SETTLEMENT_RESEARCH_READLOG_KEY`` (hex),
+    else a file in the user's cache folder made once (a new key only re-renders cached reports).
+    """
+    if not _KEY:
+        raw = os.environ.get(KEY_ENV)
+        if raw:
+            _KEY.append(bytes.fromhex(raw))
+        else:
+            folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "settlement_research"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / "readlog.key"
+            if not path.is_file():  # written whole, then linked: two workers at once, the first one's key wins
+                tmp = folder / f"readlog.key.{os.getpid()}"
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_hex(32))
+                with contextlib.suppress(FileExistsError):
+                    os.link(tmp, path)
+                tmp.unlink()
+            _KEY.append(bytes.fromhex(path.read_text("ascii").strip()))
+    return _KEY[0]
+
+
 def frame_hash(frame: pl.DataFrame) -> str:
-    """sha256 of a frame's schema and rows (float values exactly, as JSON numbers).
+    """Keyed sha256 (:func:`hash_key`) of a frame's schema and rows (float values exactly, as JSON numbers).
 
     Rows are hashed as a set (sorted first): the order a ``group_by`` happens to return is not
     data, and a page that shows rows in such an order is arbitrary in it anyway.
     """
-    digest = hashlib.sha256(repr(list(frame.schema.items())).encode("utf-8"))
+    digest = hmac.new(hash_key(), repr(list(frame.schema.items())).encode("utf-8"), hashlib.sha256)
     if frame.width and frame.height > 1:
         try:
             frame = frame.sort(frame.columns, nulls_last=True)
@@ -133,7 +170,7 @@ def value_hash(value: Any) -> str:
     if isinstance(value, pl.Series):
         return frame_hash(value.to_frame())
     text = json.dumps(value, sort_keys=True, default=lambda v: repr(v))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hmac.new(hash_key(), text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def file_hash(path: Path) -> str:
@@ -334,5 +371,5 @@ def verify(reads: Sequence[Read], verifier: Verifier | None = None) -> bool:
 
 __all__ = [
     "Read", "Tracked", "Verifier", "active", "capture", "data_dir_asked", "derived", "extend", "file_hash",
-    "frame_hash", "json_read", "paused", "record", "select", "table_read", "value_hash", "verify",
+    "frame_hash", "hash_key", "json_read", "paused", "record", "select", "table_read", "value_hash", "verify",
 ]

@@ -64,11 +64,14 @@ def test_a_small_person_level_count_is_never_written(tmp_path: Path) -> None:
     # a page showing the requested numbers of the row whose settled count is 3: the origin of the
     # settled cell is asked for directly (as a pooled or share cell would be)
     origin = page.origin(CELLS["settled"], {"year": 2013}, None)
-    assert origin["clean"][0]["origins"][0]["person_level_rows"] == "<5"
-    assert page_lineage.rows_text(57, None, 5) == "50-59"
+    assert origin["clean"][0]["origins"][0]["person_level_rows"] is None
+    # only the number the cell shows: no range, no bound, no zero of a part (they pinned hidden cells)
+    assert page_lineage.rows_text(57, None, 5) is None
     assert page_lineage.rows_text(57, 57, 5) == "57"
-    assert page_lineage.rows_text(7, 2.5, 5) == "5-9"
-    assert page_lineage.rows_text(0, None, 5) == "0"
+    assert page_lineage.rows_text(7, 2.5, 5) is None
+    assert page_lineage.rows_text(0, None, 5) is None
+    assert page_lineage.rows_text(0, 0, 5) == "0"
+    assert page_lineage.rows_text(3, 3, 5) is None
     out = tmp_path / "p.lineage.json"
     page.entries.append({"table": "t", "row": "r", "row_nr": 1, "column": "c", "text": "x", "status": "shown",
                          "origin": origin})
@@ -101,3 +104,18 @@ def test_a_table_without_lineage_says_so(tmp_path: Path) -> None:
     html = str(page.table(sdc.to_html(_frame(), public=["requested"], controlled=["settled"], counts=[], t=5),
                           _frame(), "settlement", CELLS))
     assert "no recorded origin" in html
+
+
+def test_the_parts_of_a_shown_total_publish_no_row_counts(tmp_path: Path) -> None:
+    """A window total's lineage listed each year's person-level rows as '0', '<5' or '5-9': with the
+    shown total that pinned hidden years (total 7, three years '0', one '5-9': the others are 1 and 1)."""
+    page = page_lineage.PageLineage("synthetic", clean_dir=_clean(tmp_path), t=5)
+    for year in (2012, 2013):
+        origin = page.origin(CELLS["settled"], {"year": year}, 999)  # the cell shows a total, not this row
+        assert all(o["person_level_rows"] is None for item in origin["clean"] for o in item["origins"])
+    out = tmp_path / "p.lineage.json"
+    origin = page.origin(CELLS["settled"], {"year": 2012}, 40)
+    page.entries.append({"table": "t", "row": "r", "row_nr": 1, "column": "c", "text": "47", "status": "shown",
+                         "origin": origin})
+    page.save(out)
+    assert [f.kind for f in page_lineage.audit_lineage(out, ids=frozenset(), t=5)] == ["small_count"]

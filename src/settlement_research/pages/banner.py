@@ -200,13 +200,21 @@ def set_language(page: str, lang: str) -> str:
     if code == "nb":
         for pattern, words in CHROME_NB:
             page = pattern.sub(words, page)
-        page = DECIMAL_CELL.sub(lambda m: m.group(1) + m.group(2).replace(".", ",") + m.group(3), page)
+        page = DECIMAL_CELL.sub(_decimal_comma, page)
     return page
 
 
 # A table cell holding only a decimal number; on a bokmål page it gets a decimal comma (45,4), as in
 # its summary and CSV download. Labels, years and counts have no decimal point and stay as they are.
 DECIMAL_CELL = re.compile(r"(<td[^>]*>)([\u2212-]?\d{1,3}(?:\u202f\d{3})*\.\d+)(</td>)")
+
+
+def _decimal_comma(m: re.Match[str]) -> str:
+    """One decimal cell with a comma; a cell signed by the disclosure API is re-signed for it."""
+    from settlement_research.sdc.provenance import rewrite
+
+    new = m.group(2).replace(".", ",")
+    return rewrite(m.group(1), m.group(2), new) + new + m.group(3)
 
 
 def insert_banner(page: str, info: Mapping[str, Any], lang: str = "en") -> str:

@@ -8,9 +8,8 @@ source, edition and origin (file + record, or "derived from N person-level rows"
 it). Suppressed cells keep their reason as hover, never their origin.
 
 Privacy: no person id is ever read here (person tables have no key in their lineage), and a count
-of person-level rows is written as ``<t`` below the disclosure threshold; at or above it, exactly
-only when it is the number the cell itself shows (a published count), else rounded to a range of
-ten ("410-419"), so lineage never publishes an unsuppressed register count.
+of person-level rows is written only when it is the number the cell itself shows (a published count),
+never as a range or a bound, so lineage publishes no register count the page does not.
 """
 
 from __future__ import annotations
@@ -160,17 +159,16 @@ def _pk(table: str) -> list[str]:
 
 
 def rows_text(n: int | None, shown: Any, t: int) -> str | None:
-    """A count of person-level rows as a page may show it (see the module docstring)."""
-    if n is None:
+    """A count of person-level rows as a page may show it: only when it is the number the cell
+    itself shows (a published count at or above ``t``, or a shown 0), else not at all (None).
+
+    Why not a range: a window total's lineage listed each year's rows as "0", "<5" or "5-9"; with
+    the shown total that pinned suppressed years exactly (peer 1749: total 7, three years "0", one
+    "5-9" -> the two hidden years are 1 and 1, and 2014 is 5). Rounded counts of parts of a
+    published total are equations the whole-set audit never saw."""
+    if n is None or isinstance(shown, bool) or not isinstance(shown, int | float) or float(shown) != float(n):
         return None
-    if n == 0:  # no rows: not a count of anyone
-        return "0"
-    if n < t:
-        return f"<{t}"
-    if isinstance(shown, int | float) and not isinstance(shown, bool) and float(shown) == float(n):
-        return str(int(n))
-    low = (int(n) // 10) * 10
-    return f"{max(low, t)}-{low + 9}"
+    return str(int(n)) if n == 0 or n >= t else None
 
 
 def _origin_of(rec: Mapping[str, Any], shown: Any, t: int) -> dict[str, Any]:
@@ -186,12 +184,12 @@ def _origin_of(rec: Mapping[str, Any], shown: Any, t: int) -> dict[str, Any]:
 HOVER: dict[str, dict[str, str]] = {
     "en": {"origin": "Origin: {how}", "computed": "computed on this page",
            "pools": "{how}: pools {n} clean rows of {table}; {src}",
-           "derived": "derived from {n} person-level rows ({tables})", "record": "{file} record {record}",
+           "derived": "derived from {n}person-level rows ({tables})", "record": "{file} record {record}",
            "column": ", column '{cell}'", "more": "; and {n} more", "how": "{how} of {n} clean rows of {table}. ",
            "edition": ", edition {editions}", "none": "no recorded origin"},
     "nb": {"origin": "Opphav: {how}", "computed": "beregnet på denne siden",
            "pools": "{how}: slår sammen {n} rensede rader av {table}; {src}",
-           "derived": "avledet fra {n} rader på personnivå ({tables})", "record": "{file} post {record}",
+           "derived": "avledet fra {n}rader på personnivå ({tables})", "record": "{file} post {record}",
            "column": ", kolonne '{cell}'", "more": "; og {n} til", "how": "{how} av {n} rensede rader av {table}. ",
            "edition": ", utgave {editions}", "none": "opphav ikke registrert"},
 }
@@ -231,7 +229,8 @@ def _hover(origin: Mapping[str, Any], lang: str = "en") -> str:
     for item in origin["clean"]:
         for o in item["origins"]:
             if o["role"] == "derived":
-                parts.append(w["derived"].format(n=o["person_level_rows"], tables=o["derived_from"]))
+                n = o.get("person_level_rows")
+                parts.append(w["derived"].format(n=f"{n} " if n else "", tables=o["derived_from"]))
             else:
                 where = w["record"].format(file=o["file"], record=o["record"]) if o.get("record") else str(o["file"])
                 if o.get("cell"):
@@ -387,11 +386,15 @@ def audit_lineage(path: Path, *, ids: frozenset[str], t: int) -> list[Any]:
     except ValueError:
         return [*findings, Finding("unreadable_cell", path.name, "the lineage file is not valid JSON")]
     for entry in doc.get("numbers", []):
+        shown = re.sub(r"[\s\u202f\u00a0]", "", str(entry.get("text", "")))
         for item in (entry.get("origin") or {}).get("clean", []):
             for o in item.get("origins", []):
                 n = o.get("person_level_rows")
                 if n is not None and str(n).isdigit() and 0 < int(n) < t:
                     findings.append(Finding("small_count", path.name, "a person-level row count below the threshold"))
+                elif n is not None and str(n) != shown:  # a count (or range) of a part of what the cell shows
+                    findings.append(Finding("small_count", path.name, "a person-level row count that the page does "
+                                            "not show (parts of a total recover hidden cells)"))
     return findings
 
 

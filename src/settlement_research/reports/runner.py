@@ -343,7 +343,7 @@ class Renderer:
         with sdc_provenance.scope() as scope:  # a fresh key: marks from any other render do not verify
             scope.images_checked = self.engine == "inprocess"
             nb, error, findings, data = self._render_and_audit(template, parameters, ipynb, page, results, cwd, scope)
-        error = sdc_audit.scrub(error, sdc_audit.identifier_values())
+        error = sdc_audit.scrub(error, sdc_audit.identifier_values(), self.threshold)
         return Outcome(
             name=stem, parameters=parameters, status="failed" if error else "ok",
             duration_s=round(time.perf_counter() - start, 3), error=error,

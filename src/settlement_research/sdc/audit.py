@@ -36,18 +36,20 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from settlement_research.sdc import provenance
+from settlement_research.sdc import downloads, provenance
 from settlement_research.sdc.context import (
+    is_count_in_prose,
     key_is_not_a_count,
     printed_counts,
     prose_counts,
     read_cell,
     small_count_cells,
+    small_numbers,
 )
 from settlement_research.sdc.provenance import SIG_ATTR
 from settlement_research.sdc.rules import SHARE_STEPS, SUPPRESSED, threshold
 
-GATE = "ids-from-data+signed-marks+context-deny/2"  # in report cache keys: a new gate re-audits cached reports
+GATE = "ids-from-data+signed-marks+context-deny+downloads/3"  # in report cache keys: a new gate re-audits cached reports
 SDC_KEYS = "_sdc"  # results.json: keys whose numbers derive from person-level data
 PUBLIC_KEYS = "_public"  # results.json: keys holding declared public statistics (IMDi's requests, ...)
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)*")
@@ -190,10 +192,22 @@ def count_identifiers(text: str, ids: frozenset[str]) -> int:
     return sum(1 for c in candidates(text) if _is_id(c, upper, stripped))
 
 
-def scrub(text: str | None, ids: frozenset[str] | None = None) -> str | None:
-    """``text`` with every identifier value and anything shaped like one replaced by ``[id]``."""
+def scrub_counts(text: str, t: int | None = None) -> str:
+    """``text`` with every number below ``t`` that stands where a count of people stands (``only
+    3 refugees``) replaced by ``<t``: error text reaches index.html, manifest.json and the console."""
+    t = threshold() if t is None else t
+    spans = [(a, b) for a, b, _ in small_numbers(text, t) if is_count_in_prose(text, a, b)]
+    for a, b in reversed(spans):
+        text = text[:a] + f"<{t}" + text[b:]
+    return text
+
+
+def scrub(text: str | None, ids: frozenset[str] | None = None, t: int | None = None) -> str | None:
+    """``text`` with every identifier value and anything shaped like one replaced by ``[id]``, and
+    every small count of people replaced by ``<t`` (:func:`scrub_counts`)."""
     if text is None:
         return None
+    text = scrub_counts(text, t)
     ids = identifier_values() if ids is None else ids
 
     upper, stripped = _id_index(ids) if ids else (frozenset(), frozenset())
@@ -250,6 +264,8 @@ _BLOCK = frozenset({
     "text", "tspan", "g", "svg", "img", "form", "label", "button", "option", "select", "textarea", "iframe",
 })
 _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "wbr"})
+_SHOWN_ATTRS = frozenset({"title", "alt", "aria-label", "aria-description", "placeholder", "value", "label",
+                          "content", "summary", "download"})
 _PARA = " \u00b6 "  # a block boundary: ends a prose context (see context._WORD)
 _DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,([A-Za-z0-9+/=\s]+)")
 
@@ -271,6 +287,7 @@ class _Scanner(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.key = key
         self.texts: list[str] = []
+        self.shown: list[str] = []  # attribute values a reader sees or hears (title, alt, aria-label…)
         self.flow: list[str] = []  # all text, inline tags joined without a gap
         self.prose: list[str] = []
         self.captions: list[str] = []
@@ -290,6 +307,8 @@ class _Scanner(HTMLParser):
         for name, value in attrs:
             if value and not value.startswith("data:") and name != SIG_ATTR:
                 self.texts.append(value)
+                if name in _SHOWN_ATTRS:  # a hover or an image description is read like prose
+                    self.shown.append(value)
         if tag in _BLOCK:
             self.flow.append(" ")
             if not self._cells and self._caption is None and self._pre is None:
@@ -461,12 +480,35 @@ def check_text(text: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
     return findings
 
 
+def signed_columns(tables: Sequence[list[list[_Cell]]]) -> downloads.Allowed:
+    """The headers the disclosure API signed on a page, and those of its columns whose cells it
+    signed as a declared public statistic or a label (and never as a person-level count)."""
+    allowed = downloads.Allowed()
+    for table in tables:
+        head = next((row for row in table if row and all(c.tag == "th" and not c.body for c in row)), None)
+        if head is None:
+            continue
+        names = [c.text.strip() if c.kind == "header" else None for c in head]
+        allowed.headers.update(n for n in names if n)
+        kinds: dict[int, set[str | None]] = {}
+        for row in table:
+            if row is head:
+                continue
+            for j, cell in enumerate(c for c in row if c.tag == "td"):
+                if cell.text.strip():
+                    kinds.setdefault(j, set()).add(cell.kind)
+        allowed.columns.update(names[j] for j, ks in kinds.items()
+                               if j < len(names) and names[j] and ks and ks <= {"public", "label"})
+    return allowed
+
+
 def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = None, where: str = "html",
-               key: bytes | None = None) -> list[Finding]:
+               key: bytes | None = None, embedded: bool = True) -> list[Finding]:
     """A page: identifiers anywhere in its text, attributes or tag-stripped text; marks that the
     disclosure API did not write in this render (``key``, default the current render's); small
     counts in any table cell or header not signed by the API, in captions, printed blocks and in
-    the counting contexts of its prose (default deny)."""
+    the counting contexts of its prose (default deny); with ``embedded``, every ``data:`` URI
+    (CSV/Excel downloads, SVG, JSON…) decoded and judged by the same rules (:mod:`.downloads`)."""
     t = threshold() if t is None else t
     key = provenance.current().key if key is None else key
     scanner = _Scanner(key)
@@ -490,6 +532,13 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
         findings += [f for f in check_text(block, t=t, where=f"{where} pre") if f.kind == "small_count"]
     if prose_counts("".join(scanner.prose), t):
         findings.append(Finding("small_count", f"{where} prose", f"a number below {t} written as a count of people"))
+    shown = sum(1 for text in scanner.shown if prose_counts(text, t)
+                or any(read_cell(text.strip()) == n for n in range(1, t)))
+    if shown:
+        findings.append(Finding("small_count", f"{where} attributes", f"{shown} hover text(s) or description(s) "
+                                f"showing a number below {t} as a count of people"))
+    if embedded and "data:" in html:
+        findings += downloads.check(html, ids=ids, t=t, allowed=signed_columns(scanner.tables), where=where)
     return findings
 
 
@@ -541,6 +590,16 @@ _RATIO_KEY = re.compile(r"share|ratio|rate|mean|per_1000|percent|pct|index|estim
                         re.IGNORECASE)
 
 
+def _declared_public(key: str) -> bool:
+    from settlement_research.sdc.rendering import resolve_public
+
+    try:
+        resolve_public(key)
+    except ValueError:
+        return False
+    return True
+
+
 def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), t: int | None = None) -> list[Finding]:
     """Identifiers in any key or value. Default deny for counts at any depth: a whole number 1..t-1
     (``3``, ``3.0``, ``"3"``, ``1.0``) is a count unless its key says it is something else
@@ -554,6 +613,11 @@ def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset
         findings.append(Finding("identifier", "results.json", f"{hits} identifier value(s) from the person-level data"))
     controlled = {str(k) for k in results.get(SDC_KEYS, []) or []}
     public = {str(k) for k in results.get(PUBLIC_KEYS, []) or []}
+    undeclared = sorted(k for k in public if not _declared_public(k))
+    if undeclared:  # save_results checks this; a notebook writing '_public' itself is not trusted
+        findings.append(Finding("forged_mark", "results._public", f"{len(undeclared)} key(s) listed as public "
+                                "that the models do not declare public"))
+        public -= set(undeclared)
     leaves = [(path, _as_number(raw)) for path, raw in _leaves(results, ()) if path]
     fractional = {path[:-1] for path, v in leaves if v is not None and not float(v).is_integer()}
     for path, value in leaves:
@@ -597,6 +661,29 @@ def _joined(value: Any) -> str:
     return value if isinstance(value, str) else "".join(map(str, value)) if isinstance(value, list) else json.dumps(value)
 
 
+_SCRIPT = re.compile(r"<script\b|<[a-z][^>]*\son[a-z]+\s*=|<[a-z][^>]*=\s*[\"']?\s*javascript:|<iframe\b|<object\b|<embed\b",
+                     re.IGNORECASE)  # markup only: a name that reads "javascript:" as escaped text is text
+_STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
+_CSS_STRING = re.compile(r"\"([^\"]*)\"|'([^']*)'")
+
+
+def _active_content(html: str, t: int, where: str) -> list[Finding]:
+    """What an output makes the browser compute or draw rather than show: a script, an event
+    handler or a frame (their text cannot be judged: default deny), and the strings a style sheet
+    writes onto the page (``content: "3 persons"``), judged like prose."""
+    findings = []
+    if _SCRIPT.search(html):
+        findings.append(Finding("unreadable_cell", where, "a script, event handler or frame in an output: what it "
+                                "shows cannot be read"))
+    for style in _STYLE.findall(html):
+        for a, b in _CSS_STRING.findall(style):
+            text = a or b
+            if prose_counts(text, t) or any(read_cell(text.strip()) == n for n in range(1, t)):
+                findings.append(Finding("small_count", where, f"a style sheet writes a number below {t} as a count"))
+                break
+    return findings
+
+
 def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), t: int | None = None,
                    images: provenance.Scope | None = None) -> list[Finding]:
     """Identifiers anywhere in the notebook; small counts in its outputs as in the page (the
@@ -608,10 +695,20 @@ def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), 
     if hits:
         findings.append(Finding("identifier", "notebook", f"{hits} identifier value(s) from the person-level data"))
     key = images.key if images is not None else None
+    # embedded downloads in the outputs (the code is reviewed template text, its ids are looked up
+    # above), judged against the columns signed anywhere in the notebook; the page is checked alike
+    text = notebook_text({"cells": [{**c, "source": ""} for c in nb.get("cells", []) if c.get("cell_type") == "code"]})
+    if "data:" in text:
+        pages = [_joined(v) for c in nb.get("cells", []) for o in c.get("outputs", [])
+                 for m, v in (o.get("data") or {}).items() if m in ("text/html", "text/markdown")]
+        scanner = _Scanner(provenance.current().key if key is None else key)
+        scanner.feed("".join(pages))
+        scanner.close()
+        findings += downloads.check(text, ids=ids, t=t, allowed=signed_columns(scanner.tables), where="notebook")
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "markdown":  # the template's own text: judged as prose
-            findings += [f for f in check_html(_joined(cell.get("source", "")), t=t, where="notebook markdown", key=key)
-                         if f.kind != "identifier"]
+            findings += [f for f in check_html(_joined(cell.get("source", "")), t=t, where="notebook markdown", key=key,
+                                               embedded=False) if f.kind != "identifier"]
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream":
                 findings += [f for f in check_text(_joined(output.get("text", "")), t=t, where="notebook stream")
@@ -620,7 +717,9 @@ def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), 
             for mime, value in data.items():
                 text = _joined(value)
                 if mime in ("text/html", "text/markdown", "image/svg+xml"):
-                    findings += [f for f in check_html(text, t=t, where=f"notebook {mime}", key=key) if f.kind != "identifier"]
+                    findings += [f for f in check_html(text, t=t, where=f"notebook {mime}", key=key, embedded=False)
+                                 if f.kind != "identifier"]
+                    findings += _active_content(text, t, f"notebook {mime}")
                 elif mime == "text/plain" and "text/html" not in data and "text/markdown" not in data:
                     findings += [f for f in check_text(text, t=t, where="notebook text/plain") if f.kind != "identifier"]
                 if images is not None and images.images_checked:
@@ -661,11 +760,13 @@ def audit_report(
             findings.append(Finding("unreadable_cell", "notebook", "the executed notebook is not valid JSON"))
     if error and count_identifiers(error, ids):
         findings.append(Finding("identifier", "error", "identifier value(s) in the error message"))
+    if error and prose_counts(error, t):
+        findings.append(Finding("small_count", "error", f"a number below {t} written as a count in the error message"))
     return findings
 
 
 __all__ = [
     "PUBLIC_KEYS", "SDC_KEYS", "Finding", "audit_report", "check_html", "check_notebook", "check_results", "check_text",
     "count_identifiers", "candidates", "identifier_values", "normalise", "notebook_text", "parse_number", "scrub",
-    "scrub_manifest", "tokens",
+    "scrub_counts", "scrub_manifest", "tokens",
 ]

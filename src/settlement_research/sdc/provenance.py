@@ -99,6 +99,19 @@ def attrs(kind: str, text: str) -> str:
     return f'data-sdc="{kind}" {SIG_ATTR}="{sign(kind, text)}"'
 
 
+_MARK = re.compile(r'data-sdc="([^"]*)"\s+' + SIG_ATTR + r'="([0-9a-f]*)"')
+
+
+def rewrite(open_tag: str, old: str, new: str) -> str:
+    """``open_tag`` (an element's start tag) re-signed for showing ``new`` instead of ``old``: a
+    layout step that only re-writes a signed value (a bokmål decimal comma) keeps its mark valid.
+    A mark that does not verify for ``old`` is left as it is (the gate still calls it forged)."""
+    match = _MARK.search(open_tag)
+    if not match or not verify(match.group(1), old, match.group(2)):
+        return open_tag
+    return open_tag[:match.start()] + attrs(match.group(1), new) + open_tag[match.end():]
+
+
 def record_image(data: bytes) -> None:
     current().images.add(hashlib.sha256(data).hexdigest())
 
@@ -144,4 +157,4 @@ def shown(value: Any, *, public: str | None = None, label: bool = False, t: int 
 
 
 __all__ = ["KEY_ENV", "KINDS", "SIG_ATTR", "Scope", "attrs", "canonical", "current", "image_checked",
-           "record_chart_finding", "record_image", "scope", "shown", "sign", "verify"]
+           "record_chart_finding", "record_image", "rewrite", "scope", "shown", "sign", "verify"]
