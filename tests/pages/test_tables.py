@@ -37,7 +37,7 @@ def test_table_has_no_dtype_row_keeps_years_and_scrolls() -> None:
 def test_plots_table_and_describe_use_the_layer() -> None:
     fit = pl.DataFrame({"term": ["C(tenure)[T.owner]"], "estimate": [0.123456], "p_value": [0.0412]})
     html = plots.table(fit)._repr_html_()
-    assert "tenure = owner" in html and ">0.12<" in html and ">0.041<" in html and defects(html) == []
+    assert "tenure: owner" in html and ">0.12<" in html and ">0.041<" in html and defects(html) == []
     panel = pl.DataFrame({"year": [2009, 2010, 2011], "settled": [1000, 2000, 3000]})
     described = plots.describe(panel)._repr_html_()
     assert defects(described) == [] and described.count("<tr>") == 1 + 2  # header + one row per column
@@ -76,3 +76,17 @@ def test_a_value_rounding_to_zero_has_no_minus_sign() -> None:
     from settlement_research.pages.tables import format_value
 
     assert [format_value(v, "number") for v in (-0.001, -0.0, -0.01, -1234.5)] == ["0.00", "0.00", "\u22120.01", "\u22121\u202f234.50"]
+
+
+def test_codes_are_shown_in_words() -> None:
+    """Model terms, routes, tenures and agency regions reach readers as words, never as field codes;
+    a column mixing codes with other text is left as it is."""
+    fit = pl.DataFrame({"term": ["C(tenure_1y)[T.owner_startlan]", "age_at_settlement"], "estimate": [0.1, 0.2]})
+    html = plots.table(fit)._repr_html_()
+    assert "tenure one year after settlement: owner with startlån" in html and "age at settlement" in html
+    routes = pl.DataFrame({"route": ["ordinary", "agreed_self"], "imdi_region": ["midt_norge", "ost"],
+                           "husbanken_region": ["bodo", "ost"], "name": ["ordinary", "Grømlemo"]})
+    html = plots.table(routes)._repr_html_()
+    assert "agreed self-settlement" in html and "Midt-Norge (Trondheim)" in html and "Bodø" in html
+    assert "agreed_self" not in html and "midt_norge" not in html and "bodo" not in html
+    assert ">ordinary<" in html  # the mixed column keeps its text

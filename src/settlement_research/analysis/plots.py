@@ -160,11 +160,55 @@ def coefficient_plot(table: Any, *, title: str, xlabel: str, source: str, truth:
 
 _TERM = re.compile(r"^C\((?P<var>[^)]+)\)\[T\.(?P<level>.+)\]$")
 
+# Field values and model variables in words (the codes are for code; readers see these).
+CODE_WORDS: dict[str, str] = {
+    # settlement routes
+    "ordinary": "ordinary (through IMDi)", "agreed_self": "agreed self-settlement", "own": "settled on own",
+    # tenures
+    "municipal_rental": "municipal rental", "private_sublet_by_municipality": "private, sublet by the municipality",
+    "private_rental": "private rental", "owner_startlan": "owner with startlån", "owner": "owner",
+    "shared_housing": "shared housing", "temporary": "temporary accommodation",
+    # household types and education
+    "single": "single adult", "couple": "couple", "family_with_children": "family with children",
+    "single_parent": "single parent", "none": "none", "primary": "primary school", "secondary": "secondary school",
+    "tertiary": "higher education",
+}
+VARIABLE_WORDS: dict[str, str] = {
+    "tenure_1y": "tenure one year after settlement", "tenure": "tenure", "route": "settlement route",
+    "household_type": "household type", "education": "education", "sex": "sex",
+    "age_at_settlement": "age at settlement", "age_sq": "age at settlement, squared",
+    "settlement_year": "year of settlement",
+}
+REGION_COLUMNS = {"husbanken_region": "HUSBANKEN_OFFICES", "imdi_region": "IMDI_OFFICES"}
+
 
 def pretty_term(term: str) -> str:
-    """``C(tenure_1y)[T.owner]`` -> ``tenure_1y = owner`` (patsy's names are not for readers)."""
+    """``C(tenure_1y)[T.owner]`` -> ``tenure one year after settlement: owner`` (patsy's names are not
+    for readers); a plain variable gets its words too."""
     m = _TERM.match(term)
-    return f"{m['var']} = {m['level']}" if m else term
+    if m:
+        return f"{VARIABLE_WORDS.get(m['var'], m['var'])}: {CODE_WORDS.get(m['level'], m['level'])}"
+    return VARIABLE_WORDS.get(term, term)
+
+
+def readable_codes(frame: pl.DataFrame) -> pl.DataFrame:
+    """String columns whose values are all codes (routes, tenures, agency regions) shown in words."""
+    from settlement_research import regions
+
+    out = []
+    for c in frame.columns:
+        if frame.schema[c] != pl.String:
+            continue
+        values = {v for v in frame[c].drop_nulls().unique().to_list()}
+        if not values:
+            continue
+        if c in REGION_COLUMNS:
+            names = getattr(regions, REGION_COLUMNS[c])
+            if values <= set(names):
+                out.append(pl.col(c).replace_strict(names, default=pl.col(c)))
+        elif values <= set(CODE_WORDS):
+            out.append(pl.col(c).replace_strict(CODE_WORDS, default=pl.col(c)))
+    return frame.with_columns(out) if out else frame
 
 
 def table(frame: pl.DataFrame | Any, *, caption: str | None = None, digits: int | None = None,
@@ -180,6 +224,7 @@ def table(frame: pl.DataFrame | Any, *, caption: str | None = None, digits: int 
     shown = frame if isinstance(frame, pl.DataFrame) else pl.DataFrame(frame)
     if "term" in shown.columns:
         shown = shown.with_columns(pl.col("term").map_elements(pretty_term, return_dtype=pl.String))
+    shown = readable_codes(shown)
     return html_table(shown, caption=caption, digits=digits, labels=labels, units=units)
 
 
