@@ -10,7 +10,12 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from settlement_research.regions import coordination_index
+from settlement_research.regions import HUSBANKEN_OFFICES, IMDI_OFFICES, coordination_index
+
+
+def _short(offices: dict[str, str]) -> dict[str, str]:
+    """Office names without the town in brackets: 'Midt-Norge (Trondheim)' -> 'Midt-Norge'."""
+    return {k: v.split(" (")[0] for k, v in offices.items()}
 
 
 def kommune_coordination(kommune: pl.DataFrame) -> pl.DataFrame:
@@ -23,7 +28,10 @@ def kommune_coordination(kommune: pl.DataFrame) -> pl.DataFrame:
         index, on=["husbanken_region", "imdi_region"], how="left"
     )
     return out.with_columns(
-        (pl.col("husbanken_region") + "–" + pl.col("imdi_region")).alias("office_pair"),
+        # the pair by its offices' names (Sør–Indre Øst), as readers know them; ids stay in their columns
+        (pl.col("husbanken_region").replace_strict(_short(HUSBANKEN_OFFICES), default=pl.col("husbanken_region"))
+         + "–" + pl.col("imdi_region").replace_strict(_short(IMDI_OFFICES), default=pl.col("imdi_region"))
+         ).alias("office_pair"),
         (pl.col("husbanken_region") != pl.col("imdi_region")).alias("region_mismatch"),
     )
 
