@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+from timing import median_time  # benchmarks/ is on sys.path when a script runs
 
 from settlement_research.paths import shared_real_data
 from settlement_research.sources.imdi import import_files
@@ -30,14 +29,6 @@ def real_files(folder: Path) -> list[Path]:
                     folder / "misc" / "imdi_flyktning_botid_flytting_wide.csv"]
 
 
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    fn()  # warm-up (code lists, caches)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def read_twice(files: list[Path]) -> None:
@@ -58,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         print("../shared/real_data is not present: nothing to measure")
         return 0
     files = real_files(folder)
-    once = median_time(lambda: [read_export(p) for p in files], args.repeat)
-    twice = median_time(lambda: read_twice(files), args.repeat)
-    whole = median_time(lambda: import_files(files), args.repeat)
+    once = median_time(lambda: [read_export(p) for p in files], args.repeat, warmup=True)
+    twice = median_time(lambda: read_twice(files), args.repeat, warmup=True)
+    whole = median_time(lambda: import_files(files), args.repeat, warmup=True)
     result = {
         "files": len(files), "repeat": args.repeat,
         "read_one_decode_s": round(once, 3), "read_two_decodes_s": round(twice, 3),

@@ -19,15 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
-
-
-def _median(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from timing import median_time as _median  # benchmarks/ is on sys.path when a script runs
 
 
 def _alternate(build_once: Callable[[], object], repeat: int) -> tuple[float, float]:
