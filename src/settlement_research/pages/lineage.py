@@ -158,6 +158,14 @@ def _pk(table: str) -> list[str]:
     return primary_key(table)
 
 
+def _same_number(count: str, shown: str) -> bool:
+    """Whether a lineage count is the number the cell shows (12 is the 12.0 or 12,0 of a value column)."""
+    try:
+        return float(count) == float(shown.replace(",", "."))
+    except ValueError:
+        return count == shown
+
+
 def rows_text(n: int | None, shown: Any, t: int) -> str | None:
     """A count of person-level rows as a page may show it: only when it is the number the cell
     itself shows (a published count at or above ``t``, or a shown 0), else not at all (None).
@@ -392,7 +400,7 @@ def audit_lineage(path: Path, *, ids: frozenset[str], t: int) -> list[Any]:
                 n = o.get("person_level_rows")
                 if n is not None and str(n).isdigit() and 0 < int(n) < t:
                     findings.append(Finding("small_count", path.name, "a person-level row count below the threshold"))
-                elif n is not None and str(n) != shown:  # a count (or range) of a part of what the cell shows
+                elif n is not None and not _same_number(str(n), shown):  # a count of a part of what the cell shows
                     findings.append(Finding("small_count", path.name, "a person-level row count that the page does "
                                             "not show (parts of a total recover hidden cells)"))
     return findings

@@ -482,7 +482,8 @@ def check_text(text: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
 
 def signed_columns(tables: Sequence[list[list[_Cell]]]) -> downloads.Allowed:
     """The headers the disclosure API signed on a page, and those of its columns whose cells it
-    signed as a declared public statistic or a label (and never as a person-level count)."""
+    signed as a declared public statistic, a label or a value (a share or mean of suppressed
+    counts), and never as a person-level count."""
     allowed = downloads.Allowed()
     for table in tables:
         head = next((row for row in table if row and all(c.tag == "th" and not c.body for c in row)), None)
@@ -498,7 +499,7 @@ def signed_columns(tables: Sequence[list[list[_Cell]]]) -> downloads.Allowed:
                 if cell.text.strip():
                     kinds.setdefault(j, set()).add(cell.kind)
         allowed.columns.update(names[j] for j, ks in kinds.items()
-                               if j < len(names) and names[j] and ks and ks <= {"public", "label"})
+                               if j < len(names) and names[j] and ks and ks <= {"public", "label", "value", "suppressed"})
     return allowed
 
 

@@ -198,7 +198,8 @@ def check(text: str, *, ids: frozenset[str], t: int, allowed: Allowed, where: st
                 findings.append(Finding("unreadable_cell", place, "an embedded workbook that cannot be read"))
                 continue
             tables = sheets[:-1]
-            texts = [" ".join(c for row in sheet for c in row) for sheet in sheets]
+            # each cell on its own: cells joined by spaces read as one "grouped" id (2012 | 123 | 456)
+            texts = [c for sheet in sheets for row in sheet for c in row]
         else:
             try:
                 decoded = item.data.decode("utf-8")
