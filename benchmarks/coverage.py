@@ -120,14 +120,20 @@ def conditional_sd_logit(x: np.ndarray, p: np.ndarray, names: list[str], slope: 
     sd_slope = float(math.sqrt(g @ v @ g))
     if contrast is None:
         return sd_slope, None
+    gc = _contrast_gradient(x, beta, contrast)
+    return sd_slope, float(math.sqrt(gc @ v @ gc))
+
+
+def _contrast_gradient(x: np.ndarray, beta: np.ndarray, contrast: tuple[list[int], int]) -> np.ndarray:
+    """Gradient of the tenure contrast's AME in beta: every row at the base level against every row
+    at ``level`` (``dummies``: the tenure columns), averaged."""
     dummies, level = contrast
     x0 = x.copy()
     x0[:, dummies] = 0.0
     x1 = x0.copy()
     x1[:, level] = 1.0
     q0, q1 = _sigmoid(x0 @ beta), _sigmoid(x1 @ beta)
-    gc = ((q1 * (1 - q1))[:, None] * x1 - (q0 * (1 - q0))[:, None] * x0).mean(axis=0)
-    return sd_slope, float(math.sqrt(gc @ v @ gc))
+    return ((q1 * (1 - q1))[:, None] * x1 - (q0 * (1 - q0))[:, None] * x0).mean(axis=0)
 
 
 def alternative_logit_ses(fit: Any, clusters: np.ndarray, names: list[str], slope: str,
@@ -159,13 +165,7 @@ def alternative_logit_ses(fit: Any, clusters: np.ndarray, names: list[str], slop
     j = names.index(slope)
     g_slope = ((beta[j] * (w * (1 - 2 * q)))[:, None] * x).mean(axis=0)
     g_slope[j] += w.mean()
-    dummies, level = contrast
-    x0 = x.copy()
-    x0[:, dummies] = 0.0
-    x1 = x0.copy()
-    x1[:, level] = 1.0
-    q0, q1 = _sigmoid(x0 @ beta), _sigmoid(x1 @ beta)
-    g_con = ((q1 * (1 - q1))[:, None] * x1 - (q0 * (1 - q0))[:, None] * x0).mean(axis=0)
+    g_con = _contrast_gradient(x, beta, contrast)
     return {name: (float(math.sqrt(g_slope @ v @ g_slope)), float(math.sqrt(g_con @ v @ g_con)))
             for name, v in (("logit_hc1", v_hc1), ("logit_cr3", v_cr3))}
 
