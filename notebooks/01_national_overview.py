@@ -35,10 +35,12 @@ from settlement_research import load
 from settlement_research import sdc
 from settlement_research.analysis import overview, plots
 from settlement_research.analysis.profile import year_limits
+from settlement_research.pages import lineage
 from settlement_research.reports.results import save_results
 from settlement_research.pages.tables import format_value
 
 plots.set_theme()
+lin = lineage.PageLineage(source)  # every number's origin: a hover on the page and NAME.lineage.json
 years = (int(first_year), int(last_year))
 settlement_year = load("kommune_settlement_year", source=source).filter(pl.col("year").is_between(*years))
 try:
@@ -70,16 +72,36 @@ COMPARISON_LABELS = {
     "months_permit_to_settlement": "months from permit to settlement", "relative_gap": "gap to published, %",
 }
 PERCENT = [c for c in ("settled_within_6m_share", "relative_gap") if c in comparison.columns]
+# Where each number comes from: sums and counts pool every municipality's row of the year; the
+# published figures are cells of the national series; the gap is computed from both.
+by_year = {"by": {"year": "year"}, "pool": {"kommune_nr": ""}}
+comparison_cells = {
+    **lineage.rows("kommune_settlement_year", {f"{m}_sum": m for m in ("requested", "decided", "settled")},
+                   how="sum over municipalities", **by_year),
+    **lineage.rows("kommune_settlement_year", {f"{m}_known": m for m in ("requested", "decided", "settled")},
+                   how="municipalities with a known value", **by_year),
+    **lineage.rows("kommune_settlement_year", {"municipalities": "kommune_nr"}, how="municipalities with a row",
+                   **by_year),
+    **lineage.rows("national_settlement_year", {"settled_published": "settled",
+                                                 "months_permit_to_settlement": "months_permit_to_settlement"},
+                   by={"year": "year"}),
+    **lineage.rows("national_settlement_year", {"settled_within_6m_share": "settled_within_6m_share"},
+                   by={"year": "year"}, how="share x 100"),
+    **lineage.constant(["relative_gap"], "(sum over municipalities - published national figure) / published x 100"),
+}
 display(plots.table(comparison.with_columns(pl.col(c) * 100 for c in PERCENT),
                     caption="Refugees per year: sum over municipalities and published national figures",
                     labels=COMPARISON_LABELS, units={c: "percent" for c in PERCENT},
-                    digits={"months_permit_to_settlement": 1}))
+                    digits={"months_permit_to_settlement": 1}, lineage=(lin, "comparison", comparison_cells)))
 # Municipalities per decision status: counts of municipalities by a published status, not persons.
 STATUS_LABELS = {"as_requested": "as requested", "fewer": "fewer than requested", "declined": "declined",
                  "no_decision": "no decision"}
 shown_status = status.rename({c: label for c, label in STATUS_LABELS.items() if c in status.columns})
-display(sdc.to_html(shown_status, public={c: "decision_status" for c in shown_status.columns if c != "year"},
-                    caption="How municipalities answered IMDi's requests (municipalities per year and status)"))
+display(lin.table(sdc.to_html(shown_status, public={c: "decision_status" for c in shown_status.columns if c != "year"},
+                              caption="How municipalities answered IMDi's requests (municipalities per year and status)"),
+                  shown_status, "decision_status",
+                  lineage.rows("kommune_settlement_year", {c: "decision_status" for c in shown_status.columns if c != "year"},
+                               how="municipalities with this decision status", **by_year)))
 
 # %%
 ax = None
@@ -142,6 +164,7 @@ display(Markdown(text))
 # - With `source="synthetic"` every number comes from the generator and only shows the method.
 
 # %%
+lin.save()  # NAME.lineage.json beside the page (when rendered by run-notebook or report)
 save_results({
     "source": source,
     "years": list(years),

@@ -134,6 +134,8 @@ def chain(entry: Mapping[str, Any], page: Path, *, clean_dir: Path, t: int) -> l
     source, table, column = origin["source"], origin["table"], origin.get("column")
     if origin.get("how"):
         out.append(f"computed {origin['how']}")
+    if origin.get("computed"):
+        return out + _computed_chain(origin, clean_dir=clean_dir, t=t)
     if origin.get("pooled"):
         p = origin["pooled"]
         out.append(f"pooled   {p['clean_rows']} clean rows of {source}/{table} matching {p['key_pattern']}, column {column}")
@@ -151,6 +153,68 @@ def chain(entry: Mapping[str, Any], page: Path, *, clean_dir: Path, t: int) -> l
             out.append("  " + _describe(r, t))
             for i, step in enumerate(split_steps(r["steps"]), 1):
                 out.append(f"      {i}. {step}")
+    return out
+
+
+def _computed_chain(origin: Mapping[str, Any], *, clean_dir: Path, t: int) -> list[str]:
+    """A number computed from whole tables: the estimator and sample, then each table's origins
+    (files, editions and record ranges, with their steps) as its lineage records them."""
+    c = origin["computed"]
+    tables = ", ".join(c["tables"])
+    rows = c.get("rows")
+    if rows is not None:
+        sample = f"{rows} rows of {tables}"
+    elif c.get("person_level"):
+        sample = f"person-level rows of {tables} (their number is published only where the page shows it)"
+    else:
+        sample = f"the rows of {tables}"
+    out = [f"{'estimated' if c.get('model') else 'from    '} {'by ' + c['model'] + ' from ' if c.get('model') else ''}{sample}"]
+    for table in c["tables"]:
+        path = clean_dir / origin["source"] / f"{table}.parquet"
+        if not path.is_file():
+            out.append(f"clean    {path} is missing (data_clean changed since the page was rendered?)")
+            continue
+        n = pl.scan_parquet(path).select(pl.len()).collect().item()
+        out.append(f"clean    {path} ({n} rows)")
+        out += ["  " + line for line in table_origins(clean_dir, origin["source"], table)]
+    return out
+
+
+def table_origins(clean_dir: Path, source: str, table: str, *, limit: int = 6) -> list[str]:
+    """What a whole clean table was made from, grouped by origin: file (sha256, edition), the rows
+    and records each covers (a compact run counts as its span), and the steps."""
+    path = lineage_path(clean_dir, source, table)
+    if not path.is_file():
+        return ["no lineage recorded for this table in data_clean"]
+    lin = pl.read_parquet(path)
+    span = pl.col("span").fill_null(1) if "span" in lin.columns else pl.lit(1)
+    groups = (
+        lin.with_columns(span.alias("_n"))
+        .group_by("role", "source", "edition", "file", "file_sha256", "derived_from", "steps", maintain_order=True)
+        .agg(pl.col("_n").sum().alias("rows"), pl.col("row").min().alias("first_row"),
+             (pl.col("row") + pl.col("_n") - 1).max().alias("last_row"), pl.col("record").min().alias("first_record"),
+             (pl.col("record") + pl.col("_n") - 1).max().alias("last_record"), pl.len().alias("runs"),
+             pl.col("row").n_unique().alias("distinct_rows"), pl.col("column").drop_nulls().unique().sort().alias("columns"))
+    )
+    out = []
+    for g in groups.head(limit).iter_rows(named=True):
+        if g["role"] == "derived":
+            cols = f"columns {', '.join(g['columns'])} of " if g["columns"] else ""
+            out.append(f"origin: {cols}{g['distinct_rows']} clean rows derived from person-level rows of "
+                       f"{g['derived_from']} (no person ids are kept in lineage)")
+        else:
+            where = [str(g["file"])]
+            if g["file_sha256"]:
+                where.append(f"sha256 {g['file_sha256']}")
+            if g["edition"]:
+                where.append(f"edition {g['edition']}")
+            if g["first_record"] is not None:
+                where.append(f"records {g['first_record']}-{g['last_record']}")
+            out.append(f"origin: clean rows {g['first_row']}-{g['last_row']} ({g['rows']} rows in {g['runs']} "
+                       f"run{'s' if g['runs'] != 1 else ''}) from " + ", ".join(where))
+        out += [f"    {i}. {step}" for i, step in enumerate(split_steps(g["steps"]), 1)]
+    if groups.height > limit:
+        out.append(f"... and {groups.height - limit} more origin groups (data_clean/{source}/lineage/{table}.parquet)")
     return out
 
 

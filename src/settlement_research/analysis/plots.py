@@ -212,7 +212,7 @@ def readable_codes(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def table(frame: pl.DataFrame | Any, *, caption: str | None = None, digits: int | None = None,
-          labels: dict[str, str] | None = None, units: dict[str, str] | None = None) -> Any:
+          labels: dict[str, str] | None = None, units: dict[str, str] | None = None, lineage: Any = None) -> Any:
     """A frame as a publishable HTML table (``pages.tables``): no dtype row, no quotes, fixed
     decimals per unit (``digits`` overrides), years as labels, one thousands separator, readable
     terms, scrolls when wide.
@@ -220,12 +220,16 @@ def table(frame: pl.DataFrame | Any, *, caption: str | None = None, digits: int 
     Use for aggregate or model tables; tables of counts from person-level data go through
     ``sdc.to_html`` instead. Cells, headers and the caption are HTML-escaped (values may be
     names or messages from data files).
+
+    ``lineage``: ``(page_lineage, name, cells)`` (``pages.lineage``): every number gets a hover
+    with its origin and an entry in the page's NAME.lineage.json (``cells`` keyed by the frame's
+    column names, before ``labels``).
     """
     shown = frame if isinstance(frame, pl.DataFrame) else pl.DataFrame(frame)
     if "term" in shown.columns:
         shown = shown.with_columns(pl.col("term").map_elements(pretty_term, return_dtype=pl.String))
     shown = readable_codes(shown)
-    return html_table(shown, caption=caption, digits=digits, labels=labels, units=units)
+    return html_table(shown, caption=caption, digits=digits, labels=labels, units=units, lineage=lineage)
 
 
 def describe(frame: pl.DataFrame, *, caption: str | None = None) -> Any:

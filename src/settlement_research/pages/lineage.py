@@ -54,6 +54,7 @@ class Cells:
     over: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     how: str = ""
     pool: Mapping[str, str] = field(default_factory=dict)  # key column -> code prefix pooled ('' = all)
+    computed: Computed | None = None  # a number computed from many rows (a sum, a mean, a model estimate)
 
     def keys(self, row: Mapping[str, Any], key_columns: Sequence[str]) -> list[dict[str, Any]]:
         """The clean keys (in the table's primary-key order) this shown row's cell comes from."""
@@ -76,6 +77,43 @@ def rows(table: str, columns: Mapping[str, str], *, fixed: Mapping[str, Any] | N
     """
     return {shown: Cells(table, col, dict(fixed or {}), dict(by or {}), dict(over or {}), how, dict(pool or {}))
             for shown, col in columns.items()}
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A number computed from whole clean tables rather than read from one cell: a model estimate
+    (``model``), a mean or a sum over groups. ``rows``: how many rows of ``tables`` went in (the
+    model's sample; None: not stated). A count of person-level rows is published only where it is
+    the number the cell shows (:func:`rows_text`), so an estimate from the register says which
+    tables, not how many persons."""
+
+    tables: tuple[str, ...]
+    model: str = ""
+    rows: int | None = None
+
+
+def computed(columns: Sequence[str], *, how: str, tables: Sequence[str], model: str = "",
+             rows: int | None = None) -> dict[str, Cells]:
+    """Columns whose numbers are computed on the page from ``tables`` (``how``: the computation;
+    ``model``: the estimator for model estimates; ``rows``: the rows of ``tables`` that went in)."""
+    spec = Computed(tuple(tables), model, None if rows is None else int(rows))
+    return {c: Cells(spec.tables[0] if spec.tables else None, None, how=how, computed=spec) for c in columns}
+
+
+def estimated(columns: Sequence[str], fit: Any, tables: Sequence[str], how: str = "") -> dict[str, Cells]:
+    """Columns of a model's table (``analysis.models.FitResult`` or anything with ``model`` and
+    ``n_obs``): "estimated by <model> from N rows of <tables>"."""
+    model = str(getattr(fit, "model", "") or "model")
+    formula = getattr(fit, "formula", None)
+    return computed(columns, how=how or (f"{model}: {formula}" if formula else model), tables=tables, model=model,
+                    rows=getattr(fit, "n_obs", None))
+
+
+def numeric(frame: pl.DataFrame, *, skip: Sequence[str] = ()) -> list[str]:
+    """The frame's number columns that are not labels (years, codes): the ones a table shows as numbers."""
+    from settlement_research.pages.tables import LABEL_UNITS, unit_of
+
+    return [c for c, t in frame.schema.items() if c not in skip and t.is_numeric() and unit_of(c, t) not in LABEL_UNITS]
 
 
 def constant(columns: Sequence[str], how: str) -> dict[str, Cells]:
@@ -194,12 +232,16 @@ HOVER: dict[str, dict[str, str]] = {
            "pools": "{how}: pools {n} clean rows of {table}; {src}",
            "derived": "derived from {n}person-level rows ({tables})", "record": "{file} record {record}",
            "column": ", column '{cell}'", "more": "; and {n} more", "how": "{how} of {n} clean rows of {table}. ",
-           "edition": ", edition {editions}", "none": "no recorded origin"},
+           "edition": ", edition {editions}", "none": "no recorded origin",
+           "estimated": "estimated by {model} from", "computed_from": "{how}: computed from",
+           "rows": "{n}rows of {tables}", "person_rows": "{n}person-level rows of {tables}"},
     "nb": {"origin": "Opphav: {how}", "computed": "beregnet på denne siden",
            "pools": "{how}: slår sammen {n} rensede rader av {table}; {src}",
            "derived": "avledet fra {n}rader på personnivå ({tables})", "record": "{file} post {record}",
            "column": ", kolonne '{cell}'", "more": "; og {n} til", "how": "{how} av {n} rensede rader av {table}. ",
-           "edition": ", utgave {editions}", "none": "opphav ikke registrert"},
+           "edition": ", utgave {editions}", "none": "opphav ikke registrert",
+           "estimated": "estimert med {model} fra", "computed_from": "{how}: beregnet fra",
+           "rows": "{n}rader av {tables}", "person_rows": "{n}rader på personnivå av {tables}"},
 }
 # The profile's descriptions of how a number is made, in bokmål (others are shown as written).
 HOW_NB = {
@@ -230,6 +272,12 @@ def _hover(origin: Mapping[str, Any], lang: str = "en") -> str:
         return w["origin"].format(how=how_text or w["computed"])
     names = SOURCE_NAMES_NB if lang == "nb" else SOURCE_NAMES
     src = names.get(origin["source"], SOURCE_NAMES.get(origin["source"], origin["source"]))
+    if origin.get("computed"):
+        c = origin["computed"]
+        n = f"{c['rows']} " if c.get("rows") is not None else ""
+        what = w["person_rows" if c.get("person_level") else "rows"].format(n=n, tables=", ".join(c["tables"]))
+        lead = w["estimated"].format(model=c["model"]) if c.get("model") else w["computed_from"].format(how=how_text)
+        return f"{lead} {what}; {src}"
     if origin.get("pooled"):
         p = origin["pooled"]
         return w["pools"].format(how=how_text, n=p["clean_rows"], table=origin["table"], src=src)  # pattern: lineage.json
@@ -282,6 +330,8 @@ class PageLineage:
         self.entries: list[dict[str, Any]] = []
 
     def origin(self, spec: Cells, row: Mapping[str, Any], shown: Any) -> dict[str, Any]:
+        if spec.computed is not None:
+            return self._computed(spec, shown)
         if spec.table is None:
             return {"table": None, "how": spec.how}
         if spec.pool:
@@ -301,6 +351,19 @@ class PageLineage:
             clean.append({"key": format_key(key), "row": recs[0]["row"] if recs else None,
                           "origins": [_origin_of(r, single, self.t) for r in recs]})
         return {"source": self.source, "table": spec.table, "column": spec.column, "how": spec.how, "clean": clean}
+
+    def _computed(self, spec: Cells, shown: Any) -> dict[str, Any]:
+        """A number computed from whole tables: which tables, by what, from how many rows (a
+        person-level count only where it is the number shown)."""
+        from settlement_research.model import PERSON_TABLES
+
+        c = spec.computed
+        assert c is not None
+        person = any(t in PERSON_TABLES for t in c.tables)
+        rows = rows_text(c.rows, shown, self.t) if person else (None if c.rows is None else str(c.rows))
+        return {"source": self.source, "table": spec.table, "column": None, "how": spec.how,
+                "computed": {"model": c.model or None, "tables": list(c.tables), "rows": rows,
+                             "person_level": person}, "clean": []}
 
     def table(self, rendered: Any, frame: pl.DataFrame, name: str, cells: Mapping[str, Cells] | None = None,
               columns: Sequence[str] | None = None) -> LineageTable:
@@ -395,16 +458,18 @@ def audit_lineage(path: Path, *, ids: frozenset[str], t: int) -> list[Any]:
         return [*findings, Finding("unreadable_cell", path.name, "the lineage file is not valid JSON")]
     for entry in doc.get("numbers", []):
         shown = re.sub(r"[\s\u202f\u00a0]", "", str(entry.get("text", "")))
-        for item in (entry.get("origin") or {}).get("clean", []):
-            for o in item.get("origins", []):
-                n = o.get("person_level_rows")
-                if n is not None and str(n).isdigit() and 0 < int(n) < t:
-                    findings.append(Finding("small_count", path.name, "a person-level row count below the threshold"))
-                elif n is not None and not _same_number(str(n), shown):  # a count of a part of what the cell shows
-                    findings.append(Finding("small_count", path.name, "a person-level row count that the page does "
-                                            "not show (parts of a total recover hidden cells)"))
+        origin = entry.get("origin") or {}
+        counts = [o.get("person_level_rows") for item in origin.get("clean", []) for o in item.get("origins", [])]
+        if (origin.get("computed") or {}).get("person_level"):
+            counts.append(origin["computed"].get("rows"))
+        for n in counts:
+            if n is not None and str(n).isdigit() and 0 < int(n) < t:
+                findings.append(Finding("small_count", path.name, "a person-level row count below the threshold"))
+            elif n is not None and not _same_number(str(n), shown):  # a count of a part of what the cell shows
+                findings.append(Finding("small_count", path.name, "a person-level row count that the page does "
+                                        "not show (parts of a total recover hidden cells)"))
     return findings
 
 
-__all__ = ["Cells", "LINEAGE_SUFFIX", "LineageTable", "Origins", "PageLineage", "audit_lineage", "constant",
-           "lineage_file_for", "page_lineage_path", "rows", "rows_text"]
+__all__ = ["Cells", "Computed", "LINEAGE_SUFFIX", "LineageTable", "Origins", "PageLineage", "audit_lineage",
+           "computed", "constant", "estimated", "lineage_file_for", "numeric", "page_lineage_path", "rows", "rows_text"]
