@@ -30,7 +30,8 @@ from IPython.display import Markdown, display
 
 from settlement_research import catalog, sdc
 from settlement_research.analysis import plots
-from settlement_research.model import get_model
+from settlement_research.model import get_model, primary_key
+from settlement_research.pages import lineage
 from settlement_research.pages.tables import format_value
 from settlement_research.paths import data_clean_dir
 from settlement_research.relations import check_relations
@@ -39,6 +40,7 @@ from settlement_research.textsafe import escape_markdown
 from settlement_research.validation import validate
 
 plots.set_theme()
+lin = lineage.PageLineage(source)  # every number's origin: a hover on the page and NAME.lineage.json
 manifest_path = data_clean_dir() / "MANIFEST.json"
 manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.exists() else {}
 
@@ -72,11 +74,16 @@ def small_record_counts(tables: dict[str, int]) -> set[str]:
     return {n for n, k in tables.items() if 0 < k < t and get_model(n).Config.metadata["level"] != "aggregate"}
 
 
-def review_table(frame: pl.DataFrame, caption: str, hidden_tables: set[str] = frozenset()) -> object:
+def review_table(frame: pl.DataFrame, caption: str, hidden_tables: set[str] = frozenset(), *, name: str,
+                 origin: str | dict = "") -> object:
     """A table about files, rules and coverage. Its numbers count tables, rules, cells and
     municipalities, not persons with a trait, so the disclosure gate sees them as labels; every
     record count of a person-level table with a few quarantined or rule-breaking records is shown as
-    ':' (its total too, so the few cannot be had by subtraction)."""
+    ':' (its total too, so the few cannot be had by subtraction).
+
+    ``origin``: where the numbers come from, as one sentence for every number column, or a
+    ``pages.lineage`` cell spec per column; each number gets a hover and a line in the page's
+    lineage file (``name``: the table's name there)."""
     counts = [c for c in ROW_COUNTS if c in frame.columns]
     hide = pl.col("table").is_in(sorted(hidden_tables)) if hidden_tables and "table" in frame.columns else pl.lit(False)
     frame = frame.with_columns(
@@ -87,8 +94,11 @@ def review_table(frame: pl.DataFrame, caption: str, hidden_tables: set[str] = fr
     frame = frame.drop([c for c in LEFT_OUT if c in frame.columns]).with_columns(
         pl.col(c).list.join(", ") for c, t in frame.schema.items() if isinstance(t, pl.List) and t.inner == pl.String
     )  # a list of names as text, not a Python list with quotes
+    numbers = [c for c in frame.columns if c in counts or frame.schema[c].is_numeric()]
+    cells = lineage.constant(numbers, origin) if isinstance(origin, str) else origin
     frame = frame.rename({c: label for c, label in REVIEW_LABELS.items() if c in frame.columns})
-    return sdc.to_html(frame, labels=list(frame.columns), caption=caption, float_digits=0)
+    cells = {REVIEW_LABELS.get(c, c): spec for c, spec in cells.items()}
+    return lin.table(sdc.to_html(frame, labels=list(frame.columns), caption=caption, float_digits=0), frame, name, cells)
 
 
 md = escape_markdown  # the manifest is a file: its strings are shown as text, never as markup
@@ -128,18 +138,23 @@ rule_rows: dict[str, int] = {}
 for p in relational:
     rule_rows[p.table] = min(rule_rows.get(p.table, p.n_rows), p.n_rows)
 hidden = small_record_counts(quarantined) | small_record_counts(rule_rows)
+FROM_MANIFEST = "data_clean/MANIFEST.json: the build's record of the files it read and wrote"
 if inputs:
-    display(review_table(_files(inputs), "Inputs", hidden))
+    display(review_table(_files(inputs), "Inputs", hidden, name="inputs", origin=FROM_MANIFEST))
 if out_frame.height:
-    display(review_table(out_frame, "Outputs", hidden))
+    display(review_table(out_frame, "Outputs", hidden, name="outputs", origin=FROM_MANIFEST))
 verdict_table = pl.DataFrame(verdicts)
-display(review_table(verdict_table, "Model validation of every table", hidden))
+display(review_table(verdict_table, "Model validation of every table", hidden, name="validation",
+                     origin="rows of data_clean/<source>/<table>.parquet (the table named in the row) and the "
+                            "findings of validation.validate against its model"))
 relational_table = pl.DataFrame(
     [{"table": p.table, "severity": p.severity, "rule": p.rule, "rows": p.n_rows, "message": p.message}
      for p in relational],
     schema={"table": pl.String, "severity": pl.String, "rule": pl.String, "rows": pl.Int64, "message": pl.String},
 )
-display(review_table(relational_table, "Cross-table rules", hidden) if relational_table.height else Markdown("All cross-table rules pass."))
+display(review_table(relational_table, "Cross-table rules", hidden, name="relations",
+                     origin="rows breaking the rule, found by relations.check_relations over every clean table")
+        if relational_table.height else Markdown("All cross-table rules pass."))
 
 # %% [markdown]
 # ## Coverage by municipality and year
@@ -151,7 +166,11 @@ coverage = pl.concat([
     frames[n].group_by("year").agg(pl.col("kommune_nr").n_unique().alias("municipalities")).with_columns(
         pl.lit(n).alias("table")) for n in kommune_year_tables
 ]).pivot(on="table", index="year", values="municipalities").sort("year") if kommune_year_tables else pl.DataFrame()
-display(review_table(coverage, "Municipalities with a row, by table and year"))
+coverage_cells = {}
+for n in kommune_year_tables:  # each count pools the table's rows of the year
+    coverage_cells |= lineage.rows(n, {n: "kommune_nr"}, by={"year": "year"}, how="municipalities with a row",
+                                   pool={c: "" for c in primary_key(n) if c != "year"})
+display(review_table(coverage, "Municipalities with a row, by table and year", name="coverage", origin=coverage_cells))
 
 # %% [markdown]
 # ## Missing and suppressed cells
@@ -173,7 +192,9 @@ for n in kommune_year_tables:
             "other symbol": int((symbols.is_not_null() & (symbols != ":")).sum()),
         })
 missing = pl.DataFrame(missing_rows)
-display(review_table(missing.filter(pl.col("null") > 0), "Missing cells by column") if missing.height else Markdown("No symbol columns."))
+display(review_table(missing.filter(pl.col("null") > 0), "Missing cells by column", name="missing",
+                     origin="nulls and status symbols counted in data_clean/<source>/<table>.parquet, column "
+                            "named in the row") if missing.height else Markdown("No symbol columns."))
 
 # %%
 if missing.height:
@@ -197,6 +218,7 @@ display(Markdown(
     f"{n_invalid} invalid; {n_rel_errors} cross-table error{'' if n_rel_errors == 1 else 's'} and "
     f"{n_rel_warnings} warning{'' if n_rel_warnings == 1 else 's'}."
 ))
+lin.save()  # NAME.lineage.json beside the page (when rendered by run-notebook or report)
 save_results({
     "source": source, "tables": verdicts, "invalid_tables": n_invalid,
     "relational_errors": n_rel_errors,

@@ -41,11 +41,15 @@ from settlement_research import catalog, load
 from settlement_research import sdc
 from settlement_research.analysis import indicators, models, plots, sensitivity, truth
 from settlement_research.analysis import plan as analysis_plan
+from settlement_research.pages import lineage
 from settlement_research.reports.results import save_results
 from settlement_research.pages.tables import format_value
 
 NOTEBOOK = "02_housing_stability_and_outcomes"
 plots.set_theme()
+lin = lineage.PageLineage(source)  # every number's origin: a hover on the page and NAME.lineage.json
+FAMILY = lineage.constant(["p (one-sided)", "p Holm", "p BH"], "the plan's confirmatory family (analysis/plan.py): "
+                          "one-sided p of the estimates above, Holm and Benjamini-Hochberg adjusted")
 window = int(window_months)
 years_after = int(migration_years)
 if window not in (12, 24, 36) or not 1 <= years_after <= 5:
@@ -101,7 +105,9 @@ described = analysis.with_columns(
     pl.when(pl.col("y") == 1).then(pl.lit("in work or education")).otherwise(pl.lit("not")).alias("status"),
 )
 table = sdc.count_table(described, moves_label, "status")
-display(sdc.to_html(table, caption="Persons by moves and status one year after the programme"))
+display(lin.table(sdc.to_html(table, caption="Persons by moves and status one year after the programme"), table,
+                  "moves_status", lineage.computed(lineage.numeric(table), how="persons of the analysis sample by "
+                                                   "moves and status", tables=PERSON_TABLES)))
 shares = (
     described.group_by(moves_label)
     .agg((pl.col("y").mean() * 100).alias("percent"), pl.len().alias("n"))
@@ -159,7 +165,12 @@ for label, res in specifications.items():
 shown = robustness.with_columns((pl.col(c) * 100).round(2) for c in ("estimate", "ci_low", "ci_high", "truth_model_limit"))
 display(plots.table(shown, caption=f"One more move and being in work or education (percentage points; each row "
                                    "its own window and landmark sample; truth_model_limit: what that model converges "
-                                   "to on that sample in the synthetic register)"))
+                                   "to on that sample in the synthetic register)",
+                    lineage=(lin, "robustness", {
+                        **lineage.estimated_rows(lineage.numeric(shown, skip=["truth_model_limit"]), specifications,
+                                                 "specification", PERSON_TABLES),
+                        **lineage.constant(["truth_model_limit"], "the synthetic register's ground truth "
+                                           "(ground_truth.json, analysis/truth.py) for that model and sample")})))
 
 # %%
 truth_primary = truths["adjusted logit, AME"]
@@ -180,7 +191,10 @@ temp_groups = analysis.with_columns(
 temp_table = sdc.count_table(temp_groups.with_columns(
     pl.when(pl.col("y") == 1).then(pl.lit("in work or education")).otherwise(pl.lit("not")).alias("status")),
     "months in temporary housing", "status")
-display(sdc.to_html(temp_table, caption=f"Persons by months in temporary housing (first {window} months) and status"))
+display(lin.table(sdc.to_html(temp_table, caption=f"Persons by months in temporary housing (first {window} months) and status"),
+                  temp_table, "temporary_status", lineage.computed(
+                      lineage.numeric(temp_table), how="persons of the analysis sample by months in temporary "
+                      "housing and status", tables=PERSON_TABLES)))
 display(Markdown(
     f"One more month in temporary housing in the first {window} months goes with **{temp_row['estimate'] * 100:+.2f} "
     f"percentage points** in the probability of being in work or education one year after the programme (95 % CI "
@@ -193,7 +207,8 @@ display(Markdown(
 # %%
 tenure_terms = adjusted.table.filter(pl.col("term").str.contains("tenure_1y"))
 display(plots.table(tenure_terms.with_columns((pl.col(c) * 100).round(2) for c in ("estimate", "std_error", "ci_low", "ci_high")),
-                    caption="Tenure one year after settlement vs municipal rental (average contrasts, percentage points)"))
+                    caption="Tenure one year after settlement vs municipal rental (average contrasts, percentage points)",
+                    lineage=(lin, "tenure", lineage.estimated(lineage.numeric(tenure_terms), adjusted, PERSON_TABLES))))
 
 # %% [markdown]
 # ## H14: does ownership keep people in the municipality?
@@ -213,7 +228,8 @@ h14_fit = models.feols(h14, f"left ~ C(tenure_1y) + {controls} | settlement_year
 display(plots.table(h14_fit.table.filter(pl.col("term").str.contains("tenure_1y"))
                     .with_columns((pl.col(c) * 100).round(2) for c in ("estimate", "std_error", "ci_low", "ci_high")),
                     caption=f"Leaving the first municipality within {years_after} years after the 1-year landmark "
-                            "(linear probability, percentage points vs municipal rental)"))
+                            "(linear probability, percentage points vs municipal rental)",
+                    lineage=(lin, "h14", lineage.estimated(lineage.numeric(h14_fit.table), h14_fit, PERSON_TABLES))))
 h14_term = "C(tenure_1y)[T.owner_startlan]"
 h14_row = h14_fit.term(h14_term) if h14_term in h14_fit.table["term"].to_list() else None
 base_rate = h14.filter(pl.col("tenure_1y") == "municipal_rental")["left"].mean()
@@ -248,7 +264,10 @@ h2_other = models.feols(adults.filter(~pl.col("young_single")), f"{moves} ~ self
 h2_row, h2_other_row = h2_fit.term("self_found"), h2_other.term("self_found")
 display(plots.table(pl.DataFrame([{"group": "single adults under 30", **{k: h2_row[k] for k in ("estimate", "ci_low", "ci_high", "p_value")}, "n": h2_fit.n_obs},
                                   {"group": "other adults", **{k: h2_other_row[k] for k in ("estimate", "ci_low", "ci_high", "p_value")}, "n": h2_other.n_obs}]),
-                    caption=f"Moves in the first {window} months: agreed self-settlement minus ordinary route"))
+                    caption=f"Moves in the first {window} months: agreed self-settlement minus ordinary route",
+                    lineage=(lin, "h2", lineage.estimated_rows(
+                        ["estimate", "ci_low", "ci_high", "p_value", "n"],
+                        {"single adults under 30": h2_fit, "other adults": h2_other}, "group", PERSON_TABLES))))
 display(Markdown(
     f"**H2.** Young single adults who found their own housing (agreed self-settlement) made **{h2_row['estimate']:+.2f} "
     f"moves** more in the first {window} months than young single adults settled on the ordinary route (95 % CI "
@@ -301,7 +320,8 @@ tenure_row = adjusted.term(tenure_term) if tenure_term in adjusted.table["term"]
 family = analysis_plan.adjust_family(NOTEBOOK, {
     "H1-moves": primary, "H1-temporary": temp_row, "H2": h2_row, "H14": h14_row, "H1-tenure": tenure_row,
 }, plan)
-display(plots.table(pl.DataFrame(analysis_plan.family_table(family)), caption="Confirmatory family: adjusted p-values"))
+display(plots.table(pl.DataFrame(analysis_plan.family_table(family)), caption="Confirmatory family: adjusted p-values",
+                    lineage=(lin, "family", FAMILY)))
 
 # %% [markdown]
 # ## Result
@@ -362,6 +382,7 @@ def _effect(row: dict | None) -> dict | None:
             "std_error": row["std_error"]}
 
 
+lin.save()  # NAME.lineage.json beside the page (when rendered by run-notebook or report)
 save_results({
     "source": source,
     "window_months": window,

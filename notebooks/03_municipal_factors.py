@@ -38,11 +38,15 @@ from settlement_research import catalog, load, sdc
 from settlement_research.analysis import indicators, models, plots, sensitivity
 from settlement_research.analysis import plan as analysis_plan
 from settlement_research.harmonize import FLAG_COLUMNS, harmonize
+from settlement_research.pages import lineage
 from settlement_research.reports.results import save_results
 from settlement_research.pages.tables import format_value, is_year_column
 
 NOTEBOOK = "03_municipal_factors"
 plots.set_theme()
+lin = lineage.PageLineage(source)  # every number's origin: a hover on the page and NAME.lineage.json
+FAMILY = lineage.constant(["p (one-sided)", "p Holm", "p BH"], "the plan's confirmatory family (analysis/plan.py): "
+                          "one-sided p of the estimates above, Holm and Benjamini-Hochberg adjusted")
 years = (int(first_year), int(last_year))
 available = set(catalog.tables(source))
 
@@ -70,6 +74,9 @@ panel = indicators.kommune_year_frame(
 kommune = load("kommune", source=source).filter(
     (pl.col("valid_from") <= to_year) & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= to_year))
 ).select("kommune_nr", "centrality").unique("kommune_nr")
+# the panel's unit is the municipality-year of kommune_settlement_year; the other tables are joined to it
+PANEL = [*inputs, "kommune", *(["settlement"] if "settlement" in available else [])]
+moved = f"; inputs harmonised to the municipality codes of {to_year} (harmonize.py)" if len(classifications) > 1 else ""
 panel = panel.join(kommune, on="kommune_nr", how="left").with_columns(
     pl.col("population").log().alias("log_population") if "population" in panel.columns else pl.lit(None, pl.Float64).alias("log_population"),
 )
@@ -82,8 +89,12 @@ numeric = [c for c, t in panel.schema.items() if t.is_numeric() and not c.endswi
            and not is_year_column(c) and panel[c].drop_nulls().len()]
 overview = panel.select(numeric).describe().filter(pl.col("statistic").is_in(["mean", "std"]))
 readable = {c: c.replace("_", " ") for c in overview.columns}
-display(sdc.to_html(overview.rename(readable), controlled=[readable[c] for c in numeric], counts=[], float_digits=2,
-                    caption="Mean and standard deviation over municipality-years"))
+shown_overview = overview.rename(readable)
+display(lin.table(sdc.to_html(shown_overview, controlled=[readable[c] for c in numeric], counts=[], float_digits=2,
+                              caption="Mean and standard deviation over municipality-years"),
+                  shown_overview, "overview", lineage.computed(
+                      [readable[c] for c in numeric], how="mean and standard deviation over the panel's "
+                      f"municipality-years{moved}", tables=PANEL, rows=panel.height)))
 
 # %% [markdown]
 # ## Method
@@ -141,7 +152,7 @@ if "throughput" in lagged:
 for label, fit in specs.items():
     display(Markdown(f"**{label}** — {format_value(fit.n_obs, 'count')} municipality-years, {fit.n_clusters} municipalities, "
                      f"{fit.n_dropped} rows dropped for missing values"))
-    display(plots.table(fit.table))
+    display(plots.table(fit.table, lineage=(lin, label.replace(":", ""), lineage.estimated(lineage.numeric(fit.table), fit, PANEL))))
 
 # %%
 h11_terms = [c for c in ("log_population", "unemployment_share") if c in controls]
@@ -150,7 +161,7 @@ if varies("settled_per_1000") and h11_terms:
     h11 = models.feols(panel, f"settled_per_1000 ~ {' + '.join(h11_terms)}{centrality} | year",
                        confounders=["year"])
     display(Markdown("**H11: settled per 1000 inhabitants**"))
-    display(plots.table(h11.table))
+    display(plots.table(h11.table, lineage=(lin, "H11", lineage.estimated(lineage.numeric(h11.table), h11, PANEL))))
 
 # %%
 # Size: settled per 1000 inhabitants by population quintile (sums within the group, not mean ratios)
@@ -168,7 +179,10 @@ if varies("settled_per_1000"):
     )
     display(plots.table(by_size, caption="Settled and requested per 1000 inhabitants by population quintile",
                         labels={"size_group": "size group", "municipality_years": "municipality-years",
-                                "median_population": "median population"}, units={"median_population": "count"}))
+                                "median_population": "median population"}, units={"median_population": "count"},
+                        lineage=(lin, "by_size", lineage.computed(
+                            lineage.numeric(by_size), how=f"sums and medians within population quintiles{moved}",
+                            tables=PANEL, rows=sized.height))))
     fig, ax = plt.subplots()
     ax.scatter(sized["population"], sized["settled_per_1000"], s=6, alpha=0.3)
     ax.set_xscale("log")
@@ -235,7 +249,8 @@ else:
 family = analysis_plan.adjust_family(NOTEBOOK, {
     "H8": primary, **h7_rows, "H11": (h11.term("log_population") if h11 is not None else None),
 })
-display(plots.table(pl.DataFrame(analysis_plan.family_table(family)), caption="Confirmatory family: adjusted p-values"))
+display(plots.table(pl.DataFrame(analysis_plan.family_table(family)), caption="Confirmatory family: adjusted p-values",
+                    lineage=(lin, "family", FAMILY)))
 sens = None
 if primary is not None:
     fit8 = specs["year FE"]
@@ -269,6 +284,7 @@ def _term(fit: models.FitResult | None, name: str) -> dict | None:
             for k in ("estimate", "ci_low", "ci_high", "p_value", "std_error")}
 
 
+lin.save()  # NAME.lineage.json beside the page (when rendered by run-notebook or report)
 save_results({
     "source": source,
     "years": list(years),

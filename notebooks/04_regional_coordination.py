@@ -40,11 +40,16 @@ import numpy as np
 from settlement_research.analysis import coordination, indicators, inference, models, plots
 from settlement_research.analysis import plan as analysis_plan
 from settlement_research.analysis.classified import kommune_at, on_classification
+from settlement_research.pages import lineage
 from settlement_research.regions import coordination_table
 from settlement_research.reports.results import save_results
 
 plots.set_theme()
+lin = lineage.PageLineage(source)  # every number's origin: a hover on the page and NAME.lineage.json
 years = (int(first_year), int(last_year))
+FAFO = "Fafo 2015, table of Husbanken-IMDi cooperation (settlement_research.regions.coordination_index)"
+FAMILY = lineage.constant(["p (one-sided)", "p Holm", "p BH"], "the plan's confirmatory family (analysis/plan.py): "
+                          "one-sided p of the estimates above, Holm and Benjamini-Hochberg adjusted")
 # One classification year, the last of the window: a real source's kommune table holds every code
 # since 1838 and its editions publish under different codes (analysis.classified).
 kommune = kommune_at(load("kommune", source=source), years[1])
@@ -61,8 +66,13 @@ pairs_overview = (
     index.group_by("office_pair", "coordination_index", "region_mismatch")
     .agg(pl.len().alias("municipalities")).sort("coordination_index", descending=True)
 )
-display(plots.table(table, caption="Fafo 2015: cooperation of the office pairs, June 2014"))
-display(plots.table(pairs_overview, caption="Office pairs, their coordination index and municipalities served"))
+display(plots.table(table, caption="Fafo 2015: cooperation of the office pairs, June 2014",
+                    lineage=(lin, "cooperation", lineage.constant(lineage.numeric(table), FAFO))))
+display(plots.table(pairs_overview, caption="Office pairs, their coordination index and municipalities served",
+                    lineage=(lin, "office_pairs", {
+                        **lineage.constant(["coordination_index"], FAFO),
+                        **lineage.computed(["municipalities"], how="municipalities of the office pair",
+                                           tables=["kommune"], rows=kommune.height)})))
 
 # %%
 panel = (
@@ -101,12 +111,22 @@ requested = panel.filter(pl.col("requested") > 0)
 pairs = coordination.pair_level(requested, "settled_requested_ratio", numerator="settled", denominator="requested")
 pair_fit = coordination.pair_regression(pairs, "settled_requested_ratio", reps=int(n_bootstrap))
 perm = coordination.permutation_test(pairs, "settled_requested_ratio", n_perm=int(n_permutations))
-display(plots.table(pairs, caption="The nine office pairs: settled / requested as a ratio of sums"))
+display(plots.table(pairs, caption="The nine office pairs: settled / requested as a ratio of sums",
+                    lineage=(lin, "pairs", {
+                        **lineage.constant(["coordination_index"], FAFO),
+                        **lineage.computed([c for c in lineage.numeric(pairs) if c != "coordination_index"],
+                                           how="sums over the office pair's municipality-years with a request",
+                                           tables=["kommune_settlement_year", "kommune"], rows=requested.height)})))
 waiting_fit = waiting_perm = None
 if waiting_pairs is not None and waiting_pairs.height > 2:
     waiting_fit = coordination.pair_regression(waiting_pairs, "months_waited_mean", reps=int(n_bootstrap))
     waiting_perm = coordination.permutation_test(waiting_pairs, "months_waited_mean", n_perm=int(n_permutations))
-    display(plots.table(waiting_pairs, caption="Pair level: mean months from permit to settlement (per person)"))
+    display(plots.table(waiting_pairs, caption="Pair level: mean months from permit to settlement (per person)",
+                        lineage=(lin, "waiting_pairs", {
+                            **lineage.constant(["coordination_index"], FAFO),
+                            **lineage.computed(["months_waited_mean", "persons"],
+                                               how="mean and count over the office pair's settled persons",
+                                               tables=["settlement", "kommune"])})))
 fit = models.feols(requested, "settled_requested_ratio ~ coordination_index + region_mismatch | year", confounders=["year"])
 mun = requested.drop_nulls(["settled_requested_ratio", "coordination_index", "region_mismatch", "office_pair"])
 year_dummies = [(mun["year"] == y).cast(pl.Float64).to_numpy() for y in sorted(mun["year"].unique())[1:]]
@@ -118,7 +138,11 @@ coef = fit.term("coordination_index")
 display(plots.table(pl.DataFrame([
     {"inference": "municipality-clustered (CR1), 428 clusters", "estimate": coef["estimate"], "p_value": coef["p_value"]},
     {"inference": "wild cluster bootstrap over the 9 office pairs", "estimate": wcb.estimate, "p_value": wcb.p_value},
-]), caption="Municipality-year regression (year FE): the same slope, two honest-looking p-values"))
+]), caption="Municipality-year regression (year FE): the same slope, two honest-looking p-values",
+    lineage=(lin, "slope", lineage.estimated(
+        ["estimate", "p_value"], fit, ["kommune_settlement_year", "kommune"],
+        how=f"{fit.formula}; p of the first row municipality-clustered (CR1), of the second a wild cluster "
+            "bootstrap over the office pairs"))))
 
 # %%
 fig, ax = plt.subplots()
@@ -153,7 +177,8 @@ display(Markdown(
     + (f" For waiting time, the pair-level slope is {waiting_fit['slope']:+.2f} months per unit of the index "
        f"(wild bootstrap p = {waiting_fit['wild_bootstrap_p']:.2f}, exploratory)." if waiting_fit else "")
 ))
-display(plots.table(pl.DataFrame(analysis_plan.family_table(family)), caption="Confirmatory family: adjusted p-values"))
+display(plots.table(pl.DataFrame(analysis_plan.family_table(family)), caption="Confirmatory family: adjusted p-values",
+                    lineage=(lin, "family", FAMILY)))
 
 # %% [markdown]
 # ## Caveats
@@ -167,6 +192,7 @@ display(plots.table(pl.DataFrame(analysis_plan.family_table(family)), caption="C
 #   reception centres). Nothing here separates coordination from those differences.
 
 # %%
+lin.save()  # NAME.lineage.json beside the page (when rendered by run-notebook or report)
 save_results({
     "source": source,
     "years": list(years),

@@ -42,10 +42,14 @@ from IPython.display import Markdown, display
 from settlement_research import catalog, load
 from settlement_research.analysis import indicators, models, plots, sensitivity
 from settlement_research.analysis import plan as analysis_plan
+from settlement_research.pages import lineage
 from settlement_research.reports.results import save_results
 from settlement_research.pages.tables import format_value
 
 plots.set_theme()
+page_lin = lineage.PageLineage(source)  # every number's origin: a hover on the page and NAME.lineage.json
+FAMILY = lineage.constant(["p (one-sided)", "p Holm", "p BH"], "the plan's confirmatory family (analysis/plan.py): "
+                          "one-sided p of the estimates above, Holm and Benjamini-Hochberg adjusted")
 window = int(window_months)
 if window not in (12, 24, 36):
     raise ValueError("window_months must be 12, 24 or 36")
@@ -76,7 +80,10 @@ if usable:
         persons.drop_nulls("arrival_dwellings").group_by("route")
         .agg(pl.col("arrival_dwellings").mean().alias("mean dwellings per 1000 at arrival"),
              pl.col("arrival_dwellings").std().alias("sd"))
-        .sort("route"), caption="Arrival conditions by settlement route"))
+        .sort("route"), caption="Arrival conditions by settlement route",
+        lineage=(page_lin, "arrival", lineage.computed(["mean dwellings per 1000 at arrival", "sd"],
+                                                  how="mean and standard deviation over adults settled by the route",
+                                                  tables=[*PERSON_TABLES, "kommune_housing_year"]))))
 
 # %% [markdown]
 # ## Method
@@ -110,7 +117,13 @@ if usable:
                      "n": f["work"].n_obs})
         rows.append({"route": route, "outcome": f"moves in {window} months (per dwelling per 1000)",
                      "estimate": mv["estimate"], "ci_low": mv["ci_low"], "ci_high": mv["ci_high"], "n": f["moves"].n_obs})
-    display(plots.table(pl.DataFrame(rows), caption="Arrival municipality's municipal dwellings per 1000 and later outcomes"))
+    row_fits = {(plots.CODE_WORDS.get(route, route), o): f[key] for route, f in fits.items()
+                for key, o in (("work", "work or education (pp per dwelling per 1000)"),
+                               ("moves", f"moves in {window} months (per dwelling per 1000)"))}
+    display(plots.table(pl.DataFrame(rows), caption="Arrival municipality's municipal dwellings per 1000 and later outcomes",
+                        lineage=(page_lin, "arrival_effects", lineage.estimated_rows(
+                            ["estimate", "ci_low", "ci_high", "n"], row_fits, ["route", "outcome"],
+                            [*PERSON_TABLES, "kommune_housing_year"]))))
 
 # %% [markdown]
 # ## Result
@@ -158,7 +171,8 @@ if usable:
         "H-arrival-moves": fits["ordinary"]["moves"].term("arrival_dwellings"),
         "H-arrival-self-settled": fits["agreed_self"]["work"].term("arrival_dwellings"),
     })
-    display(plots.table(pl.DataFrame(analysis_plan.family_table(family)), caption="Confirmatory family: adjusted p-values"))
+    display(plots.table(pl.DataFrame(analysis_plan.family_table(family)), caption="Confirmatory family: adjusted p-values",
+                        lineage=(page_lin, "family", FAMILY)))
 
 # %% [markdown]
 # ## Caveats
@@ -175,6 +189,7 @@ def _effect(row: dict) -> dict:
     return {k: row[k] for k in ("estimate", "std_error", "ci_low", "ci_high", "p_value")}
 
 
+page_lin.save()  # NAME.lineage.json beside the page (when rendered by run-notebook or report)
 save_results({
     "source": source,
     "window_months": window,

@@ -160,7 +160,7 @@ def _computed_chain(origin: Mapping[str, Any], *, clean_dir: Path, t: int) -> li
     """A number computed from whole tables: the estimator and sample, then each table's origins
     (files, editions and record ranges, with their steps) as its lineage records them."""
     c = origin["computed"]
-    tables = ", ".join(c["tables"])
+    tables = c["tables"][0] + (f" (with {', '.join(c['tables'][1:])})" if len(c["tables"]) > 1 else "")
     rows = c.get("rows")
     if rows is not None:
         sample = f"{rows} rows of {tables}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -16,14 +15,8 @@ from settlement_research.pipeline.manifest import read_sources
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from settlement_research.build import build
-    from settlement_research.sources.synthetic.writer import write_register
-
-    root = tmp_path_factory.mktemp("lineage_build")
-    write_register(root / "raw" / "synthetic", scale=0.02, seed=5)
-    build(root / "raw", root / "clean", log=lambda _m: None)
-    yield root / "clean"
+def clean(tiny_register: Path) -> Path:
+    return tiny_register / "clean"
 
 
 def test_every_clean_table_has_a_validated_lineage_listed_in_the_manifest(clean: Path) -> None:

@@ -6,7 +6,6 @@ import html as html_lib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,22 +20,13 @@ _YEAR = re.compile(r"^(19|20)\d\d$")  # a year label (the row's key), not a numb
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from settlement_research.build import build
+def pages(tiny_register: Path) -> Path:
     from settlement_research.reports.runner import run_notebook
-    from settlement_research.sources.synthetic.writer import write_register
 
-    root = tmp_path_factory.mktemp("profile_lineage")
-    write_register(root / "raw" / "synthetic", scale=0.02, seed=5)
-    build(root / "raw", root / "clean", log=lambda _m: None)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SETTLEMENT_RESEARCH_CLEAN", str(root / "clean"))
-        mp.delenv("SETTLEMENT_RESEARCH_SDC_THRESHOLD", raising=False)
-        mp.delenv("SETTLEMENT_RESEARCH_PERSON_ID_PATTERN", raising=False)
-        for kommune_nr in ("0301", "1037"):
-            outcome = run_notebook("municipality_profile", {"kommune_nr": kommune_nr}, root / "pages" / kommune_nr)
-            assert outcome.status == "ok", outcome.error
-        yield root / "pages"
+    for kommune_nr in ("0301", "1037"):
+        outcome = run_notebook("municipality_profile", {"kommune_nr": kommune_nr}, tiny_register / "pages" / kommune_nr)
+        assert outcome.status == "ok", outcome.error
+    return tiny_register / "pages"
 
 
 @pytest.mark.parametrize("kommune_nr", ["0301", "1037"])

@@ -1,10 +1,9 @@
-"""notebooks/municipality_profile.py on a tiny synthetic data_clean (scale 0.02, built in tmp)."""
+"""notebooks/municipality_profile.py on a tiny synthetic data_clean (the shared ``tiny_register``)."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +18,8 @@ KEY_NUMBERS = ["kommune_nr", "kommune_name", "requested", "decided", "settled", 
 
 
 @pytest.fixture(scope="module")
-def tiny_clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from settlement_research.build import build
-    from settlement_research.sources.synthetic.writer import write_register
-
-    root = tmp_path_factory.mktemp("profile")
-    write_register(root / "raw" / "synthetic", scale=0.02, seed=5)
-    build(root / "raw", root / "clean", log=lambda m: None)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SETTLEMENT_RESEARCH_CLEAN", str(root / "clean"))
-        mp.delenv("SETTLEMENT_RESEARCH_SDC_THRESHOLD", raising=False)
-        mp.delenv("SETTLEMENT_RESEARCH_PERSON_ID_PATTERN", raising=False)
-        yield root / "clean"
+def tiny_clean(tiny_register: Path) -> Path:
+    return tiny_register / "clean"
 
 
 @pytest.fixture(scope="module")

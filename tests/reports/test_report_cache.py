@@ -1,6 +1,6 @@
 """The precise report cache: a profile re-renders exactly when the rows it read change.
 
-A tiny synthetic register (scale 0.02) is built in tmp and a grid of profiles rendered. Then:
+A tiny synthetic register (scale 0.02; the shared ``tiny_register`` fixture) and a grid of profiles rendered. Then:
 nothing changes but the build is redone (a new data manifest) -> no profile re-renders; a few
 settlements of one municipality move off IMDi's count in the raw register -> exactly the profiles
 whose pages change re-render, where "whose pages change" is found without the read logs, by
@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,22 +33,6 @@ _CELL_ID = re.compile(r'id="cell-id=[0-9a-f-]+"')
 _SIG = re.compile(r'\sdata-sdc-sig="[0-9a-f]+"')  # the disclosure API signs with a fresh key per render
 
 pytestmark = pytest.mark.skipif(not TEMPLATE.is_file(), reason="the profile template is not next to the package")
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from settlement_research.build import build
-    from settlement_research.sources.synthetic.writer import write_register
-
-    root = tmp_path_factory.mktemp("cache")
-    write_register(root / "raw" / "synthetic", scale=0.02, seed=5)
-    build(root / "raw", root / "clean", log=lambda m: None)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SETTLEMENT_RESEARCH_CLEAN", str(root / "clean"))
-        mp.delenv("SETTLEMENT_RESEARCH_SOURCE", raising=False)
-        mp.delenv("SETTLEMENT_RESEARCH_SDC_THRESHOLD", raising=False)
-        mp.delenv("SETTLEMENT_RESEARCH_PERSON_ID_PATTERN", raising=False)
-        yield root
 
 
 def pages(folder: Path) -> dict[str, str]:
@@ -108,7 +91,7 @@ def test_reads_of_a_derived_result_are_logged_and_verified_against_a_recomputati
     assert not readlog.verify([{**reads[0], "dataset": "call:no.such.module:f[1]"}])  # cannot be made: changed
 
 
-def test_a_tracked_result_logs_the_rows_a_report_takes_and_whole_fields_read_directly(tiny: Path) -> None:
+def test_a_tracked_result_logs_the_rows_a_report_takes_and_whole_fields_read_directly(tiny_register: Path) -> None:
     from settlement_research.analysis import profile as pr
 
     data = pr.profile_data("synthetic", 2009, 2014)
@@ -137,11 +120,11 @@ def test_outside_a_report_nothing_is_logged_and_a_notebook_opening_data_clean_de
 
 
 @pytest.mark.slow  # starts worker processes and renders the grid four times
-def test_one_municipalitys_change_re_renders_exactly_the_profiles_that_show_it(tiny: Path, tmp_path: Path) -> None:
+def test_one_municipalitys_change_re_renders_exactly_the_profiles_that_show_it(tiny_register: Path, tmp_path: Path) -> None:
     from settlement_research.build import build
     from settlement_research.reports.batch import run_batch
 
-    clean = tiny / "clean" / "synthetic"
+    clean = tiny_register / "clean" / "synthetic"
     settled = pl.read_parquet(clean / "kommune_settlement_year.parquet").filter(pl.col("year").is_between(2009, 2014))
     top = settled.sort("settled", "kommune_nr", descending=[True, False]).row(0, named=True)
     kommune, year = top["kommune_nr"], int(top["year"])
@@ -160,13 +143,13 @@ def test_one_municipalitys_change_re_renders_exactly_the_profiles_that_show_it(t
     before = pages(out)
     assert all((out / f"kommune_nr-{g['kommune_nr']}.reads.json").is_file() for g in grid)
 
-    build(tiny / "raw", tiny / "clean", force=True, log=lambda m: None)  # same data, a new manifest
+    build(tiny_register / "raw", tiny_register / "clean", force=True, log=lambda m: None)  # same data, a new manifest
     unchanged = run_batch("municipality_profile", grid, out, workers=2, progress=False)
     assert unchanged["data_manifest_hash"] != first["data_manifest_hash"]
     assert rendered(unchanged) == set() and unchanged["cached_by_reads"] == len(grid)
 
-    move_settlements(tiny / "raw" / "synthetic", kommune, year, 3)
-    build(tiny / "raw", tiny / "clean", log=lambda m: None)
+    move_settlements(tiny_register / "raw" / "synthetic", kommune, year, 3)
+    build(tiny_register / "raw", tiny_register / "clean", log=lambda m: None)
     after_build = pl.read_parquet(clean / "kommune_settlement_year.parquet")
     assert after_build.filter((pl.col("kommune_nr") == kommune) & (pl.col("year") == year))["settled"][0] == top["settled"] - 3
     second = run_batch("municipality_profile", grid, out, workers=2, progress=False)
@@ -182,7 +165,7 @@ def test_one_municipalitys_change_re_renders_exactly_the_profiles_that_show_it(t
 
 
 @pytest.mark.slow  # subprocesses with a scratch copy of the package
-def test_a_code_change_re_renders_every_profile(tiny: Path, tmp_path: Path) -> None:
+def test_a_code_change_re_renders_every_profile(tiny_register: Path, tmp_path: Path) -> None:
     scratch = tmp_path / "scratch"
     shutil.copytree(PACKAGE, scratch / "settlement_research", ignore=shutil.ignore_patterns("__pycache__"))
     script = textwrap.dedent("""
@@ -193,7 +176,7 @@ def test_a_code_change_re_renders_every_profile(tiny: Path, tmp_path: Path) -> N
                       workers=1, progress=False)
         print(json.dumps({{"cached": [r.get("cached") for r in m["reports"]], "failed": m["failed"]}}))
     """).format(template=str(TEMPLATE), out=str(tmp_path / "profiles"))
-    env = {**os.environ, "PYTHONPATH": str(scratch), "SETTLEMENT_RESEARCH_CLEAN": str(tiny / "clean"),
+    env = {**os.environ, "PYTHONPATH": str(scratch), "SETTLEMENT_RESEARCH_CLEAN": str(tiny_register / "clean"),
            "PYTHONDONTWRITEBYTECODE": "1"}
 
     def run() -> dict[str, Any]:

@@ -33,6 +33,7 @@ VERSION = 1
 _TD = re.compile(r"<td(?P<attrs>[^>]*)>(?P<text>.*?)</td>", re.S)
 _TR = re.compile(r"<tr>(?P<cells>.*?)</tr>", re.S)
 _TITLE = re.compile(r'\btitle="(?P<title>[^"]*)"')
+ROW_KEY_SEP = " | "
 SOURCE_NAMES = {"imdi": "IMDi integreringsdata", "synthetic": "synthetic register extract", "ssb": "SSB"}
 
 
@@ -82,14 +83,22 @@ def rows(table: str, columns: Mapping[str, str], *, fixed: Mapping[str, Any] | N
 @dataclass(frozen=True)
 class Computed:
     """A number computed from whole clean tables rather than read from one cell: a model estimate
-    (``model``), a mean or a sum over groups. ``rows``: how many rows of ``tables`` went in (the
-    model's sample; None: not stated). A count of person-level rows is published only where it is
+    (``model``), a mean or a sum over groups. ``rows``: how many rows of the first of ``tables`` went
+    in (the model's sample, in its unit; the other tables are joined to it; None: not stated). A count of person-level rows is published only where it is
     the number the cell shows (:func:`rows_text`), so an estimate from the register says which
     tables, not how many persons."""
 
     tables: tuple[str, ...]
     model: str = ""
     rows: int | None = None
+    label: tuple[str, ...] = ()  # shown columns naming each row's own model (a robustness table): see per_row
+    per_row: Mapping[str, tuple[str, int | None]] = field(default_factory=dict)  # label -> (model, rows)
+
+    def of_row(self, row: Mapping[str, Any]) -> tuple[str, int | None]:
+        """(model, rows) of one shown row: its own where the table has one model per row."""
+        if not self.label:
+            return self.model, self.rows
+        return self.per_row.get(ROW_KEY_SEP.join(str(row.get(c)) for c in self.label), (self.model, self.rows))
 
 
 def computed(columns: Sequence[str], *, how: str, tables: Sequence[str], model: str = "",
@@ -107,6 +116,19 @@ def estimated(columns: Sequence[str], fit: Any, tables: Sequence[str], how: str 
     formula = getattr(fit, "formula", None)
     return computed(columns, how=how or (f"{model}: {formula}" if formula else model), tables=tables, model=model,
                     rows=getattr(fit, "n_obs", None))
+
+
+def estimated_rows(columns: Sequence[str], fits: Mapping[Any, Any], label: str | Sequence[str],
+                   tables: Sequence[str], how: str = "") -> dict[str, Cells]:
+    """Columns of a table with one model per row, e.g. a robustness table: each row says its own
+    estimator and sample. ``fits``: the row's value in column ``label`` (a tuple of values for
+    several label columns, as the table shows them) -> its fit."""
+    labels = (label,) if isinstance(label, str) else tuple(label)
+    per_row = {ROW_KEY_SEP.join(map(str, k if isinstance(k, tuple) else (k,))):
+               (str(getattr(f, "model", "") or "model"), getattr(f, "n_obs", None)) for k, f in fits.items()}
+    spec = Computed(tuple(tables), "", None, labels, per_row)
+    return {c: Cells(spec.tables[0] if spec.tables else None, None, how=how or "one model per row", computed=spec)
+            for c in columns}
 
 
 def numeric(frame: pl.DataFrame, *, skip: Sequence[str] = ()) -> list[str]:
@@ -234,14 +256,16 @@ HOVER: dict[str, dict[str, str]] = {
            "column": ", column '{cell}'", "more": "; and {n} more", "how": "{how} of {n} clean rows of {table}. ",
            "edition": ", edition {editions}", "none": "no recorded origin",
            "estimated": "estimated by {model} from", "computed_from": "{how}: computed from",
-           "rows": "{n}rows of {tables}", "person_rows": "{n}person-level rows of {tables}"},
+           "rows": "{n}rows of {tables}", "person_rows": "{n}person-level rows of {tables}",
+           "with": " (with {tables})"},
     "nb": {"origin": "Opphav: {how}", "computed": "beregnet på denne siden",
            "pools": "{how}: slår sammen {n} rensede rader av {table}; {src}",
            "derived": "avledet fra {n}rader på personnivå ({tables})", "record": "{file} post {record}",
            "column": ", kolonne '{cell}'", "more": "; og {n} til", "how": "{how} av {n} rensede rader av {table}. ",
            "edition": ", utgave {editions}", "none": "opphav ikke registrert",
            "estimated": "estimert med {model} fra", "computed_from": "{how}: beregnet fra",
-           "rows": "{n}rader av {tables}", "person_rows": "{n}rader på personnivå av {tables}"},
+           "rows": "{n}rader av {tables}", "person_rows": "{n}rader på personnivå av {tables}",
+           "with": " (med {tables})"},
 }
 # The profile's descriptions of how a number is made, in bokmål (others are shown as written).
 HOW_NB = {
@@ -275,7 +299,9 @@ def _hover(origin: Mapping[str, Any], lang: str = "en") -> str:
     if origin.get("computed"):
         c = origin["computed"]
         n = f"{c['rows']} " if c.get("rows") is not None else ""
-        what = w["person_rows" if c.get("person_level") else "rows"].format(n=n, tables=", ".join(c["tables"]))
+        what = w["person_rows" if c.get("person_level") else "rows"].format(n=n, tables=c["tables"][0])
+        if len(c["tables"]) > 1:
+            what += w["with"].format(tables=", ".join(c["tables"][1:]))
         lead = w["estimated"].format(model=c["model"]) if c.get("model") else w["computed_from"].format(how=how_text)
         return f"{lead} {what}; {src}"
     if origin.get("pooled"):
@@ -331,7 +357,7 @@ class PageLineage:
 
     def origin(self, spec: Cells, row: Mapping[str, Any], shown: Any) -> dict[str, Any]:
         if spec.computed is not None:
-            return self._computed(spec, shown)
+            return self._computed(spec, row, shown)
         if spec.table is None:
             return {"table": None, "how": spec.how}
         if spec.pool:
@@ -352,17 +378,18 @@ class PageLineage:
                           "origins": [_origin_of(r, single, self.t) for r in recs]})
         return {"source": self.source, "table": spec.table, "column": spec.column, "how": spec.how, "clean": clean}
 
-    def _computed(self, spec: Cells, shown: Any) -> dict[str, Any]:
+    def _computed(self, spec: Cells, row: Mapping[str, Any], shown: Any) -> dict[str, Any]:
         """A number computed from whole tables: which tables, by what, from how many rows (a
         person-level count only where it is the number shown)."""
         from settlement_research.model import PERSON_TABLES
 
         c = spec.computed
         assert c is not None
-        person = any(t in PERSON_TABLES for t in c.tables)
-        rows = rows_text(c.rows, shown, self.t) if person else (None if c.rows is None else str(c.rows))
+        model, n = c.of_row(row)
+        person = bool(c.tables) and c.tables[0] in PERSON_TABLES  # the first table is the rows' unit
+        rows = rows_text(n, shown, self.t) if person else (None if n is None else str(n))
         return {"source": self.source, "table": spec.table, "column": None, "how": spec.how,
-                "computed": {"model": c.model or None, "tables": list(c.tables), "rows": rows,
+                "computed": {"model": model or None, "tables": list(c.tables), "rows": rows,
                              "person_level": person}, "clean": []}
 
     def table(self, rendered: Any, frame: pl.DataFrame, name: str, cells: Mapping[str, Cells] | None = None,
@@ -472,4 +499,4 @@ def audit_lineage(path: Path, *, ids: frozenset[str], t: int) -> list[Any]:
 
 
 __all__ = ["Cells", "Computed", "LINEAGE_SUFFIX", "LineageTable", "Origins", "PageLineage", "audit_lineage",
-           "computed", "constant", "estimated", "lineage_file_for", "numeric", "page_lineage_path", "rows", "rows_text"]
+           "computed", "constant", "estimated", "estimated_rows", "lineage_file_for", "numeric", "page_lineage_path", "rows", "rows_text"]
