@@ -509,4 +509,27 @@ def cli_run(args: argparse.Namespace) -> int:
         writer = write_csv_atomic if args.out.suffix.lower() == ".csv" else write_parquet_atomic
         writer(out, args.out)
         print(f"wrote {args.out}")
+        lineage = _write_lineage(args.path, args.out, df, out, table, args.to_year)
+        if lineage is not None:
+            print(f"wrote {lineage}")
     return 0
+
+
+def _write_lineage(path: Path, target: Path, before: pl.DataFrame, after: pl.DataFrame, table: str | None,
+                   to_year: int) -> Path | None:
+    """``lineage/<out>.parquet`` beside the output: each harmonised row's source keys and weights,
+    with the input's own lineage (``lineage/<input>.parquet`` beside it, as data_clean keeps it)
+    carried through. Only for a model table keyed by municipality (its rows have keys)."""
+    from settlement_research.io import write_parquet_atomic
+    from settlement_research.model import primary_key
+    from settlement_research.pipeline.lineage import LINEAGE_DIR, harmonised_lineage
+
+    if table is None or "kommune_nr" not in primary_key(table):
+        return None
+    companion = path.parent / LINEAGE_DIR / f"{path.stem}.parquet"
+    before_lineage = pl.read_parquet(companion) if companion.is_file() else None
+    lineage = harmonised_lineage(before, after, table, path.parent.name or "file", to_year, before_lineage)
+    written = target.parent / LINEAGE_DIR / f"{target.stem}.parquet"
+    written.parent.mkdir(parents=True, exist_ok=True)
+    write_parquet_atomic(lineage, written)
+    return written

@@ -232,6 +232,8 @@ def _describe(r: Mapping[str, Any], t: int) -> str:
     if r.get("value_raw") is not None:
         where.append(f"text {r['value_raw']!r}")
     role = "" if r["role"] in ("value", "row") else f" ({r['role']})"
+    if r.get("from_key"):  # a part of a harmonised row: which row of the old codes, and how much of it
+        where = [f"harmonised from {r['from_key']}, weight {r['weight']:g}"] + (where if r.get("file") else [])
     return f"origin {r['origin_nr']}{role}: " + ", ".join(where)
 
 

@@ -28,7 +28,8 @@ def test_every_clean_table_has_a_validated_lineage_listed_in_the_manifest(clean:
     for table in tables:
         lin = TableLineage.validate(pl.read_parquet(folder / "lineage" / f"{table}.parquet"))
         rows = pl.scan_parquet(folder / f"{table}.parquet").select(pl.len()).collect().item()
-        assert set(lin["row"].unique().to_list()) == set(range(1, rows + 1)), table
+        covered = lin.select(pl.int_ranges("row", pl.col("row") + pl.col("span")).alias("r")).explode("r")["r"]
+        assert set(covered.to_list()) == set(range(1, rows + 1)), table
         assert set(lin["table"].unique()) == {table}
 
 
@@ -43,6 +44,21 @@ def test_a_read_row_names_its_file_and_data_row(clean: Path) -> None:
         assert r["key"] == f"kommune_nr={clean_row['kommune_nr']};year={clean_row['year']}"
         raw_row = raw.row(r["record"] - 1)
         assert clean_row["kommune_nr"] in raw_row and str(clean_row["year"]) in raw_row
+
+
+def test_a_person_table_is_stored_as_runs_and_every_row_still_finds_its_record(clean: Path) -> None:
+    lin = pl.read_parquet(clean / "synthetic" / "lineage" / "settlement.parquet")
+    table = pl.read_parquet(clean / "synthetic" / "settlement.parquet")
+    assert lin.height * 100 < table.height  # runs, not one lineage row per person
+    assert lin["span"].sum() == table.height and (lin["file"] == "register_bosetting.csv").all()
+    raw = pl.read_csv(clean.parent / "raw" / "synthetic" / "register_bosetting.csv", separator=";", infer_schema=False)
+    runs = lin.sort("row")
+    for r in [1, table.height // 3, table.height // 2, table.height]:
+        run = runs.filter((pl.col("row") <= r) & (pl.col("row") + pl.col("span") > r)).row(0, named=True)
+        record = run["record"] + r - run["row"]
+        clean_row, raw_row = table.row(r - 1, named=True), raw.row(record - 1, named=True)
+        assert raw_row["KOMMNR"] == clean_row["kommune_nr"]
+        assert raw_row["BOSETTINGSDATO"].replace("-", "")[:8] == clean_row["settlement_date"].strftime("%Y%m%d")
 
 
 def test_derived_cells_count_the_person_rows_and_keep_no_ids(clean: Path) -> None:

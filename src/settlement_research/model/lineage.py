@@ -4,7 +4,8 @@ One companion table per clean table, ``data_clean/<source>/lineage/<table>.parqu
 origin of a clean row, or of one of its cells (``column``; null = every column the row does not
 list separately). An origin is a raw file and record (or a cell of a wide export) with its edition
 and sha256, or "derived from N person-level rows" for register aggregates. Person identifiers are
-never copied here: person tables are keyed by their clean row position only.
+never copied here: person tables are keyed by their clean row position only, and stored compactly
+as runs (``span``): one origin row for every run of clean rows read from consecutive records.
 
 Not in ``model.TABLES``: the catalog, the codebook of analysis tables and the relation rules are
 about data, and lineage is about data's origin. It is validated like every table that reaches
@@ -18,7 +19,7 @@ import polars as pl
 
 from settlement_research.model.base import Model, col, table_config
 
-ROLES = ["value", "added", "derived", "row"]
+ROLES = ["value", "added", "derived", "row", "harmonised"]
 
 
 class TableLineage(Model):
@@ -31,7 +32,8 @@ class TableLineage(Model):
     column: str = col("kolonne", "the cell's column; null = every column not listed for the row", "name",
                       nullable=True)
     origin_nr: pl.Int32 = col("opphav", "1-based number of this origin among the cell's origins", "number", ge=1)
-    role: str = col("rolle", "value (read), added (folded into the value), derived, row (whole row read)",
+    role: str = col("rolle", "value (read), added (folded into the value), derived, row (whole row read), "
+                    "harmonised (a part moved from another code, when the part's own origin is not known)",
                     "category", isin=ROLES)
     source: str = col("kilde", "source name (imdi, synthetic, ssb, ...)", "name")
     edition: str = col("utgave", "edition id of the source where it has editions", "id", nullable=True)
@@ -48,6 +50,13 @@ class TableLineage(Model):
                                  "(a count of register rows: shown on pages only at or above the threshold)",
                                  "rows", nullable=True, ge=0)
     steps: str = col("steg", "transformations applied, one sentence per line, first to last", "text")
+    from_key: str = col("fra_nøkkel", "for a harmonised row: the key of the row (in its own classification's "
+                        "codes) this part comes from, 'kommune_nr=1534;year=2014'", "text", nullable=True)
+    weight: pl.Float64 = col("vekt", "for a harmonised row: the share of that row's counts this part takes "
+                             "(1 = all of it: renumbering, merge or a split along an older border)", "share",
+                             nullable=True, gt=0, le=1)
+    span: pl.Int64 = col("spenn", "consecutive clean rows this origin covers: rows row..row+span-1 read from "
+                         "records record..record+span-1 (1 = one row; person tables are stored as runs)", "rows", ge=1)
 
     Config = table_config(
         "table_lineage", "Lineage of a clean table",
@@ -56,13 +65,19 @@ class TableLineage(Model):
         ["row", "column", "origin_nr"], "aggregate",
     )
 
-    @pa.dataframe_check(error="a derived origin names its person-level table and row count; a read one its file")
+    @pa.dataframe_check(error="a derived origin names its person-level table and row count, a harmonised one "
+                              "its source key and weight, a read one its file")
     def origin_complete(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        derived = pl.col("role") == "derived"
+        role = pl.col("role")
         return data.lazyframe.select(
-            pl.when(derived).then(pl.col("derived_from").is_not_null() & pl.col("derived_rows").is_not_null())
+            pl.when(role == "derived").then(pl.col("derived_from").is_not_null() & pl.col("derived_rows").is_not_null())
+            .when(role == "harmonised").then(pl.col("from_key").is_not_null() & pl.col("weight").is_not_null())
             .otherwise(pl.col("file").is_not_null()).alias("ok")
         )
+
+    @pa.dataframe_check(error="a source key and a weight come together (a harmonised part)")
+    def weight_with_key(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select((pl.col("from_key").is_null() == pl.col("weight").is_null()).alias("ok"))
 
 
 __all__ = ["ROLES", "TableLineage"]

@@ -244,8 +244,11 @@ def _origin_of(rec: Mapping[str, Any], shown: Any, t: int) -> dict[str, Any]:
     if rec["role"] == "derived":
         return {"role": "derived", "derived_from": rec["derived_from"],
                 "person_level_rows": rows_text(rec["derived_rows"], shown, t), "clean_row": rec["row"]}
-    return {"role": rec["role"], "edition": rec["edition"], "file": rec["file"], "sha256": rec["file_sha256"],
-            "record": rec["record"], "cell": rec["cell"], "value_raw": rec["value_raw"], "clean_row": rec["row"]}
+    out = {"role": rec["role"], "edition": rec["edition"], "file": rec["file"], "sha256": rec["file_sha256"],
+           "record": rec["record"], "cell": rec["cell"], "value_raw": rec["value_raw"], "clean_row": rec["row"]}
+    if rec.get("from_key") is not None:  # a part of a harmonised row: its row in the old codes and weight
+        out |= {"from_key": rec["from_key"], "weight": rec["weight"]}
+    return out
 
 
 # The hover's words per page language; table and file names are identifiers and stay as they are.
@@ -257,7 +260,7 @@ HOVER: dict[str, dict[str, str]] = {
            "edition": ", edition {editions}", "none": "no recorded origin",
            "estimated": "estimated by {model} from", "computed_from": "{how}: computed from",
            "rows": "{n}rows of {tables}", "person_rows": "{n}person-level rows of {tables}",
-           "with": " (with {tables})"},
+           "with": " (with {tables})", "harmonised": "harmonised from {key}, weight {weight}"},
     "nb": {"origin": "Opphav: {how}", "computed": "beregnet på denne siden",
            "pools": "{how}: slår sammen {n} rensede rader av {table}; {src}",
            "derived": "avledet fra {n}rader på personnivå ({tables})", "record": "{file} post {record}",
@@ -265,7 +268,7 @@ HOVER: dict[str, dict[str, str]] = {
            "edition": ", utgave {editions}", "none": "opphav ikke registrert",
            "estimated": "estimert med {model} fra", "computed_from": "{how}: beregnet fra",
            "rows": "{n}rader av {tables}", "person_rows": "{n}rader på personnivå av {tables}",
-           "with": " (med {tables})"},
+           "with": " (med {tables})", "harmonised": "harmonisert fra {key}, vekt {weight}"},
 }
 # The profile's descriptions of how a number is made, in bokmål (others are shown as written).
 HOW_NB = {
@@ -314,9 +317,12 @@ def _hover(origin: Mapping[str, Any], lang: str = "en") -> str:
                 n = o.get("person_level_rows")
                 parts.append(w["derived"].format(n=f"{n} " if n else "", tables=o["derived_from"]))
             else:
-                where = w["record"].format(file=o["file"], record=o["record"]) if o.get("record") else str(o["file"])
+                where = w["record"].format(file=o["file"], record=o["record"]) if o.get("record") else str(o["file"] or "")
                 if o.get("cell"):
                     where += w["column"].format(cell=o["cell"])
+                if o.get("from_key"):
+                    where = w["harmonised"].format(key=o["from_key"], weight=f"{o['weight']:g}") + (
+                        f" ({where})" if o.get("file") else "")
                 parts.append(where)
     editions = sorted({o["edition"] for item in origin["clean"] for o in item["origins"] if o.get("edition")})
     head = src + (w["edition"].format(editions=", ".join(editions)) if editions else "")

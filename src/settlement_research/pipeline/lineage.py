@@ -77,7 +77,7 @@ def finish(frame: pl.DataFrame) -> pl.DataFrame:
     present = set(frame.columns)
     out = frame.select([
         pl.col(c).cast(t) if c in present else pl.lit(None, t).alias(c) for c, t in SCHEMA.items()
-    ]).sort("row", "column", "origin_nr", nulls_last=False)
+    ]).with_columns(pl.col("span").fill_null(1)).sort("row", "column", "origin_nr", nulls_last=False)
     return TableLineage.validate(out, lazy=True)
 
 
@@ -104,12 +104,32 @@ def _read_origins(folder: Path, table: str, source: str, module: str, provenance
     if file is None:  # a source without per-table files: name its folder and output row honestly
         file = f"{source} raw folder (read by {module})"
     read = base.filter(pl.col("_input").is_not_null())
+    if table in PERSON_TABLES:
+        read = runs(read)
     return read.select(
         "row", "key", pl.lit(None, pl.String).alias("column"), pl.lit(1).alias("origin_nr"),
         pl.lit("row").alias("role"), pl.lit(source).alias("source"), pl.lit(file).alias("file"),
         pl.lit(sha, pl.String).alias("file_sha256"), (pl.col("_input") + 1).alias("record"),
         pl.lit(f"read by {module}: the data row `record` of {file}; text parsed into model dtypes"
                f"{STEP_SEP}{validated}").alias("steps"),
+        *(["span"] if "span" in read.columns else []),
+    )
+
+
+def runs(read: pl.DataFrame) -> pl.DataFrame:
+    """Rows (``row``, ``_input``) as runs: one row per run of consecutive clean rows read from
+    consecutive source rows, with its length in ``span``. A person table read in file order is a
+    handful of runs instead of one lineage row per person, and ``trace`` still finds every row's
+    record (row r of a run starting at row a, record b: record b + r - a)."""
+    if read.is_empty():
+        return read.with_columns(pl.lit(1, pl.Int64).alias("span"))
+    offset = pl.col("row") - pl.col("_input")
+    starts = ((offset != offset.shift()) | (pl.col("row") != pl.col("row").shift() + 1)).fill_null(True)
+    return (
+        read.with_columns(starts.cum_sum().alias("_run"))
+        .group_by("_run", maintain_order=True)
+        .agg(pl.col("row").first(), pl.col("key").first(), pl.col("_input").first(), pl.len().cast(pl.Int64).alias("span"))
+        .drop("_run")
     )
 
 
@@ -240,9 +260,72 @@ def _provenance(folder: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+SPLIT_WORDS = {"split_population": "split by population share", "split_table_weight": "split by the change table's weight",
+               "split_equal": "split in equal parts"}
+
+
+def harmonised_lineage(before: pl.DataFrame, after: pl.DataFrame, table: str, source: str, to_year: int,
+                       before_lineage: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The lineage of a harmonised table: for each row of ``after`` (``harmonize``'s output with
+    its ``harmonized_from`` column, in written order), one origin per part it was made from, with
+    the part's source key (``from_key``, the row of ``before`` in its own codes) and its weight
+    (1 = the whole row: a renumbering, a merge, a split along an older border; below 1 the share a
+    split gives this code). With ``before_lineage`` (the lineage of ``before``) every part keeps
+    its own origins (file, record, edition, steps) and gains the harmonisation step; without it a
+    part is a ``harmonised`` origin naming its source key."""
+    from settlement_research.harmonize import FLAG_COL, FROM_COL
+
+    keys = [k for k in primary_key(table) if k != "kommune_nr"]
+    parts = (
+        after.with_row_index("row", offset=1)
+        .select(pl.col("row").cast(pl.Int64), key_expr(table), pl.col("kommune_nr").alias("_new"), *keys,
+                pl.col(FROM_COL).str.split("+").alias("_part"), pl.col(FLAG_COL).fill_null("").alias("_flag"))
+        .explode("_part")
+        .with_columns(pl.col("_part").str.split_exact("*", 1).alias("_p"))
+        .unnest("_p")
+        .rename({"field_0": "_old", "field_1": "_w"})
+        .with_columns(pl.col("_w").cast(pl.Float64).fill_null(1.0).alias("weight"), pl.len().over("row").alias("_n"))
+    )
+    parts = parts.with_columns(
+        parts.with_columns(pl.col("_old").alias("kommune_nr")).select(key_expr(table).alias("from_key")),
+    ).join(before.select(pl.col("kommune_nr").alias("_old"), *keys,
+                         pl.col("classification_year" if "classification_year" in before.columns else "year")
+                         .alias("_from_cy")).unique(["_old", *keys]),
+           on=["_old", *keys], how="left")
+    method = pl.col("_flag").str.extract(r"(split_[a-z_]+)").replace_strict(SPLIT_WORDS, default=pl.lit("split"))
+    how = (pl.when(pl.col("weight") < 1).then(method)
+           .when(pl.col("_n") > 1).then(pl.lit("merge: all of it, summed with the other parts"))
+           .when(pl.col("_old") == pl.col("_new")).then(pl.lit("same code"))
+           .otherwise(pl.lit("the whole unit under a new code: a renumbering, or a split along its older border")))
+    step = pl.concat_str([
+        pl.lit(f"harmonised by harmonize.py to the municipality codes of {to_year}: "), pl.col("_old"),
+        pl.lit(" (codes of "), pl.col("_from_cy").cast(pl.String).fill_null("?"), pl.lit(") -> "), pl.col("_new"),
+        pl.lit(", weight "), pl.col("weight").round(4).cast(pl.String), pl.lit(" ("), how, pl.lit(")"),
+    ]).alias("_step")
+    parts = parts.with_columns(step)
+    if before_lineage is not None and before_lineage.height:
+        src = before_lineage.drop("row", "table", "key", "from_key", "weight", strict=False)
+        joined = parts.join(before_lineage.select("key").unique().rename({"key": "from_key"}), on="from_key", how="semi")
+        out = joined.join(src.with_columns(before_lineage.get_column("key").alias("from_key")), on="from_key", how="inner")
+        out = out.with_columns(pl.concat_str([pl.col("steps"), pl.lit(STEP_SEP), pl.col("_step")]).alias("steps"))
+        missing = parts.join(out.select("row", "from_key").unique(), on=["row", "from_key"], how="anti")
+    else:
+        out, missing = None, parts
+    plain = missing.select("row", "key", "from_key", "weight", pl.lit("harmonised").alias("role"),
+                           pl.col("_step").alias("steps"))
+    frame = plain if out is None else pl.concat([out, plain], how="diagonal_relaxed")
+    frame = frame.with_columns(
+        pl.int_range(1, pl.len() + 1).over("row", "column", order_by=["from_key"]).cast(pl.Int32).alias("origin_nr")
+        if "column" in frame.columns else pl.int_range(1, pl.len() + 1).over("row", order_by=["from_key"])
+        .cast(pl.Int32).alias("origin_nr"),
+        pl.lit(table).alias("table"), pl.lit(source).alias("source"),
+    )
+    return finish(frame.select([c for c in frame.columns if c in SCHEMA]))
+
+
 def lineage_path(clean_dir: Path, source: str, table: str) -> Path:
     return clean_dir / source / LINEAGE_DIR / f"{table}.parquet"
 
 
-__all__ = ["ENABLED", "LINEAGE_DIR", "build_lineage", "derived_counts", "format_key", "key_expr",
+__all__ = ["ENABLED", "LINEAGE_DIR", "build_lineage", "derived_counts", "format_key", "harmonised_lineage", "key_expr",
            "lineage_path", "split_steps", "steps_text", "write_lineage"]

@@ -81,10 +81,11 @@ def _origins(records: pl.DataFrame, edition_values: pl.DataFrame, *, every_editi
 
     used = records.filter(pl.col("reason").is_null()).with_columns(pl.lit("value").alias("role"))
     folded = records.filter(pl.col("reason") == FOLDED).with_columns(
+        pl.col("kommune_nr").alias("_folded_from"),
         pl.col("kommune_nr").replace_strict(codes.NAMESAKE_SUCCESSOR, default=None).alias("kommune_nr"),
         pl.lit("added").alias("role"),
     )
-    cand = pl.concat([used, folded], how="vertical_relaxed")
+    cand = pl.concat([used, folded], how="diagonal_relaxed")
     if not every_edition:
         chosen = edition_values.filter(pl.col("chosen")).select(_JOIN).unique()
         cand = cand.join(chosen, on=_JOIN, how="semi", nulls_equal=True)
@@ -94,11 +95,13 @@ def _origins(records: pl.DataFrame, edition_values: pl.DataFrame, *, every_editi
     )
 
 
-def _shape(origins: pl.DataFrame, key: pl.Expr, column: pl.Expr) -> pl.DataFrame:
+def _shape(origins: pl.DataFrame, key: pl.Expr, column: pl.Expr, from_key: pl.Expr | None = None) -> pl.DataFrame:
     out = origins.select(
         key.alias("key"), column.alias("column"), "role", pl.lit("imdi").alias("source"), "edition", "file",
         "file_sha256", pl.col("row_nr").cast(pl.Int64).alias("record"), pl.col("column").alias("cell"),
         "value_raw", "steps",
+        *([] if from_key is None else [from_key.alias("from_key"),
+                                       pl.when(from_key.is_not_null()).then(1.0).alias("weight")]),
     )
     return out.sort("key", "column", "role", "file", "record", nulls_last=True).with_columns(
         pl.int_range(1, pl.len() + 1).over("key", "column").cast(pl.Int32).alias("origin_nr")
@@ -121,7 +124,13 @@ def import_lineage(result: ImportResult) -> dict[str, pl.DataFrame]:
             part = chosen.filter((pl.col("table") == table) & pl.col("kommune_nr").is_not_null())
             key = pl.concat_str([_kv("kommune_nr", pl.col("kommune_nr")), _kv("year", pl.col("measure_year"))],
                                 separator=";")
-            out[table] = _shape(part, key, pl.col("target"))
+            # a stale code recoded to its namesake successor, or an ended code's count folded into it:
+            # the code it was published under, the whole of it (weight 1)
+            old = pl.coalesce(pl.col("recoded_from"), pl.col("_folded_from")) if "_folded_from" in part.columns \
+                else pl.col("recoded_from")
+            from_key = pl.when(old.is_not_null()).then(
+                pl.concat_str([_kv("kommune_nr", old), _kv("year", pl.col("measure_year"))], separator=";"))
+            out[table] = _shape(part, key, pl.col("target"), from_key)
     if NATIONAL in result.tables:
         part = chosen.filter(pl.col("table") == NATIONAL)
         out[NATIONAL] = _shape(part, _kv("year", pl.col("measure_year")), pl.col("target"))
