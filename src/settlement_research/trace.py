@@ -210,8 +210,10 @@ def table_origins(clean_dir: Path, source: str, table: str, *, limit: int = 6) -
                 where.append(f"edition {g['edition']}")
             if g["first_record"] is not None:
                 where.append(f"records {g['first_record']}-{g['last_record']}")
-            out.append(f"origin: clean rows {g['first_row']}-{g['last_row']} ({g['rows']} rows in {g['runs']} "
-                       f"run{'s' if g['runs'] != 1 else ''}) from " + ", ".join(where))
+            runs = f" in {g['runs']} run{'s' if g['runs'] != 1 else ''} of consecutive records" \
+                if g["runs"] < g["rows"] else ""
+            out.append(f"origin: clean rows {g['first_row']}-{g['last_row']} ({g['rows']} rows{runs}) from "
+                       + ", ".join(where))
         out += [f"    {i}. {step}" for i, step in enumerate(split_steps(g["steps"]), 1)]
     if groups.height > limit:
         out.append(f"... and {groups.height - limit} more origin groups (data_clean/{source}/lineage/{table}.parquet)")
