@@ -119,3 +119,30 @@ def test_the_parts_of_a_shown_total_publish_no_row_counts(tmp_path: Path) -> Non
                          "origin": origin})
     page.save(out)
     assert [f.kind for f in page_lineage.audit_lineage(out, ids=frozenset(), t=5)] == ["small_count"]
+
+
+class _Fit:
+    model, formula, n_obs = "pyfixest.feols", "y ~ x | year", 812
+
+
+def test_a_model_estimate_names_model_tables_and_rows_and_a_person_count_only_where_shown(tmp_path: Path) -> None:
+    page = page_lineage.PageLineage("synthetic", clean_dir=tmp_path, t=5)
+    frame = pl.DataFrame({"term": ["x", "z"], "estimate": [0.25, -1.5], "n": [812, 812]})
+    aggregate = page_lineage.estimated(["estimate", "n"], _Fit(), ["kommune_settlement_year", "kommune"])
+    html = str(html_table(frame, lineage=(page, "fit", aggregate)))
+    assert html.count("estimated by pyfixest.feols from 812 rows of kommune_settlement_year (with kommune)") == 4
+    person = page_lineage.estimated(["estimate", "n"], _Fit(), ["person", "outcome_year"])
+    html = str(html_table(frame, lineage=(page, "person_fit", person)))
+    assert html.count("estimated by pyfixest.feols from 812 person-level rows of person") == 2  # the n cells
+    assert html.count("estimated by pyfixest.feols from person-level rows of person") == 2  # the estimates
+    per_row = page_lineage.estimated_rows(["estimate"], {("x", 812): _Fit()}, ["term", "n"], ["person"])
+    origin = page.origin(per_row["estimate"], {"term": "x", "n": 812, "estimate": 0.25}, 0.25)
+    assert origin["computed"]["model"] == "pyfixest.feols" and origin["computed"]["rows"] is None
+    out = tmp_path / "p.lineage.json"
+    page.save(out)
+    assert page_lineage.audit_lineage(out, ids=frozenset(), t=5) == []
+    doc = json.loads(out.read_text("utf-8"))
+    forged = next(e for e in doc["numbers"] if e["table"] == "person_fit" and e["column"] == "estimate")
+    forged["origin"]["computed"] |= {"rows": "812", "person_level": False}  # the flag is not taken on trust
+    out.write_text(json.dumps(doc), "utf-8")
+    assert [f.kind for f in page_lineage.audit_lineage(out, ids=frozenset(), t=5)] == ["small_count"]

@@ -83,10 +83,10 @@ def rows(table: str, columns: Mapping[str, str], *, fixed: Mapping[str, Any] | N
 @dataclass(frozen=True)
 class Computed:
     """A number computed from whole clean tables rather than read from one cell: a model estimate
-    (``model``), a mean or a sum over groups. ``rows``: how many rows of the first of ``tables`` went
-    in (the model's sample, in its unit; the other tables are joined to it; None: not stated). A count of person-level rows is published only where it is
-    the number the cell shows (:func:`rows_text`), so an estimate from the register says which
-    tables, not how many persons."""
+    (``model``), a mean or a sum over groups. ``rows``: how many rows of the first of ``tables``
+    went in (the model's sample, in its unit; the other tables are joined to it; None: not stated).
+    A count of person-level rows is published only where it is the number the cell shows
+    (:func:`rows_text`), so an estimate from the register says which tables, not how many persons."""
 
     tables: tuple[str, ...]
     model: str = ""
@@ -216,6 +216,12 @@ def _pk(table: str) -> list[str]:
     from settlement_research.model import primary_key
 
     return primary_key(table)
+
+
+def _person_tables() -> list[str]:
+    from settlement_research.model import PERSON_TABLES
+
+    return PERSON_TABLES
 
 
 def _same_number(count: str, shown: str) -> bool:
@@ -493,8 +499,10 @@ def audit_lineage(path: Path, *, ids: frozenset[str], t: int) -> list[Any]:
         shown = re.sub(r"[\s\u202f\u00a0]", "", str(entry.get("text", "")))
         origin = entry.get("origin") or {}
         counts = [o.get("person_level_rows") for item in origin.get("clean", []) for o in item.get("origins", [])]
-        if (origin.get("computed") or {}).get("person_level"):
-            counts.append(origin["computed"].get("rows"))
+        computed = origin.get("computed") or {}
+        tables = computed.get("tables") or [None]
+        if computed.get("person_level") or tables[0] in _person_tables():  # the flag is not taken on trust
+            counts.append(computed.get("rows"))
         for n in counts:
             if n is not None and str(n).isdigit() and 0 < int(n) < t:
                 findings.append(Finding("small_count", path.name, "a person-level row count below the threshold"))
@@ -505,4 +513,5 @@ def audit_lineage(path: Path, *, ids: frozenset[str], t: int) -> list[Any]:
 
 
 __all__ = ["Cells", "Computed", "LINEAGE_SUFFIX", "LineageTable", "Origins", "PageLineage", "audit_lineage",
-           "computed", "constant", "estimated", "estimated_rows", "lineage_file_for", "numeric", "page_lineage_path", "rows", "rows_text"]
+           "computed", "constant", "estimated", "estimated_rows", "lineage_file_for", "numeric", "page_lineage_path",
+           "rows", "rows_text"]
