@@ -14,6 +14,7 @@ kommune_codes.csv, see ``settlement_research.geo``). Documented rules:
   label's markers, and the label's name. Without a name it cannot be a dimension row: its records
   are rejected with ``NO_DIMENSION`` instead of leaving the dimension incomplete;
 * name: the name the IMDi files give the code where they give one (most frequent), else KLASS's;
+  a reused code's earlier unit always KLASS's (IMDi's label names the last unit: 0716 'Re', not Våle);
 * county: the code's first two digits (the model's rule); its name from the 2014 counties, else
   the shipped list (counties of 2018/2020/2024);
 * agency regions (IMDi and Husbanken offices, DESIGN §3, defined on the 2014 counties): a code of
@@ -138,8 +139,13 @@ def kommune_dimension(records: pl.DataFrame) -> tuple[pl.DataFrame | None, pl.Da
         .sort("kommune_nr", "classification_year")
     )
 
+    latest = shipped.group_by("kommune_nr").agg(pl.col("valid_from").max().alias("_latest"))
     rows = pl.concat([
-        base.join(names.select("kommune_nr", "imdi_name"), on="kommune_nr", how="left").select(
+        base.join(names.select("kommune_nr", "imdi_name"), on="kommune_nr", how="left")
+        .join(latest, on="kommune_nr", how="left")
+        .with_columns(  # IMDi's label names a reused code's last unit ('Re'), not Våle (0716 to 2001)
+            pl.when(pl.col("valid_from") == pl.col("_latest")).then(pl.col("imdi_name")).alias("imdi_name")
+        ).select(
             "kommune_nr", pl.coalesce("imdi_name", "klass_name").alias("kommune_name"),
             "valid_from", "valid_to", "county_name",
         ),
