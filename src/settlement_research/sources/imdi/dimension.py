@@ -17,6 +17,11 @@ kommune_codes.csv, see ``settlement_research.geo``). Documented rules:
   a reused code's earlier unit always KLASS's (IMDi's label names the last unit: 0716 'Re', not Våle);
 * county: the code's first two digits (the model's rule); its name from the 2014 counties, else
   the shipped list (counties of 2018/2020/2024);
+* centrality: SSB's class from the shipped list (``geo.centrality.for_periods``): the class in the
+  version's last valid classification year, capped at 2024; before 2020 the class of the 2024
+  municipality that contains it, through the change table (which version applies to which years:
+  ``geo.centrality``); null where the parts lie in 2024 municipalities of different classes
+  (1613 Snillfjord, 1850 Tysfjord);
 * agency regions (IMDi and Husbanken offices, DESIGN §3, defined on the 2014 counties): a code of
   a 2014 county gets them from ``regions``; a later code (Viken 30xx, Trøndelag 50xx, 2024 codes,
   ...) takes those of its 2014 predecessors through the shipped change table. When predecessors
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from settlement_research.geo import centrality
 from settlement_research.harmonize import shipped_changes, shipped_code_list
 from settlement_research.regions import COUNTIES_2014, husbanken_region, imdi_region
 
@@ -171,6 +177,7 @@ def kommune_dimension(records: pl.DataFrame) -> tuple[pl.DataFrame | None, pl.Da
         pl.col("kommune_nr").replace_strict({c: r[1] for c, r in regions.items() if r})
         .alias("husbanken_region"),
     )
+    dim = centrality.for_periods(dim)
     from settlement_research.model import cast_to_model
 
     return cast_to_model(dim, "kommune").sort("kommune_nr", "valid_from"), skipped
