@@ -33,6 +33,14 @@ def test_hand_checked_classes() -> None:
     assert ones == ["0301", "3201", "3205", "3222", "3224"]  # Oslo, Bærum, Lillestrøm, Lørenskog, Rælingen
     assert _classes(2024, "1103", "1151", "5001", "3101", "3124", "5612", "1580", "1508") == {
         "1103": 2, "1151": 6, "5001": 2, "3101": 3, "3124": 5, "5612": 6, "1580": 5, "1508": 3}
+    # the government's list of municipalities by county and centrality (Regionale utviklingstrekk 2025,
+    # appendix 10): Østfold 2 Fredrikstad, Sarpsborg, Moss; 3 Halden, Råde; 4 Marker, Hvaler; 5 Aremark;
+    # Buskerud 2 Lier, Drammen; 3 Kongsberg, Ringerike; 6 Nore og Uvdal; Rogaland 5 Hjelmeland;
+    # 6 Utsira, Kvitsøy; Vestland 2 Bergen; 3 Askøy
+    assert _classes(2024, "3107", "3105", "3103", "3101", "3112", "3122", "3110", "3124", "3312", "3301", "3303",
+                    "3305", "3338", "1133", "1151", "1144", "4601", "4627") == {
+        "3107": 2, "3105": 2, "3103": 2, "3101": 3, "3112": 3, "3122": 4, "3110": 4, "3124": 5, "3312": 2,
+        "3301": 2, "3303": 3, "3305": 3, "3338": 6, "1133": 5, "1151": 6, "1144": 6, "4601": 2, "4627": 3}
     # 2014 codes through the 2024 municipality that contains them
     assert _classes(2014, "0301", "0219", "1103", "1151", "2011", "1534", "1601") == {
         "0301": 1, "0219": 1, "1103": 2, "1151": 6, "2011": 6, "1534": 5, "1601": 2}
