@@ -55,6 +55,10 @@ years_after = int(migration_years)
 if window not in (12, 24, 36) or not 1 <= years_after <= 5:
     raise ValueError("window_months must be 12, 24 or 36 and migration_years 1-5")
 PERSON_TABLES = ["person", "household", "household_member", "settlement", "housing_spell", "intro_spell", "outcome_year"]
+not_applicable = catalog.needs_note(PERSON_TABLES, source, "person-level register")
+if not_applicable:  # e.g. IMDi's published statistics: say so in one line and stop (exit 0, as 05)
+    save_results({"source": source, "not_applicable": not_applicable})
+    raise catalog.NotApplicable(not_applicable)
 tables = {name: load(name, source=source) for name in PERSON_TABLES}
 frame = indicators.person_frame(tables, window_months=window, migration_years=years_after).with_columns(
     ((pl.col("age_at_settlement") - 30) ** 2).alias("age_sq"))

@@ -53,12 +53,12 @@ FAMILY = lineage.constant(["p (one-sided)", "p Holm", "p BH"], "the plan's confi
 window = int(window_months)
 if window not in (12, 24, 36):
     raise ValueError("window_months must be 12, 24 or 36")
-available = set(catalog.tables(source))
 PERSON_TABLES = ["person", "household", "household_member", "settlement", "housing_spell", "intro_spell", "outcome_year"]
-usable = all(t in available for t in PERSON_TABLES + ["kommune_housing_year"])
+not_applicable = catalog.needs_note(PERSON_TABLES + ["kommune_housing_year"], source,
+                                    "person-level register or no municipal housing table")
+usable = not_applicable is None
 if not usable:
-    display(Markdown(f"Source `{source}` has no person-level register or no municipal housing table: this design "
-                     "cannot be run on it."))
+    display(Markdown(not_applicable))
 
 # %%
 if usable:

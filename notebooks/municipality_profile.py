@@ -187,6 +187,9 @@ show(pr.labelled(peers, {"kommune_nr": w["code"], "kommune_name": w["municipalit
             **lineage.rows("kommune_context_year", {w["population"]: "population"}, by={w["code"]: "kommune_nr"},
                            over=window_years, how="the latest year with a value in the window"),
             **lineage.rows("kommune", {w["centrality"]: "centrality"}, by={w["code"]: "kommune_nr"})})
+if facts["centrality_version"]:  # the class is SSB's: say which version (geo.centrality)
+    display(Markdown(w["cent_note"].format(version=w[f"cent_{facts['centrality_version']}"].format(year=years[1]))
+                     + (" " + w["cent_split"] if facts["centrality_split"] else "")))
 
 # %%
 display(Markdown(f"## {w['h_coordination']}"))

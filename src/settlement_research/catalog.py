@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from settlement_research import readlog
-from settlement_research.errors import InputError
+from settlement_research.errors import InputError, SettlementResearchError
 from settlement_research.explore import suggest, unknown_table_message
 from settlement_research.model import TABLES
 from settlement_research.paths import data_clean_dir
@@ -159,6 +160,32 @@ def has(name: str, source: str | None = None) -> bool:
     elif not SOURCE_NAME.fullmatch(source):
         check_source(source)  # a path is never a source: raises, naming the registered ones
     return (data_clean_dir() / source / f"{name}.parquet").is_file()
+
+
+class NotApplicable(SettlementResearchError):
+    """A notebook's design needs tables its source does not hold (IMDi's published statistics have
+    no person-level register). Not a failure: the notebook stops after saying so in one line
+    (``needs_note``), and the runner reports it as done (``reports.runner``), as it does a notebook
+    whose cells skip themselves (05 on such a source).
+    """
+
+    exit_code = 0
+
+    def _render_traceback_(self) -> list[str]:  # IPython/Jupyter show this one line, no traceback
+        return [self.message]
+
+
+def missing_tables(names: Iterable[str], source: str | None = None) -> list[str]:
+    """The tables of ``names`` that ``source`` does not hold (in the order given)."""
+    return [n for n in names if not has(n, source)]
+
+
+def needs_note(names: Iterable[str], source: str, what: str) -> str | None:
+    """One line saying that ``source`` lacks ``what`` (the tables ``names``) so the design cannot
+    run on it; None when every table is there. Shared by the notebooks that need the register."""
+    if not missing_tables(names, source):
+        return None
+    return f"Source `{source}` has no {what}: this design cannot be run on it."
 
 
 def load_optional(name: str, source: str | None = None) -> pl.DataFrame | None:

@@ -112,3 +112,20 @@ def test_ended_code_booked_beside_its_successor_is_added_to_it(write_file) -> No
 def test_validity_markers(label: str, years: tuple[int | None, int | None], name: str) -> None:
     assert codes.label_years(label) == years
     assert codes.clean_name(label) == name
+
+
+def test_the_dimension_carries_ssbs_centrality_class_and_the_summary_says_which(flat_file: Path) -> None:
+    """geo.centrality: the 2014 codes take the class of the 2024 municipality that contains them."""
+    from settlement_research.geo import centrality
+
+    result = import_files([flat_file])
+    kommune = result.tables["kommune"]
+    got = dict(kommune.filter(pl.col("kommune_nr").is_in(["0301", "1103", "1151", "1534", "1850"]))
+               .select("kommune_nr", "centrality").iter_rows())
+    assert got == {"0301": 1, "1103": 2, "1151": 6, "1534": 5, "1850": None}
+    expected = centrality.classes_at(2014)
+    assert kommune.select("kommune_nr", "centrality").sort("kommune_nr").equals(
+        expected.select("kommune_nr", "centrality").sort("kommune_nr"))
+    block = result.summary["centrality"]
+    assert block["versions"]["before 2020"] == centrality.VERSION_BEFORE_2020
+    assert block["no_class"] == ["1613 (1924-2017)", "1850 (1869-2019)"]

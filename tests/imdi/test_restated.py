@@ -131,13 +131,13 @@ def test_a_code_keeps_its_data_year_unit(write_file) -> None:
 
 
 def test_codes_ended_before_2011_keep_their_own_years(write_file) -> None:
-    # 0718 Ramnes (ended 2001, merged with 0716 Våle into 0716 Re) and 0716 Re (from 2002, restating
-    # Ramnes) give the same 1998 value: Ramnes' own row is kept, in its own classification (2001).
+    # 0718 Ramnes (ended 2001, merged with 0716 Våle into 0716 Re): its own row is kept in its own
+    # classification (2001). The 0716 row of 1998 is Våle's own (codes.REUSED_CODE_RULE), kept beside it.
     rows = "K0718;;15;.\nK0716;Re (t.o.m. 2019);15;2\n"
     result = import_files([write_file("w.csv", _wide([1998, 2012], rows), "latin-1")])
-    assert _settled(result) == {("0718", 1998): (15, 2001), ("0716", 2012): (2, 2012)}
+    assert _settled(result) == {("0718", 1998): (15, 2001), ("0716", 1998): (15, 2001), ("0716", 2012): (2, 2012)}
     reasons = _reasons(result)
-    assert reasons[("0716", 1998)] == restated.RESTATED_REASON.format(first=2002)
+    assert ("0716", 1998) not in reasons
     assert reasons[("0718", 2012)].startswith("code had ended before the data year (KLASS 131: last valid 2001)")
     # Re kept code 0716 and absorbed Ramnes: a merge, never a renumbering of 0718
     assert codes.renumbered_to("0718", 2012) is None and codes.renumbered_to("1842", 2010) is None

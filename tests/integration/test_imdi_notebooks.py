@@ -79,3 +79,25 @@ def test_municipal_factors_examines_size_on_real_data(imdi_clean: Path, tmp_path
     h11 = results["h11_log_population"]
     assert h11 is not None and h11["ci_low"] <= h11["estimate"] <= h11["ci_high"]
     assert results["n_obs"] > 900  # municipality-years with a request and a decision
+
+
+def test_register_designs_say_in_one_line_that_they_need_the_register(imdi_clean: Path, tmp_path: Path) -> None:
+    """02 stops, 05 skips its cells: both end ok (exit 0) with the same line from catalog.needs_note."""
+    import argparse
+
+    import nbformat
+
+    from settlement_research.reports.runner import cli_run
+
+    stopped = _run("02_housing_stability_and_outcomes", tmp_path / "02")
+    assert stopped["not_applicable"] == "Source `imdi` has no person-level register: this design cannot be run on it."
+    nb = nbformat.read(tmp_path / "02" / "02_housing_stability_and_outcomes.ipynb", as_version=4)
+    shown = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert [o["output_type"] for o in shown] == ["error"] and shown[0]["traceback"] == [stopped["not_applicable"]]
+    skipped = _run("05_dispersal_policy", tmp_path / "05")
+    assert skipped["ordinary_work_effect"] is None
+    page = (tmp_path / "05" / "05_dispersal_policy.html").read_text("utf-8")
+    assert "has no person-level register or no municipal housing table: this design cannot be run on it." in page
+    for name in ("02_housing_stability_and_outcomes", "05_dispersal_policy"):  # the CLI's exit code
+        args = argparse.Namespace(name=name, parameter=["source=imdi"], out=tmp_path / f"cli_{name}", engine="inprocess")
+        assert cli_run(args) == 0, name

@@ -202,6 +202,11 @@ def test_window_totals_and_intro_against_the_raw_files(real_data: Path, real_cle
         assert row_2012 == ["2012", "..", "..", _n(base_v), "..", f"{int(share_v)}.0"], row_2012
         assert row_2014[:3] == ["2014", "..", _n(left_v)] and row_2014[3:] == ["..", "..", ".."], row_2014
         assert " 0%" not in page and ">0%<" not in page  # the old invented "0% were in work or education"
+        # the real SSB class and which version it is (geo.centrality): Oslo 1, Stavanger 2, Haram 5
+        cls = {"1103": 2, "0301": 1, "1534": 5}[code]
+        assert results["centrality"] == cls and f"centrality class {cls}," in page
+        assert ("Centrality class: SSB's centrality index of 2020, the class of the 2024 municipality that "
+                "contains it (no index of 2014 is shipped)") in page
 
 
 def _n(raw: str) -> str:
@@ -224,10 +229,12 @@ def test_every_real_profile_renders_honestly(real_clean: Path, tmp_path: Path) -
     """All 428 municipalities of 2014 (``SETTLEMENT_RESEARCH_ALL_REAL_PROFILES=1``) or a fixed sample of
     14 plus the 6 hand-checked ones: none fails, no chart's year axis leaves the window, no share
     where no count is published, and no settled number for a year no edition publishes."""
+    from settlement_research.geo import centrality
     from settlement_research.reports.batch import kommune_codes, run_batch
 
     codes = kommune_codes("imdi", WINDOW[1])
     assert len(codes) == 428
+    classes_2014 = dict(centrality.classes_at(WINDOW[1], codes).select("kommune_nr", "centrality").iter_rows())
     if os.environ.get(FULL_RUN) != "1":
         codes = sorted(set(random.Random(11).sample(codes, SAMPLE)) | set(HAND_CHECKED))
     manifest = run_batch("municipality_profile", [{"source": "imdi", "kommune_nr": c} for c in codes],
@@ -241,4 +248,8 @@ def test_every_real_profile_renders_honestly(real_clean: Path, tmp_path: Path) -
         assert results["work_education_share"] is None and results["work_education_share_county"] is None
         early = [results["settled_by_year"][str(y)] for y in (2009, 2010, 2011)]
         assert early == [None, None, None], report["name"]  # no edition publishes settled before 2012
-        assert results["centrality"] is None  # the IMDi files carry no centrality class: never invented
+        # SSB's class from the shipped list (geo.centrality): that of the 2024 municipality containing it
+        code = report["parameters"]["kommune_nr"]
+        assert results["centrality"] == classes_2014[code], code
+    for code, cls in {"0301": 1, "0219": 1, "1103": 2, "1534": 5, "1151": 6}.items():  # read by hand in SSB's list
+        assert classes_2014[code] == cls, code

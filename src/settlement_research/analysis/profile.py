@@ -35,6 +35,7 @@ import polars as pl
 
 from settlement_research import readlog, sdc
 from settlement_research.analysis.classified import kommune_at, on_classification
+from settlement_research.geo import centrality
 from settlement_research.regions import HUSBANKEN_OFFICES, IMDI_OFFICES, coordination_index
 from settlement_research.textsafe import escape_mathtext
 
@@ -73,6 +74,7 @@ class ProfileData(readlog.Tracked):
     totals: pl.DataFrame  # per municipality over the window: requested, decided, settled (suppressed)
     coordination: pl.DataFrame  # husbanken_region, imdi_region, coordination_index, rank
     intro_pooled: pl.DataFrame | None = None  # kommune_nr, share, share_symbol: all leavers of the window
+    centrality_version: str | None = None  # geo.centrality.version_key(last_year) when the class is SSB's
 
     @property
     def years(self) -> list[int]:
@@ -283,7 +285,20 @@ def profile_data(source: str, first_year: int, last_year: int) -> ProfileData:
         pl.col("coordination_index").rank("min", descending=True).cast(pl.Int32).alias("rank")
     )
     return ProfileData(source, first_year, last_year, kommune, settlement, housing, intro, population,
-                       intro_areas, housing_national, totals, coordination, intro_pooled)
+                       intro_areas, housing_national, totals, coordination, intro_pooled,
+                       _centrality_version(source, last_year))
+
+
+def _centrality_version(source: str, year: int) -> str | None:
+    """Which SSB version the source's centrality class is (``geo.centrality``), when the source says
+    its class is SSB's (IMDi's import summary names the shipped list); None otherwise (synthetic)."""
+    from settlement_research import catalog
+
+    if "import_summary" not in catalog.json_sidecars(source):
+        return None
+    summary = catalog.load_json("import_summary", source)
+    declared = isinstance(summary, dict) and isinstance(summary.get("centrality"), dict)
+    return centrality.version_key(year) if declared else None
 
 
 # ------------------------------------------------------------------------------ one municipality
@@ -310,6 +325,9 @@ def facts(data: ProfileData, kommune_nr: str) -> dict[str, Any]:
         "coordination_index": pair["coordination_index"][0] if pair.height else None,
         "coordination_rank": pair["rank"][0] if pair.height else None,
         "coordination_pairs": data.coordination.height,
+        "centrality_version": data.centrality_version,
+        "centrality_split": (data.centrality_version is not None and row["centrality"] is None
+                             and centrality.split_across_classes(kommune_nr, data.last_year)),
     }
 
 
@@ -555,7 +573,7 @@ def peer_table(data: ProfileData, kommune_nr: str, n: int = 5) -> pl.DataFrame:
         .alias("settled_symbol"),
     ).with_columns(pl.col("settled_symbol").alias("settled_per_1000_symbol"))
     frame = sdc.suppress(frame, ["settled"], secondary=False, dependent={"settled_per_1000": "settled"})
-    frame = no_data(frame, ("centrality", "population"))  # IMDi's files have no centrality class: '..', not blank
+    frame = no_data(frame, ("centrality", "population"))  # no class (Tysfjord 1850 in 2014) or population: '..'
     return frame.select("kommune_nr", "kommune_name", "fylke_name", "centrality", "centrality_symbol",
                         "population", "population_symbol", "requested",
                         "requested_symbol", "decided", "decided_symbol", "settled", "settled_symbol", "settled_per_1000", "settled_per_1000_symbol")

@@ -61,8 +61,6 @@ WORDS: dict[str, dict[str, str]] = {
         "no_intro": "No introduction-programme data for this source.",
         "no_intro_here": "No introduction-programme figures for this municipality in {span} in this source.",
         "no_settlement_here": "No settlement figures for this municipality in {span} in this source.",
-        "cap_peers_any": ("{name} (first row) and the five municipalities closest in population (the source has "
-                          "no centrality class), totals {span}"),
         "municipal_dwellings": "municipal dwellings", "refugees_housed": "refugees housed",
         "municipal_rental_share": "municipal rental, %", "private_rental_share": "private rental, %",
         "owner_share": "owner, %", "temporary_share": "temporary, %",
@@ -81,6 +79,14 @@ WORDS: dict[str, dict[str, str]] = {
         "cap_intro_comparison": "Share in work or education a year after leaving the programme, %",
         "chart_intro": "In work or education one year after the programme", "axis_year_leaving": "Year of leaving",
         "axis_percent": "%", "note_suppressed_left_out": "Suppressed years left out",
+        "cap_peers_any": ("{name} (first row) and the five municipalities closest in population (it has no "
+                          "centrality class in this source), totals {span}"),
+        "cent_note": "Centrality class: {version} (Statistics Norway, KLASS); 1 most central, 6 least central.",
+        "cent_before_2020": ("SSB's centrality index of 2020, the class of the 2024 municipality that contains it "
+                             "(no index of {year} is shipped)"),
+        "cent_2020": "SSB's centrality index of 2020",
+        "cent_2024": "SSB's centrality index of 2020 on the 2024 municipalities",
+        "cent_split": "No class: its parts lie in 2024 municipalities of different classes.",
         "cap_peers": "{name} (first row) and five peers of the same centrality class closest in population, totals {span}",
         "code": "code", "municipality": "municipality", "county": "county", "centrality": "centrality",
         "population": "population", "settled_per_1000": "settled per 1000 inhabitants",
@@ -129,8 +135,6 @@ WORDS: dict[str, dict[str, str]] = {
         "no_intro": "Ingen data om introduksjonsprogrammet for denne kilden.",
         "no_intro_here": "Ingen tall om introduksjonsprogrammet for denne kommunen i {span} i denne kilden.",
         "no_settlement_here": "Ingen bosettingstall for denne kommunen i {span} i denne kilden.",
-        "cap_peers_any": ("{name} (første rad) og de fem kommunene nærmest i folketall (kilden har ingen "
-                          "sentralitetsklasse), sum {span}"),
         "municipal_dwellings": "kommunale boliger", "refugees_housed": "flyktninger i bolig",
         "municipal_rental_share": "kommunal utleie, %", "private_rental_share": "privat leie, %",
         "owner_share": "eier, %", "temporary_share": "midlertidig bolig, %",
@@ -149,6 +153,14 @@ WORDS: dict[str, dict[str, str]] = {
         "cap_intro_comparison": "Andel i arbeid eller utdanning ett år etter avsluttet program, %",
         "chart_intro": "I arbeid eller utdanning ett år etter programmet", "axis_year_leaving": "Avslutningsår",
         "axis_percent": "%", "note_suppressed_left_out": "Skjulte år er utelatt",
+        "cap_peers_any": ("{name} (første rad) og de fem kommunene nærmest i folketall (den har ingen "
+                          "sentralitetsklasse i denne kilden), sum {span}"),
+        "cent_note": "Sentralitet: {version} (Statistisk sentralbyrå, KLASS); 1 mest sentral, 6 minst sentral.",
+        "cent_before_2020": ("SSBs sentralitetsindeks fra 2020, klassen til 2024-kommunen den ligger i "
+                             "(ingen indeks for {year} er med)"),
+        "cent_2020": "SSBs sentralitetsindeks fra 2020",
+        "cent_2024": "SSBs sentralitetsindeks fra 2020 for 2024-kommunene",
+        "cent_split": "Ingen klasse: delene ligger i 2024-kommuner med ulik klasse.",
         "cap_peers": "{name} (første rad) og fem kommuner med samme sentralitet og nærmest i folketall, sum {span}",
         "code": "kommunenr.", "municipality": "kommune", "county": "fylke", "centrality": "sentralitet",
         "population": "folketall", "settled_per_1000": "bosatt per 1000 innbyggere",

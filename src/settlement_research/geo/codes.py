@@ -90,8 +90,9 @@ def known(code: str) -> bool:
 def validity(code: str) -> tuple[int | None, int | None]:
     """(first, last) classification year of the *latest* unit with ``code`` ((None, None) if unknown).
 
-    For a reused code this is the latest unit's period (0716 -> Re, 2002-2019): a row under a
-    reused code in a multi-year export denotes the municipality that has it last.
+    For a reused code this is the latest unit's period (0716 -> Re, 2002-2019). A value under a
+    reused code belongs to the unit that had the code in its data year (``valid_in`` any period;
+    IMDi's 0716 for 1995-2001 is Våle's: ``sources.imdi.codes.REUSED_CODE_RULE``).
     """
     ps = _periods().get(code)
     if not ps:

@@ -44,6 +44,7 @@ from nbconvert.exporters.templateexporter import TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from papermill.exceptions import PapermillExecutionError
 
+from settlement_research.catalog import NotApplicable
 from settlement_research.errors import InputError, SettlementResearchError
 from settlement_research.io import write_text_atomic
 from settlement_research.pages import banner
@@ -319,6 +320,8 @@ class Renderer:
             return nb, None
         except PapermillExecutionError as exc:
             nb = nbformat.read(ipynb, as_version=4) if ipynb.is_file() else None
+            if exc.ename == NotApplicable.__name__:  # the notebook said in one line why it stops: done
+                return nb, None
             return nb, f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
         except Exception as exc:  # kernel died, bad notebook, ...: this report fails, others go on
             nb = nbformat.read(ipynb, as_version=4) if ipynb.is_file() else None

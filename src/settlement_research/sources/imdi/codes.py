@@ -116,13 +116,28 @@ known = geo_codes.known
 
 
 def valid_in(code: str, year: int) -> bool:
-    """Whether the unit ``code`` denotes in IMDi's exports is valid in classification ``year``.
+    """Whether ``code`` denotes a municipality in classification ``year``, in any of its periods.
 
-    A reused code denotes the municipality that has it last (0716 is Re, 2002-2019, not Våle):
-    the period of ``validity``. ``geo.codes.valid_in`` answers for any period.
+    A reused code denotes, for a data year, the unit that had it in that year: IMDi's 0716 values
+    for 1995-2001 are Våle's own, for 2002-2019 Re's (the decision and its evidence are in
+    ``REUSED_CODE_RULE``). The label names only the last unit ('Re (t.o.m. 2019)').
     """
-    first, last = validity(code)
-    return first is not None and first <= year and (last is None or year <= last)
+    return geo_codes.valid_in(code, year)
+
+
+# The 0716 question, decided from the 2022-09 export (plain csv, ``tests/imdi/test_reused_code.py``):
+REUSED_CODE_RULE = (
+    "a reused code's values for a data year belong to the unit that had the code in that year: 0716 in "
+    "1995-2001 is Våle (ended 2001), not Re (Våle + Ramnes 0718 from 2002) restating Ramnes. Evidence in "
+    "the 2022-09 export: IMDi does not restate any other merge before 2011 under the later code (1505 "
+    "Kristiansund, 1160 Vindafjord and 1576 Aure are '.' before their merger, the ended codes carry the "
+    "values; 1804 Bodø 2001 requested 110 beside Skjerstad's own 20); 0716 requested 15/30/15/20 in "
+    "1998-2001 is the request every small Vestfold municipality got (Svelvik, Sande and Tjøme 30/15/20 in "
+    "1999-2001; identical 1998-2001 requests are common: 10 groups of municipalities share one), while Re "
+    "restated would be Våle + Ramnes, i.e. Våle requested nothing in four years in which every Vestfold "
+    "municipality was, yet decided 12/15/15/8 against Ramnes' 0/0; and with 0716 as Våle the national sum "
+    "is the sum of every municipality row, as in every other year of the export"
+)
 
 
 def classification_year(code: str, default: int, label_end: int | None) -> int:

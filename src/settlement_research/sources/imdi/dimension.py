@@ -14,8 +14,14 @@ kommune_codes.csv, see ``settlement_research.geo``). Documented rules:
   label's markers, and the label's name. Without a name it cannot be a dimension row: its records
   are rejected with ``NO_DIMENSION`` instead of leaving the dimension incomplete;
 * name: the name the IMDi files give the code where they give one (most frequent), else KLASS's;
+  a reused code's earlier unit always KLASS's (IMDi's label names the last unit: 0716 'Re', not Våle);
 * county: the code's first two digits (the model's rule); its name from the 2014 counties, else
   the shipped list (counties of 2018/2020/2024);
+* centrality: SSB's class from the shipped list (``geo.centrality.for_periods``): the class in the
+  version's last valid classification year, capped at 2024; before 2020 the class of the 2024
+  municipality that contains it, through the change table (which version applies to which years:
+  ``geo.centrality``); null where the parts lie in 2024 municipalities of different classes
+  (1613 Snillfjord, 1850 Tysfjord);
 * agency regions (IMDi and Husbanken offices, DESIGN §3, defined on the 2014 counties): a code of
   a 2014 county gets them from ``regions``; a later code (Viken 30xx, Trøndelag 50xx, 2024 codes,
   ...) takes those of its 2014 predecessors through the shipped change table. When predecessors
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from settlement_research.geo import centrality
 from settlement_research.harmonize import shipped_changes, shipped_code_list
 from settlement_research.regions import COUNTIES_2014, husbanken_region, imdi_region
 
@@ -138,8 +145,13 @@ def kommune_dimension(records: pl.DataFrame) -> tuple[pl.DataFrame | None, pl.Da
         .sort("kommune_nr", "classification_year")
     )
 
+    latest = shipped.group_by("kommune_nr").agg(pl.col("valid_from").max().alias("_latest"))
     rows = pl.concat([
-        base.join(names.select("kommune_nr", "imdi_name"), on="kommune_nr", how="left").select(
+        base.join(names.select("kommune_nr", "imdi_name"), on="kommune_nr", how="left")
+        .join(latest, on="kommune_nr", how="left")
+        .with_columns(  # IMDi's label names a reused code's last unit ('Re'), not Våle (0716 to 2001)
+            pl.when(pl.col("valid_from") == pl.col("_latest")).then(pl.col("imdi_name")).alias("imdi_name")
+        ).select(
             "kommune_nr", pl.coalesce("imdi_name", "klass_name").alias("kommune_name"),
             "valid_from", "valid_to", "county_name",
         ),
@@ -165,6 +177,7 @@ def kommune_dimension(records: pl.DataFrame) -> tuple[pl.DataFrame | None, pl.Da
         pl.col("kommune_nr").replace_strict({c: r[1] for c, r in regions.items() if r})
         .alias("husbanken_region"),
     )
+    dim = centrality.for_periods(dim)
     from settlement_research.model import cast_to_model
 
     return cast_to_model(dim, "kommune").sort("kommune_nr", "valid_from"), skipped

@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 
 from settlement_research.errors import InputError, TextFormatError
+from settlement_research.geo import centrality
 from settlement_research.io import sha256_file, write_json_atomic, write_parquet_atomic
 from settlement_research.model import get_model
 from settlement_research.paths import data_raw_dir
@@ -292,6 +293,7 @@ def _summary(
             },
         },
         "kommune_written": "kommune" in tables,
+        "centrality": _centrality_summary(tables.get("kommune")),
         "kommune_not_in_dimension": assembled.kommune_skipped.to_dicts(),
         "restated": _restated_summary(assembled.restated),
         "notes": [
@@ -315,6 +317,25 @@ def _summary(
             "with its own classification_year so harmonize can map it; rows that overlap share one "
             "classification_year (restated: sources/imdi/restated.py).",
         ],
+    }
+
+
+def _centrality_summary(kommune: pl.DataFrame | None) -> dict[str, Any] | None:
+    """Where the kommune dimension's centrality class comes from, and which versions (geo.centrality)."""
+    if kommune is None:
+        return None
+    missing = kommune.filter(pl.col("centrality").is_null())
+    return {
+        "source": centrality.SOURCE,
+        "versions": {
+            f"before {centrality.INDEX_YEAR}": centrality.VERSION_BEFORE_2020,
+            f"{centrality.INDEX_YEAR}-{centrality.BORDERS_YEAR - 1}": centrality.VERSION_2020,
+            f"{centrality.BORDERS_YEAR}-": centrality.VERSION_2024,
+        },
+        "rule": "each code version's class in its last valid classification year, capped at "
+                f"{centrality.BORDERS_YEAR} (sources/imdi/dimension.py, geo/centrality.py)",
+        "no_class": [f"{k} ({a}-{b if b is not None else ''})" for k, a, b in
+                     missing.select("kommune_nr", "valid_from", "valid_to").iter_rows()],
     }
 
 

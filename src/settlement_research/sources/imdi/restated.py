@@ -9,7 +9,8 @@ refuses the table (two classification years on one municipality).
 
 Documented rule, per model table and data year (a "row" is one kommune_nr of that table and year):
 
-* own row: its code is valid in the data year (KLASS 131 via ``codes.validity``; rows whose label
+* own row: its code is valid in the data year (KLASS 131 via ``codes.valid_in``, any period of a
+  reused code: 0716 is Våle's in 1995-2001, ``codes.REUSED_CODE_RULE``; rows whose label
   markers exclude the year were rejected before). It is authoritative and always kept.
 * restated row: its code became valid only after the data year; stale row: its code had ended
   (by KLASS) before it.
@@ -117,9 +118,12 @@ class _Row:
 
 
 def status(code: str, year: int) -> str:
-    """own / restated / stale for a code KLASS knows, unknown_code otherwise."""
+    """own / restated / stale for a code KLASS knows, unknown_code otherwise. A reused code is own
+    in every period it was valid in (0716: Våle to 2001, Re 2002-2019; ``codes.REUSED_CODE_RULE``)."""
     if not codes.known(code):
         return UNKNOWN
+    if codes.valid_in(code, year):
+        return OWN
     first, last = codes.validity(code)
     if first is not None and year < first:
         return RESTATED
