@@ -123,7 +123,9 @@ plt.show()
 # **Confounders** named and adjusted for: age at settlement (and its square), education, household
 # type and sex; tenure and moves adjust for each other. Standard errors are clustered by the
 # settlement municipality; rows with missing values are dropped explicitly. The primary estimate is a
-# logit reported as an average marginal effect (percentage points); a linear probability model with
+# logit reported as an average marginal effect (percentage points), its interval conditional on the
+# sample's covariates (the effect averaged over the persons analysed, as Stata's `margins` default;
+# `results.json` records this as `ame_vce`); a linear probability model with
 # municipality and settlement-year fixed effects is the first robustness check. Nothing here is
 # randomised: the estimates are **associations** adjusted for the named confounders.
 
@@ -314,7 +316,7 @@ text = (
     f"{primary['ci_low'] * 100:+.1f} to {primary['ci_high'] * 100:+.1f}; Holm-adjusted one-sided p = "
     f"{family['hypotheses']['H1-moves']['p_holm']:.3g}; {format_value(adjusted.n_obs, 'count')} persons in {adjusted.n_clusters} "
     f"municipalities). Without adjustment the slope is {naive_row['estimate'] * 100:+.1f} points. This is an "
-    "association adjusted for the named confounders, not a causal effect."
+    "association adjusted for the named confounders, not a causal effect. " + models.interval_sentence(adjusted, moves)
 )
 compare_truth = compare_label = None
 if gt is not None:
@@ -370,7 +372,9 @@ save_results({
     "n_clusters": adjusted.n_clusters,
     "n_left_out_by_landmark": n_before_landmark,
     "identification": "association",
-    "primary_effect": {**_effect(primary), "term": moves, "model": adjusted.model,
+    "primary_effect": {**_effect(primary), "term": moves, "model": adjusted.model, "ame_vce": adjusted.vce,
+                       "std_error_unconditional": models.ame_table_with(adjusted, "unconditional")
+                       .filter(pl.col("term") == moves)["std_error"][0],
                        "truth": compare_truth, "truth_estimand": compare_label,
                        "causal_truth": truth.moves_causal(gt, window) if gt else None,
                        "model_truth": truth.moves_effect(gt, window) if gt else None},

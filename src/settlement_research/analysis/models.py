@@ -233,6 +233,31 @@ def ame_table(fit: Any, pdf: Any, groups: np.ndarray, *, vce: str = "conditional
     return table.vstack(contrasts)
 
 
+def ame_table_with(result: FitResult, vce: str) -> pl.DataFrame:
+    """The AME table of a ``logit_ame`` result with the other variance (same fit, same clusters), so a
+    notebook can say how much the population-AME interval differs from the sample-mean one."""
+    if result.fit is None or result.cluster is None or result.vce is None:
+        raise ValueError("ame_table_with needs a result of logit_ame")
+    pdf = result.fit.model.data.frame  # the fitted rows, with the cluster column
+    return ame_table(result.fit, pdf, pdf[result.cluster].astype(str).to_numpy(), vce=vce)
+
+
+def interval_sentence(result: FitResult, term: str) -> str:
+    """One sentence naming the estimand the AME interval of ``term`` is for, with the other variance's
+    standard error as a ratio (what a reader wanting the population AME would get)."""
+    other = "unconditional" if result.vce == "conditional" else "conditional"
+    se = result.term(term)["std_error"]
+    alt = ame_table_with(result, other).filter(pl.col("term") == term)["std_error"][0]
+    if result.vce == "conditional":
+        return (f"The interval is conditional on this sample's covariates (delta method, the default of Stata's "
+                f"`margins`): it is for the average over the persons analysed, the estimand the synthetic truths use; "
+                f"for the population average (`vce(unconditional)`) the standard error would be {alt / se:.3f} times "
+                "as large.")
+    return (f"The interval is for the population average marginal effect (influence function with the sampling of "
+            f"the covariates, Stata's `margins, vce(unconditional)`); conditional on this sample's covariates the "
+            f"standard error would be {alt / se:.3f} times as large.")
+
+
 def _expit(z: np.ndarray) -> np.ndarray:
     from scipy.special import expit
 
