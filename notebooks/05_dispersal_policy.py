@@ -119,7 +119,7 @@ if usable:
 # %%
 gt = catalog.load_json("ground_truth", source) if usable and "ground_truth" in catalog.json_sidecars(source) else None
 arrival_truth = (gt or {}).get("effects", {}).get("arrival_dwellings_on_work_or_education", {}).get("by_route", {})
-sens = evalue = None
+sens = evalue = oster_lin = None
 if usable:
     w = fits["ordinary"]["work"].term("arrival_dwellings")
     contrast = fits["agreed_self"]["work"].term("arrival_dwellings")
@@ -138,11 +138,14 @@ if usable:
     fit_lin = models.feols(outcome.filter(pl.col("route") == "ordinary"), f"y ~ arrival_dwellings + {controls}")
     lin = fit_lin.term("arrival_dwellings")
     sens = sensitivity.summary(lin["estimate"], lin["std_error"], fit_lin.n_obs - len(fit_lin.table) - 1)
+    oster_lin = sensitivity.oster(outcome.filter(pl.col("route") == "ordinary"), "y", "arrival_dwellings",
+                                  controls=controls)
     evalue = sensitivity.evalues_risk_difference(
         w["estimate"], w["ci_low"], w["ci_high"],
         baseline=float(outcome.filter(pl.col("route") == "ordinary")["y"].mean()))
     display(Markdown(text))
     display(Markdown(sensitivity.sentence("arrival dwellings on the ordinary route (linear probability model)", sens)
+                     + " " + sensitivity.oster_sentence("the same model", oster_lin)
                      + "\n\n" + sensitivity.evalue_sentence(
                          "one more municipal dwelling per 1000 at arrival (ordinary route, logit AME)", evalue)))
 
@@ -190,6 +193,6 @@ save_results({
     "self_settled_work_association": ({**_effect(fits["agreed_self"]["work"].term("arrival_dwellings")),
                                        "n": fits["agreed_self"]["work"].n_obs} if usable else None),
     "ordinary_moves_effect": (_effect(fits["ordinary"]["moves"].term("arrival_dwellings")) if usable else None),
-    "sensitivity": {"ordinary_work_lpm": sens, "evalue_ordinary_work": evalue},
+    "sensitivity": {"ordinary_work_lpm": sens, "oster_ordinary_work_lpm": oster_lin, "evalue_ordinary_work": evalue},
     "multiplicity": family,
 })

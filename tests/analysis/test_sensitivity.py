@@ -153,3 +153,34 @@ def test_oster_on_data_uses_the_same_moments_with_fixed_effects() -> None:
     assert out["delta"] == pytest.approx(expected["delta"], rel=1e-7)
     assert out["beta_star_delta1"] == pytest.approx(expected["beta_star_delta1"], rel=1e-7)
     assert out["n"] == n
+
+
+def test_oster_with_baseline_regressors_in_both_regressions() -> None:
+    """psacalc's mcontrols: a baseline kept in the short regression too; the exposure's variance is then
+    net of it. Checked against moments computed by hand."""
+    import numpy as np
+    import polars as pl
+
+    rng = np.random.default_rng(12)
+    n = 2000
+    b = rng.normal(size=n)
+    w = rng.normal(size=n)
+    x = 0.4 * b + 0.6 * w + rng.normal(size=n)
+    y = 0.2 * x + 0.5 * b + 0.7 * w + rng.normal(size=n)
+    frame = pl.DataFrame({"y": y, "x": x, "b": b, "w": w})
+    out = sensitivity.oster(frame, "y", "x", controls="w", baseline="b")
+
+    def ols(target: np.ndarray, *cols: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+        design = np.column_stack([np.ones(n), *cols])
+        coef = np.linalg.lstsq(design, target, rcond=None)[0]
+        r = target - design @ coef
+        return coef, 1 - r.var() / target.var(), r
+
+    c_short, r2_short, _ = ols(y, x, b)
+    c_long, r2_long, _ = ols(y, x, b, w)
+    expected = sensitivity.oster_from_moments(
+        beta_short=c_short[1], r2_short=r2_short, beta_long=c_long[1], r2_long=r2_long, var_y=y.var(),
+        var_x=ols(x, b)[2].var(), var_x_resid=ols(x, b, w)[2].var(), r_max=1.3 * r2_long)
+    assert out["delta"] == pytest.approx(expected["delta"], rel=1e-7)
+    assert out["beta_star_delta1"] == pytest.approx(expected["beta_star_delta1"], rel=1e-7)
+    assert out["baseline"] == "b"

@@ -250,7 +250,8 @@ def interval_sentence(result: FitResult, term: str) -> str:
     alt = ame_table_with(result, other).filter(pl.col("term") == term)["std_error"][0]
     if result.vce == "conditional":
         return (f"The interval is conditional on this sample's covariates (delta method, the default of Stata's "
-                f"`margins`): it is for the average over the persons analysed, the estimand the synthetic truths use; "
+                f"`margins`): it is for the average over the persons analysed (the estimand the synthetic register's truths are "
+                f"defined on); "
                 f"for the population average (`vce(unconditional)`) the standard error would be {alt / se:.3f} times "
                 "as large.")
     return (f"The interval is for the population average marginal effect (influence function with the sampling of "

@@ -178,12 +178,14 @@ def oster_from_moments(*, beta_short: float, r2_short: float, beta_long: float, 
 
 
 def oster(data: Any, outcome: str, exposure: str, *, controls: str, fixed_effects: str | None = None,
-          r_max_factor: float = 1.3) -> dict[str, Any]:
+          baseline: str | None = None, r_max_factor: float = 1.3) -> dict[str, Any]:
     """Oster's delta and beta* of a linear model fitted on ``data`` (polars), R_max = min(factor·R̃², 1).
 
-    Short regression: ``outcome ~ exposure``; long: ``outcome ~ exposure + controls | fixed_effects``
-    (pyfixest syntax, the notebook's linear model), both on the same complete rows; R² are overall R²
-    (fixed effects count as observed controls, as in psacalc).
+    Short regression: ``outcome ~ exposure [+ baseline]``; long: ``outcome ~ exposure [+ baseline] +
+    controls | fixed_effects`` (pyfixest syntax, the notebook's linear model), both on the same complete
+    rows. ``baseline`` are regressors kept in both (psacalc's mcontrols, e.g. the other levels of a
+    categorical exposure, so the short regression is the same contrast); the exposure's variance is then
+    taken net of them. R² are overall R² (fixed effects count as observed controls, as in psacalc).
     """
     import numpy as np
     import polars as pl
@@ -191,31 +193,35 @@ def oster(data: Any, outcome: str, exposure: str, *, controls: str, fixed_effect
 
     from settlement_research.analysis.models import complete_cases, formula_variables
 
-    rhs = f"{exposure} + {controls}" + (f" | {fixed_effects}" if fixed_effects else "")
-    frame, _ = complete_cases(data, formula_variables(f"{outcome} ~ {rhs}"))
+    base = f" + {baseline}" if baseline else ""
+    fe = f" | {fixed_effects}" if fixed_effects else ""
+    frame, _ = complete_cases(data, formula_variables(f"{outcome} ~ {exposure}{base} + {controls}{fe}"))
     pdf = frame.to_pandas()
     y = frame[outcome].cast(pl.Float64).to_numpy()
     x = frame[exposure].cast(pl.Float64).to_numpy()
-    short = pf.feols(f"{outcome} ~ {exposure}", data=pdf, vcov="iid")
-    long = pf.feols(f"{outcome} ~ {rhs}", data=pdf, vcov="iid")
-    aux = pf.feols(f"{exposure} ~ {controls}" + (f" | {fixed_effects}" if fixed_effects else ""), data=pdf, vcov="iid")
 
-    def resid(fit: Any) -> Any:
-        r = np.asarray(fit.resid(), dtype=float)
+    def fit(formula: str) -> Any:  # singletons kept (a perfect fit; the point estimates are unchanged)
+        return pf.feols(formula, data=pdf, vcov="iid", fixef_rm="none")
+
+    def resid(model: Any) -> Any:
+        r = np.asarray(model.resid(), dtype=float)
         if r.size != frame.height:  # e.g. singleton fixed effects dropped: the moments must share rows
-            raise ValueError(f"{fit._fml}: {r.size} of {frame.height} rows used; Oster's moments need the same rows")
+            raise ValueError(f"{model._fml}: {r.size} of {frame.height} rows used; Oster's moments need the same rows")
         return r
 
-    def r2(fit: Any) -> float:
-        return float(1 - resid(fit).var() / y.var())
+    def r2(model: Any) -> float:
+        return float(1 - resid(model).var() / y.var())
 
+    short, long = fit(f"{outcome} ~ {exposure}{base}"), fit(f"{outcome} ~ {exposure}{base} + {controls}{fe}")
+    var_x = float(resid(fit(f"{exposure} ~ {baseline}")).var()) if baseline else float(x.var())
     r2_long = r2(long)
     out = oster_from_moments(
         beta_short=float(short.coef()[exposure]), r2_short=r2(short), beta_long=float(long.coef()[exposure]),
-        r2_long=r2_long, var_y=float(y.var()), var_x=float(x.var()), var_x_resid=float(resid(aux).var()),
+        r2_long=r2_long, var_y=float(y.var()), var_x=var_x,
+        var_x_resid=float(resid(fit(f"{exposure} ~ {controls}{base}{fe}")).var()),
         r_max=min(r_max_factor * r2_long, 1.0))
-    out.update({"r_max_rule": f"min({r_max_factor:g} x R² of the long regression, 1)", "n": frame.height,
-                "controls": controls, "fixed_effects": fixed_effects})
+    out.update({"r_max_rule": f"min({r_max_factor:g} × R² of the long regression, 1)", "n": frame.height,
+                "controls": controls, "fixed_effects": fixed_effects, "baseline": baseline})
     return out
 
 
@@ -225,5 +231,6 @@ def oster_sentence(label: str, o: dict[str, Any]) -> str:
     return (f"For {label}, Oster's δ is **{o['delta']:.2f}**: unobservables would have to be {abs(o['delta']):.2f} times "
             f"as important as the observed controls (and select {'the same' if o['delta'] > 0 else 'the opposite'} way) "
             f"to bring the estimate to zero if together they explained R²max = {o['r_max']:.3f} of the outcome "
-            f"(1.3 × the model's {o['r2_long']:.3f}); with equal selection (δ = 1) the bias-adjusted estimate is "
+            f"({o.get('r_max_rule', 'chosen')}; the model's R² is {o['r2_long']:.3f}); with equal selection (δ = 1) "
+            "the bias-adjusted estimate is "
             + (f"{star:+.4f} against {o['beta_long']:+.4f} (Oster 2019)." if star is not None else "not defined (Oster 2019)."))
