@@ -19,7 +19,15 @@ table prints the mean bias, the SD of the errors across seeds, the mean reported
 diagnosis column ``se/cond``: the mean reported SE over the mean *exact* conditional SD of the
 estimator given the sample's regressors (sandwich at the pseudo-true values with the generator's
 true probabilities: var(y | X) = p(1 - p), which is what the outcome draw is). It has no Monte Carlo
-noise, so it tells a too-small SE (< 1) from an unlucky set of seeds (about 1 with SD/SE > 1).
+noise, so it tells a too-small SE (< 1) from an unlucky set of seeds (about 1 with SD/SE > 1). The
+column ``orac`` is the coverage of estimate +- 1.96 * that exact SD: what the best possible standard
+error would give on these seeds (a shortfall there is in the errors, not in any SE).
+
+Which variance. Every truth is a mean over the seed's own analysis sample (the pseudo-true AME of
+the fitted model given the sample's covariates and true probabilities), so the reported intervals
+use the AME variance conditional on the covariates (``models.logit_ame(vce="conditional")``, the
+default). ``logit_uncond`` / ``arrival_uncond`` are the same estimates with the unconditional
+(population-AME, Stata ``vce(unconditional)``) standard error, kept as a diagnostic.
 
 Cheap path (default): the landmark sample comes from the generator's own arrays
 (``generator.analysis_frame``: identical rows and values to ``indicators.person_frame`` +
@@ -54,8 +62,9 @@ CONTROLS = "age_at_settlement + age_sq + C(education) + C(household_type) + C(se
 ARRIVAL_CONTROLS = "C(settlement_year) + age_at_settlement + age_sq + C(education) + C(household_type) + C(sex)"
 TENURE_TERM = "C(tenure_1y)[T.owner_startlan]"
 ESTIMANDS = {"logit": ("moves", "owner_startlan"), "logit_hc1": ("moves", "owner_startlan"),
-             "logit_cr3": ("moves", "owner_startlan"), "lpm": ("moves", "owner_startlan"),
-             "lpm_cr3": ("moves", "owner_startlan"), "arrival": ("arrival_dwellings",)}
+             "logit_cr3": ("moves", "owner_startlan"), "logit_uncond": ("moves", "owner_startlan"),
+             "lpm": ("moves", "owner_startlan"), "lpm_cr3": ("moves", "owner_startlan"),
+             "arrival": ("arrival_dwellings",), "arrival_uncond": ("arrival_dwellings",)}
 TRUTH_KIND = {"logit": "adjusted_logit_ame", "lpm": "adjusted_lpm", "lpm_cr3": "adjusted_lpm"}
 
 
@@ -208,6 +217,8 @@ def one_seed(seed: int, scale: float, window: int = 24, *, notebook_path: bool =
             row["fits"][name][estimand] = {k: float(t[k]) for k in ("estimate", "std_error", "ci_low", "ci_high")}
         if name == "logit":
             sd_m, sd_t = conditional_sd_logit(x, p, names, moves, (tenure_cols, names.index(TENURE_TERM)))
+            _unconditional_variant(row, "logit", fit, {"moves": moves, "owner_startlan": TENURE_TERM},
+                                   {"moves": sd_m, "owner_startlan": sd_t})
             # the same fit with other covariance estimators (diagnosis: is it the clustering?)
             for variant, ses in alternative_logit_ses(fit.fit, data["kommune_nr"].to_numpy(), names, moves,
                                                       (tenure_cols, names.index(TENURE_TERM))).items():
@@ -233,8 +244,26 @@ def one_seed(seed: int, scale: float, window: int = 24, *, notebook_path: bool =
         xa, na = np.asarray(a_fit.fit.model.exog, dtype=float), list(a_fit.fit.model.exog_names)
         row["conditional_sd"]["arrival"] = {
             "arrival_dwellings": conditional_sd_logit(xa, arrival["p"].to_numpy(), na, "arrival_dwellings", None)[0]}
+        _unconditional_variant(row, "arrival", a_fit, {"arrival_dwellings": "arrival_dwellings"},
+                               row["conditional_sd"]["arrival"])
         row["n_arrival"] = arrival.height
     return row
+
+
+def _unconditional_variant(row: dict[str, Any], name: str, fit: Any, terms: dict[str, str],
+                           cond_sd: dict[str, float]) -> None:
+    """The same estimates with the unconditional (population-AME) standard error, as ``<name>_uncond``."""
+    from settlement_research.analysis import models
+
+    pdf = fit.fit.model.data.frame  # the fitted rows (after complete_cases), with the cluster column
+    table = models.ame_table(fit.fit, pdf, pdf["kommune_nr"].to_numpy(), vce="unconditional")
+    variant = f"{name}_uncond"
+    row["truth"][variant] = row["truth"][name]
+    row["fits"][variant] = {}
+    for estimand, term in terms.items():
+        t = table.filter(pl.col("term") == term).row(0, named=True)
+        row["fits"][variant][estimand] = {k: float(t[k]) for k in ("estimate", "std_error", "ci_low", "ci_high")}
+    row["conditional_sd"][variant] = dict(cond_sd)
 
 
 def _mean(x: list[float]) -> float:
@@ -259,6 +288,7 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             covered = [f["ci_low"] <= t <= f["ci_high"] for f, t in zip(fits, truth, strict=True)]
             cond = [r.get("conditional_sd", {}).get(name, {}).get(estimand) for r in rows]
             cond_ok = [c for c in cond if c is not None]
+            oracle = [abs(e) <= 1.959964 * c for e, c in zip(err, cond, strict=True) if c is not None]
             cov = _mean([float(c) for c in covered])
             sd_err = _sd(err)
             n = len(rows)
@@ -275,6 +305,8 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "se_over_conditional_sd": _mean(se) / _mean(cond_ok) if cond_ok else None,
                 "sd_error_over_conditional_sd": sd_err / _mean(cond_ok) if cond_ok else None,
                 "coverage_95": cov, "coverage_mc_se": math.sqrt(cov * (1 - cov) / n),
+                # coverage with the exact conditional SD as the SE: the best any SE could do on these seeds
+                "coverage_with_conditional_sd": _mean([float(o) for o in oracle]) if oracle else None,
                 "coverage_z_vs_0_95": (cov - 0.95) / math.sqrt(0.95 * 0.05 / n),
             })
     return out
@@ -282,14 +314,16 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def print_table(summary: list[dict[str, Any]]) -> None:
     head = (f"{'estimator':8} {'estimand':17} {'truth':>8} {'bias':>8} {'(mcse)':>7} {'sd(err)':>8} {'mean se':>8} "
-            f"{'sd/se':>6} {'(mcse)':>6} {'se/cond':>7} {'cover':>6} {'(mcse)':>6}")
+            f"{'sd/se':>6} {'(mcse)':>6} {'se/cond':>7} {'cover':>6} {'(mcse)':>6} {'orac':>6}")
     print(head)
     print("-" * len(head))
     for s in summary:
         cond = f"{s['se_over_conditional_sd']:7.3f}" if s.get("se_over_conditional_sd") is not None else f"{'-':>7}"
+        orac = s.get("coverage_with_conditional_sd")
+        orac_text = f"{orac:6.3f}" if orac is not None else f"{'-':>6}"
         print(f"{s['estimator']:8} {s['estimand']:17} {s['mean_truth']:8.4f} {s['mean_bias']:8.4f} {s['bias_mc_se']:7.4f} "
               f"{s['sd_error']:8.4f} {s['mean_reported_se']:8.4f} {s['sd_over_se']:6.3f} {s.get('sd_over_se_mc_se', float('nan')):6.3f} "
-              f"{cond} {s['coverage_95']:6.3f} {s['coverage_mc_se']:6.3f}")
+              f"{cond} {s['coverage_95']:6.3f} {s['coverage_mc_se']:6.3f} {orac_text}")
 
 
 def _read_partial(names: list[str]) -> list[dict[str, Any]]:
@@ -315,7 +349,9 @@ def write_partial_summary(names: list[str], out_name: str) -> int:
     path = RESULTS / f"{out_name}.json"
     path.write_text(json.dumps({"scale": scale, "window": window, "seeds": [r["seed"] for r in rows],
                                 "partial": True, "generator_version": calibration.GENERATOR_VERSION,
-                                "controls": CONTROLS, "summary": summary, "rows": rows}, indent=2), "utf-8")
+                                "controls": CONTROLS, "vce": "conditional", "provenance": _provenance(),
+                                "seconds_per_seed": round(_mean([r.get("seconds", float("nan")) for r in rows]), 2),
+                                "summary": summary, "rows": rows}, indent=2), "utf-8")
     print(f"wrote {path}")
     return 0
 
@@ -401,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps({
         "scale": args.scale, "window": args.window, "seeds": seeds, "seconds": round(seconds, 1), "jobs": args.jobs,
         "path": "notebook" if args.notebook_path else "cheap", "generator_version": calibration.GENERATOR_VERSION,
-        "controls": CONTROLS, "provenance": _provenance(), "summary": summary, "rows": rows,
+        "controls": CONTROLS, "vce": "conditional", "provenance": _provenance(), "summary": summary, "rows": rows,
     }, indent=2), "utf-8")
     print(f"wrote {path}")
     return 0

@@ -133,7 +133,9 @@ plt.show()
 # **Confounders** named and adjusted for: age at settlement (and its square), education, household
 # type and sex; tenure and moves adjust for each other. Standard errors are clustered by the
 # settlement municipality; rows with missing values are dropped explicitly. The primary estimate is a
-# logit reported as an average marginal effect (percentage points); a linear probability model with
+# logit reported as an average marginal effect (percentage points), its interval conditional on the
+# sample's covariates (the effect averaged over the persons analysed, as Stata's `margins` default;
+# `results.json` records this as `ame_vce`); a linear probability model with
 # municipality and settlement-year fixed effects is the first robustness check. Nothing here is
 # randomised: the estimates are **associations** adjusted for the named confounders.
 
@@ -286,10 +288,12 @@ display(Markdown(
 # %% [markdown]
 # ## Sensitivity to hidden confounding
 # Motivation, health or networks could drive both moving and work. How strong would such a hidden
-# confounder have to be to explain the association away? Two scales: the Cinelli-Hazlett robustness
-# value of the linear models (share of residual variance, partial R²) and the E-value of the
-# binary-outcome contrasts (VanderWeele & Ding 2017: the risk-ratio association a confounder would
-# need with both the exposure and the outcome).
+# confounder have to be to explain the association away? Three scales: the Cinelli-Hazlett robustness
+# value of the linear models (share of residual variance, partial R²), Oster's δ for the same models
+# (how much more the unobservables would have to select on the exposure than the observed controls
+# do, with R²max = 1.3 × the model's R²) and the E-value of the binary-outcome contrasts
+# (VanderWeele & Ding 2017: the risk-ratio association a confounder would need with both the
+# exposure and the outcome).
 
 # %%
 fe_row = fe.term(moves)
@@ -297,6 +301,16 @@ fe_dof = fe.n_obs - len(fe.table) - 1
 sens_moves = sensitivity.summary(fe_row["estimate"], fe_row["std_error"], fe_dof)
 sens_h14 = (sensitivity.summary(h14_row["estimate"], h14_row["std_error"], h14_fit.n_obs - len(h14_fit.table) - 1)
             if h14_row is not None else None)
+# Oster's delta: short regression on the exposure alone (for H14 with the other tenures kept in both, so
+# the short regression is the same contrast against municipal rental), long = the linear model above
+oster_moves = sensitivity.oster(analysis, "y", moves, controls=f"C(tenure_1y) + {controls}",
+                                fixed_effects="kommune_nr + settlement_year")
+oster_h14 = (sensitivity.oster(
+    h14.with_columns((pl.col("tenure_1y") == "owner_startlan").cast(pl.Int8).alias("owner_startlan"),
+                     pl.when(pl.col("tenure_1y") == "owner_startlan").then(pl.lit("municipal_rental"))
+                     .otherwise(pl.col("tenure_1y")).alias("other_tenure")),
+    "left", "owner_startlan", controls=controls, baseline="C(other_tenure)", fixed_effects="settlement_year")
+    if h14_row is not None else None)
 # E-values: the same question on the risk-ratio scale, for the binary-outcome contrasts (the risk of
 # the comparison group is the baseline: everyone's share for one more move, municipal renters' for tenure)
 primary_row = adjusted.term(moves)
@@ -306,8 +320,10 @@ evalue_h14 = (sensitivity.evalues_risk_difference(h14_row["estimate"], h14_row["
                                                   baseline=float(base_rate))
               if h14_row is not None and 0 < base_rate < 1 else None)
 display(Markdown(sensitivity.sentence("one more move (LPM with fixed effects)", sens_moves)
+                 + " " + sensitivity.oster_sentence("the same model", oster_moves)
                  + "\n\n" + sensitivity.evalue_sentence("one more move (adjusted logit, AME)", evalue_moves)
                  + ("\n\n" + sensitivity.sentence("owning with startlån on leaving (H14)", sens_h14) if sens_h14 else "")
+                 + (" " + sensitivity.oster_sentence("the same H14 model", oster_h14) if oster_h14 else "")
                  + ("\n\n" + sensitivity.evalue_sentence("owning with startlån on leaving (H14)", evalue_h14)
                     if evalue_h14 else "")))
 
@@ -338,7 +354,7 @@ text = (
     f"{primary['ci_low'] * 100:+.1f} to {primary['ci_high'] * 100:+.1f}; Holm-adjusted one-sided p = "
     f"{family['hypotheses']['H1-moves']['p_holm']:.3g}; {format_value(adjusted.n_obs, 'count')} persons in {adjusted.n_clusters} "
     f"municipalities). Without adjustment the slope is {naive_row['estimate'] * 100:+.1f} points. This is an "
-    "association adjusted for the named confounders, not a causal effect."
+    "association adjusted for the named confounders, not a causal effect. " + models.interval_sentence(adjusted, moves)
 )
 compare_truth = compare_label = None
 if gt is not None:
@@ -395,7 +411,9 @@ save_results({
     "n_clusters": adjusted.n_clusters,
     "n_left_out_by_landmark": n_before_landmark,
     "identification": "association",
-    "primary_effect": {**_effect(primary), "term": moves, "model": adjusted.model,
+    "primary_effect": {**_effect(primary), "term": moves, "model": adjusted.model, "ame_vce": adjusted.vce,
+                       "std_error_unconditional": models.ame_table_with(adjusted, "unconditional")
+                       .filter(pl.col("term") == moves)["std_error"][0],
                        "truth": compare_truth, "truth_estimand": compare_label,
                        "causal_truth": truth.moves_causal(gt, window) if gt else None,
                        "model_truth": truth.moves_effect(gt, window) if gt else None},
@@ -412,6 +430,7 @@ save_results({
     "h2_effect": {**_effect(h2_row), "n": h2_fit.n_obs, "other_adults": _effect(h2_other_row)},
     "h14_effect": {**_effect(h14_row), "n": h14_fit.n_obs} if h14_row is not None else None,
     "sensitivity": {"moves_fixed_effects": sens_moves, "h14": sens_h14,
+                    "oster_moves_fixed_effects": oster_moves, "oster_h14": oster_h14,
                     "evalue_moves": evalue_moves, "evalue_h14": evalue_h14},
     "multiplicity": family,
     "robustness": robustness.to_dicts(),

@@ -93,7 +93,8 @@ if usable:
 # education, household type, sex) for precision — never anything measured after arrival (moves,
 # tenure), which would block part of the effect. Reported as the average marginal effect per dwelling
 # per 1000 (percentage points), standard errors clustered by the arrival municipality (the level the
-# exposure varies at). Housing stability: a linear model of moves in the first months, same
+# exposure varies at), the interval conditional on the sample's covariates (the effect averaged over
+# the persons analysed, as Stata's `margins` default; `ame_vce` in `results.json`). Housing stability: a linear model of moves in the first months, same
 # regressors. For the ordinary route this estimates the **effect** of arrival conditions, under the
 # assumption that placement is as good as random given the year and the traits IMDi sees; for the
 # self-settled it is an **association**.
@@ -131,7 +132,7 @@ if usable:
 # %%
 gt = catalog.load_json("ground_truth", source) if usable and "ground_truth" in catalog.json_sidecars(source) else None
 arrival_truth = (gt or {}).get("effects", {}).get("arrival_dwellings_on_work_or_education", {}).get("by_route", {})
-sens = evalue = None
+sens = evalue = oster_lin = None
 if usable:
     w = fits["ordinary"]["work"].term("arrival_dwellings")
     contrast = fits["agreed_self"]["work"].term("arrival_dwellings")
@@ -140,7 +141,8 @@ if usable:
             f"**{w['estimate'] * 100:+.2f} percentage points** (95 % CI {w['ci_low'] * 100:+.2f} to {w['ci_high'] * 100:+.2f}; "
             f"{format_value(fits['ordinary']['work'].n_obs, 'count')} persons in {fits['ordinary']['work'].n_clusters} municipalities), an effect "
             f"under the placement assumption. Among the self-settled, who chose where to live, the association is "
-            f"{contrast['estimate'] * 100:+.2f} points ({contrast['ci_low'] * 100:+.2f} to {contrast['ci_high'] * 100:+.2f}).")
+            f"{contrast['estimate'] * 100:+.2f} points ({contrast['ci_low'] * 100:+.2f} to {contrast['ci_high'] * 100:+.2f}). "
+            + models.interval_sentence(fits["ordinary"]["work"], "arrival_dwellings"))
     truth_ord = arrival_truth.get("ordinary", {})
     if truth_ord.get("direct_ame") is not None:
         covered = w["ci_low"] <= truth_ord["direct_ame"] <= w["ci_high"]
@@ -149,11 +151,14 @@ if usable:
     fit_lin = models.feols(outcome.filter(pl.col("route") == "ordinary"), f"y ~ arrival_dwellings + {controls}")
     lin = fit_lin.term("arrival_dwellings")
     sens = sensitivity.summary(lin["estimate"], lin["std_error"], fit_lin.n_obs - len(fit_lin.table) - 1)
+    oster_lin = sensitivity.oster(outcome.filter(pl.col("route") == "ordinary"), "y", "arrival_dwellings",
+                                  controls=controls)
     evalue = sensitivity.evalues_risk_difference(
         w["estimate"], w["ci_low"], w["ci_high"],
         baseline=float(outcome.filter(pl.col("route") == "ordinary")["y"].mean()))
     display(Markdown(text))
     display(Markdown(sensitivity.sentence("arrival dwellings on the ordinary route (linear probability model)", sens)
+                     + " " + sensitivity.oster_sentence("the same model", oster_lin)
                      + "\n\n" + sensitivity.evalue_sentence(
                          "one more municipal dwelling per 1000 at arrival (ordinary route, logit AME)", evalue)))
 
@@ -195,11 +200,14 @@ save_results({
     "window_months": window,
     "identification": "effect for the ordinary route under as-good-as-random placement; association for the self-settled",
     "ordinary_work_effect": ({**_effect(fits["ordinary"]["work"].term("arrival_dwellings")), "n": fits["ordinary"]["work"].n_obs,
+                              "ame_vce": fits["ordinary"]["work"].vce,
+                              "std_error_unconditional": models.ame_table_with(fits["ordinary"]["work"], "unconditional")
+                              .filter(pl.col("term") == "arrival_dwellings")["std_error"][0],
                               "truth": arrival_truth.get("ordinary", {}).get("direct_ame"),
                               "model_truth": arrival_truth.get("ordinary", {}).get("design_logit_ame")} if usable else None),
     "self_settled_work_association": ({**_effect(fits["agreed_self"]["work"].term("arrival_dwellings")),
                                        "n": fits["agreed_self"]["work"].n_obs} if usable else None),
     "ordinary_moves_effect": (_effect(fits["ordinary"]["moves"].term("arrival_dwellings")) if usable else None),
-    "sensitivity": {"ordinary_work_lpm": sens, "evalue_ordinary_work": evalue},
+    "sensitivity": {"ordinary_work_lpm": sens, "oster_ordinary_work_lpm": oster_lin, "evalue_ordinary_work": evalue},
     "multiplicity": family,
 })

@@ -90,6 +90,16 @@ def test_notebook_02_compares_with_the_truth_of_its_own_window(
     assert ev["evalue_ci"] == pytest.approx(sensitivity.evalue_rr(rr_near_null) if rr_near_null < 1 else 1.0)
     html = (tmp_path / "02_housing_stability_and_outcomes.html").read_text("utf-8")
     assert "the interval covers it" in html and "does NOT cover" not in html
+    # the interval is for the sample-mean AME (the truths' estimand), and says so; the population
+    # (unconditional) SE is recorded beside it
+    assert primary["ame_vce"] == "conditional" and "conditional on this sample" in html
+    assert primary["std_error_unconditional"] == pytest.approx(primary["std_error"], rel=0.05)
+    # Oster's delta of the fixed-effects LPM: its long regression is the notebook's model
+    oster = results["sensitivity"]["oster_moves_fixed_effects"]
+    assert oster["beta_long"] == pytest.approx(results["fixed_effects_effect"]["estimate"], rel=1e-8)
+    assert oster["r_max"] == pytest.approx(min(1.3 * oster["r2_long"], 1.0))
+    assert abs(oster["beta_short"]) > abs(oster["beta_long"])  # adjustment moves toward zero here
+    assert "Oster's δ" in html and f"{oster['delta']:.2f}" in html
     assert "Caveats" in html and "Reverse causation" in html and '<footer class="provenance"' in html
 
 
@@ -151,6 +161,11 @@ def test_notebook_05_recovers_the_injected_arrival_conditions_effect(
     assert family["H-arrival-work"]["reject_holm"] is True
     ev = outcome.results["sensitivity"]["evalue_ordinary_work"]
     assert ev["rr"] > 1 and ev["evalue"] == pytest.approx(sensitivity.evalue_rr(ev["rr"]))
+    assert effect["ame_vce"] == "conditional" and "conditional on this sample" in html
+    # placement is as good as random given the year: the controls barely move the coefficient, so
+    # unobservables would have to select far more strongly than the observed traits (delta >> 1)
+    oster = outcome.results["sensitivity"]["oster_ordinary_work_lpm"]
+    assert oster["delta"] > 5 and f"{oster['delta']:.2f}" in html
 
 
 @pytest.mark.slow

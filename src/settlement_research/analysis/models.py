@@ -32,6 +32,7 @@ class FitResult:
     confounders: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     fit: Any = None
+    vce: str | None = None  # which AME variance the intervals describe (logit_ame only)
 
     def term(self, name: str) -> dict[str, Any]:
         rows = self.table.filter(pl.col("term") == name)
@@ -43,7 +44,7 @@ class FitResult:
         return {
             "model": self.model, "formula": self.formula, "n_obs": self.n_obs, "n_dropped": self.n_dropped,
             "n_clusters": self.n_clusters, "cluster": self.cluster, "confounders": self.confounders,
-            "notes": self.notes, "terms": self.table.to_dicts(),
+            "notes": self.notes, "vce": self.vce, "terms": self.table.to_dicts(),
         }
 
 
@@ -139,20 +140,32 @@ def _tidy_statsmodels(params: Any, bse: Any, stat: Any, pvalues: Any, conf: Any)
     })
 
 
+AME_VCE = ("conditional", "unconditional")
+
+
 def logit_ame(
     data: pl.DataFrame | pl.LazyFrame, formula: str, *, cluster: str = "kommune_nr",
-    confounders: list[str] | None = None,
+    confounders: list[str] | None = None, vce: str = "conditional",
 ) -> FitResult:
     """Logit with municipality-clustered errors, reported as average marginal effects (probability points).
 
     Continuous regressors get the average derivative; each level of a ``C(var)`` category gets the
     average difference in predicted probability between everyone at that level and everyone at the
-    reference level (delta-method errors from the clustered covariance), not a derivative.
+    reference level, not a derivative.
+
+    ``vce`` says which sampling variance of the AME the interval describes (see ``ame_table``):
+    "conditional" (default; Stata's ``margins`` default) treats the sample's covariates as fixed and
+    fits an estimand averaged over *this* sample, which is what the synthetic register's truths are
+    (``adjusted_logit_ame``, ``causal_ame``, ``design_logit_ame`` are means over the analysis sample);
+    "unconditional" (Stata's ``margins, vce(unconditional)``) adds the sampling of the covariates, for
+    an AME of the population the sample was drawn from. Both use the same clusters and CR1 factor.
 
     Formula in patsy syntax (``y ~ x + C(education)``); the outcome must be 0/1.
     """
     import statsmodels.formula.api as smf
 
+    if vce not in AME_VCE:
+        raise ValueError(f"vce must be one of {AME_VCE}, got {vce!r}")
     frame = _as_frame(data)
     frame, dropped = complete_cases(frame, formula_variables(formula) + [cluster])
     pdf = _categories_for_patsy(frame.to_pandas(), formula)
@@ -165,20 +178,123 @@ def logit_ame(
             disp=False, maxiter=200, cov_type="cluster", cov_kwds={"groups": groups}
         )
     notes = [] if fit.mle_retvals.get("converged", True) else ["the logit did not converge; read with care"]
-    margeff = fit.get_margeff(at="overall", method="dydx")
-    frame_me = margeff.summary_frame()
-    table = _tidy_statsmodels(
-        frame_me["dy/dx"], frame_me["Std. Err."], frame_me["z"], frame_me["Pr(>|z|)"],
-        frame_me[["Conf. Int. Low", "Cont. Int. Hi."]].to_numpy(),
-    )
-    contrasts = _category_contrasts(fit, pdf)
-    if contrasts.height:
-        table = table.filter(~pl.col("term").is_in(contrasts["term"].implode())).vstack(contrasts)
+    notes.append(AME_VCE_NOTE[vce])
     return FitResult(
-        model="statsmodels.Logit (average marginal effects)", formula=formula, table=table,
+        model="statsmodels.Logit (average marginal effects)", formula=formula,
+        table=ame_table(fit, pdf, groups, vce=vce),
         n_obs=int(fit.nobs), n_dropped=dropped, n_clusters=int(len(np.unique(groups))), cluster=cluster,
-        confounders=list(confounders or []), notes=notes, fit=fit,
+        confounders=list(confounders or []), notes=notes, fit=fit, vce=vce,
     )
+
+
+AME_VCE_NOTE = {
+    "conditional": "AME standard errors conditional on the sample's covariates (delta method, clustered CR1): "
+                   "the interval is for the AME averaged over this sample",
+    "unconditional": "AME standard errors unconditional (influence function incl. covariate sampling, clustered "
+                     "CR1, as Stata's margins, vce(unconditional)): the interval is for the population AME",
+}
+
+
+def ame_table(fit: Any, pdf: Any, groups: np.ndarray, *, vce: str = "conditional") -> pl.DataFrame:
+    """Tidy AME table of a fitted statsmodels Logit: derivatives for continuous columns, whole-category
+    contrasts for ``C(var)`` levels, standard errors for the ``vce`` estimand.
+
+    Why two variances. AME_hat = mean_i me_i(beta_hat). Linearised, AME_hat - AME = sum_i psi_i with
+    psi_i = G' H^-1 s_i  [+ (me_i - AME) / n]: G = dAME/dbeta, H = X'WX, s_i the logit score. The first
+    term alone is the delta method given the covariates ("conditional": the estimand is the mean of
+    me_i over this sample, e.g. the synthetic truths); the second adds the variation of the sample mean
+    of me_i over covariate draws ("unconditional": a population AME; Stata's vce(unconditional);
+    Wooldridge 2010, ch. 12-15 / the influence-function argument). Either is summed by cluster with the
+    CR1 factor G/(G-1) (n-1)/(n-k) of the logit's clustered covariance, so "conditional" reproduces
+    statsmodels' delta-method errors exactly.
+    """
+    from scipy.stats import norm
+
+    if vce not in AME_VCE:
+        raise ValueError(f"vce must be one of {AME_VCE}, got {vce!r}")
+    x = np.asarray(fit.model.exog, dtype=float)
+    beta = np.asarray(fit.params, dtype=float)
+    names = list(fit.params.index)
+    q = _expit(x @ beta)
+    w = q * (1 - q)
+    influence = _AmeInfluence(x, np.asarray(fit.model.endog, dtype=float), q, groups,
+                              unconditional=vce == "unconditional")
+    rows = []
+    contrasts = _category_contrasts(fit, pdf, influence)
+    skip = set(contrasts["term"].to_list()) | {"Intercept", "const"}
+    for j, name in enumerate(names):
+        if name in skip or np.ptp(x[:, j]) == 0:
+            continue
+        me = beta[j] * w
+        grad = ((beta[j] * w * (1 - 2 * q))[:, None] * x).mean(axis=0)
+        grad[j] += w.mean()
+        rows.append(_ame_row(name, float(me.mean()), influence.se(me, grad), norm))
+    table = pl.DataFrame(rows, schema={c: (pl.String if c == "term" else pl.Float64) for c in TIDY_COLUMNS})
+    return table.vstack(contrasts)
+
+
+def ame_table_with(result: FitResult, vce: str) -> pl.DataFrame:
+    """The AME table of a ``logit_ame`` result with the other variance (same fit, same clusters), so a
+    notebook can say how much the population-AME interval differs from the sample-mean one."""
+    if result.fit is None or result.cluster is None or result.vce is None:
+        raise ValueError("ame_table_with needs a result of logit_ame")
+    pdf = result.fit.model.data.frame  # the fitted rows, with the cluster column
+    return ame_table(result.fit, pdf, pdf[result.cluster].astype(str).to_numpy(), vce=vce)
+
+
+def interval_sentence(result: FitResult, term: str) -> str:
+    """One sentence naming the estimand the AME interval of ``term`` is for, with the other variance's
+    standard error as a ratio (what a reader wanting the population AME would get)."""
+    other = "unconditional" if result.vce == "conditional" else "conditional"
+    se = result.term(term)["std_error"]
+    alt = ame_table_with(result, other).filter(pl.col("term") == term)["std_error"][0]
+    if result.vce == "conditional":
+        return (f"The interval is conditional on this sample's covariates (delta method, the default of Stata's "
+                f"`margins`): it is for the average over the persons analysed (the estimand the synthetic register's truths are "
+                f"defined on); "
+                f"for the population average (`vce(unconditional)`) the standard error would be {alt / se:.3f} times "
+                "as large.")
+    return (f"The interval is for the population average marginal effect (influence function with the sampling of "
+            f"the covariates, Stata's `margins, vce(unconditional)`); conditional on this sample's covariates the "
+            f"standard error would be {alt / se:.3f} times as large.")
+
+
+def _expit(z: np.ndarray) -> np.ndarray:
+    from scipy.special import expit
+
+    return np.asarray(expit(z))
+
+
+def _ame_row(term: str, estimate: float, se: float, norm: Any) -> dict[str, Any]:
+    z = estimate / se if se > 0 else float("nan")
+    return {"term": term, "estimate": estimate, "std_error": se, "statistic": z,
+            "p_value": float(2 * norm.sf(abs(z))), "ci_low": estimate - 1.959964 * se,
+            "ci_high": estimate + 1.959964 * se}
+
+
+class _AmeInfluence:
+    """Clustered standard error of an average of ``me_i(beta_hat)`` from its influence function."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, q: np.ndarray, groups: np.ndarray, *, unconditional: bool) -> None:
+        n, k = x.shape
+        self.n = n
+        self.scores = x * (y - q)[:, None]
+        self.h_inv = np.linalg.pinv(x.T @ (x * (q * (1 - q))[:, None]))
+        _, self.codes = np.unique(np.asarray(groups), return_inverse=True)
+        self.g = int(self.codes.max()) + 1
+        self.factor = self.g / (self.g - 1) * (n - 1) / (n - k) if self.g > 1 else float("nan")
+        self.unconditional = unconditional
+
+    def psi(self, me: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """Per-person influence of the AME: the coefficient part, plus the covariate part if unconditional."""
+        psi = self.scores @ (self.h_inv @ grad)
+        if self.unconditional:
+            psi = psi + (me - me.mean()) / self.n
+        return psi
+
+    def se(self, me: np.ndarray, grad: np.ndarray) -> float:
+        by_cluster = np.bincount(self.codes, weights=self.psi(me, grad), minlength=self.g)
+        return float(np.sqrt(self.factor * (by_cluster ** 2).sum()))
 
 
 def _categories_for_patsy(pdf: Any, formula: str) -> Any:
@@ -194,19 +310,17 @@ def _categories_for_patsy(pdf: Any, formula: str) -> Any:
 _CATEGORY_TERM = re.compile(r"^C\((?P<var>\w+)\)\[T\.(?P<level>.+)\]$")
 
 
-def _category_contrasts(fit: Any, pdf: Any) -> pl.DataFrame:
-    """Average contrasts ``P(y | var = level) - P(y | var = reference)`` with delta-method errors.
+def _category_contrasts(fit: Any, pdf: Any, influence: _AmeInfluence) -> pl.DataFrame:
+    """Average contrasts ``P(y | var = level) - P(y | var = reference)`` with influence-function errors.
 
     statsmodels' ``dummy=True`` switches one dummy on while leaving a person's own category dummy
     on as well, which is not a contrast between two categories; this sets the whole category.
     """
     import patsy
-    from scipy.special import expit
     from scipy.stats import norm
 
     design_info = getattr(fit.model.data, "design_info", None) or fit.model.data.model_spec
     beta = np.asarray(fit.params, dtype=float)
-    cov = np.asarray(fit.cov_params(), dtype=float)
     names = list(fit.params.index)
     by_var: dict[str, list[str]] = {}
     for name in names:
@@ -233,19 +347,13 @@ def _category_contrasts(fit: Any, pdf: Any) -> pl.DataFrame:
             return x
 
         x0 = design(reference)
-        p0 = expit(x0 @ beta)
+        p0 = _expit(x0 @ beta)
         for level in levels:
             x1 = design(level)
-            p1 = expit(x1 @ beta)
-            estimate = float(np.mean(p1 - p0))
+            p1 = _expit(x1 @ beta)
+            me = p1 - p0
             grad = ((p1 * (1 - p1))[:, None] * x1 - (p0 * (1 - p0))[:, None] * x0).mean(axis=0)
-            se = float(np.sqrt(grad @ cov @ grad))
-            z = estimate / se if se > 0 else float("nan")
-            rows.append({
-                "term": f"C({var})[T.{level}]", "estimate": estimate, "std_error": se, "statistic": z,
-                "p_value": float(2 * norm.sf(abs(z))), "ci_low": estimate - 1.959964 * se,
-                "ci_high": estimate + 1.959964 * se,
-            })
+            rows.append(_ame_row(f"C({var})[T.{level}]", float(me.mean()), influence.se(me, grad), norm))
     return pl.DataFrame(rows, schema={c: (pl.String if c == "term" else pl.Float64) for c in TIDY_COLUMNS})
 
 

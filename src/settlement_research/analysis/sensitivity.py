@@ -129,3 +129,108 @@ def evalue_sentence(label: str, e: dict[str, Any]) -> str:
             f"confounder would need a risk-ratio association of **{e['evalue']:.2f}** with both the exposure and the "
             f"outcome, beyond the named confounders, to explain the estimate away, and {e['evalue_ci']:.2f} to move the "
             "confidence interval to include no effect (E-values, VanderWeele & Ding 2017).")
+
+
+# ------------------------------------------------------------------------------------------------
+# Oster's delta (Oster 2019, "Unobservable selection and coefficient stability", JBES 37(2))
+# ------------------------------------------------------------------------------------------------
+
+
+def oster_from_moments(*, beta_short: float, r2_short: float, beta_long: float, r2_long: float, var_y: float,
+                       var_x: float, var_x_resid: float, r_max: float, beta_null: float = 0.0) -> dict[str, Any]:
+    """Oster's delta for ``beta_null`` and the bias-adjusted beta* for delta = 1, from the moments of the
+    short (outcome on exposure only) and long (with the observed controls) regressions.
+
+    Why: coefficient movement alone says little; Oster weighs it by the movement in R². ``delta`` is how
+    strongly the unobservables would have to select on the exposure, relative to the observed controls,
+    to bring the estimate to ``beta_null`` if controls and unobservables together explained R_max of the
+    outcome; |delta| > 1 is her benchmark of robustness. ``var_x_resid`` is the variance of the exposure's
+    residual on the controls (tau_x). Exact formulas of Proposition 2 (as in her psacalc): delta in closed
+    form; beta* (delta = 1) the root of a quadratic, the one whose bias has the direction of the observed
+    movement (beta* - beta_long same sign as beta_long - beta_short), the nearer if both do.
+    """
+    if not r2_long <= r_max <= 1:
+        raise ValueError(f"R_max must lie in [R² of the long regression, 1], got {r_max} (R² {r2_long})")
+    move = beta_short - beta_long
+    gain = (r2_long - r2_short) * var_y
+    room = (r_max - r2_long) * var_y
+    tx, sx = var_x_resid, var_x
+    d = beta_long - beta_null
+    num = d * gain * tx + d * sx * tx * move ** 2 + 2 * d ** 2 * tx * move * sx + d ** 3 * (tx * sx - tx ** 2)
+    den = room * move * sx + d * room * (sx - tx) + d ** 2 * tx * move * sx + d ** 3 * (tx * sx - tx ** 2)
+    delta = num / den if den != 0 else math.inf
+    # delta = 1: num = den is quadratic in D = beta_long - beta (the cubic terms cancel)
+    a, b, c = tx * move * sx, gain * tx + sx * tx * move ** 2 - room * (sx - tx), -room * move * sx
+    if a == 0:
+        roots = [-c / b] if b != 0 else []
+    else:
+        disc = b * b - 4 * a * c
+        roots = [(-b + s * math.sqrt(disc)) / (2 * a) for s in (1, -1)] if disc >= 0 else []
+    candidates = sorted((beta_long - r for r in roots), key=lambda v: abs(v - beta_long))
+    same_direction = [v for v in candidates if (v - beta_long) * (beta_long - beta_short) >= 0]
+    beta_star = (same_direction or candidates or [None])[0]
+    return {
+        "method": "Oster (2019) proportional selection: delta for beta = beta_null, beta* for delta = 1",
+        "beta_short": beta_short, "r2_short": r2_short, "beta_long": beta_long, "r2_long": r2_long,
+        "r_max": r_max, "beta_null": beta_null, "delta": delta, "beta_star_delta1": beta_star,
+        "beta_star_roots": [beta_long - r for r in roots],
+    }
+
+
+def oster(data: Any, outcome: str, exposure: str, *, controls: str, fixed_effects: str | None = None,
+          baseline: str | None = None, r_max_factor: float = 1.3) -> dict[str, Any]:
+    """Oster's delta and beta* of a linear model fitted on ``data`` (polars), R_max = min(factor·R̃², 1).
+
+    Short regression: ``outcome ~ exposure [+ baseline]``; long: ``outcome ~ exposure [+ baseline] +
+    controls | fixed_effects`` (pyfixest syntax, the notebook's linear model), both on the same complete
+    rows. ``baseline`` are regressors kept in both (psacalc's mcontrols, e.g. the other levels of a
+    categorical exposure, so the short regression is the same contrast); the exposure's variance is then
+    taken net of them. R² are overall R² (fixed effects count as observed controls, as in psacalc).
+    """
+    import numpy as np
+    import polars as pl
+    import pyfixest as pf
+
+    from settlement_research.analysis.models import complete_cases, formula_variables
+
+    base = f" + {baseline}" if baseline else ""
+    fe = f" | {fixed_effects}" if fixed_effects else ""
+    frame, _ = complete_cases(data, formula_variables(f"{outcome} ~ {exposure}{base} + {controls}{fe}"))
+    pdf = frame.to_pandas()
+    y = frame[outcome].cast(pl.Float64).to_numpy()
+    x = frame[exposure].cast(pl.Float64).to_numpy()
+
+    def fit(formula: str) -> Any:  # singletons kept (a perfect fit; the point estimates are unchanged)
+        return pf.feols(formula, data=pdf, vcov="iid", fixef_rm="none")
+
+    def resid(model: Any) -> Any:
+        r = np.asarray(model.resid(), dtype=float)
+        if r.size != frame.height:  # e.g. singleton fixed effects dropped: the moments must share rows
+            raise ValueError(f"{model._fml}: {r.size} of {frame.height} rows used; Oster's moments need the same rows")
+        return r
+
+    def r2(model: Any) -> float:
+        return float(1 - resid(model).var() / y.var())
+
+    short, long = fit(f"{outcome} ~ {exposure}{base}"), fit(f"{outcome} ~ {exposure}{base} + {controls}{fe}")
+    var_x = float(resid(fit(f"{exposure} ~ {baseline}")).var()) if baseline else float(x.var())
+    r2_long = r2(long)
+    out = oster_from_moments(
+        beta_short=float(short.coef()[exposure]), r2_short=r2(short), beta_long=float(long.coef()[exposure]),
+        r2_long=r2_long, var_y=float(y.var()), var_x=var_x,
+        var_x_resid=float(resid(fit(f"{exposure} ~ {controls}{base}{fe}")).var()),
+        r_max=min(r_max_factor * r2_long, 1.0))
+    out.update({"r_max_rule": f"min({r_max_factor:g} × R² of the long regression, 1)", "n": frame.height,
+                "controls": controls, "fixed_effects": fixed_effects, "baseline": baseline})
+    return out
+
+
+def oster_sentence(label: str, o: dict[str, Any]) -> str:
+    """One plain sentence for a notebook."""
+    star = o["beta_star_delta1"]
+    return (f"For {label}, Oster's δ is **{o['delta']:.2f}**: unobservables would have to be {abs(o['delta']):.2f} times "
+            f"as important as the observed controls (and select {'the same' if o['delta'] > 0 else 'the opposite'} way) "
+            f"to bring the estimate to zero if together they explained R²max = {o['r_max']:.3f} of the outcome "
+            f"({o.get('r_max_rule', 'chosen')}; the model's R² is {o['r2_long']:.3f}); with equal selection (δ = 1) "
+            "the bias-adjusted estimate is "
+            + (f"{star:+.4f} against {o['beta_long']:+.4f} (Oster 2019)." if star is not None else "not defined (Oster 2019)."))
