@@ -135,6 +135,7 @@ def shown(value: Any, *, public: str | None = None, label: bool = False, t: int 
 
     from settlement_research.sdc.rules import SUPPRESSED, is_disclosive
 
+    extra = ""
     if value is None or (isinstance(value, float) and value != value):
         text = SUPPRESSED
         kind = "suppressed"
@@ -145,7 +146,7 @@ def shown(value: Any, *, public: str | None = None, label: bool = False, t: int 
         if public is not None:
             from settlement_research.sdc.rendering import resolve_public
 
-            resolve_public(public)
+            extra = f' data-sdc-public="{html_lib.escape(resolve_public(public))}"'
             kind = "public"
         elif label:
             kind = "label"
@@ -153,7 +154,7 @@ def shown(value: Any, *, public: str | None = None, label: bool = False, t: int 
             if isinstance(value, int | float) and is_disclosive(value, t):
                 raise ValueError("sdc.shown: a count below the threshold; suppress it first")
             kind = "count"
-    return f"<span {attrs(kind, text)}>{html_lib.escape(text)}</span>"
+    return f"<span {attrs(kind, text)}{extra}>{html_lib.escape(text)}</span>"
 
 
 __all__ = ["KEY_ENV", "KINDS", "SIG_ATTR", "Scope", "attrs", "canonical", "current", "image_checked",
