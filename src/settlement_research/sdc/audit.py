@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from settlement_research.sdc import downloads, provenance
+from settlement_research.sdc.context import _PEOPLE_RE as _PEOPLE_WORD
 from settlement_research.sdc.context import (
     is_count_in_prose,
     key_is_not_a_count,
@@ -471,6 +472,36 @@ def _row_numbers(texts: Sequence[str]) -> bool:
         b - a == 1 for a, b in zip(numbers, numbers[1:], strict=False))  # type: ignore[operator]
 
 
+_UNIT_HEADER = re.compile(
+    r"\b(?:warnings?|errors?|rules?|columns?|files?|tables?|bytes|sheets?|categor(?:y|ies)|levels?|classes|"
+    r"symbols?|null|cells?|advarsler|feil|regler|kolonner|filer|tabeller)\b", re.IGNORECASE)
+
+
+def _ordinal_axis(texts: Sequence[str]) -> bool:
+    """0, 1, 2, 3+ (or from 1): the categories of a count, top to bottom, not counts; what such a
+    column can say is how many rows it has."""
+    numbers = [t.strip() for t in texts]
+    if len(numbers) < 2:
+        return False
+    last = numbers[-1]
+    if last.endswith("+") and last[:-1].isdigit():
+        numbers = [*numbers[:-1], last[:-1]]
+    if not all(n.isdigit() for n in numbers):
+        return False
+    values = [int(n) for n in numbers]
+    return values[0] in (0, 1) and all(b - a == 1 for a, b in zip(values, values[1:], strict=False))
+
+
+def _not_people(heads: Sequence[str], i: int, j: int, body: Sequence[list[_Cell]]) -> bool:
+    """Whether the header above body cell (i, j) names a unit that is not people: in the clean
+    gate a label mark is honoured only there (the header is template text: this is the trust the
+    prose rule gives "3 warnings", not more)."""
+    offset = sum(1 for c in body[i] if c.tag == "th")  # row headers before the cells
+    k = j + offset
+    return k < len(heads) and bool(_UNIT_HEADER.search(heads[k])) and not any(
+        _PEOPLE_WORD.fullmatch(w) for w in re.findall(r"\w+", heads[k]))
+
+
 def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean | None = None) -> list[Finding]:
     findings: list[Finding] = []
     body = [row for row in table if row and any(c.body and c.tag == "td" for c in row)]
@@ -492,8 +523,11 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean |
     rows = [r + [""] * (width - len(r)) for r in rows]
     kinds = [[c.kind for c in row if c.tag == "td"] for row in body]
     columns = [[c.column for c in row if c.tag == "td"] for row in body]
+    heads = next(([c.text.strip() for c in row] for row in table if row and all(c.tag == "th" and not c.body for c in row)),
+                 [])
     signed: set[tuple[int, int]] = set()
     unverified = 0
+    ordinal = {j for j in range(width) if _ordinal_axis([r[j] for r in rows])}
     for i, row_kinds in enumerate(kinds):
         for j, kind in enumerate(row_kinds):
             text = rows[i][j]
@@ -504,6 +538,8 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean |
                     if not clean.public_ok(text, columns[i][j], [c.text for c in body[i]]):
                         unverified += 1
                         continue
+                elif kind == "label" and (_not_people(heads, i, j, body) or j in ordinal):
+                    pass  # a label under a header naming what it counts (warnings, rules…), or 0, 1, 2, 3+
                 elif kind not in ("count", "suppressed"):
                     continue  # label, value: judged by the column like an unmarked cell
             signed.add((i, j))
