@@ -2,11 +2,16 @@
 the worker (before, e.g. main) and by this one (after), alternately, in the same run.
 
     .venv/bin/python benchmarks/bench_gate.py --before /path/to/other/checkout/src [--n 20] [--repeat 2]
+    .venv/bin/python benchmarks/bench_gate.py --audit-only reports/municipality_profile [--repeat 3]
 
 Each run is ``settlement-research report municipality_profile --grid kommune_nr=<n codes> --force``
 with 2 workers, on the demo data_clean (as bench_reports.py finds or builds it), the same template
 file for both. Prints the wall time per report of each, their ratio, and the time this checkout's
 parent process spent in the clean gate (``manifest.json``: ``clean_gate_s``) per report.
+``--audit-only DIR``: no rendering; for every ok report of a rendered batch folder, the time of the
+gate as the worker ran it before (``sdc.audit.audit_report`` with marks taken as they claim) and of
+the clean gate (``sdc.gate.audit_rendered``: marks restrict only, public numbers checked against the
+data, lineage and read log), alternately, in this one process (median of ``--repeat``).
 Results: stdout and benchmarks/results/<name>.json.
 """
 
@@ -41,13 +46,58 @@ def render(src: Path, codes: list[str], out: Path, env: dict[str, str]) -> tuple
     return wall, json.loads((out / "manifest.json").read_text("utf-8"))
 
 
+def audit_cost(folder: Path, repeat: int) -> dict[str, float]:
+    """Median seconds per report of the worker-side gate and of the clean gate on ``folder``'s files."""
+    from settlement_research.pages import lineage as page_lineage
+    from settlement_research.reports.runner import load_template
+    from settlement_research.sdc import audit, gate, provenance
+
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    declared = load_template(manifest["template_path"]).declared
+    reports = [r for r in manifest["reports"] if r.get("status") == "ok"]
+    ids = audit.identifier_values()
+    t = int(manifest.get("sdc_threshold") or 5)
+    gate.audit_rendered(folder, reports[0]["name"], reports[0]["parameters"], declared=declared, t=t, ids=ids)  # warm
+
+    def worker_side() -> None:  # what the worker ran after each render before: the report, then its lineage
+        for r in reports:
+            files = gate.artefacts(folder, r["name"])
+            audit.audit_report(files[".html"], files[".results.json"], files[".ipynb"], t=t, ids=ids,
+                               scope=provenance.Scope(key=b"", images_checked=False), verify_marks=False)
+            page_lineage.audit_lineage(files[".lineage.json"], ids=ids, t=t)
+
+    def clean() -> None:
+        for r in reports:
+            gate.audit_rendered(folder, r["name"], r["parameters"], declared=declared, t=t, ids=ids)
+
+    times: dict[str, list[float]] = {"worker_side": [], "clean": []}
+    for _ in range(repeat):
+        for label, fn in (("worker_side", worker_side), ("clean", clean)):
+            start = time.perf_counter()
+            fn()
+            times[label].append((time.perf_counter() - start) / len(reports))
+    return {"reports": len(reports), **{f"{k}_s_per_report": round(statistics.median(v), 4) for k, v in times.items()}}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", type=Path, required=True, help="src folder of the checkout to compare with")
+    parser.add_argument("--before", type=Path, default=None, help="src folder of the checkout to compare with")
+    parser.add_argument("--audit-only", type=Path, default=None, help="a rendered batch folder: time the gates only")
     parser.add_argument("--n", type=int, default=20, help="profiles per batch")
     parser.add_argument("--repeat", type=int, default=2, help="batches per checkout (alternating)")
     parser.add_argument("--name", default="gate")
     args = parser.parse_args()
+    if args.audit_only is not None:
+        result = {"created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "folder": str(args.audit_only),
+                  **audit_cost(args.audit_only, args.repeat), "loadavg": os.getloadavg()}
+        print(f"{result['reports']} reports: worker-side gate {result['worker_side_s_per_report']:.3f} s/report, "
+              f"clean gate {result['clean_s_per_report']:.3f} s/report")
+        out = ROOT / "benchmarks" / "results" / f"{args.name}-audit.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+        return 0
+    if args.before is None:
+        parser.error("--before or --audit-only is required")
     with tempfile.TemporaryDirectory(prefix="bench-gate-") as tmp:
         work = Path(tmp)
         env = br.demo_data(work, dict(os.environ))

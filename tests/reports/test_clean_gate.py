@@ -149,3 +149,22 @@ def test_the_clean_gate_reads_every_artefact(clean_env: Path, tmp_path: Path) ->
     (tmp_path / "r.reads.json").write_text(json.dumps([{"table": "person", "key": "P000002"}]))
     kinds = {f.where for f in gate.audit_rendered(tmp_path, "r", {})}
     assert "reads.json" in kinds and any("lineage" in k for k in kinds)
+
+
+def test_labels_the_clean_gate_still_honours(clean_env: Path) -> None:
+    """Notebook 00's warnings per table and notebook 02's moves axis (0, 1, 2, 3+) are not counts of
+    people; the same label marks on a count under a header of people are not honoured."""
+    from settlement_research.sdc import provenance
+    from settlement_research.sdc.audit import Clean, check_html
+
+    def table(head: str, cells: list[str]) -> str:
+        rows = "".join(f'<tr><td {provenance.attrs("label", c)}>{c}</td><td data-sdc="count">{40 + i}</td></tr>'
+                       for i, c in enumerate(cells))
+        return f"<table><thead><tr><th>{head}</th><th>n</th></tr></thead><tbody>{rows}</tbody></table>"
+
+    clean = Clean(public.PublicValues(5))
+    with provenance.scope():
+        assert check_html(table("warnings", ["1", "0"]), clean=clean, verify_marks=False) == []
+        assert check_html(table("moves (first 24 months)", ["0", "1", "2", "3+"]), clean=clean, verify_marks=False) == []
+        assert check_html(table("persons with warnings", ["1", "0"]), clean=clean, verify_marks=False)
+        assert check_html(table("moves", ["0", "3", "2"]), clean=clean, verify_marks=False)  # not an axis

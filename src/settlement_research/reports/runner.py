@@ -17,7 +17,10 @@ Every rendered report goes through the disclosure gate (``sdc.audit.audit_report
 values from the person-level data in any artefact, small counts in any table cell not from the
 disclosure API or a public column); a report that fails it is marked failed and its outputs are
 withheld (deleted), because its notebook and results carry the same content as the page. Error
-text is always scrubbed of identifiers before it leaves the renderer.
+text is always scrubbed of identifiers before it leaves the renderer. ``run-notebook`` renders in
+a worker process and decides in its own, which runs no template code (``render_isolated``,
+``sdc.gate``); a ``Renderer`` used directly audits in its own process (tests, and workers with
+``audit=True``).
 """
 
 from __future__ import annotations

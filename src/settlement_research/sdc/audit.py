@@ -26,6 +26,7 @@ shaped like one) from error text before it reaches index.html, manifest.json or 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import re
@@ -166,18 +167,26 @@ def candidates(text: str) -> set[str]:
     return {c.upper() for c in out}
 
 
-_INDEX_CACHE: dict[int, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
+_INDEX_CACHE: dict[int, tuple[frozenset[str], frozenset[str], frozenset[str], bool]] = {}
+_COUNTS: dict[str, int] = {}  # text -> identifier count, for the ids of _INDEX_CACHE (a page repeats its texts)
+_ANY_DIGIT = re.compile(r"\d")
 
 
 def _id_index(ids: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
     """(upper-cased ids, upper-cased ids without leading zeros) for case- and padding-blind lookup."""
+    return _index(ids)[:2]
+
+
+def _index(ids: frozenset[str]) -> tuple[frozenset[str], frozenset[str], bool]:
     cached = _INDEX_CACHE.get(id(ids))
     if cached is None or cached[0] is not ids:
         upper = frozenset(i.upper() for i in ids)
-        cached = (ids, upper, frozenset(i.lstrip("0") for i in upper if i.lstrip("0")))
+        digits = all(_ANY_DIGIT.search(i) for i in upper)  # every id has a digit (9 digits, H + 8 digits)
+        cached = (ids, upper, frozenset(i.lstrip("0") for i in upper if i.lstrip("0")), digits)
         _INDEX_CACHE.clear()
         _INDEX_CACHE[id(ids)] = cached
-    return cached[1], cached[2]
+        _COUNTS.clear()
+    return cached[1], cached[2], cached[3]
 
 
 def _is_id(candidate: str, upper: frozenset[str], stripped: frozenset[str]) -> bool:
@@ -189,8 +198,15 @@ def count_identifiers(text: str, ids: frozenset[str]) -> int:
     :func:`candidates`: glued, grouped, zero-padded, other case, hex)."""
     if not ids:
         return 0
-    upper, stripped = _id_index(ids)
-    return sum(1 for c in candidates(text) if _is_id(c, upper, stripped))
+    upper, stripped, digits = _index(ids)
+    if digits and text.isascii() and not _ANY_DIGIT.search(text):
+        return 0  # every candidate is made of the text's characters (a hex literal has its '0x')
+    hits = _COUNTS.get(text)
+    if hits is None:
+        hits = sum(1 for c in candidates(text) if _is_id(c, upper, stripped))
+        if len(_COUNTS) < 200_000 and len(text) < 20_000:
+            _COUNTS[text] = hits
+    return hits
 
 
 def scrub_counts(text: str, t: int | None = None) -> str:
@@ -280,6 +296,13 @@ class _Cell:
     column: str | None = None  # the public column a public cell names (data-sdc-public)
 
 
+@functools.lru_cache(maxsize=256)
+def _resolved(column: str) -> str:
+    from settlement_research.sdc.rendering import resolve_public
+
+    return resolve_public(column)
+
+
 PUBLIC_ATTR = "data-sdc-public"  # on a public cell or span: the ``table.column`` it shows
 
 
@@ -300,10 +323,8 @@ class Clean:
     def public_ok(self, text: str, column: str | None, row: Sequence[str] = (), path: Sequence[str] = ()) -> bool:
         """Whether every small number of ``text`` is published by ``column`` in this context
         (the row's municipality code and year, or a year in a results.json key path)."""
-        from settlement_research.sdc.rendering import resolve_public
-
         try:
-            spec = resolve_public(column) if column else None
+            spec = _resolved(column) if column else None
         except ValueError:
             return False  # names no declared public column
         kommuner, year = self.public.row_context([*row, *path], self.kommune)

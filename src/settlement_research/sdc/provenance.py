@@ -10,9 +10,10 @@ and its text under a key that exists only in the rendering process for the lengt
 the text it is on is a forged mark and withholds the report.
 
 Threat model: the marks stop markup written, copied or replayed by a template. Template *code*
-runs in the renderer's process and could call :func:`sign` itself; that is reviewed code, and the
-only public ways to obtain a mark (:func:`settlement_research.sdc.to_html`, :func:`shown`) check
-the value first (suppressed, or a declared public column).
+runs in the renderer's process and can read the key and call :func:`sign` itself, so the gate that
+decides (:mod:`.gate`, in the process that started the render) gives a verified mark no power to
+let a small number through: there a mark only restricts, and a public number is checked against
+the public table (:mod:`.public`).
 
 The same scope collects what the chart hook (:mod:`settlement_research.sdc.charts`) found while
 figures were drawn, and the digest of every image it drew, so the gate can refuse an image that
