@@ -101,6 +101,8 @@ def test_public_numbers_are_checked_against_the_data(public_env: Path, tmp_path:
     assert leak.status == "failed"
     assert {f["where"] for f in leak.findings if f["kind"] == "unverified_public"} >= {"html table", "results._public"}
     assert not list((tmp_path / "leak").iterdir())
+    rewrite = run_notebook(NOTEBOOKS / "public_label.py", {"show": "rewrite"}, tmp_path / "rewrite")
+    assert rewrite.status == "failed" and "unverified_public" in (rewrite.error or "")  # read before it ran
 
 
 def test_public_values_by_context(public_env: Path) -> None:
@@ -126,21 +128,21 @@ def _manifest(status: str, error: str, results: dict) -> dict:
 
 
 def test_the_index_is_gated(public_env: Path) -> None:
-    ids = sdc.audit.identifier_values()
+    knowledge = gate.Knowledge([{"source": "synthetic"}], {}, 5)
     hostile = '<script>alert(1)</script><img src=x onerror=alert(2)>'
     # Kvinesdal's published 3 (2012 alone, the window of one year) is shown; a hostile status is text
     html, found = gated_index(_manifest(hostile, hostile, {"requested": 3, "settled": None, "_sdc": ["settled"]}),
-                              {"source": "synthetic"}, t=5, ids=ids)
+                              knowledge)
     assert found == [] and "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown as text
     assert 'data-sdc-public="kommune_settlement_year.requested">3</td>' in html
     # a small register count under a plain key, and a 2 claimed as requested: the numbers go
     for results in ({"persons": 3}, {"requested": 2}, {"settled": 4, "_sdc": ["settled"]}):
-        html, found = gated_index(_manifest("ok", "", results), {"source": "synthetic"}, t=5, ids=ids)
+        html, found = gated_index(_manifest("ok", "", results), knowledge)
         assert found and {f["index"] for f in found} == {"full"}, results
         assert ">185<" not in html.replace("\u202f", "") and "kommune_nr-1037" in html
     # small counts in the error text are scrubbed before (scrub_manifest); a count in the status is not
-    html, found = gated_index(_manifest("3 persons", "", {}), {"source": "synthetic"}, t=5, ids=ids)
+    html, found = gated_index(_manifest("3 persons", "", {}), knowledge)
     assert {f["index"] for f in found} == {"full", "no_numbers", "names"} and "kommune_nr-1037" not in html
 
 

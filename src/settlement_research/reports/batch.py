@@ -327,7 +327,7 @@ def run_batch(
     start = time.perf_counter()
     last_save = [time.monotonic()]
 
-    ids = sdc.audit.identifier_values()
+    knowledge = sdc_gate.Knowledge(parameter_sets, template.declared, t)  # the data as they are before any template runs
     gate_s = [0.0]
 
     def on_done(job: Job, outcome: dict[str, Any]) -> None:
@@ -335,7 +335,7 @@ def run_batch(
         reads = outcome.pop("reads", None)
         started = time.perf_counter()
         # decided here, in a process that never ran template code (the worker could patch its own gate)
-        outcome = sdc_gate.settle(out_dir, job.stem, outcome, declared=template.declared, t=t, ids=ids)
+        outcome = sdc_gate.settle(out_dir, job.stem, outcome, knowledge)
         gate_s[0] += time.perf_counter() - started
         entry.update({k: v for k, v in outcome.items() if k not in ("name", "parameters")})
         entry["rendered_with_data_manifest"] = data_hash
@@ -364,19 +364,19 @@ def run_batch(
         manifest["rendered"] = len(jobs)
         manifest["failed"] = sum(1 for e in entries if e.get("status") != "ok")
         manifest["clean_gate_s"] = round(gate_s[0], 3)
-        sdc.audit.scrub_manifest(manifest)  # no identifier reaches manifest.json, index.html or the console
-        index, manifest["index_findings"] = gated_index(manifest, template.declared, t=t, ids=ids)
+        sdc.audit.scrub_manifest(manifest, knowledge.ids)  # no identifier reaches manifest.json, index.html or the console
+        index, manifest["index_findings"] = gated_index(manifest, knowledge)
         write_json_atomic(manifest, out_dir / MANIFEST)
         link_languages(out_dir, manifest.get("reports", []))  # a page links its other-language sibling
         write_text_atomic(index, out_dir / INDEX)
     return manifest
 
 
-def gated_index(manifest: Mapping[str, Any], declared: Mapping[str, str], *, t: int,
-                ids: frozenset[str]) -> tuple[str, list[dict[str, str]]]:
+def gated_index(manifest: Mapping[str, Any], knowledge: Any) -> tuple[str, list[dict[str, str]]]:
     """index.html, judged by the clean gate like any page (``sdc.gate.audit_index``), and what the
     gate found. When it finds anything, the page is written without the reports' key numbers; if
-    even that one has a finding, with nothing but the names and statuses of the reports."""
+    even that one has a finding, with nothing but the names and statuses of the reports.
+    ``knowledge``: ``sdc.gate.Knowledge``, loaded before any template ran."""
     from settlement_research.reports.index import write_index
     from settlement_research.sdc import gate
 
@@ -384,7 +384,7 @@ def gated_index(manifest: Mapping[str, Any], declared: Mapping[str, str], *, t: 
     found: list[dict[str, str]] = []
     for mode in ("full", "no_numbers", "names"):
         html = write_index(manifest, mode=mode)
-        findings = gate.audit_index(html, parameters=parameters, declared=declared, ids=ids, t=t)
+        findings = gate.audit_index(html, knowledge, parameters)
         if not findings:
             return html, found
         found += [{**f.to_dict(), "index": mode} for f in findings]

@@ -442,13 +442,14 @@ def render_isolated(template: Template, parameters: dict[str, str], out_dir: Pat
 
     stem = stem or template.name
     out_dir.mkdir(parents=True, exist_ok=True)
+    knowledge = sdc_gate.Knowledge([parameters], template.declared, sdc_threshold_default())  # before it runs
     done: list[dict[str, Any]] = []
     WorkerPool(1, WorkerSettings(engine=engine, sdc_threshold=sdc_threshold_default()), timeout=timeout).run(
         [Job(0, str(template.path), parameters, str(out_dir), stem)], lambda _job, outcome: done.append(outcome))
     outcome = done[0]
     outcome.pop("reads", None)
     outcome.setdefault("parameters", parameters)
-    outcome = sdc_gate.settle(out_dir, stem, outcome, declared=template.declared)
+    outcome = sdc_gate.settle(out_dir, stem, outcome, knowledge)
     known = {f.name for f in fields(Outcome)} - {"trace"}
     return Outcome(**{k: v for k, v in outcome.items() if k in known})
 

@@ -77,22 +77,56 @@ def withhold(out_dir: Path, stem: str) -> None:
         path.unlink(missing_ok=True)
 
 
+class Knowledge:
+    """What the clean gate knows from the data, loaded *before* any template runs: the identifier
+    values and the public statistics of each source (a template can write files; what it writes
+    after this is not believed)."""
+
+    def __init__(self, parameter_sets: list[Mapping[str, str]], declared: Mapping[str, str] | None,
+                 t: int | None = None) -> None:
+        from settlement_research.errors import SettlementResearchError
+        from settlement_research.pages import lineage as _lineage  # noqa: F401 - imported before any template runs
+        from settlement_research.reports.parameters import effective_source
+
+        self.t = threshold() if t is None else t
+        self.declared = dict(declared or {})
+        self.ids = audit.identifier_values()
+        self.public: dict[str | None, public_values.PublicValues] = {}
+        for parameters in parameter_sets or [{}]:
+            try:
+                source: str | None = effective_source(dict(parameters), self.declared)
+            except SettlementResearchError:
+                source = None
+            if source not in self.public:
+                self.public[source] = public_values.for_report(dict(parameters), self.declared, self.t)
+
+    def clean(self, parameters: Mapping[str, str]) -> audit.Clean:
+        from settlement_research.errors import SettlementResearchError
+        from settlement_research.reports.parameters import effective_source
+
+        try:
+            source: str | None = effective_source(dict(parameters), self.declared)
+        except SettlementResearchError:
+            source = None
+        values = self.public.get(source) or public_values.PublicValues(self.t)  # not preloaded: nothing is public
+        kommune = parameters.get("kommune_nr") or self.declared.get("kommune_nr")
+        return audit.Clean(values, kommune if isinstance(kommune, str) else None)
+
+
 def clean_context(parameters: Mapping[str, str], declared: Mapping[str, str] | None, t: int) -> audit.Clean:
-    """The clean gate's knowledge of one report: the public values of the source it reads, and its
-    municipality (the context of a public number that names none)."""
-    values = public_values.for_report(dict(parameters), dict(declared or {}), t)
-    kommune = parameters.get("kommune_nr") or (declared or {}).get("kommune_nr")
-    return audit.Clean(values, kommune if isinstance(kommune, str) else None)
+    """The clean gate's knowledge of one report, loaded now (a cached report: no template is running)."""
+    return Knowledge([parameters], declared, t).clean(parameters)
 
 
 def audit_rendered(out_dir: Path, stem: str, parameters: Mapping[str, str], *,
                    declared: Mapping[str, str] | None = None, t: int | None = None,
                    ids: frozenset[str] | None = None, trace: Trace | None = None,
-                   error: str | None = None) -> list[audit.Finding]:
+                   error: str | None = None, clean: audit.Clean | None = None) -> list[audit.Finding]:
     """Every finding in the artefacts of one rendered report, judged in this (clean) process.
 
     ``t`` and ``ids`` default to this process's threshold and the identifier values of the data;
-    ``trace``: the worker's account of the render (may only add findings, see the module doc)."""
+    ``trace``: the worker's account of the render (may only add findings, see the module doc);
+    ``clean``: the public values to judge by, loaded before the render (:class:`Knowledge`)."""
     from settlement_research.pages import lineage as page_lineage
 
     t = threshold() if t is None else t
@@ -109,7 +143,7 @@ def audit_rendered(out_dir: Path, stem: str, parameters: Mapping[str, str], *,
     else:
         scope.images_checked = False  # a cached report: its images were checked when it was rendered
     findings = audit.audit_report(files[".html"], files[".results.json"], files[".ipynb"], t=t, ids=ids, error=error,
-                                  scope=scope, clean=clean_context(parameters, declared, t), verify_marks=verify)
+                                  scope=scope, clean=clean or clean_context(parameters, declared, t), verify_marks=verify)
     findings += page_lineage.audit_lineage(files[".lineage.json"], ids=ids, t=t)
     reads = files[".reads.json"]
     if reads.is_file() and audit.count_identifiers(reads.read_text("utf-8"), ids):
@@ -117,19 +151,18 @@ def audit_rendered(out_dir: Path, stem: str, parameters: Mapping[str, str], *,
     return findings
 
 
-def settle(out_dir: Path, stem: str, outcome: dict[str, Any], *, declared: Mapping[str, str] | None = None,
-           t: int | None = None, ids: frozenset[str] | None = None) -> dict[str, Any]:
+def settle(out_dir: Path, stem: str, outcome: dict[str, Any], knowledge: Knowledge) -> dict[str, Any]:
     """One report's outcome as the worker sent it, decided here: the clean audit of its files; on
     any finding every artefact is deleted and the report failed. The error text is scrubbed, the
     file names and results are read from disk (never taken from the worker), and the trace is
-    dropped (the render's key is never written anywhere)."""
-    t = threshold() if t is None else t
-    ids = audit.identifier_values() if ids is None else ids
+    dropped (the render's key is never written anywhere). ``knowledge``: loaded before the render."""
+    t, ids = knowledge.t, knowledge.ids
     trace = Trace.from_dict(outcome.pop("trace", None))
     parameters = {str(k): str(v) for k, v in (outcome.get("parameters") or {}).items()}
     error = outcome.get("error")
     error = error if isinstance(error, str) else None
-    findings = audit_rendered(out_dir, stem, parameters, declared=declared, t=t, ids=ids, trace=trace, error=error)
+    findings = audit_rendered(out_dir, stem, parameters, declared=knowledge.declared, t=t, ids=ids, trace=trace,
+                              error=error, clean=knowledge.clean(parameters))
     if findings:
         withhold(out_dir, stem)
         kinds = sorted({f.kind for f in findings})
@@ -153,17 +186,14 @@ def settle(out_dir: Path, stem: str, outcome: dict[str, Any], *, declared: Mappi
     return outcome
 
 
-def audit_index(html: str, *, parameters: Mapping[str, str], declared: Mapping[str, str] | None = None,
-                ids: frozenset[str] | None = None, t: int | None = None) -> list[audit.Finding]:
+def audit_index(html: str, knowledge: Knowledge, parameters: Mapping[str, str]) -> list[audit.Finding]:
     """The batch's index.html judged like a page by the clean gate: identifiers anywhere, small
     counts by default deny, a public number only where the public table publishes it for the
-    municipality of its row (the report's ``kommune_nr`` cell). ``parameters``/``declared``: one
-    report's parameters and the template's defaults (which source the numbers come from)."""
-    t = threshold() if t is None else t
-    ids = audit.identifier_values() if ids is None else ids
-    source = {k: str(v) for k, v in parameters.items() if k == "source"}
-    values = public_values.for_report(source, {k: v for k, v in (declared or {}).items() if k == "source"}, t)
-    return audit.check_html(html, ids=ids, t=t, where="index.html", clean=audit.Clean(values), verify_marks=False)
+    municipality of its row (the report's ``kommune_nr`` cell). ``parameters``: one report's
+    parameters (which source the numbers come from)."""
+    clean = knowledge.clean({k: v for k, v in parameters.items() if k == "source"})
+    clean.kommune = None  # each row names its own
+    return audit.check_html(html, ids=knowledge.ids, t=knowledge.t, where="index.html", clean=clean, verify_marks=False)
 
 
-__all__ = ["ARTEFACTS", "Trace", "artefacts", "audit_index", "audit_rendered", "clean_context", "settle", "withhold"]
+__all__ = ["ARTEFACTS", "Knowledge", "Trace", "artefacts", "audit_index", "audit_rendered", "clean_context", "settle", "withhold"]
