@@ -62,16 +62,16 @@ class PublicValues:
 
     def row_context(self, cells: Iterable[str], default: str | None = None) -> tuple[list[str], int | None]:
         """(municipality codes, year) that the texts of one table row name; without a code in the
-        row, ``default`` (the report's municipality). A code that also reads as a year (2012 is Alta)
-        counts as both; two different years in a row (a window) give no year."""
+        row, ``default`` (the report's municipality). A code that also reads as a year (1949, 2025)
+        counts as a code and as no year (the looser reading: any year of that municipality); two
+        different years in a row (a window) give no year."""
         kommuner, ambiguous, years = [], [], set()
         for text in cells:
             text = text.strip()
-            year_like = len(text) == 4 and text.isdigit() and int(text) in YEAR_RANGE
-            if year_like:
-                years.add(int(text))
             if text in self.kommuner:
-                (ambiguous if year_like else kommuner).append(text)
+                (ambiguous if len(text) == 4 and text.isdigit() and int(text) in YEAR_RANGE else kommuner).append(text)
+            elif len(text) == 4 and text.isdigit() and int(text) in YEAR_RANGE:
+                years.add(int(text))
         if not kommuner:
             kommuner = [*([default] if default else []), *ambiguous]
         return kommuner, (years.pop() if len(years) == 1 else None)
