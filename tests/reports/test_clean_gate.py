@@ -11,7 +11,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from settlement_research import sdc
 from settlement_research.reports.batch import gated_index, run_batch
 from settlement_research.reports.runner import run_notebook
 from settlement_research.sdc import gate, public
@@ -170,3 +169,7 @@ def test_labels_the_clean_gate_still_honours(clean_env: Path) -> None:
         assert check_html(table("moves (first 24 months)", ["0", "1", "2", "3+"]), clean=clean, verify_marks=False) == []
         assert check_html(table("persons with warnings", ["1", "0"]), clean=clean, verify_marks=False)
         assert check_html(table("moves", ["0", "3", "2"]), clean=clean, verify_marks=False)  # not an axis
+        by_year = table("kommune_intro_year", ["3", "4"])
+        assert check_html(by_year, clean=clean, verify_marks=False)
+        assert check_html(by_year.replace("<thead>", "<caption>Municipalities with a row, by table and year</caption>"
+                                          "<thead>"), clean=clean, verify_marks=False) == []

@@ -348,6 +348,7 @@ class _Scanner(HTMLParser):
         self.clean = clean
         self.verify_marks = verify_marks
         self.unverified_public = 0  # clean gate: public numbers the public table does not publish
+        self.caption_of: dict[int, str] = {}  # id(table) -> its caption
         self.texts: list[str] = []
         self.shown: list[str] = []  # attribute values a reader sees or hears (title, alt, aria-label…)
         self.flow: list[str] = []  # all text, inline tags joined without a gap
@@ -441,6 +442,8 @@ class _Scanner(HTMLParser):
             self.tables.append(self._tables.pop())
         elif tag == "caption" and self._caption is not None:
             self.captions.append("".join(self._caption))
+            if self._tables:
+                self.caption_of[id(self._tables[-1])] = self.captions[-1]
             self._caption = None
         elif tag == "pre" and self._pre is not None:
             self.pre.append("".join(self._pre))
@@ -495,7 +498,13 @@ def _row_numbers(texts: Sequence[str]) -> bool:
 
 _UNIT_HEADER = re.compile(
     r"\b(?:warnings?|errors?|rules?|columns?|files?|tables?|bytes|sheets?|categor(?:y|ies)|levels?|classes|"
-    r"symbols?|null|cells?|advarsler|feil|regler|kolonner|filer|tabeller)\b", re.IGNORECASE)
+    r"symbols?|null|cells?|municipalit(?:y|ies)|advarsler|feil|regler|kolonner|filer|tabeller|kommuner)\b",
+    re.IGNORECASE)
+
+
+def _names_unit(text: str) -> bool:
+    """A header or caption that says what its numbers count, and it is not people."""
+    return bool(_UNIT_HEADER.search(text)) and not any(_PEOPLE_WORD.fullmatch(w) for w in re.findall(r"\w+", text))
 
 
 def _ordinal_axis(texts: Sequence[str]) -> bool:
@@ -519,11 +528,11 @@ def _not_people(heads: Sequence[str], i: int, j: int, body: Sequence[list[_Cell]
     prose rule gives "3 warnings", not more)."""
     offset = sum(1 for c in body[i] if c.tag == "th")  # row headers before the cells
     k = j + offset
-    return k < len(heads) and bool(_UNIT_HEADER.search(heads[k])) and not any(
-        _PEOPLE_WORD.fullmatch(w) for w in re.findall(r"\w+", heads[k]))
+    return k < len(heads) and _names_unit(heads[k])
 
 
-def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean | None = None) -> list[Finding]:
+def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean | None = None,
+                    caption: str = "") -> list[Finding]:
     findings: list[Finding] = []
     body = [row for row in table if row and any(c.body and c.tag == "td" for c in row)]
     # a row header column (<th> in the body) that only numbers the rows is not a count
@@ -549,6 +558,7 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean |
     signed: set[tuple[int, int]] = set()
     unverified = 0
     ordinal = {j for j in range(width) if _ordinal_axis([r[j] for r in rows])}
+    unit_caption = _names_unit(caption)  # "Municipalities with a row, by table and year"
     for i, row_kinds in enumerate(kinds):
         for j, kind in enumerate(row_kinds):
             text = rows[i][j]
@@ -559,7 +569,7 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean |
                     if not clean.public_ok(text, columns[i][j], [c.text for c in body[i]]):
                         unverified += 1
                         continue
-                elif kind == "label" and (_not_people(heads, i, j, body) or j in ordinal):
+                elif kind == "label" and (unit_caption or _not_people(heads, i, j, body) or j in ordinal):
                     pass  # a label under a header naming what it counts (warnings, rules…), or 0, 1, 2, 3+
                 elif kind not in ("count", "suppressed"):
                     continue  # label, value: judged by the column like an unmarked cell
@@ -687,7 +697,7 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
         findings.append(Finding("unverified_public", f"{where} prose", f"{scanner.unverified_public} number(s) marked "
                                 "public that the public table does not publish there"))
     for table in scanner.tables:
-        findings += _table_findings(table, t, where, clean)
+        findings += _table_findings(table, t, where, clean, scanner.caption_of.get(id(table), ""))
     for caption in scanner.captions:
         if prose_counts(caption, t) or any(read_cell(caption.strip()) == n for n in range(1, t)):
             findings.append(Finding("small_count", f"{where} caption", f"a number below {t} written as a count of people"))
