@@ -109,6 +109,8 @@ class Knowledge:
         except SettlementResearchError:
             source = None
         values = self.public.get(source) or public_values.PublicValues(self.t)  # not preloaded: nothing is public
+        if not self.ids:  # no person-level data at all (IMDi's published statistics only): nothing to pose as public
+            values = public_values.PublicValues(self.t, no_register=True)
         kommune = parameters.get("kommune_nr") or self.declared.get("kommune_nr")
         return audit.Clean(values, kommune if isinstance(kommune, str) else None)
 

@@ -40,6 +40,7 @@ class PublicValues:
     kommuner: set[str] = field(default_factory=set)
     by_year: set[str] = field(default_factory=set)  # specs whose table has a year
     national_only: set[str] = field(default_factory=set)  # specs whose table has no municipality
+    no_register: bool = False  # no person-level table anywhere: no register count can pose as public
 
     def add(self, spec: str, kommune: str, year: int | None, value: float | None) -> None:
         if value is not None and 0 < value < self.t and float(value).is_integer():
@@ -49,8 +50,8 @@ class PublicValues:
                year: int | None = None) -> bool:
         """Whether ``value`` is published by ``column`` (a ``table.column``; None: any public column)
         for the first of ``kommuner`` found in the data (none: national), in ``year`` if given."""
-        if not (0 < value < self.t and float(value).is_integer()):
-            return True  # not a small count: the count rule does not concern it
+        if self.no_register or not (0 < value < self.t and float(value).is_integer()):
+            return True  # no register to leak, or not a small count: the count rule does not concern it
         specs = [column] if column else sorted(self.specs)
         places = [k for k in kommuner if k in self.kommuner] or [""]
         for spec in specs:
