@@ -64,4 +64,4 @@ def test_to_html_refuses_unmarked_small_numbers_and_undeclared_public_columns() 
     with pytest.raises(ValueError, match="not a column the models declare public"):
         sdc.to_html(frame, public=["persons"])
     page = sdc.to_html(frame.rename({"persons": "requested"}), public=["requested"]).html
-    assert re.search(r'<td data-sdc="public" data-sdc-sig="[0-9a-f]+">3</td>', page) and sdc.check_html(page) == []
+    assert re.search(r'<td data-sdc="public" data-sdc-sig="[0-9a-f]+" data-sdc-public="kommune_settlement_year.requested">3</td>', page) and sdc.check_html(page) == []

@@ -146,6 +146,11 @@ def constant(columns: Sequence[str], how: str) -> dict[str, Cells]:
 # ----------------------------------------------------------------------------- clean-side lookup
 
 
+
+# (path, mtime, size) of a lineage file -> its index: read once per process, not once per page
+_TABLES: dict[tuple[str, int, int], dict[tuple[str | None, str | None], list[dict[str, Any]]]] = {}
+_COUNTS: dict[tuple[str, int, int, str], int] = {}  # (file, mtime, size, key pattern) -> rows: peers repeat
+
 class Origins:
     """Lookups in ``data_clean/<source>/lineage/<table>.parquet`` (loaded once per table)."""
 
@@ -155,6 +160,7 @@ class Origins:
         self.source = source
         self.clean_dir = Path(clean_dir) if clean_dir is not None else data_clean_dir()
         self._index: dict[str, dict[tuple[str | None, str | None], list[dict[str, Any]]]] = {}
+        self._slots: dict[str, tuple[str, int, int]] = {}
 
     def available(self, table: str) -> bool:
         return lineage_path(self.clean_dir, self.source, table).is_file()
@@ -164,8 +170,16 @@ class Origins:
             index: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
             path = lineage_path(self.clean_dir, self.source, table)
             if path.is_file():
-                for rec in pl.read_parquet(path).to_dicts():
-                    index.setdefault((rec["key"], rec["column"]), []).append(rec)
+                stat = path.stat()
+                slot = (str(path), stat.st_mtime_ns, stat.st_size)
+                cached = _TABLES.get(slot)  # a batch worker renders hundreds of pages from one file
+                if cached is None:
+                    for rec in pl.read_parquet(path).to_dicts():
+                        index.setdefault((rec["key"], rec["column"]), []).append(rec)
+                    _TABLES.update({slot: index} if len(_TABLES) < 32 else {})
+                else:
+                    index = cached
+                self._slots[table] = slot
             self._index[table] = index
         return self._index[table]
 
@@ -194,7 +208,14 @@ class Origins:
         return n
 
     def _count(self, table: str, pattern: re.Pattern[str]) -> int:
-        return len({k for k, _c in self._table(table) if k is not None and pattern.match(k)})
+        index = self._table(table)
+        slot = (*self._slots[table], pattern.pattern) if table in self._slots else None
+        if slot is None or slot not in _COUNTS:
+            n = len({k for k, _c in index if k is not None and pattern.match(k)})
+            if slot is None or len(_COUNTS) >= 100_000:
+                return n
+            _COUNTS[slot] = n
+        return _COUNTS[slot]
 
     def recompute(self, table: str, where: Mapping[str, Sequence[Any]]) -> Any:
         """The answer a logged lookup (``where`` as :func:`_log` wrote it) gives on the current data;

@@ -62,6 +62,7 @@ from settlement_research.reports.provenance import (
     data_manifest_hash,
     git_commit,
 )
+from settlement_research.sdc import gate as sdc_gate
 from settlement_research.textsafe import escape_terminal
 
 CLI_HELP = "Render a notebook template for a grid of parameters (HTML, index.html, manifest.json)."
@@ -212,11 +213,11 @@ def _reads_unchanged(entry: dict[str, Any] | None, precise: str, out_dir: Path, 
     return isinstance(reads, list) and verifier.unchanged(reads)
 
 
-def _passes_gate(entry: dict[str, Any], out_dir: Path, t: int) -> bool:
-    from settlement_research.sdc import audit
+def _passes_gate(entry: dict[str, Any], out_dir: Path, t: int, declared: Mapping[str, str]) -> bool:
+    """A cached report audited again by the clean gate (no render key: marks prove nothing)."""
+    from settlement_research.sdc import gate
 
-    files = [out_dir / f if f else None for f in (entry.get("html"), entry.get("results_file"), entry.get("notebook"))]
-    return not audit.audit_report(*files, t=t)
+    return not gate.audit_rendered(out_dir, str(entry["name"]), entry.get("parameters") or {}, declared=declared, t=t)
 
 
 def _reusable(entry: dict[str, Any] | None, key: str, out_dir: Path) -> bool:
@@ -244,7 +245,7 @@ def run_batch(
     unknown ``kommune_nr``, which fails only that report.
     """
     from settlement_research import sdc
-    from settlement_research.reports.index import link_languages, write_index
+    from settlement_research.reports.index import link_languages
     from settlement_research.reports.pool import Job, WorkerPool, WorkerSettings
     from settlement_research.reports.runner import load_template
 
@@ -301,7 +302,7 @@ def run_batch(
             assert old is not None
             entry.update({k: v for k, v in old.items() if k not in entry}, cached=True, cached_by="key")
         elif _reads_unchanged(old, precise, out_dir, verifier) and (
-                ids_hash == previous_ids or _passes_gate(old, out_dir, t)):  # type: ignore[arg-type]
+                ids_hash == previous_ids or _passes_gate(old, out_dir, t, template.declared)):  # type: ignore[arg-type]
             assert old is not None
             entry.update({k: v for k, v in old.items() if k not in entry}, cached=True, cached_by="reads")
             by_reads += 1
@@ -326,9 +327,16 @@ def run_batch(
     start = time.perf_counter()
     last_save = [time.monotonic()]
 
+    knowledge = sdc_gate.Knowledge(parameter_sets, template.declared, t)  # the data as they are before any template runs
+    gate_s = [0.0]
+
     def on_done(job: Job, outcome: dict[str, Any]) -> None:
         entry = entries[job.index]
         reads = outcome.pop("reads", None)
+        started = time.perf_counter()
+        # decided here, in a process that never ran template code (the worker could patch its own gate)
+        outcome = sdc_gate.settle(out_dir, job.stem, outcome, knowledge)
+        gate_s[0] += time.perf_counter() - started
         entry.update({k: v for k, v in outcome.items() if k not in ("name", "parameters")})
         entry["rendered_with_data_manifest"] = data_hash
         reads_file = out_dir / f"{job.stem}{READS}"
@@ -355,11 +363,32 @@ def run_batch(
         manifest["duration_s"] = round(time.perf_counter() - start, 3)
         manifest["rendered"] = len(jobs)
         manifest["failed"] = sum(1 for e in entries if e.get("status") != "ok")
-        sdc.audit.scrub_manifest(manifest)  # no identifier reaches manifest.json, index.html or the console
+        manifest["clean_gate_s"] = round(gate_s[0], 3)
+        sdc.audit.scrub_manifest(manifest, knowledge.ids)  # no identifier reaches manifest.json, index.html or the console
+        index, manifest["index_findings"] = gated_index(manifest, knowledge)
         write_json_atomic(manifest, out_dir / MANIFEST)
         link_languages(out_dir, manifest.get("reports", []))  # a page links its other-language sibling
-        write_text_atomic(write_index(manifest), out_dir / INDEX)
+        write_text_atomic(index, out_dir / INDEX)
     return manifest
+
+
+def gated_index(manifest: Mapping[str, Any], knowledge: Any) -> tuple[str, list[dict[str, str]]]:
+    """index.html, judged by the clean gate like any page (``sdc.gate.audit_index``), and what the
+    gate found. When it finds anything, the page is written without the reports' key numbers; if
+    even that one has a finding, with nothing but the names and statuses of the reports.
+    ``knowledge``: ``sdc.gate.Knowledge``, loaded before any template ran."""
+    from settlement_research.reports.index import write_index
+    from settlement_research.sdc import gate
+
+    parameters = next((r.get("parameters") or {} for r in manifest.get("reports", []) if r.get("parameters")), {})
+    found: list[dict[str, str]] = []
+    for mode in ("full", "no_numbers", "names"):
+        html = write_index(manifest, mode=mode)
+        findings = gate.audit_index(html, knowledge, parameters)
+        if not findings:
+            return html, found
+        found += [{**f.to_dict(), "index": mode} for f in findings]
+    return write_index(manifest, mode="empty"), found
 
 
 def _progress_bar(total: int, name: str, *, enabled: bool) -> Any:

@@ -9,6 +9,12 @@ controlled cell, so the disclosure check can verify the index as well.
 Everything shown comes from the manifest and the reports' results.json, so from data (names) and
 from the command line (parameters): every text and attribute is escaped (``textsafe``), and a
 report is linked only when its file name is a plain relative name (``textsafe.safe_href``).
+
+The page is gated like a report (``reports.batch.gated_index``, in the clean process): its key
+numbers say what they are — ``data-sdc="count"``/``"suppressed"`` for keys under ``_sdc``,
+``data-sdc="public"`` with the column (``data-sdc-public``) for a key that names a declared public
+column, checked there against the data for the municipality of the row — and every other small
+number is denied. ``mode`` writes the fallbacks used when the gate finds something.
 """
 
 from __future__ import annotations
@@ -211,17 +217,37 @@ def link_languages(out_dir: Path, reports: list[Mapping[str, Any]]) -> int:
     return linked
 
 
-def write_index(manifest: Mapping[str, Any]) -> str:
-    """The index page for a batch manifest."""
-    reports: list[Mapping[str, Any]] = manifest.get("reports", [])
+def _public_column(key: str) -> str | None:
+    """The declared public column a results key names (``requested``), else None."""
+    from settlement_research.sdc.rendering import resolve_public
+
+    try:
+        return resolve_public(key)
+    except ValueError:
+        return None
+
+
+MODES = ("full", "no_numbers", "names", "empty")
+
+
+def write_index(manifest: Mapping[str, Any], mode: str = "full") -> str:
+    """The index page for a batch manifest. ``mode``: ``full``; ``no_numbers`` (no key numbers of
+    the reports); ``names`` (names and statuses only); ``empty`` (no report listed) — the fallbacks
+    when the gate finds something in the fuller page."""
+    if mode not in MODES:
+        raise ValueError(f"write_index: mode must be one of {MODES}")
+    reports: list[Mapping[str, Any]] = [] if mode == "empty" else manifest.get("reports", [])
     parameters: list[str] = []
     for report in reports:
         for key in report.get("parameters", {}):
             if key not in parameters:
                 parameters.append(key)
-    keys = key_columns(reports, parameters)
+    if mode == "names":
+        parameters = []
+    keys = key_columns(reports, parameters) if mode == "full" else []
+    publics = {k: _public_column(k) for k in keys}
     esc = escape_html
-    head = ["report", *parameters, "status", *keys, "seconds", "error"]
+    head = ["report", *parameters, "status", *keys, *(["seconds", "error"] if mode != "names" else [])]
     out = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -260,16 +286,21 @@ def write_index(manifest: Mapping[str, Any]) -> str:
                     cells.append(f'<td class="num" {SDC_ATTR}="suppressed">{SUPPRESSED}</td>')
                 else:
                     cells.append(f'<td{cls}{sort} {SDC_ATTR}="count">{esc(_fmt(value, key))}</td>')
+            elif numeric and publics[key]:
+                cells.append(f'<td{cls}{sort} {SDC_ATTR}="public" data-sdc-public="{esc(publics[key])}">'
+                             f"{esc(_fmt(value, key))}</td>")
             else:
                 cells.append(f"<td{cls}{sort}>{esc(_fmt(value, key))}</td>")
-        duration = report.get("duration_s")
-        duration = duration if isinstance(duration, int | float) and not isinstance(duration, bool) else None
-        cells.append(f'<td class="num" data-sort="{"" if duration is None else esc(duration)}" '
-                     f'data-csv="{"" if duration is None else f"{duration:.2f}"}">'
-                     f"{'' if duration is None else f'{duration:.2f}'}</td>")
-        cells.append(f'<td class="error">{esc(str(report.get("error") or ""))}</td>')
-        text = " ".join([str(report.get("name", "")), *map(str, report.get("parameters", {}).values()), status,
-                         *(_fmt(results.get(k), k) for k in keys), str(report.get("error") or "")]).lower()
+        if mode != "names":
+            duration = report.get("duration_s")
+            duration = duration if isinstance(duration, int | float) and not isinstance(duration, bool) else None
+            cells.append(f'<td class="num" data-sort="{"" if duration is None else esc(duration)}" '
+                         f'data-csv="{"" if duration is None else f"{duration:.2f}"}">'
+                         f"{'' if duration is None else f'{duration:.2f}'}</td>")
+            cells.append(f'<td class="error">{esc(str(report.get("error") or ""))}</td>')
+        text = " ".join([str(report.get("name", "")), *(str(report.get("parameters", {}).get(p, "")) for p in parameters),
+                         status, *(_fmt(results.get(k), k) for k in keys),
+                         str(report.get("error") or "") if mode != "names" else ""]).lower()
         out.append(f'<tr class="{esc(status)}" data-status="{esc(status)}" data-text="{esc(text)}">' + "".join(cells) + "</tr>")
     out += ["</tbody></table></div>", f"<script>{_JS}</script>", "</body></html>"]
     return "\n".join(out)

@@ -13,6 +13,10 @@ working directory from its settings. Each worker warms up (fonts, PNG writer, HT
 then renders many reports with the in-process engine (see engine.py for what is reset between
 reports). A worker is recycled after ``max_tasks`` reports to bound memory growth.
 
+Workers do not decide what is published: a template runs in their process and could patch any
+check there. Each outcome carries the render's trace (``sdc.gate.Trace``) and the parent runs the
+decisive gate on the files (``sdc.gate.settle``).
+
 With the in-process engine an ok report's outcome carries ``reads``: the data its cells read
 (``readlog``) plus the banner the runner stamps on every page, the batch's precise cache key.
 """
@@ -54,6 +58,7 @@ class Job:
 class WorkerSettings:
     engine: str = "inprocess"
     sdc_threshold: int | None = None
+    audit: bool = False  # the decisive gate runs in the parent, which never runs template code (sdc.gate)
     preload: tuple[str, ...] = field(default_factory=lambda: PRELOAD)
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: str = field(default_factory=os.getcwd)
@@ -73,7 +78,7 @@ def _worker_main(conn: Connection, settings: WorkerSettings) -> None:
     from settlement_research.reports.engine import take_reads
     from settlement_research.reports.runner import Renderer, load_template
 
-    renderer = Renderer(settings.engine, sdc_threshold=settings.sdc_threshold)
+    renderer = Renderer(settings.engine, sdc_threshold=settings.sdc_threshold, audit=settings.audit)
     renderer.warm_up()
     conn.send(("ready", None))
     templates: dict[str, Any] = {}
@@ -90,7 +95,8 @@ def _worker_main(conn: Connection, settings: WorkerSettings) -> None:
             if template is None:
                 template = templates[job.template_path] = load_template(job.template_path)
             take_reads()  # nothing left over from a report that failed before its cells ran
-            outcome = renderer.render(template, job.parameters, Path(job.out_dir), job.stem).to_dict()
+            rendered = renderer.render(template, job.parameters, Path(job.out_dir), job.stem)
+            outcome = {**rendered.to_dict(), "trace": rendered.trace}  # the trace: for the parent's gate only
             outcome["reads"] = _reads(template, job.parameters) if outcome["status"] == "ok" else None
         except Exception as exc:  # noqa: BLE001 - reported as this report's failure
             outcome = {"name": job.stem, "parameters": job.parameters, "status": "failed",

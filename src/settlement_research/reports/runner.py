@@ -17,7 +17,10 @@ Every rendered report goes through the disclosure gate (``sdc.audit.audit_report
 values from the person-level data in any artefact, small counts in any table cell not from the
 disclosure API or a public column); a report that fails it is marked failed and its outputs are
 withheld (deleted), because its notebook and results carry the same content as the page. Error
-text is always scrubbed of identifiers before it leaves the renderer.
+text is always scrubbed of identifiers before it leaves the renderer. ``run-notebook`` renders in
+a worker process and decides in its own, which runs no template code (``render_isolated``,
+``sdc.gate``); a ``Renderer`` used directly audits in its own process (tests, and workers with
+``audit=True``).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import re
 import time
 import traceback
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +60,7 @@ from settlement_research.reports.provenance import sha256_text
 from settlement_research.reports.results import RESULTS_ENV
 from settlement_research.sdc import audit as sdc_audit
 from settlement_research.sdc import charts as sdc_charts
+from settlement_research.sdc import gate as sdc_gate
 from settlement_research.sdc import provenance as sdc_provenance
 from settlement_research.sdc.rules import threshold as sdc_threshold_default
 
@@ -242,9 +246,12 @@ class Outcome:
     results_file: str | None = None
     results: dict[str, Any] | None = None
     findings: list[dict[str, str]] = field(default_factory=list)
+    trace: dict[str, Any] | None = None  # for the clean gate only (holds the render's key): never written
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("trace")
+        return out
 
 
 def _kernel_name() -> str:
@@ -257,10 +264,13 @@ def _kernel_name() -> str:
 class Renderer:
     """Executes templates and exports HTML; keeps the (slow to build) exporter for reuse."""
 
-    def __init__(self, engine: str = "inprocess", *, sdc_threshold: int | None = None) -> None:
+    def __init__(self, engine: str = "inprocess", *, sdc_threshold: int | None = None, audit: bool = True) -> None:
+        """``audit=False``: no gate in this process (a worker whose parent runs the decisive,
+        clean-process gate, ``sdc.gate.settle``); the outcome carries the render's trace for it."""
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
         self.engine = engine
+        self.audit = audit
         self.threshold = sdc_threshold_default() if sdc_threshold is None else sdc_threshold
         self.exporter = FastHTMLExporter(
             template_file="offline.html.j2", exclude_input=True, exclude_input_prompt=True,
@@ -346,13 +356,14 @@ class Renderer:
         with sdc_provenance.scope() as scope:  # a fresh key: marks from any other render do not verify
             scope.images_checked = self.engine == "inprocess"
             nb, error, findings, data = self._render_and_audit(template, parameters, ipynb, page, results, cwd, scope)
+            trace = None if self.audit else sdc_gate.Trace.of(scope).to_dict()
         error = sdc_audit.scrub(error, sdc_audit.identifier_values(), self.threshold)
         return Outcome(
             name=stem, parameters=parameters, status="failed" if error else "ok",
             duration_s=round(time.perf_counter() - start, 3), error=error,
             notebook=ipynb.name if ipynb.is_file() else None, html=page.name if page.is_file() else None,
             results_file=results.name if results.is_file() else None, results=data,
-            findings=[f.to_dict() for f in findings],
+            findings=[f.to_dict() for f in findings], trace=trace,
         )
 
     def _render_and_audit(self, template: Template, parameters: dict[str, str], ipynb: Path, page: Path,
@@ -378,6 +389,8 @@ class Renderer:
         banner.stamp_page(page, results, shown_source,
                           parameters.get("lang", template.declared.get("lang", "en")))  # says what data it shows
         data = json.loads(results.read_text("utf-8")) if results.is_file() else None
+        if not self.audit:  # decided by the clean process (sdc.gate.settle)
+            return nb, error, [], data
         ids = sdc_audit.identifier_values()
         findings = sdc_audit.audit_report(page, results, ipynb, t=self.threshold, ids=ids, error=error, scope=scope)
         lineage_file = page_lineage.lineage_file_for(page)
@@ -413,11 +426,35 @@ def parse_parameters(pairs: list[str] | None) -> dict[str, str]:
 def run_notebook(name: str | Path, parameters: Mapping[str, str] | None = None, out: Path | None = None,
                  *, engine: str = "inprocess") -> Outcome:
     """Render one notebook. Raises ``ParameterError`` (nothing rendered, no folder created) when
-    a parameter is not declared by the notebook or its value is outside its domain."""
+    a parameter is not declared by the notebook or its value is outside its domain.
+
+    The template runs in a worker process; this process, which runs no template code, decides
+    what is published (``render_isolated``)."""
     template = load_template(name)
     checked = template.check(dict(parameters or {}))
     out_dir = out or project_root() / "reports" / template.name
-    return Renderer(engine).render(template, checked, out_dir)
+    return render_isolated(template, checked, out_dir, engine=engine)
+
+
+def render_isolated(template: Template, parameters: dict[str, str], out_dir: Path, *, engine: str = "inprocess",
+                    stem: str | None = None, timeout: float | None = None) -> Outcome:
+    """One report rendered in a worker process (``reports.pool``) and judged here by the clean
+    gate (``sdc.gate.settle``): a template that patches the gate, the threshold or the identifier
+    set in its own process changes nothing in this one."""
+    from settlement_research.reports.pool import Job, WorkerPool, WorkerSettings
+
+    stem = stem or template.name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    knowledge = sdc_gate.Knowledge([parameters], template.declared, sdc_threshold_default())  # before it runs
+    done: list[dict[str, Any]] = []
+    WorkerPool(1, WorkerSettings(engine=engine, sdc_threshold=sdc_threshold_default()), timeout=timeout).run(
+        [Job(0, str(template.path), parameters, str(out_dir), stem)], lambda _job, outcome: done.append(outcome))
+    outcome = done[0]
+    outcome.pop("reads", None)
+    outcome.setdefault("parameters", parameters)
+    outcome = sdc_gate.settle(out_dir, stem, outcome, knowledge)
+    known = {f.name for f in fields(Outcome)} - {"trace"}
+    return Outcome(**{k: v for k, v in outcome.items() if k in known})
 
 
 def cli_add_arguments(parser: argparse.ArgumentParser) -> None:

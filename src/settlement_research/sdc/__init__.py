@@ -11,12 +11,16 @@
 - :mod:`~settlement_research.sdc.context` — where a small number stands as a count of people;
 - :mod:`~settlement_research.sdc.charts` — every figure's text read before its image is published;
 - :mod:`~settlement_research.sdc.audit` — the post-render gate (identifiers from the data, default
-  deny for small counts, scrubbed errors).
+  deny for small counts, scrubbed errors);
+- :mod:`~settlement_research.sdc.public` — the values each declared public column publishes, by
+  municipality and year, that a small number shown as public must be;
+- :mod:`~settlement_research.sdc.gate` — the gate that decides, run in the process that started the
+  render (never the worker that ran template code), from the files on disk.
 
 Notebooks use ``from settlement_research import sdc`` and call ``sdc.suppress``, ``sdc.to_html``, …
 """
 
-from settlement_research.sdc import publication
+from settlement_research.sdc import gate, public, publication
 from settlement_research.sdc.audit import (
     SDC_KEYS,
     Finding,
@@ -50,7 +54,7 @@ from settlement_research.sdc.suppression import (
 )
 
 __all__ = [
-    "DEFAULT_THRESHOLD", "NOT_AVAILABLE", "SDC_ATTR", "publication", "SDC_KEYS", "SUPPRESSED", "THRESHOLD_ENV", "Finding", "Line",
+    "DEFAULT_THRESHOLD", "NOT_AVAILABLE", "SDC_ATTR", "gate", "public", "publication", "SDC_KEYS", "SUPPRESSED", "THRESHOLD_ENV", "Finding", "Line",
     "SdcTable", "audit_report", "check_html", "check_results", "count_table", "exposed", "is_disclosive",
     "margin_lines", "protect", "safe_count", "safe_share", "scrub", "share_step", "shown", "suppress", "suppress_panel",
     "suppression_mask", "threshold", "to_html",

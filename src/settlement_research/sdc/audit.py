@@ -26,6 +26,7 @@ shaped like one) from error text before it reaches index.html, manifest.json or 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import re
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from settlement_research.sdc import downloads, provenance
+from settlement_research.sdc.context import _PEOPLE_RE as _PEOPLE_WORD
 from settlement_research.sdc.context import (
     is_count_in_prose,
     key_is_not_a_count,
@@ -165,18 +167,26 @@ def candidates(text: str) -> set[str]:
     return {c.upper() for c in out}
 
 
-_INDEX_CACHE: dict[int, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
+_INDEX_CACHE: dict[int, tuple[frozenset[str], frozenset[str], frozenset[str], bool]] = {}
+_COUNTS: dict[str, int] = {}  # text -> identifier count, for the ids of _INDEX_CACHE (a page repeats its texts)
+_ANY_DIGIT = re.compile(r"\d")
 
 
 def _id_index(ids: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
     """(upper-cased ids, upper-cased ids without leading zeros) for case- and padding-blind lookup."""
+    return _index(ids)[:2]
+
+
+def _index(ids: frozenset[str]) -> tuple[frozenset[str], frozenset[str], bool]:
     cached = _INDEX_CACHE.get(id(ids))
     if cached is None or cached[0] is not ids:
         upper = frozenset(i.upper() for i in ids)
-        cached = (ids, upper, frozenset(i.lstrip("0") for i in upper if i.lstrip("0")))
+        digits = all(_ANY_DIGIT.search(i) for i in upper)  # every id has a digit (9 digits, H + 8 digits)
+        cached = (ids, upper, frozenset(i.lstrip("0") for i in upper if i.lstrip("0")), digits)
         _INDEX_CACHE.clear()
         _INDEX_CACHE[id(ids)] = cached
-    return cached[1], cached[2]
+        _COUNTS.clear()
+    return cached[1], cached[2], cached[3]
 
 
 def _is_id(candidate: str, upper: frozenset[str], stripped: frozenset[str]) -> bool:
@@ -188,8 +198,15 @@ def count_identifiers(text: str, ids: frozenset[str]) -> int:
     :func:`candidates`: glued, grouped, zero-padded, other case, hex)."""
     if not ids:
         return 0
-    upper, stripped = _id_index(ids)
-    return sum(1 for c in candidates(text) if _is_id(c, upper, stripped))
+    upper, stripped, digits = _index(ids)
+    if digits and text.isascii() and not _ANY_DIGIT.search(text):
+        return 0  # every candidate is made of the text's characters (a hex literal has its '0x')
+    hits = _COUNTS.get(text)
+    if hits is None:
+        hits = sum(1 for c in candidates(text) if _is_id(c, upper, stripped))
+        if len(_COUNTS) < 200_000 and len(text) < 20_000:
+            _COUNTS[text] = hits
+    return hits
 
 
 def scrub_counts(text: str, t: int | None = None) -> str:
@@ -276,6 +293,48 @@ class _Cell:
     kind: str | None  # verified data-sdc kind, or None (plain or forged)
     text: str
     body: bool  # in <tbody> (or no thead/tbody at all)
+    column: str | None = None  # the public column a public cell names (data-sdc-public)
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved(column: str) -> str:
+    from settlement_research.sdc.rendering import resolve_public
+
+    return resolve_public(column)
+
+
+PUBLIC_ATTR = "data-sdc-public"  # on a public cell or span: the ``table.column`` it shows
+
+
+@dataclass
+class Clean:
+    """The gate run in a process that never executed template code (:mod:`.gate`).
+
+    There, a signature proves nothing: the renderer's process held the key and template code could
+    have signed anything. So a mark may only *restrict* (a ``count`` must not be small, a
+    ``suppressed`` cell must show ':'); a ``label``, ``value`` or ``header`` mark exempts nothing —
+    its text is judged by its context like unmarked text — and a small number marked ``public`` must
+    be a value the public table publishes there (:class:`.public.PublicValues`). ``kommune``: the
+    report's municipality (the context of a public number in a row without a code)."""
+
+    public: Any  # sdc.public.PublicValues
+    kommune: str | None = None
+
+    def public_ok(self, text: str, column: str | None, row: Sequence[str] = (), path: Sequence[str] = ()) -> bool:
+        """Whether every small number of ``text`` is published by ``column`` in this context
+        (the row's municipality code and year, or a year in a results.json key path)."""
+        try:
+            spec = _resolved(column) if column else None
+        except ValueError:
+            return False  # names no declared public column
+        kommuner, year = self.public.row_context([*row, *path], self.kommune)
+        for a, b, _ in small_numbers(text, self.public.t):
+            if not self.public.allows(float(text[a:b]), column=spec, kommuner=kommuner, year=year):
+                return False
+        number = read_cell(text.strip())
+        if number is not None and not self.public.allows(number, column=spec, kommuner=kommuner, year=year):
+            return False
+        return True
 
 
 class _Scanner(HTMLParser):
@@ -283,9 +342,13 @@ class _Scanner(HTMLParser):
     tags removed (an id split as ``<b>1234</b>56789``), its prose, captions and printed blocks,
     every table's cells with their *verified* provenance, and every mark that does not verify."""
 
-    def __init__(self, key: bytes | None) -> None:
+    def __init__(self, key: bytes | None, clean: Clean | None = None, verify_marks: bool = True) -> None:
         super().__init__(convert_charrefs=True)
         self.key = key
+        self.clean = clean
+        self.verify_marks = verify_marks
+        self.unverified_public = 0  # clean gate: public numbers the public table does not publish
+        self.caption_of: dict[int, str] = {}  # id(table) -> its caption
         self.texts: list[str] = []
         self.shown: list[str] = []  # attribute values a reader sees or hears (title, alt, aria-label…)
         self.flow: list[str] = []  # all text, inline tags joined without a gap
@@ -295,7 +358,7 @@ class _Scanner(HTMLParser):
         self.tables: list[list[list[_Cell]]] = []
         self.forged = 0
         self._tables: list[list[list[_Cell]]] = []
-        self._marks: list[list[Any]] = []  # [tag, kind, sig, chunks]
+        self._marks: list[list[Any]] = []  # [tag, kind, sig, chunks, public column]
         self._cells: list[list[Any]] = []  # [tag, chunks, in thead]
         self._caption: list[str] | None = None
         self._pre: list[str] | None = None
@@ -330,39 +393,48 @@ class _Scanner(HTMLParser):
         elif tag == "pre":
             self._pre = []
         if "data-sdc" in values and tag not in _VOID:
-            self._marks.append([tag, values.get("data-sdc"), values.get(SIG_ATTR), []])
+            self._marks.append([tag, values.get("data-sdc"), values.get(SIG_ATTR), [], values.get(PUBLIC_ATTR)])
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
         if "data-sdc" in dict(attrs) and tag not in _VOID:
             self.handle_endtag(tag)
 
-    def _close_mark(self) -> tuple[str | None, str]:
-        tag, kind, sig, chunks = self._marks.pop()
+    def _close_mark(self) -> tuple[str | None, str, str | None]:
+        tag, kind, sig, chunks, column = self._marks.pop()
         text = "".join(chunks)
+        if not self.verify_marks:  # clean gate without the render's key: a claim, judged as one
+            return (kind if kind in provenance.KINDS else None), text, column
         if provenance.verify(kind, text, sig, self.key):
-            return kind, text
+            return kind, text, column
         self.forged += 1
-        return None, text
+        return None, text, column
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("style", "script") and self._skip:
             self._skip -= 1
-        mark: tuple[str | None, str] | None = None
+        mark: tuple[str | None, str, str | None] | None = None
         if self._marks and self._marks[-1][0] == tag:
             mark = self._close_mark()
         if tag in ("td", "th") and self._cells:
             cell_tag, chunks, in_head = self._cells.pop()
             kind = mark[0] if mark else None
-            cell = _Cell(cell_tag, kind, "".join(chunks), not in_head)
+            cell = _Cell(cell_tag, kind, "".join(chunks), not in_head, mark[2] if mark else None)
             if self._tables and self._tables[-1]:
                 self._tables[-1][-1].append(cell)
             elif self._tables:
                 self._tables[-1].append([cell])
         elif mark is not None:
-            kind, text = mark
+            kind, text, column = mark
             # a verified mark in prose stands for itself; its number is not judged as prose
             target = self._target()
+            if self.clean is not None and kind:  # the clean gate: a claim exempts only what it proves
+                if kind == "public":
+                    ok = self.clean.public_ok(text, column)
+                    self.unverified_public += not ok
+                else:
+                    ok = kind in ("count", "suppressed") and not small_numbers(text, self.clean.public.t)
+                kind = kind if ok else None
             target.append(" \u2063 " if kind else text)
         if tag == "thead" and self._thead:
             self._thead -= 1
@@ -370,6 +442,8 @@ class _Scanner(HTMLParser):
             self.tables.append(self._tables.pop())
         elif tag == "caption" and self._caption is not None:
             self.captions.append("".join(self._caption))
+            if self._tables:
+                self.caption_of[id(self._tables[-1])] = self.captions[-1]
             self._caption = None
         elif tag == "pre" and self._pre is not None:
             self.pre.append("".join(self._pre))
@@ -422,7 +496,43 @@ def _row_numbers(texts: Sequence[str]) -> bool:
         b - a == 1 for a, b in zip(numbers, numbers[1:], strict=False))  # type: ignore[operator]
 
 
-def _table_findings(table: list[list[_Cell]], t: int, where: str) -> list[Finding]:
+_UNIT_HEADER = re.compile(
+    r"\b(?:warnings?|errors?|rules?|columns?|files?|tables?|bytes|sheets?|categor(?:y|ies)|levels?|classes|"
+    r"symbols?|null|cells?|municipalit(?:y|ies)|advarsler|feil|regler|kolonner|filer|tabeller|kommuner)\b",
+    re.IGNORECASE)
+
+
+def _names_unit(text: str) -> bool:
+    """A header or caption that says what its numbers count, and it is not people."""
+    return bool(_UNIT_HEADER.search(text)) and not any(_PEOPLE_WORD.fullmatch(w) for w in re.findall(r"\w+", text))
+
+
+def _ordinal_axis(texts: Sequence[str]) -> bool:
+    """0, 1, 2, 3+ (or from 1): the categories of a count, top to bottom, not counts; what such a
+    column can say is how many rows it has."""
+    numbers = [t.strip() for t in texts]
+    if len(numbers) < 2:
+        return False
+    last = numbers[-1]
+    if last.endswith("+") and last[:-1].isdigit():
+        numbers = [*numbers[:-1], last[:-1]]
+    if not all(n.isdigit() for n in numbers):
+        return False
+    values = [int(n) for n in numbers]
+    return values[0] in (0, 1) and all(b - a == 1 for a, b in zip(values, values[1:], strict=False))
+
+
+def _not_people(heads: Sequence[str], i: int, j: int, body: Sequence[list[_Cell]]) -> bool:
+    """Whether the header above body cell (i, j) names a unit that is not people: in the clean
+    gate a label mark is honoured only there (the header is template text: this is the trust the
+    prose rule gives "3 warnings", not more)."""
+    offset = sum(1 for c in body[i] if c.tag == "th")  # row headers before the cells
+    k = j + offset
+    return k < len(heads) and _names_unit(heads[k])
+
+
+def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean | None = None,
+                    caption: str = "") -> list[Finding]:
     findings: list[Finding] = []
     body = [row for row in table if row and any(c.body and c.tag == "td" for c in row)]
     # a row header column (<th> in the body) that only numbers the rows is not a count
@@ -432,7 +542,7 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str) -> list[Findin
         for cell in row:
             text = cell.text.strip()
             if cell.tag == "th" and (not cell.body or row not in body or not index_ok):
-                if cell.kind in ("header", "label"):
+                if cell.kind in ("header", "label") and clean is None:
                     continue
                 number = read_cell(text)
                 if (number is not None and number.is_integer() and 0 < number < t) or prose_counts(text, t):
@@ -442,12 +552,27 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str) -> list[Findin
     width = max((len(r) for r in rows), default=0)
     rows = [r + [""] * (width - len(r)) for r in rows]
     kinds = [[c.kind for c in row if c.tag == "td"] for row in body]
+    columns = [[c.column for c in row if c.tag == "td"] for row in body]
+    heads = next(([c.text.strip() for c in row] for row in table if row and all(c.tag == "th" and not c.body for c in row)),
+                 [])
     signed: set[tuple[int, int]] = set()
+    unverified = 0
+    ordinal = {j for j in range(width) if _ordinal_axis([r[j] for r in rows])}
+    unit_caption = _names_unit(caption)  # "Municipalities with a row, by table and year"
     for i, row_kinds in enumerate(kinds):
         for j, kind in enumerate(row_kinds):
             text = rows[i][j]
             if kind is None:
                 continue
+            if clean is not None:  # a claim exempts only what it proves (see Clean)
+                if kind == "public":
+                    if not clean.public_ok(text, columns[i][j], [c.text for c in body[i]]):
+                        unverified += 1
+                        continue
+                elif kind == "label" and (unit_caption or _not_people(heads, i, j, body) or j in ordinal):
+                    pass  # a label under a header naming what it counts (warnings, rules…), or 0, 1, 2, 3+
+                elif kind not in ("count", "suppressed"):
+                    continue  # label, value: judged by the column like an unmarked cell
             signed.add((i, j))
             if kind == "suppressed" and text != SUPPRESSED:
                 findings.append(Finding("unreadable_cell", f"{where} table cell", "a cell marked suppressed does not show ':'"))
@@ -457,6 +582,15 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str) -> list[Findin
                     findings.append(Finding("unreadable_cell", f"{where} table cell", "a disclosure-controlled cell is not a number"))
                 elif 0 < number < t:
                     findings.append(Finding("small_count", f"{where} table cell", f"unsuppressed count below the threshold {t}"))
+    wordy = sum(1 for i, row in enumerate(rows) for j, text in enumerate(row)
+                if (kinds[i][j] if j < len(kinds[i]) else None) is None and read_cell(text) is None
+                and prose_counts(text, t)) if body else 0
+    if wordy:  # "only 3 refugees" in a cell is prose in a cell
+        findings.append(Finding("small_count", f"{where} table cell", f"{wordy} cell(s) writing a number below {t} "
+                                "as a count of people"))
+    if unverified:
+        findings.append(Finding("unverified_public", f"{where} table", f"{unverified} cell(s) marked public showing a "
+                                f"number below {t} that the public table does not publish there"))
     for i, j in small_count_cells(rows, t, skip=signed):
         findings.append(Finding("small_count", f"{where} table cell r{i}c{j}", f"a number below {t} in a cell that is "
                                 "neither disclosure-controlled nor a declared public column"))
@@ -480,10 +614,14 @@ def check_text(text: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
     return findings
 
 
-def signed_columns(tables: Sequence[list[list[_Cell]]]) -> downloads.Allowed:
+def signed_columns(tables: Sequence[list[list[_Cell]]], clean: Clean | None = None) -> downloads.Allowed:
     """The headers the disclosure API signed on a page, and those of its columns whose cells it
     signed as a declared public statistic, a label or a value (a share or mean of suppressed
-    counts), and never as a person-level count."""
+    counts), and never as a person-level count. For the clean gate (``clean``): no header is
+    exempt, and a column only where every cell is a public number checked against the data (or
+    ':'), with the numbers it showed (a download may repeat them, nothing else)."""
+    if clean is not None:
+        return _public_columns(tables, clean)
     allowed = downloads.Allowed()
     for table in tables:
         head = next((row for row in table if row and all(c.tag == "th" and not c.body for c in row)), None)
@@ -503,16 +641,47 @@ def signed_columns(tables: Sequence[list[list[_Cell]]]) -> downloads.Allowed:
     return allowed
 
 
+def _public_columns(tables: Sequence[list[list[_Cell]]], clean: Clean) -> downloads.Allowed:
+    allowed = downloads.Allowed(values={})
+    for table in tables:
+        head = next((row for row in table if row and all(c.tag == "th" and not c.body for c in row)), None)
+        if head is None:
+            continue
+        names = [c.text.strip() for c in head]
+        shown: dict[int, set[float]] = {}
+        bad: set[int] = set()
+        for row in table:
+            if row is head:
+                continue
+            for j, cell in enumerate(c for c in row if c.tag == "td"):
+                text = cell.text.strip()
+                if not text or text == SUPPRESSED:
+                    continue
+                if cell.kind != "public" or not clean.public_ok(text, cell.column, [c.text for c in row]):
+                    bad.add(j)
+                elif (number := read_cell(text)) is not None:
+                    shown.setdefault(j, set()).add(number)
+        for j, values in shown.items():
+            if j < len(names) and names[j] and j not in bad:
+                allowed.columns.add(names[j])
+                allowed.values.setdefault(names[j], set()).update(values)  # type: ignore[union-attr]
+    return allowed
+
+
 def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = None, where: str = "html",
-               key: bytes | None = None, embedded: bool = True) -> list[Finding]:
+               key: bytes | None = None, embedded: bool = True, clean: Clean | None = None,
+               verify_marks: bool = True) -> list[Finding]:
     """A page: identifiers anywhere in its text, attributes or tag-stripped text; marks that the
     disclosure API did not write in this render (``key``, default the current render's); small
     counts in any table cell or header not signed by the API, in captions, printed blocks and in
     the counting contexts of its prose (default deny); with ``embedded``, every ``data:`` URI
-    (CSV/Excel downloads, SVG, JSON…) decoded and judged by the same rules (:mod:`.downloads`)."""
+    (CSV/Excel downloads, SVG, JSON…) decoded and judged by the same rules (:mod:`.downloads`).
+    ``clean``: the clean-process gate, where a mark exempts only what it proves (:class:`Clean`);
+    ``verify_marks=False``: no render key at hand (a cached report), so marks are not verified
+    (in the clean gate they exempt nothing that a forged one could)."""
     t = threshold() if t is None else t
     key = provenance.current().key if key is None else key
-    scanner = _Scanner(key)
+    scanner = _Scanner(key, clean, verify_marks)
     scanner.feed(html)
     scanner.close()
     findings: list[Finding] = []
@@ -524,8 +693,11 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
     if scanner.forged:
         findings.append(Finding("forged_mark", where, f"{scanner.forged} element(s) marked data-sdc that the "
                                 "disclosure API did not write in this render"))
+    if scanner.unverified_public:
+        findings.append(Finding("unverified_public", f"{where} prose", f"{scanner.unverified_public} number(s) marked "
+                                "public that the public table does not publish there"))
     for table in scanner.tables:
-        findings += _table_findings(table, t, where)
+        findings += _table_findings(table, t, where, clean, scanner.caption_of.get(id(table), ""))
     for caption in scanner.captions:
         if prose_counts(caption, t) or any(read_cell(caption.strip()) == n for n in range(1, t)):
             findings.append(Finding("small_count", f"{where} caption", f"a number below {t} written as a count of people"))
@@ -539,7 +711,7 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
         findings.append(Finding("small_count", f"{where} attributes", f"{shown} hover text(s) or description(s) "
                                 f"showing a number below {t} as a count of people"))
     if embedded and "data:" in html:
-        findings += downloads.check(html, ids=ids, t=t, allowed=signed_columns(scanner.tables), where=where)
+        findings += downloads.check(html, ids=ids, t=t, allowed=signed_columns(scanner.tables, clean), where=where)
     return findings
 
 
@@ -601,12 +773,15 @@ def _declared_public(key: str) -> bool:
     return True
 
 
-def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), t: int | None = None) -> list[Finding]:
+def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), t: int | None = None,
+                  clean: Clean | None = None) -> list[Finding]:
     """Identifiers in any key or value. Default deny for counts at any depth: a whole number 1..t-1
     (``3``, ``3.0``, ``"3"``, ``1.0``) is a count unless its key says it is something else
     (``context.key_is_not_a_count``: a year, seed, rank, share…) or the notebook listed the key
     under ``_public`` (a declared public statistic). Under the ``_sdc`` keys every whole number is a
-    count, whatever its key, and a fraction must be stored no finer than ``rules.SHARE_STEPS``."""
+    count, whatever its key, and a fraction must be stored no finer than ``rules.SHARE_STEPS``.
+    With ``clean`` (the clean-process gate), a small number under a ``_public`` key must be one the
+    public table publishes for the report's municipality (a year in its key path: that year's)."""
     t = threshold() if t is None else t
     findings: list[Finding] = []
     hits = sum(count_identifiers(str(v), ids) for _, v in _walk(results, ("results",)) if v is not None)
@@ -621,7 +796,13 @@ def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset
         public -= set(undeclared)
     leaves = [(path, _as_number(raw)) for path, raw in _leaves(results, ()) if path]
     fractional = {path[:-1] for path, v in leaves if v is not None and not float(v).is_integer()}
+    unverified = 0
     for path, value in leaves:
+        if path[0] in public and clean is not None and value is not None and not (
+                isinstance(value, float) and math.isnan(value)) and not clean.public_ok(
+                str(int(value)) if float(value).is_integer() else str(value), path[0], path=path[1:]):
+            unverified += 1
+            continue
         if path[0] in public or path[0] in (SDC_KEYS, PUBLIC_KEYS):
             continue
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -638,6 +819,9 @@ def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset
         elif integral and 0 < value < t and not ratio and not key_is_not_a_count(path):
             findings.append(Finding("small_count", where, f"a number below {t} under a key that does not say it is "
                                     "not a count (list a public statistic under _public)"))
+    if unverified:
+        findings.append(Finding("unverified_public", "results._public", f"{unverified} number(s) below {t} listed "
+                                "as public that the public table does not publish for this report"))
     return findings
 
 
@@ -691,7 +875,8 @@ def _active_content(html: str, t: int, where: str) -> list[Finding]:
 
 
 def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), t: int | None = None,
-                   images: provenance.Scope | None = None) -> list[Finding]:
+                   images: provenance.Scope | None = None, clean: Clean | None = None,
+                   verify_marks: bool = True) -> list[Finding]:
     """Identifiers anywhere in the notebook; small counts in its outputs as in the page (the
     notebook is published beside it and holds text/plain twins of every table); with ``images``
     (the render's scope) every image must have been drawn through the chart hook."""
@@ -707,14 +892,15 @@ def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), 
     if "data:" in text:
         pages = [_joined(v) for c in nb.get("cells", []) for o in c.get("outputs", [])
                  for m, v in (o.get("data") or {}).items() if m in ("text/html", "text/markdown")]
-        scanner = _Scanner(provenance.current().key if key is None else key)
+        scanner = _Scanner(provenance.current().key if key is None else key, clean, verify_marks)
         scanner.feed("".join(pages))
         scanner.close()
-        findings += downloads.check(text, ids=ids, t=t, allowed=signed_columns(scanner.tables), where="notebook")
+        findings += downloads.check(text, ids=ids, t=t, allowed=signed_columns(scanner.tables, clean), where="notebook")
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "markdown":  # the template's own text: judged as prose
             findings += [f for f in check_html(_joined(cell.get("source", "")), t=t, where="notebook markdown", key=key,
-                                               embedded=False) if f.kind != "identifier"]
+                                               embedded=False, clean=clean, verify_marks=verify_marks)
+                         if f.kind != "identifier"]
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream":
                 findings += [f for f in check_text(_joined(output.get("text", "")), t=t, where="notebook stream")
@@ -723,7 +909,8 @@ def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), 
             for mime, value in data.items():
                 text = _joined(value)
                 if mime in ("text/html", "text/markdown", "image/svg+xml"):
-                    findings += [f for f in check_html(text, t=t, where=f"notebook {mime}", key=key, embedded=False)
+                    findings += [f for f in check_html(text, t=t, where=f"notebook {mime}", key=key, embedded=False,
+                                                       clean=clean, verify_marks=verify_marks)
                                  if f.kind != "identifier"]
                     findings += _active_content(text, t, f"notebook {mime}")
                 elif mime == "text/plain" and "text/html" not in data and "text/markdown" not in data:
@@ -741,27 +928,29 @@ def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), 
 def audit_report(
     page: Path | None = None, results: Path | None = None, notebook: Path | None = None, *,
     t: int | None = None, ids: frozenset[str] | None = None, error: str | None = None,
-    scope: provenance.Scope | None = None,
+    scope: provenance.Scope | None = None, clean: Clean | None = None, verify_marks: bool = True,
 ) -> list[Finding]:
     """Every finding in one rendered report's artefacts (missing files are skipped). ``scope``: the
     render's provenance (its key, the images and chart findings of the chart hook); default the
-    current one."""
+    current one. ``clean``/``verify_marks``: see :func:`check_html` (the clean-process gate)."""
     t = threshold() if t is None else t
     ids = identifier_values() if ids is None else ids
     scope = provenance.current() if scope is None else scope
     findings: list[Finding] = [Finding(kind, "chart", message) for kind, message in scope.chart_findings]
     if page is not None and page.is_file():
-        findings += check_html(page.read_text("utf-8"), ids=ids, t=t, key=scope.key)
+        findings += check_html(page.read_text("utf-8"), ids=ids, t=t, key=scope.key, clean=clean,
+                               verify_marks=verify_marks)
     if results is not None and results.is_file():
         try:
             data = json.loads(results.read_text("utf-8"))
         except ValueError:
             findings.append(Finding("unreadable_cell", "results.json", "results.json is not valid JSON"))
         else:
-            findings += check_results(data, ids=ids, t=t) if isinstance(data, Mapping) else []
+            findings += check_results(data, ids=ids, t=t, clean=clean) if isinstance(data, Mapping) else []
     if notebook is not None and notebook.is_file():
         try:
-            findings += check_notebook(json.loads(notebook.read_text("utf-8")), ids=ids, t=t, images=scope)
+            findings += check_notebook(json.loads(notebook.read_text("utf-8")), ids=ids, t=t, images=scope,
+                                       clean=clean, verify_marks=verify_marks)
         except ValueError:
             findings.append(Finding("unreadable_cell", "notebook", "the executed notebook is not valid JSON"))
     if error and count_identifiers(error, ids):
@@ -772,7 +961,7 @@ def audit_report(
 
 
 __all__ = [
-    "PUBLIC_KEYS", "SDC_KEYS", "Finding", "audit_report", "check_html", "check_notebook", "check_results", "check_text",
+    "PUBLIC_ATTR", "PUBLIC_KEYS", "SDC_KEYS", "Clean", "Finding", "audit_report", "check_html", "check_notebook", "check_results", "check_text",
     "count_identifiers", "candidates", "identifier_values", "normalise", "notebook_text", "parse_number", "scrub",
     "scrub_counts", "scrub_manifest", "tokens",
 ]

@@ -52,6 +52,7 @@ class Allowed:
 
     headers: set[str] = field(default_factory=set)
     columns: set[str] = field(default_factory=set)
+    values: dict[str, set[float]] | None = None  # clean gate: a column may repeat only the page's numbers
 
 
 @dataclass
@@ -160,7 +161,8 @@ def table_findings(rows: list[list[str]], allowed: Allowed, t: int, where: str) 
     width = max((len(r) for r in body), default=0)
     body = [[c.strip() for c in r] + [""] * (width - len(r)) for r in body]
     skip = {(i, j) for i in range(len(body)) for j in range(width)
-            if j < len(header) and header[j] in allowed.columns}
+            if j < len(header) and header[j] in allowed.columns
+            and (allowed.values is None or read_cell(body[i][j]) in allowed.values.get(header[j], set()))}
     cells = small_count_cells(body, t, skip=skip)
     if cells:
         found.append(("small_count", f"{where}: {len(cells)} cell(s) below {t} in a column that is neither "

@@ -10,9 +10,10 @@ and its text under a key that exists only in the rendering process for the lengt
 the text it is on is a forged mark and withholds the report.
 
 Threat model: the marks stop markup written, copied or replayed by a template. Template *code*
-runs in the renderer's process and could call :func:`sign` itself; that is reviewed code, and the
-only public ways to obtain a mark (:func:`settlement_research.sdc.to_html`, :func:`shown`) check
-the value first (suppressed, or a declared public column).
+runs in the renderer's process and can read the key and call :func:`sign` itself, so the gate that
+decides (:mod:`.gate`, in the process that started the render) gives a verified mark no power to
+let a small number through: there a mark only restricts, and a public number is checked against
+the public table (:mod:`.public`).
 
 The same scope collects what the chart hook (:mod:`settlement_research.sdc.charts`) found while
 figures were drawn, and the digest of every image it drew, so the gate can refuse an image that
@@ -135,6 +136,7 @@ def shown(value: Any, *, public: str | None = None, label: bool = False, t: int 
 
     from settlement_research.sdc.rules import SUPPRESSED, is_disclosive
 
+    extra = ""
     if value is None or (isinstance(value, float) and value != value):
         text = SUPPRESSED
         kind = "suppressed"
@@ -145,7 +147,7 @@ def shown(value: Any, *, public: str | None = None, label: bool = False, t: int 
         if public is not None:
             from settlement_research.sdc.rendering import resolve_public
 
-            resolve_public(public)
+            extra = f' data-sdc-public="{html_lib.escape(resolve_public(public))}"'
             kind = "public"
         elif label:
             kind = "label"
@@ -153,7 +155,7 @@ def shown(value: Any, *, public: str | None = None, label: bool = False, t: int 
             if isinstance(value, int | float) and is_disclosive(value, t):
                 raise ValueError("sdc.shown: a count below the threshold; suppress it first")
             kind = "count"
-    return f"<span {attrs(kind, text)}>{html_lib.escape(text)}</span>"
+    return f"<span {attrs(kind, text)}{extra}>{html_lib.escape(text)}</span>"
 
 
 __all__ = ["KEY_ENV", "KINDS", "SIG_ATTR", "Scope", "attrs", "canonical", "current", "image_checked",

@@ -135,8 +135,11 @@ def to_html(
             unit = unit_of(c, frame.schema[c])
             text = symbol if value is None and symbol else format_value(
                 value, unit, float_digits if isinstance(value, float) and unit not in ("count", "year", "code") else None)
-            if c in public_of or c in label_cols:
-                cells.append(("public" if c in public_of else "label", text))
+            if c in public_of:
+                cells.append((f"public:{public_of[c]}", text))
+                continue
+            if c in label_cols:
+                cells.append(("label", text))
                 continue
             plain.setdefault(c, []).append(text)
             cells.append((None, text))
@@ -146,12 +149,20 @@ def to_html(
             raise ValueError(f"to_html: column {c!r} shows a number below {t} that is neither suppressed nor "
                              "declared public; pass it through suppress() or name its public column in public=")
     for cells in rows:
-        parts.append("<tr>" + "".join(
-            f'<td {attrs(kind, text)}{_TITLE.format(t=t) if kind == "suppressed" else ""}>{html_lib.escape(text)}</td>'
-            if kind else f"<td>{html_lib.escape(text)}</td>"
-            for kind, text in cells) + "</tr>")
+        parts.append("<tr>" + "".join(_cell(kind, text, t) for kind, text in cells) + "</tr>")
     parts.append("</tbody></table></div>")
     return SdcTable("".join(parts))
+
+
+def _cell(kind: str | None, text: str, t: int) -> str:
+    """One ``<td>``: its mark, and for a public cell the column it shows (``data-sdc-public``), which
+    the clean-process gate checks the number against (:mod:`.public`)."""
+    if kind is None:
+        return f"<td>{html_lib.escape(text)}</td>"
+    kind, _, column = kind.partition(":")
+    extra = f' data-sdc-public="{html_lib.escape(column)}"' if column else ""
+    extra += _TITLE.format(t=t) if kind == "suppressed" else ""
+    return f"<td {attrs(kind, text)}{extra}>{html_lib.escape(text)}</td>"
 
 
 __all__ = ["SDC_ATTR", "SdcTable", "resolve_public", "to_html"]

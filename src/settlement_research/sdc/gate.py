@@ -1,0 +1,201 @@
+"""The decisive disclosure gate, run where template code cannot reach it.
+
+Why: a template runs in the renderer's process (an in-process worker, for speed). Code there can
+replace ``sdc.audit.audit_report``, the threshold, the identifier set or read the render's signing
+key, so a gate in that process decides nothing. The gate that decides runs in the process that
+started the render — the ``report`` batch or ``run-notebook`` — which never executes template
+code (templates run in worker processes, :mod:`settlement_research.reports.pool`). It reads every
+artefact back from disk (page, results.json, executed notebook and their embedded downloads,
+lineage.json, reads.json), loads the identifier values, the threshold and the public statistics
+itself from the data and the environment, and trusts nothing the worker says:
+
+- a signed mark only *restricts* there (:class:`.audit.Clean`): a small number marked public must be
+  a value the public table publishes in its context (:mod:`.public`), and a label, value or header
+  mark exempts nothing, so a forged signature gains nothing;
+- the worker's trace (the render's key, the digests of the images its chart hook drew and what the
+  hook found) is used only to find *more*: forged marks, chart findings and images that did not go
+  through the hook. A template that forges the trace gains what an image can hide: the text drawn
+  into a PNG is read only by the hook in the worker (see :func:`audit_rendered`).
+
+The whole-set LP audit (:func:`.publication.audit_batch`) runs in the same clean process after
+every batch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from settlement_research.sdc import audit, provenance
+from settlement_research.sdc import public as public_values
+from settlement_research.sdc.rules import threshold
+
+ARTEFACTS = (".ipynb", ".html", ".results.json", ".lineage.json", ".reads.json")
+
+
+@dataclass
+class Trace:
+    """What the renderer's process says about one render. Untrusted: it can only add findings."""
+
+    key: str | None = None  # the render's signing key (hex); None: marks are not verified
+    images: list[str] = field(default_factory=list)  # sha256 of every image the chart hook drew
+    chart_findings: list[tuple[str, str]] = field(default_factory=list)
+    images_checked: bool = False
+
+    @classmethod
+    def of(cls, scope: provenance.Scope) -> Trace:
+        return cls(scope.key.hex(), sorted(scope.images), list(scope.chart_findings), scope.images_checked)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any] | None) -> Trace | None:
+        if not isinstance(raw, Mapping):
+            return None
+        key = raw.get("key")
+        try:
+            bytes.fromhex(key) if isinstance(key, str) else None
+        except ValueError:
+            key = None
+        return cls(key if isinstance(key, str) else None, [str(i) for i in raw.get("images") or []],
+                   [(str(k), str(m)) for k, m in raw.get("chart_findings") or []], bool(raw.get("images_checked")))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "images": self.images, "chart_findings": self.chart_findings,
+                "images_checked": self.images_checked}
+
+
+def artefacts(out_dir: Path, stem: str) -> dict[str, Path]:
+    """Every file a render of ``stem`` may have written in ``out_dir``, by suffix."""
+    return {ext: out_dir / f"{stem}{ext}" for ext in ARTEFACTS}
+
+
+def withhold(out_dir: Path, stem: str) -> None:
+    """Delete every artefact of a report (its notebook and results carry what its page carries)."""
+    for path in artefacts(out_dir, stem).values():
+        path.unlink(missing_ok=True)
+
+
+class Knowledge:
+    """What the clean gate knows from the data, loaded *before* any template runs: the identifier
+    values and the public statistics of each source (a template can write files; what it writes
+    after this is not believed)."""
+
+    def __init__(self, parameter_sets: list[Mapping[str, str]], declared: Mapping[str, str] | None,
+                 t: int | None = None) -> None:
+        from settlement_research.errors import SettlementResearchError
+        from settlement_research.pages import lineage as _lineage  # noqa: F401 - imported before any template runs
+        from settlement_research.reports.parameters import effective_source
+
+        self.t = threshold() if t is None else t
+        self.declared = dict(declared or {})
+        self.ids = audit.identifier_values()
+        self.public: dict[str | None, public_values.PublicValues] = {}
+        for parameters in parameter_sets or [{}]:
+            try:
+                source: str | None = effective_source(dict(parameters), self.declared)
+            except SettlementResearchError:
+                source = None
+            if source not in self.public:
+                self.public[source] = public_values.for_report(dict(parameters), self.declared, self.t)
+
+    def clean(self, parameters: Mapping[str, str]) -> audit.Clean:
+        from settlement_research.errors import SettlementResearchError
+        from settlement_research.reports.parameters import effective_source
+
+        try:
+            source: str | None = effective_source(dict(parameters), self.declared)
+        except SettlementResearchError:
+            source = None
+        values = self.public.get(source) or public_values.PublicValues(self.t)  # not preloaded: nothing is public
+        if not self.ids:  # no person-level data at all (IMDi's published statistics only): nothing to pose as public
+            values = public_values.PublicValues(self.t, no_register=True)
+        kommune = parameters.get("kommune_nr") or self.declared.get("kommune_nr")
+        return audit.Clean(values, kommune if isinstance(kommune, str) else None)
+
+
+def clean_context(parameters: Mapping[str, str], declared: Mapping[str, str] | None, t: int) -> audit.Clean:
+    """The clean gate's knowledge of one report, loaded now (a cached report: no template is running)."""
+    return Knowledge([parameters], declared, t).clean(parameters)
+
+
+def audit_rendered(out_dir: Path, stem: str, parameters: Mapping[str, str], *,
+                   declared: Mapping[str, str] | None = None, t: int | None = None,
+                   ids: frozenset[str] | None = None, trace: Trace | None = None,
+                   error: str | None = None, clean: audit.Clean | None = None) -> list[audit.Finding]:
+    """Every finding in the artefacts of one rendered report, judged in this (clean) process.
+
+    ``t`` and ``ids`` default to this process's threshold and the identifier values of the data;
+    ``trace``: the worker's account of the render (may only add findings, see the module doc);
+    ``clean``: the public values to judge by, loaded before the render (:class:`Knowledge`)."""
+    from settlement_research.pages import lineage as page_lineage
+
+    t = threshold() if t is None else t
+    ids = audit.identifier_values() if ids is None else ids
+    files = artefacts(out_dir, stem)
+    scope = provenance.Scope(key=b"")
+    verify = False
+    if trace is not None:
+        if trace.key:
+            scope.key, verify = bytes.fromhex(trace.key), True
+        scope.images = set(trace.images)
+        scope.chart_findings = list(trace.chart_findings)
+        scope.images_checked = trace.images_checked
+    else:
+        scope.images_checked = False  # a cached report: its images were checked when it was rendered
+    findings = audit.audit_report(files[".html"], files[".results.json"], files[".ipynb"], t=t, ids=ids, error=error,
+                                  scope=scope, clean=clean or clean_context(parameters, declared, t), verify_marks=verify)
+    findings += page_lineage.audit_lineage(files[".lineage.json"], ids=ids, t=t)
+    reads = files[".reads.json"]
+    if reads.is_file() and audit.count_identifiers(reads.read_text("utf-8"), ids):
+        findings.append(audit.Finding("identifier", "reads.json", "identifier value(s) in the read log"))
+    return findings
+
+
+def settle(out_dir: Path, stem: str, outcome: dict[str, Any], knowledge: Knowledge) -> dict[str, Any]:
+    """One report's outcome as the worker sent it, decided here: the clean audit of its files; on
+    any finding every artefact is deleted and the report failed. The error text is scrubbed, the
+    file names and results are read from disk (never taken from the worker), and the trace is
+    dropped (the render's key is never written anywhere). ``knowledge``: loaded before the render."""
+    t, ids = knowledge.t, knowledge.ids
+    trace = Trace.from_dict(outcome.pop("trace", None))
+    parameters = {str(k): str(v) for k, v in (outcome.get("parameters") or {}).items()}
+    error = outcome.get("error")
+    error = error if isinstance(error, str) else None
+    findings = audit_rendered(out_dir, stem, parameters, declared=knowledge.declared, t=t, ids=ids, trace=trace,
+                              error=error, clean=knowledge.clean(parameters))
+    if findings:
+        withhold(out_dir, stem)
+        kinds = sorted({f.kind for f in findings})
+        error = f"disclosure check failed ({', '.join(kinds)}): outputs withheld" + (f"; {error}" if error else "")
+    files = artefacts(out_dir, stem)
+    ok = not error and outcome.get("status") == "ok"
+    data = None
+    if ok and files[".results.json"].is_file():
+        try:
+            data = json.loads(files[".results.json"].read_text("utf-8"))
+        except ValueError:
+            data = None
+    outcome.update(
+        status="ok" if ok else "failed", error=audit.scrub(error, ids, t),
+        notebook=files[".ipynb"].name if files[".ipynb"].is_file() else None,
+        html=files[".html"].name if files[".html"].is_file() else None,
+        results_file=files[".results.json"].name if files[".results.json"].is_file() else None,
+        results=data if isinstance(data, dict) else None,
+        findings=[f.to_dict() for f in findings],
+    )
+    return outcome
+
+
+def audit_index(html: str, knowledge: Knowledge, parameters: Mapping[str, str]) -> list[audit.Finding]:
+    """The batch's index.html judged like a page by the clean gate: identifiers anywhere, small
+    counts by default deny, a public number only where the public table publishes it for the
+    municipality of its row (the report's ``kommune_nr`` cell). ``parameters``: one report's
+    parameters (which source the numbers come from)."""
+    clean = knowledge.clean({k: v for k, v in parameters.items() if k == "source"})
+    clean.kommune = None  # each row names its own
+    return audit.check_html(html, ids=knowledge.ids, t=knowledge.t, where="index.html", clean=clean, verify_marks=False)
+
+
+__all__ = ["ARTEFACTS", "Knowledge", "Trace", "artefacts", "audit_index", "audit_rendered", "clean_context", "settle", "withhold"]
