@@ -79,3 +79,19 @@ def test_signatures_and_base64_in_a_notebook_are_not_read_for_ids() -> None:
     assert [f for f in audit.check_notebook(nb, ids=frozenset({ID}), t=5) if f.kind == "identifier"] == []
     shown = {"cells": [{"cell_type": "code", "source": "", "outputs": [{"text": f"person {ID}"}]}]}
     assert "identifier" in {f.kind for f in audit.check_notebook(shown, ids=frozenset({ID}), t=5)}
+
+
+def test_a_rate_column_of_whole_values_is_not_counts_but_a_count_column_with_decimals_is() -> None:
+    """make demo, session 4: 3 of 428 profiles were withheld for '1.0' exits per dwelling-year (every
+    value of the column whole, so no fractional value marked it as rates). The header names rates."""
+    assert downloads.check(_page(b"year,exits per dwelling-year\n2009,0.0\n2010,1.0\n", "text/csv"),
+                           ids=frozenset(), t=5, allowed=downloads.Allowed(), where="p") == []
+    assert downloads.check(_page(b"year,utflyttinger per boligar,\"share, %\"\n2010,1.0,3\n", "text/csv"),
+                           ids=frozenset(), t=5, allowed=downloads.Allowed(), where="p") == []
+    counts = _page(b"year,exits from municipal rental\n2009,0.0\n2010,1.0\n", "text/csv")
+    assert {f.kind for f in downloads.check(counts, ids=frozenset(), t=5, allowed=downloads.Allowed(),
+                                             where="p")} == {"small_count"}
+    page = ("<table><thead><tr><th>year</th><th>exits per dwelling-year</th><th>exits</th></tr></thead>"
+            "<tbody><tr><td>2010</td><td>1.0</td><td>{}</td></tr></tbody></table>")
+    assert audit.check_html(page.format("12"), t=5, key=b"") == []
+    assert {f.kind for f in audit.check_html(page.format("3"), t=5, key=b"")} == {"small_count"}

@@ -591,7 +591,8 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean |
     if unverified:
         findings.append(Finding("unverified_public", f"{where} table", f"{unverified} cell(s) marked public showing a "
                                 f"number below {t} that the public table does not publish there"))
-    for i, j in small_count_cells(rows, t, skip=signed):
+    offset = sum(1 for c in body[0] if c.tag == "th") if body else 0  # row headers before the cells
+    for i, j in small_count_cells(rows, t, skip=signed, headers=heads[offset:]):
         findings.append(Finding("small_count", f"{where} table cell r{i}c{j}", f"a number below {t} in a cell that is "
                                 "neither disclosure-controlled nor a declared public column"))
     return findings

@@ -7,7 +7,8 @@ stands:
 - **a cell** of a table (HTML ``<td>``/``<th>``, a printed polars or pandas frame): always, unless
   its column shows it is not a count — a column holding fractional values is a column of ratios,
   shares or estimates, so its ``1.00`` is a ratio of one; a column of whole numbers written with
-  decimals is a column of counts, so its ``1.00`` is a count of one (the decimals decide nothing);
+  decimals is a column of counts, so its ``1.00`` is a count of one (the decimals decide nothing),
+  unless its header says it holds rates (``exits per dwelling-year``, ``share``, ``%``);
 - **prose** (Markdown, headings, captions, printed text, chart titles and annotations): a number
   followed within a few words by a word for people (``3 persons``, ``only 2 refugees``,
   ``2 of them were``) or preceded by a counting word (``settled 3``, ``n = 4``). A number whose own
@@ -138,10 +139,25 @@ def fractional_columns(rows: Sequence[Sequence[str]]) -> set[int]:
     return out
 
 
-def small_count_cells(rows: Sequence[Sequence[str]], t: int, *, skip: set[tuple[int, int]] = frozenset()) -> list[tuple[int, int]]:  # type: ignore[assignment]
+_RATE_HEADER = re.compile(
+    r"%|\bper\s*(?:\d|dwelling|inhabitant|capita|bolig|innbygger)|"
+    r"\b(?:share|shares|rate|rates|ratio|ratios|mean|average|median|andel|andeler|gjennomsnitt)\b",
+    re.IGNORECASE)
+
+
+def rate_header(text: str) -> bool:
+    """A column header saying its numbers are ratios (``exits per dwelling-year``, ``share``, ``%``):
+    a whole value under it (``1.0`` exits per dwelling-year) is a ratio of one, not a count. It is
+    template wording, so it carries the trust the prose rule gives a unit (``3 years``), no more."""
+    return bool(_RATE_HEADER.search(text))
+
+
+def small_count_cells(rows: Sequence[Sequence[str]], t: int, *, skip: set[tuple[int, int]] = frozenset(),  # type: ignore[assignment]
+                      headers: Sequence[str] = ()) -> list[tuple[int, int]]:
     """(row, column) of every cell that reads as a count 1..t-1 given its column (see module doc);
-    ``skip``: cells already accounted for (signed by the disclosure API)."""
-    ratios = fractional_columns(rows)
+    ``skip``: cells already accounted for (signed by the disclosure API); ``headers``: the column
+    headers, by position, where known (a column of rates is not a column of counts)."""
+    ratios = fractional_columns(rows) | {j for j, head in enumerate(headers) if rate_header(head)}
     found = []
     for i, row in enumerate(rows):
         for j, cell in enumerate(row):
@@ -228,5 +244,5 @@ def key_is_not_a_count(path: Sequence[str]) -> bool:
 
 __all__ = [
     "fractional_columns", "is_count_in_prose", "key_is_not_a_count", "printed_counts", "printed_tables",
-    "prose_counts", "read_cell", "small_count_cells", "small_numbers",
+    "prose_counts", "rate_header", "read_cell", "small_count_cells", "small_numbers",
 ]

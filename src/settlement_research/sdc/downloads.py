@@ -163,7 +163,7 @@ def table_findings(rows: list[list[str]], allowed: Allowed, t: int, where: str) 
     skip = {(i, j) for i in range(len(body)) for j in range(width)
             if j < len(header) and header[j] in allowed.columns
             and (allowed.values is None or read_cell(body[i][j]) in allowed.values.get(header[j], set()))}
-    cells = small_count_cells(body, t, skip=skip)
+    cells = small_count_cells(body, t, skip=skip, headers=header)
     if cells:
         found.append(("small_count", f"{where}: {len(cells)} cell(s) below {t} in a column that is neither "
                       "suppressed nor shown on the page as a declared public statistic"))
