@@ -357,7 +357,7 @@ class Renderer:
             scope.images_checked = self.engine == "inprocess"
             nb, error, findings, data = self._render_and_audit(template, parameters, ipynb, page, results, cwd, scope)
             trace = None if self.audit else sdc_gate.Trace.of(scope).to_dict()
-        error = sdc_audit.scrub(error, sdc_audit.identifier_values(), self.threshold)
+        error = sdc_audit.scrub(error, sdc_audit.identifier_values(), self.threshold, error=True)
         return Outcome(
             name=stem, parameters=parameters, status="failed" if error else "ok",
             duration_s=round(time.perf_counter() - start, 3), error=error,

@@ -6,7 +6,8 @@ stands:
 
 - **a cell** of a table (HTML ``<td>``/``<th>``, a printed polars or pandas frame): always, unless
   its column shows it is not a count — a column holding fractional values is a column of ratios,
-  shares or estimates, so its ``1.00`` is a ratio of one; a column of whole numbers written with
+  shares or estimates, so its ``1.00`` is a ratio of one (a ``3`` written without decimals beside it
+  is still a count: one fraction does not launder a column); a column of whole numbers written with
   decimals is a column of counts, so its ``1.00`` is a count of one (the decimals decide nothing);
 - **prose** (Markdown, headings, captions, printed text, chart titles and annotations): a number
   followed within a few words by a word for people (``3 persons``, ``only 2 refugees``,
@@ -95,6 +96,34 @@ def is_count_in_prose(text: str, start: int, end: int) -> bool:
     return bool(_CUES_BEFORE.search(before))
 
 
+def labelled_as_not_a_count(text: str, start: int, end: int) -> bool:
+    """True when the number at ``text[start:end]`` says itself what it is, and it is not people:
+    a label before it (``cell 3``, ``step 2``), a unit after it (``3 years``) or a list marker
+    (``1.``). The default-deny reading of untrusted text (an error message) keeps only these."""
+    after = _following_words(text, end)
+    line_start = text.rfind("\n", 0, start) + 1
+    if after[:1] == ["."] and _ENUMERATION.match(text[line_start:start]):
+        return True
+    return bool(_LABEL_BEFORE.search(text[max(0, start - 40):start])) or bool(after and _UNIT_AFTER.match(after[0]))
+
+
+_DIGITS = re.compile(r"(?<!\d)(?<!\d[.,])\d+(?!\d)")
+
+
+def unlabelled_numbers(text: str, t: int) -> list[tuple[int, int]]:
+    """Every run of digits 1..t-1 in untrusted text (an error message) that its own label does not
+    say is something else (:func:`labelled_as_not_a_count`): default deny, whatever stands next to
+    it (``0534=3,0567=3`` hides its counts from :func:`small_numbers`, which reads ``3,0567`` as a
+    decimal). The decimal part of a number (``0.3``) is not a run of its own."""
+    out = []
+    for match in _DIGITS.finditer(text):
+        digits = match.group()
+        if 0 < int(digits) < t and not (len(digits) > 1 and digits.startswith("0")) \
+                and not labelled_as_not_a_count(text, match.start(), match.end()):
+            out.append((match.start(), match.end()))
+    return out
+
+
 def small_numbers(text: str, t: int) -> list[tuple[int, int, bool]]:
     """Every whole number 1..t-1 standing on its own in ``text`` (not part of a longer number, a
     code, a decimal, a range, a percentage or a word): (start, end, written with decimals)."""
@@ -138,15 +167,25 @@ def fractional_columns(rows: Sequence[Sequence[str]]) -> set[int]:
     return out
 
 
-def small_count_cells(rows: Sequence[Sequence[str]], t: int, *, skip: set[tuple[int, int]] = frozenset()) -> list[tuple[int, int]]:  # type: ignore[assignment]
+def _with_decimals(text: str) -> bool:
+    """A number written with a decimal part (``1.00``, ``1,0``): how a ratio column writes its whole
+    values. One fraction in a column does not make a plainly written ``3`` beside it a ratio."""
+    return bool(re.search(r"[.,]\d+\s*$", text.strip()))
+
+
+def small_count_cells(rows: Sequence[Sequence[str]], t: int, *, skip: set[tuple[int, int]] = frozenset(),  # type: ignore[assignment]
+                      typed: bool = False) -> list[tuple[int, int]]:
     """(row, column) of every cell that reads as a count 1..t-1 given its column (see module doc);
-    ``skip``: cells already accounted for (signed by the disclosure API)."""
+    ``skip``: cells already accounted for (signed by the disclosure API); ``typed``: the cells are
+    stored numbers (a workbook's ``<v>1</v>`` is a float 1.0 as much as an int), so a fractional
+    column's whole values are all taken as ratios (residual: a workbook column of counts with one
+    fraction in it passes)."""
     ratios = fractional_columns(rows)
     found = []
     for i, row in enumerate(rows):
         for j, cell in enumerate(row):
-            if (i, j) in skip or j in ratios:
-                continue
+            if (i, j) in skip or (j in ratios and (typed or _with_decimals(cell))):
+                continue  # a ratio column's 1.00 is a ratio of one; its plainly written 3 is a count
             number = read_cell(cell)
             if number is not None and number.is_integer() and 0 < number < t:
                 found.append((i, j))
@@ -223,10 +262,10 @@ def key_is_not_a_count(path: Sequence[str]) -> bool:
     keys = [str(k) for k in path if not str(k).isdigit()]
     if any(k in _META for k in keys[:-1]):
         return True
-    return bool(keys) and bool(_NOT_A_COUNT_KEY.search(keys[-1].split("_by_")[0]))
+    return bool(keys) and bool(_NOT_A_COUNT_KEY.search(re.split(r"(?:^|_)by_", keys[-1])[0]))
 
 
 __all__ = [
-    "fractional_columns", "is_count_in_prose", "key_is_not_a_count", "printed_counts", "printed_tables",
+    "fractional_columns", "is_count_in_prose", "key_is_not_a_count", "labelled_as_not_a_count", "unlabelled_numbers", "printed_counts", "printed_tables",
     "prose_counts", "read_cell", "small_count_cells", "small_numbers",
 ]

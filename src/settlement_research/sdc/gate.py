@@ -178,7 +178,7 @@ def settle(out_dir: Path, stem: str, outcome: dict[str, Any], knowledge: Knowled
         except ValueError:
             data = None
     outcome.update(
-        status="ok" if ok else "failed", error=audit.scrub(error, ids, t),
+        status="ok" if ok else "failed", error=audit.scrub(error, ids, t, error=True),
         notebook=files[".ipynb"].name if files[".ipynb"].is_file() else None,
         html=files[".html"].name if files[".html"].is_file() else None,
         results_file=files[".results.json"].name if files[".results.json"].is_file() else None,
