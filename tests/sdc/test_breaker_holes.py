@@ -67,3 +67,24 @@ def test_a_failing_report_whose_message_carries_a_count_is_withheld() -> None:
     assert {f.kind for f in audit_report(error="RuntimeError: 0534=3,1279=1 (cell 3)", t=5, ids=frozenset())} \
         == {"small_count"}
     assert audit_report(error="FileNotFoundError: no such file: settlement.parquet (cell 3)", t=5, ids=frozenset()) == []
+
+
+def test_a_lineage_file_with_fields_the_page_lineage_never_writes_is_withheld(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A template can write its own NAME.lineage.json: the gate read only the fields it knows, so a
+    register count under any other key was published unread."""
+    from settlement_research.pages.lineage import audit_lineage
+
+    path = tmp_path / "p.lineage.json"
+    for doc in ({"lineage_version": 1, "numbers": [], "by_kommune": dict(SMALL)},
+                {"numbers": [{"text": "x", "note": dict(SMALL)}]},
+                {"numbers": [{"text": "40", "origin": {"how": "1279 settled 1 refugee", "clean": []}}]},
+                {"numbers": [{"text": "40", "origin": {"clean": [{"key": "k", "origins": [{"role": "row", "n": 3}]}]}}]}):
+        path.write_text(__import__("json").dumps(doc), "utf-8")
+        assert audit_lineage(path, ids=frozenset(), t=5), doc
+    ok = {"lineage_version": 1, "source": "s", "threshold": 5, "clean_dir_relative": "s/lineage", "numbers": [
+        {"table": "t", "row": "2012", "row_nr": 1, "column": "requested", "text": "40", "status": "shown", "origin": {
+            "source": "s", "table": "k", "column": "requested", "how": "", "clean": [{"key": "k", "row": 3, "origins": [
+                {"role": "row", "edition": None, "file": "f.csv", "sha256": "0", "record": 3, "cell": None,
+                 "value_raw": None, "clean_row": 3}]}]}}]}
+    path.write_text(__import__("json").dumps(ok), "utf-8")
+    assert audit_lineage(path, ids=frozenset(), t=5) == []
