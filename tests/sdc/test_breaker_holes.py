@@ -88,3 +88,14 @@ def test_a_lineage_file_with_fields_the_page_lineage_never_writes_is_withheld(tm
                  "value_raw": None, "clean_row": 3}]}]}}]}
     path.write_text(__import__("json").dumps(ok), "utf-8")
     assert audit_lineage(path, ids=frozenset(), t=5) == []
+
+
+def test_a_section_name_or_a_fraction_key_does_not_launder_a_count() -> None:
+    """``{"data": {...}}``, ``{"hypotheses": {...}}`` or ``"settled_mean": 3`` (a JSON integer under
+    a key of fractions) published register counts; the run's parameters and versions stay exempt."""
+    for leaky in ({"data": {"settled_0534": 3}}, {"hypotheses": {"h1": {"n": 2}}}, {"provenance": {"x": 1}},
+                  {"settled_mean": 3}, {"by_year_estimate": {"2012": 4}}):
+        assert {f.kind for f in check_results(leaky, t=5)} == {"small_count"}, leaky
+    for fine in ({"provenance": {"seed": 2, "parameters": {"top": "3"}, "versions": {"x": 1}}},
+                 {"settled_mean": 3.0, "other_mean": 2.5}, {"share": 0.25}, {"data": {"seed": "3"}}):
+        assert check_results(fine, t=5) == [], fine

@@ -834,7 +834,7 @@ def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset
                 findings.append(Finding("small_count", where, f"unsuppressed count below the threshold {t}"))
             elif not integral and not _coarse(float(value)):
                 findings.append(Finding("precise_share", where, "a person-derived share stored at full precision"))
-        elif integral and 0 < value < t and not ratio and not key_is_not_a_count(path):
+        elif integral and 0 < value < t and not ratio and not key_is_not_a_count(path, value):
             findings.append(Finding("small_count", where, f"a number below {t} under a key that does not say it is "
                                     "not a count (list a public statistic under _public)"))
     if unverified:

@@ -252,17 +252,31 @@ _NOT_A_COUNT_KEY = re.compile(
     r"symbol|symbols|lang|status|kommune|fylke|gate|cache|git|hash|sha256|manifest)(?:$|_)", re.IGNORECASE)
 
 
-_META = {"provenance", "data", "parameters", "versions", "_sdc", "_public", "plan", "hypotheses", "family"}
+# sections whose leaves are not numbers of the data: the run's parameters (strings the user passed)
+# and package versions. Other metadata (provenance, data, plan, hypotheses) is judged key by key: a
+# template can write anything under a section's name.
+_META = {"parameters", "versions", "_sdc", "_public"}
+# keys whose values are fractions by nature: a JSON integer under one (``"settled_mean": 3``) is a count
+_FRACTION_KEY = re.compile(
+    r"(?:^|_)(?:share|shares|ratio|rate|mean|median|sd|se|std|error|estimate|coef|coefficient|p|pvalue|p_value|"
+    r"ci|low|high|lower|upper|value|per_1000|percent|pct|elasticity|beta|t|z|r2|weight|bandwidth)(?:$|_)",
+    re.IGNORECASE)
 
 
-def key_is_not_a_count(path: Sequence[str]) -> bool:
+def key_is_not_a_count(path: Sequence[str], value: object = None) -> bool:
     """True when a results.json key path names something other than a count of people: a year,
-    seed, rank, share, estimate… (the last named key; ``settled_by_year`` is about ``settled``), or
-    lies under a section of metadata (``provenance``, ``data``, ``parameters``)."""
+    seed, rank, share, estimate… (the last named key; ``settled_by_year`` is about ``settled`` and
+    ``by_kommune_level`` about nothing it names: a count), or lies under the run's parameters or
+    versions. ``value``: an ``int`` under a key of fractions (a share, mean, estimate) is a count."""
     keys = [str(k) for k in path if not str(k).isdigit()]
     if any(k in _META for k in keys[:-1]):
         return True
-    return bool(keys) and bool(_NOT_A_COUNT_KEY.search(re.split(r"(?:^|_)by_", keys[-1])[0]))
+    if not keys:
+        return False
+    last = re.split(r"(?:^|_)by_", keys[-1])[0]
+    if isinstance(value, int) and not isinstance(value, bool) and _FRACTION_KEY.search(last):
+        return False
+    return bool(_NOT_A_COUNT_KEY.search(last))
 
 
 __all__ = [
