@@ -193,3 +193,14 @@ def test_a_file_a_template_writes_beside_its_report_is_not_published(clean_env: 
     manifest = run_batch(template, [{}], batch, workers=1, progress=False)
     assert manifest["stray_files_withheld"] == 1
     assert not (batch / "leak.csv").exists()
+
+
+@pytest.mark.xfail(strict=True, reason="known limit (breaker, session 4): the text drawn into a PNG is read only "
+                   "by the chart hook in the worker, and the worker's trace is the template's to forge: recording its "
+                   "own image's digest and clearing the hook's findings publishes whatever the image shows. Fix: read "
+                   "every image's text in the clean process (redraw from a figure spec the gate checks, or OCR), or "
+                   "refuse images that the project's plot layer did not draw")
+def test_a_register_count_drawn_into_a_forged_chart_is_withheld(clean_env: Path, tmp_path: Path) -> None:
+    out = tmp_path / "chart"
+    outcome = run_notebook(NOTEBOOKS / "forged_chart.py", {}, out)
+    assert outcome.status == "failed" and "disclosure check failed" in (outcome.error or "")
