@@ -90,8 +90,14 @@ def select(doc: Mapping[str, Any], query: str, page: Path) -> dict[str, Any]:
                      hint="pass one of these cells as TABLE:ROW:COLUMN (ROW may be #n, the n-th row)")
 
 
-def _clean_check(clean_dir: Path, source: str, table: str, row: int | None, key: str, column: str | None) -> str:
-    """The clean row as data_clean holds it now (key and value), or why it cannot be checked."""
+def _clean_check(clean_dir: Path, source: str, table: str, row: int | None, key: str, column: str | None, *,
+                 t: int = 5, part: bool = False) -> str:
+    """The clean row as data_clean holds it now (key and value), or why it cannot be checked.
+
+    Where the source has a person-level register, a column the models do not declare public is a
+    register count: its value is printed as the
+    page could show it (below ``t`` as ``<t``), and not at all when the row is one ``part`` of a
+    shown sum (a window total's years: with the total, the parts pin a hidden year exactly)."""
     path = clean_dir / source / f"{table}.parquet"
     if row is None:
         return f"{path}: no clean row recorded"
@@ -107,6 +113,15 @@ def _clean_check(clean_dir: Path, source: str, table: str, row: int | None, key:
         return f"{path} row {row} now holds {now}, not {key}: data_clean changed since the page was rendered"
     value = frame.get_column(column).item() if column and column in frame.columns else None
     symbol = frame.get_column(f"{column}_symbol").item() if column and f"{column}_symbol" in frame.columns else None
+    from settlement_research.model import PERSON_TABLES, public_columns
+
+    register = any((clean_dir / source / f"{name}.parquet").is_file() for name in PERSON_TABLES)
+    if register and column not in public_columns().get(table, []) and isinstance(value, int | float) \
+            and not isinstance(value, bool):
+        if part:
+            value = "(a part of the shown sum: not printed)"
+        elif 0 < value < t:
+            value = f"<{t}"
     shown = f" = {value}" if value is not None else (f" = symbol '{symbol}'" if symbol else "")
     return f"{path} row {row} ({key}), column {column}{shown}"
 
@@ -142,7 +157,9 @@ def chain(entry: Mapping[str, Any], page: Path, *, clean_dir: Path, t: int) -> l
         return out
     for n, item in enumerate(origin.get("clean", []), 1):
         label = "clean   " if len(origin["clean"]) == 1 else f"clean {n} "
-        out.append(f"{label} {_clean_check(clean_dir, source, table, item.get('row'), item['key'], column)}")
+        check = _clean_check(clean_dir, source, table, item.get("row"), item["key"], column, t=t,
+                             part=len(origin["clean"]) > 1)
+        out.append(f"{label} {check}")
         recs = _origins_now(clean_dir, source, table, item["key"], column)
         if not recs:
             out.append("         no lineage recorded for this row in data_clean")
@@ -222,7 +239,8 @@ def table_origins(clean_dir: Path, source: str, table: str, *, limit: int = 6) -
 
 def _describe(r: Mapping[str, Any], t: int) -> str:
     if r["role"] == "derived":
-        return (f"origin {r['origin_nr']}: derived from {rows_text(r['derived_rows'], None, t)} person-level rows "
+        n = rows_text(r["derived_rows"], None, t)  # never a number the page does not show (None here)
+        return (f"origin {r['origin_nr']}: derived from {f'{n} ' if n else ''}person-level rows "
                 f"of {r['derived_from']} (no person ids are kept in lineage)")
     where = [f"{r['file']}"]
     if r.get("file_sha256"):

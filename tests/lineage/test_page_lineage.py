@@ -81,7 +81,7 @@ def test_a_small_person_level_count_is_never_written(tmp_path: Path) -> None:
     doc["numbers"][0]["origin"]["clean"][0]["origins"][0]["person_level_rows"] = "3"
     out.write_text(json.dumps(doc), "utf-8")
     assert [f.kind for f in page_lineage.audit_lineage(out, ids=frozenset(), t=5)] == ["small_count"]
-    out.write_text(json.dumps({"numbers": [], "note": "P000123456"}), "utf-8")
+    out.write_text(json.dumps({"numbers": [], "source": "P000123456"}), "utf-8")
     assert [f.kind for f in page_lineage.audit_lineage(out, ids=frozenset({"P000123456"}), t=5)] == ["identifier"]
 
 

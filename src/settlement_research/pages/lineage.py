@@ -502,8 +502,61 @@ def lineage_file_for(path: Path) -> Path:
     return path.with_name(name + LINEAGE_SUFFIX)
 
 
+# Every key a page lineage file has (PageLineage.document, origin, _computed, _origin_of), by where
+# it stands: the gate reads these fields; anything else would be published unread.
+_SCHEMA: dict[str, frozenset[str]] = {
+    "": frozenset({"lineage_version", "source", "threshold", "clean_dir_relative", "numbers"}),
+    "numbers": frozenset({"table", "row", "row_nr", "column", "text", "status", "reason", "origin"}),
+    "origin": frozenset({"source", "table", "column", "how", "clean", "pooled", "computed"}),
+    "clean": frozenset({"key", "row", "origins"}),
+    "origins": frozenset({"role", "edition", "file", "sha256", "record", "cell", "value_raw", "clean_row",
+                          "derived_from", "person_level_rows", "from_key", "weight"}),
+    "pooled": frozenset({"key_pattern", "clean_rows"}),
+    "computed": frozenset({"model", "tables", "rows", "person_level"}),
+}
+_PROSE_FIELDS = ("how", "reason", "model")  # template-written words, shown in the hover
+
+
+def _schema_findings(doc: Any, name: str, t: int) -> list[Any]:
+    """Keys the page lineage never writes (a template writing its own lineage file can put a
+    register count anywhere) and small counts in the words a template chose (``how``)."""
+    from settlement_research.sdc.audit import Finding
+    from settlement_research.sdc.context import prose_counts
+
+    unknown, wordy = 0, 0
+
+    def walk(obj: Any, where: str) -> None:
+        nonlocal unknown, wordy
+        if isinstance(obj, list):
+            for item in obj:
+                walk(item, where)
+            return
+        if not isinstance(obj, dict):
+            return
+        allowed = _SCHEMA.get(where)
+        for key, value in obj.items():
+            if allowed is None or key not in allowed:
+                unknown += 1
+                continue
+            if key in _PROSE_FIELDS and isinstance(value, str) and prose_counts(value, t):
+                wordy += 1
+            if key in _SCHEMA and isinstance(value, dict | list):
+                walk(value, key)
+            elif isinstance(value, dict | list) and key != "tables" and key != "derived_from":
+                unknown += 1  # a structure where the page lineage writes a plain value
+
+    walk(doc, "")
+    out = []
+    if unknown:
+        out.append(Finding("unreadable_cell", name, f"{unknown} field(s) the page lineage does not write"))
+    if wordy:
+        out.append(Finding("small_count", name, f"a number below {t} written as a count in a lineage description"))
+    return out
+
+
 def audit_lineage(path: Path, *, ids: frozenset[str], t: int) -> list[Any]:
-    """The disclosure gate's view of a lineage file: no identifier, no person-level count below t."""
+    """The disclosure gate's view of a lineage file: no identifier, no person-level count below t,
+    no field the page lineage does not write (:data:`_SCHEMA`)."""
     from settlement_research.sdc.audit import Finding, count_identifiers
 
     if not path.is_file():
@@ -516,6 +569,9 @@ def audit_lineage(path: Path, *, ids: frozenset[str], t: int) -> list[Any]:
         doc = json.loads(text)
     except ValueError:
         return [*findings, Finding("unreadable_cell", path.name, "the lineage file is not valid JSON")]
+    if not isinstance(doc, dict):
+        return [*findings, Finding("unreadable_cell", path.name, "the lineage file is not a lineage document")]
+    findings += _schema_findings(doc, path.name, t)
     for entry in doc.get("numbers", []):
         shown = re.sub(r"[\s\u202f\u00a0]", "", str(entry.get("text", "")))
         origin = entry.get("origin") or {}

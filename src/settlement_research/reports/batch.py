@@ -355,8 +355,14 @@ def run_batch(
 
     n_workers = workers or min(os.cpu_count() or 1, 2 if len(jobs) > 1 else 1)
     settings = WorkerSettings(engine=engine, sdc_threshold=t)
+    before = sdc_gate.snapshot(out_dir)
     try:
         WorkerPool(n_workers, settings, timeout=timeout).run(jobs, on_done)
+        # files a template wrote beside the reports are never read by the gate: never published
+        stray = sdc_gate.strays(out_dir, before, {job.stem for job in jobs}, keep=(MANIFEST, INDEX))
+        for path in stray:
+            path.unlink(missing_ok=True)
+        manifest["stray_files_withheld"] = len(stray)
         sdc.publication.audit_batch(out_dir, manifest, t=t)  # the whole set, attacked as one system
     finally:
         bar.close()

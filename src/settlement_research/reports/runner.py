@@ -357,7 +357,7 @@ class Renderer:
             scope.images_checked = self.engine == "inprocess"
             nb, error, findings, data = self._render_and_audit(template, parameters, ipynb, page, results, cwd, scope)
             trace = None if self.audit else sdc_gate.Trace.of(scope).to_dict()
-        error = sdc_audit.scrub(error, sdc_audit.identifier_values(), self.threshold)
+        error = sdc_audit.scrub(error, sdc_audit.identifier_values(), self.threshold, error=True)
         return Outcome(
             name=stem, parameters=parameters, status="failed" if error else "ok",
             duration_s=round(time.perf_counter() - start, 3), error=error,
@@ -446,12 +446,20 @@ def render_isolated(template: Template, parameters: dict[str, str], out_dir: Pat
     stem = stem or template.name
     out_dir.mkdir(parents=True, exist_ok=True)
     knowledge = sdc_gate.Knowledge([parameters], template.declared, sdc_threshold_default())  # before it runs
+    before = sdc_gate.snapshot(out_dir)
     done: list[dict[str, Any]] = []
     WorkerPool(1, WorkerSettings(engine=engine, sdc_threshold=sdc_threshold_default()), timeout=timeout).run(
         [Job(0, str(template.path), parameters, str(out_dir), stem)], lambda _job, outcome: done.append(outcome))
     outcome = done[0]
     outcome.pop("reads", None)
     outcome.setdefault("parameters", parameters)
+    stray = sdc_gate.strays(out_dir, before, {stem})
+    if stray:  # written beside the artefacts by template code: never read by the gate, so never published
+        for path in stray:
+            path.unlink(missing_ok=True)
+        sdc_gate.withhold(out_dir, stem)
+        outcome.update(status="failed", error="disclosure check failed (stray_file): a file written beside the "
+                       "report's own; outputs withheld")
     outcome = sdc_gate.settle(out_dir, stem, outcome, knowledge)
     known = {f.name for f in fields(Outcome)} - {"trace"}
     return Outcome(**{k: v for k, v in outcome.items() if k in known})

@@ -47,6 +47,7 @@ from settlement_research.sdc.context import (
     read_cell,
     small_count_cells,
     small_numbers,
+    unlabelled_numbers,
 )
 from settlement_research.sdc.provenance import SIG_ATTR
 from settlement_research.sdc.rules import SHARE_STEPS, SUPPRESSED, threshold
@@ -209,22 +210,28 @@ def count_identifiers(text: str, ids: frozenset[str]) -> int:
     return hits
 
 
-def scrub_counts(text: str, t: int | None = None) -> str:
+def scrub_counts(text: str, t: int | None = None, *, error: bool = False) -> str:
     """``text`` with every number below ``t`` that stands where a count of people stands (``only
-    3 refugees``) replaced by ``<t``: error text reaches index.html, manifest.json and the console."""
+    3 refugees``) replaced by ``<t``: error text reaches index.html, manifest.json and the console.
+    ``error``: the text is a failing template's message (untrusted, written by template code), so
+    default deny: every small number goes unless its own label says what it is (``cell 3``,
+    ``3 years``), as ``0534=3`` is a count with no word of people near it."""
     t = threshold() if t is None else t
-    spans = [(a, b) for a, b, _ in small_numbers(text, t) if is_count_in_prose(text, a, b)]
+    spans = unlabelled_numbers(text, t) if error else [
+        (a, b) for a, b, _ in small_numbers(text, t) if is_count_in_prose(text, a, b)]
     for a, b in reversed(spans):
         text = text[:a] + f"<{t}" + text[b:]
     return text
 
 
-def scrub(text: str | None, ids: frozenset[str] | None = None, t: int | None = None) -> str | None:
+def scrub(text: str | None, ids: frozenset[str] | None = None, t: int | None = None, *,
+          error: bool = False) -> str | None:
     """``text`` with every identifier value and anything shaped like one replaced by ``[id]``, and
-    every small count of people replaced by ``<t`` (:func:`scrub_counts`)."""
+    every small count of people replaced by ``<t`` (:func:`scrub_counts`; ``error``: an error
+    message, where every unlabelled small number is a count)."""
     if text is None:
         return None
-    text = scrub_counts(text, t)
+    text = scrub_counts(text, t, error=error)
     ids = identifier_values() if ids is None else ids
 
     upper, stripped = _id_index(ids) if ids else (frozenset(), frozenset())
@@ -251,9 +258,9 @@ def scrub_manifest(manifest: Mapping[str, Any], ids: frozenset[str] | None = Non
     that may itself be an identifier (``--grid note=<person id>``)."""
     ids = identifier_values() if ids is None else ids
 
-    def clean(value: Any) -> Any:
+    def clean(value: Any, error: bool = False) -> Any:
         if isinstance(value, str):
-            return scrub(value, ids)
+            return scrub(value, ids, error=error)
         if isinstance(value, dict):
             return {clean(k): clean(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -263,7 +270,7 @@ def scrub_manifest(manifest: Mapping[str, Any], ids: frozenset[str] | None = Non
     for entry in manifest.get("reports", []):
         if isinstance(entry, dict):
             for key in list(entry):
-                entry[key] = clean(entry[key])
+                entry[key] = clean(entry[key], key == "error")
 
 
 # ------------------------------------------------------------------------------------- small counts
@@ -522,6 +529,16 @@ def _ordinal_axis(texts: Sequence[str]) -> bool:
     return values[0] in (0, 1) and all(b - a == 1 for a, b in zip(values, values[1:], strict=False))
 
 
+def _names_municipality(row: Sequence[_Cell]) -> bool:
+    """A row with a municipality code in it (``0301``; not a year): its numbers count something in
+    that municipality, so a caption, header or 1, 2, 3… axis saying they count something other than
+    people is not believed (they are template text and the label marks are signed with a key the
+    template holds)."""
+    from settlement_research.sdc.public import YEAR_RANGE
+
+    return any(re.fullmatch(r"\d{4}", c.text.strip()) and int(c.text.strip()) not in YEAR_RANGE for c in row)
+
+
 def _not_people(heads: Sequence[str], i: int, j: int, body: Sequence[list[_Cell]]) -> bool:
     """Whether the header above body cell (i, j) names a unit that is not people: in the clean
     gate a label mark is honoured only there (the header is template text: this is the trust the
@@ -569,7 +586,8 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean |
                     if not clean.public_ok(text, columns[i][j], [c.text for c in body[i]]):
                         unverified += 1
                         continue
-                elif kind == "label" and (unit_caption or _not_people(heads, i, j, body) or j in ordinal):
+                elif kind == "label" and (unit_caption or _not_people(heads, i, j, body) or j in ordinal) \
+                        and not _names_municipality(body[i]):
                     pass  # a label under a header naming what it counts (warnings, rules…), or 0, 1, 2, 3+
                 elif kind not in ("count", "suppressed"):
                     continue  # label, value: judged by the column like an unmarked cell
@@ -817,7 +835,7 @@ def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset
                 findings.append(Finding("small_count", where, f"unsuppressed count below the threshold {t}"))
             elif not integral and not _coarse(float(value)):
                 findings.append(Finding("precise_share", where, "a person-derived share stored at full precision"))
-        elif integral and 0 < value < t and not ratio and not key_is_not_a_count(path):
+        elif integral and 0 < value < t and not ratio and not key_is_not_a_count(path, value):
             findings.append(Finding("small_count", where, f"a number below {t} under a key that does not say it is "
                                     "not a count (list a public statistic under _public)"))
     if unverified:
@@ -956,8 +974,9 @@ def audit_report(
             findings.append(Finding("unreadable_cell", "notebook", "the executed notebook is not valid JSON"))
     if error and count_identifiers(error, ids):
         findings.append(Finding("identifier", "error", "identifier value(s) in the error message"))
-    if error and prose_counts(error, t):
-        findings.append(Finding("small_count", "error", f"a number below {t} written as a count in the error message"))
+    if error and unlabelled_numbers(error, t):  # the message is on the page too, in its traceback
+        findings.append(Finding("small_count", "error", f"a number below {t} in the error message that its label "
+                                "does not say is not a count"))
     return findings
 
 

@@ -6,7 +6,8 @@ stands:
 
 - **a cell** of a table (HTML ``<td>``/``<th>``, a printed polars or pandas frame): always, unless
   its column shows it is not a count — a column holding fractional values is a column of ratios,
-  shares or estimates, so its ``1.00`` is a ratio of one; a column of whole numbers written with
+  shares or estimates, so its ``1.00`` is a ratio of one (a ``3`` written without decimals beside it
+  is still a count: one fraction does not launder a column); a column of whole numbers written with
   decimals is a column of counts, so its ``1.00`` is a count of one (the decimals decide nothing),
   unless its header says it holds rates (``exits per dwelling-year``, ``share``, ``%``);
 - **prose** (Markdown, headings, captions, printed text, chart titles and annotations): a number
@@ -96,6 +97,34 @@ def is_count_in_prose(text: str, start: int, end: int) -> bool:
     return bool(_CUES_BEFORE.search(before))
 
 
+def labelled_as_not_a_count(text: str, start: int, end: int) -> bool:
+    """True when the number at ``text[start:end]`` says itself what it is, and it is not people:
+    a label before it (``cell 3``, ``step 2``), a unit after it (``3 years``) or a list marker
+    (``1.``). The default-deny reading of untrusted text (an error message) keeps only these."""
+    after = _following_words(text, end)
+    line_start = text.rfind("\n", 0, start) + 1
+    if after[:1] == ["."] and _ENUMERATION.match(text[line_start:start]):
+        return True
+    return bool(_LABEL_BEFORE.search(text[max(0, start - 40):start])) or bool(after and _UNIT_AFTER.match(after[0]))
+
+
+_DIGITS = re.compile(r"(?<!\d)(?<!\d[.,])\d+(?!\d)")
+
+
+def unlabelled_numbers(text: str, t: int) -> list[tuple[int, int]]:
+    """Every run of digits 1..t-1 in untrusted text (an error message) that its own label does not
+    say is something else (:func:`labelled_as_not_a_count`): default deny, whatever stands next to
+    it (``0534=3,0567=3`` hides its counts from :func:`small_numbers`, which reads ``3,0567`` as a
+    decimal). The decimal part of a number (``0.3``) is not a run of its own."""
+    out = []
+    for match in _DIGITS.finditer(text):
+        digits = match.group()
+        if 0 < int(digits) < t and not (len(digits) > 1 and digits.startswith("0")) \
+                and not labelled_as_not_a_count(text, match.start(), match.end()):
+            out.append((match.start(), match.end()))
+    return out
+
+
 def small_numbers(text: str, t: int) -> list[tuple[int, int, bool]]:
     """Every whole number 1..t-1 standing on its own in ``text`` (not part of a longer number, a
     code, a decimal, a range, a percentage or a word): (start, end, written with decimals)."""
@@ -147,22 +176,31 @@ _RATE_HEADER = re.compile(
 
 def rate_header(text: str) -> bool:
     """A column header saying its numbers are ratios (``exits per dwelling-year``, ``share``, ``%``):
-    a whole value under it (``1.0`` exits per dwelling-year) is a ratio of one, not a count. It is
-    template wording, so it carries the trust the prose rule gives a unit (``3 years``), no more."""
+    a whole value under it written as a ratio (``1.0`` exits per dwelling-year) is a ratio of one, not
+    a count. It is template wording, so it carries the trust the prose rule gives a unit, no more."""
     return bool(_RATE_HEADER.search(text))
 
 
+def _with_decimals(text: str) -> bool:
+    """A number written with a decimal part (``1.00``, ``1,0``): how a ratio column writes its whole
+    values. One fraction in a column does not make a plainly written ``3`` beside it a ratio."""
+    return bool(re.search(r"[.,]\d+\s*$", text.strip()))
+
+
 def small_count_cells(rows: Sequence[Sequence[str]], t: int, *, skip: set[tuple[int, int]] = frozenset(),  # type: ignore[assignment]
-                      headers: Sequence[str] = ()) -> list[tuple[int, int]]:
+                      typed: bool = False, headers: Sequence[str] = ()) -> list[tuple[int, int]]:
     """(row, column) of every cell that reads as a count 1..t-1 given its column (see module doc);
-    ``skip``: cells already accounted for (signed by the disclosure API); ``headers``: the column
-    headers, by position, where known (a column of rates is not a column of counts)."""
+    ``skip``: cells already accounted for (signed by the disclosure API); ``typed``: the cells are
+    stored numbers (a workbook's ``<v>1</v>`` is a float 1.0 as much as an int), so a ratio
+    column's whole values are all taken as ratios (residual: a workbook column of counts with one
+    fraction in it passes); ``headers``: the column headers by position, where known (a column
+    whose header names rates is a ratio column)."""
     ratios = fractional_columns(rows) | {j for j, head in enumerate(headers) if rate_header(head)}
     found = []
     for i, row in enumerate(rows):
         for j, cell in enumerate(row):
-            if (i, j) in skip or j in ratios:
-                continue
+            if (i, j) in skip or (j in ratios and (typed or _with_decimals(cell))):
+                continue  # a ratio column's 1.00 is a ratio of one; its plainly written 3 is a count
             number = read_cell(cell)
             if number is not None and number.is_integer() and 0 < number < t:
                 found.append((i, j))
@@ -229,20 +267,35 @@ _NOT_A_COUNT_KEY = re.compile(
     r"symbol|symbols|lang|status|kommune|fylke|gate|cache|git|hash|sha256|manifest)(?:$|_)", re.IGNORECASE)
 
 
-_META = {"provenance", "data", "parameters", "versions", "_sdc", "_public", "plan", "hypotheses", "family"}
+# sections whose leaves are not numbers of the data: the run's parameters (strings the user passed)
+# and package versions. Other metadata (provenance, data, plan, hypotheses) is judged key by key: a
+# template can write anything under a section's name.
+_META = {"parameters", "versions", "_sdc", "_public"}
+# keys whose values are fractions by nature: a JSON integer under one (``"settled_mean": 3``) is a count
+_FRACTION_KEY = re.compile(
+    r"(?:^|_)(?:share|shares|ratio|rate|mean|median|sd|se|std|error|estimate|coef|coefficient|p|pvalue|p_value|"
+    r"ci|low|high|lower|upper|value|per_1000|percent|pct|elasticity|beta|t|z|r2|weight|bandwidth)(?:$|_)",
+    re.IGNORECASE)
 
 
-def key_is_not_a_count(path: Sequence[str]) -> bool:
+def key_is_not_a_count(path: Sequence[str], value: object = None) -> bool:
     """True when a results.json key path names something other than a count of people: a year,
-    seed, rank, share, estimate… (the last named key; ``settled_by_year`` is about ``settled``), or
-    lies under a section of metadata (``provenance``, ``data``, ``parameters``)."""
+    seed, rank, share, estimate… (the last named key; ``settled_by_year`` is about ``settled`` and
+    ``by_kommune_level`` about nothing it names: a count), or lies under the run's parameters or
+    versions. ``value``: an ``int`` under a key of fractions (a share, mean, estimate) is a count."""
     keys = [str(k) for k in path if not str(k).isdigit()]
     if any(k in _META for k in keys[:-1]):
         return True
-    return bool(keys) and bool(_NOT_A_COUNT_KEY.search(keys[-1].split("_by_")[0]))
+    if not keys:
+        return False
+    last = re.split(r"(?:^|_)by_", keys[-1])[0]
+    if isinstance(value, int) and not isinstance(value, bool) and _FRACTION_KEY.search(last):
+        return False
+    return bool(_NOT_A_COUNT_KEY.search(last))
 
 
 __all__ = [
-    "fractional_columns", "is_count_in_prose", "key_is_not_a_count", "printed_counts", "printed_tables",
-    "prose_counts", "rate_header", "read_cell", "small_count_cells", "small_numbers",
+    "fractional_columns", "is_count_in_prose", "key_is_not_a_count", "labelled_as_not_a_count", "printed_counts",
+    "printed_tables", "prose_counts", "rate_header", "read_cell", "small_count_cells", "small_numbers",
+    "unlabelled_numbers",
 ]

@@ -141,8 +141,11 @@ def _header_index(rows: list[list[str]]) -> int:
     return next((i for i, r in enumerate(rows) if sum(1 for c in r if c.strip()) == width), 0)
 
 
-def table_findings(rows: list[list[str]], allowed: Allowed, t: int, where: str) -> list[tuple[str, str]]:
-    """Small counts in a downloaded table, by the rules of an HTML table (see module doc)."""
+def table_findings(rows: list[list[str]], allowed: Allowed, t: int, where: str, *,
+                   typed: bool = False) -> list[tuple[str, str]]:
+    """Small counts in a downloaded table, by the rules of an HTML table (see module doc);
+    ``typed``: a workbook, whose cells hold numbers, not how they were written (see
+    :func:`.context.small_count_cells`)."""
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         return []
@@ -163,7 +166,7 @@ def table_findings(rows: list[list[str]], allowed: Allowed, t: int, where: str) 
     skip = {(i, j) for i in range(len(body)) for j in range(width)
             if j < len(header) and header[j] in allowed.columns
             and (allowed.values is None or read_cell(body[i][j]) in allowed.values.get(header[j], set()))}
-    cells = small_count_cells(body, t, skip=skip, headers=header)
+    cells = small_count_cells(body, t, skip=skip, typed=typed, headers=header)
     if cells:
         found.append(("small_count", f"{where}: {len(cells)} cell(s) below {t} in a column that is neither "
                       "suppressed nor shown on the page as a declared public statistic"))
@@ -193,7 +196,8 @@ def check(text: str, *, ids: frozenset[str], t: int, allowed: Allowed, where: st
             continue
         texts: list[str]
         tables: Iterable[list[list[str]]] = ()
-        if item.mime in XLSX_MIMES or item.data[:2] == b"PK":
+        typed = item.mime in XLSX_MIMES or item.data[:2] == b"PK"  # a workbook's numbers carry no written form
+        if typed:
             try:
                 sheets = xlsx_sheets(item.data)
             except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError, IndexError):
@@ -227,7 +231,7 @@ def check(text: str, *, ids: frozenset[str], t: int, allowed: Allowed, where: st
         if hits:
             findings.append(Finding("identifier", place, f"{hits} identifier value(s) from the person-level data"))
         for table in tables:
-            findings += [Finding(kind, place, message) for kind, message in table_findings(table, allowed, t, place)]
+            findings += [Finding(kind, place, message) for kind, message in table_findings(table, allowed, t, place, typed=typed)]
     return findings
 
 

@@ -71,6 +71,30 @@ def artefacts(out_dir: Path, stem: str) -> dict[str, Path]:
     return {ext: out_dir / f"{stem}{ext}" for ext in ARTEFACTS}
 
 
+def snapshot(out_dir: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``out_dir`` with its (mtime, size), taken before a render (see :func:`strays`)."""
+    if not out_dir.is_dir():
+        return {}
+    return {str(p.relative_to(out_dir)): (p.stat().st_mtime_ns, p.stat().st_size)
+            for p in out_dir.rglob("*") if p.is_file() and not p.is_symlink()}
+
+
+def strays(out_dir: Path, before: Mapping[str, tuple[int, int]], stems: set[str],
+           keep: tuple[str, ...] = ()) -> list[Path]:
+    """Files under ``out_dir`` written or changed since ``before`` that are no artefact of any of
+    ``stems`` (nor in ``keep``): template code writes where it likes, and the gate reads only the
+    artefacts, so a file beside them (``leak.csv``) would be published unread."""
+    known = {f"{stem}{ext}" for stem in stems for ext in ARTEFACTS} | set(keep)
+    out = []
+    for name, state in snapshot(out_dir).items():
+        if name not in known and before.get(name) != state:
+            out.append(out_dir / name)
+    for path in out_dir.rglob("*") if out_dir.is_dir() else ():
+        if path.is_symlink() and str(path.relative_to(out_dir)) not in before:
+            out.append(path)  # a link a template planted (to a file of the register)
+    return sorted(set(out))
+
+
 def withhold(out_dir: Path, stem: str) -> None:
     """Delete every artefact of a report (its notebook and results carry what its page carries)."""
     for path in artefacts(out_dir, stem).values():
@@ -178,7 +202,7 @@ def settle(out_dir: Path, stem: str, outcome: dict[str, Any], knowledge: Knowled
         except ValueError:
             data = None
     outcome.update(
-        status="ok" if ok else "failed", error=audit.scrub(error, ids, t),
+        status="ok" if ok else "failed", error=audit.scrub(error, ids, t, error=True),
         notebook=files[".ipynb"].name if files[".ipynb"].is_file() else None,
         html=files[".html"].name if files[".html"].is_file() else None,
         results_file=files[".results.json"].name if files[".results.json"].is_file() else None,
@@ -198,4 +222,5 @@ def audit_index(html: str, knowledge: Knowledge, parameters: Mapping[str, str]) 
     return audit.check_html(html, ids=knowledge.ids, t=knowledge.t, where="index.html", clean=clean, verify_marks=False)
 
 
-__all__ = ["ARTEFACTS", "Knowledge", "Trace", "artefacts", "audit_index", "audit_rendered", "clean_context", "settle", "withhold"]
+__all__ = ["ARTEFACTS", "Knowledge", "Trace", "artefacts", "audit_index", "audit_rendered", "clean_context", "settle",
+           "snapshot", "strays", "withhold"]

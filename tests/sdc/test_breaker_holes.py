@@ -1,0 +1,127 @@
+"""Holes a hostile template author found in the gate's context exceptions (session 4 review):
+each test reproduces one with the numbers of a register (counts 1..4 per municipality)."""
+
+from __future__ import annotations
+
+import pytest
+
+from settlement_research.sdc import provenance, public
+from settlement_research.sdc.audit import Clean, check_html, check_results, scrub
+
+SMALL = {"0534": 3, "0567": 3, "1279": 1, "1455": 2}  # persons settled per municipality (register)
+
+
+def _rows(mark: bool = False) -> str:
+    def cell(n: int) -> str:
+        return f'<td {provenance.attrs("label", str(n))}>{n}</td>' if mark else f"<td>{n}</td>"
+    return "".join(f"<tr><td>{k}</td>{cell(n)}</tr>" for k, n in SMALL.items())
+
+
+def test_a_plainly_written_whole_number_in_a_fractional_column_is_a_count() -> None:
+    """One fraction in a column does not make its '3' a ratio: a ratio column writes its whole
+    values with decimals (1.00), a count written '3' is a count."""
+    html = f"<table><thead><tr><th>kommune</th><th>ratio</th></tr></thead><tbody>{_rows()}" \
+           "<tr><td>all</td><td>0.5</td></tr></tbody></table>"
+    assert {f.kind for f in check_html(html, t=5)} == {"small_count"}
+    ratios = "<table><tbody><tr><td>a</td><td>1.00</td></tr><tr><td>b</td><td>0.53</td></tr></tbody></table>"
+    assert check_html(ratios, t=5) == []  # a ratio of one, written as a ratio
+
+
+def test_a_label_in_a_row_naming_a_municipality_is_not_a_count_of_something_else() -> None:
+    """A caption or header naming a non-people unit (or a 1, 2, 3, 4 axis) honours label marks, but
+    a row that names a municipality counts something in that municipality: the caption is template
+    text and the marks are signed with a key template code holds."""
+    clean = Clean(public.PublicValues(5, kommuner=set(SMALL)))
+    with provenance.scope():
+        caption = f"<table><caption>Municipalities: rows per table</caption><thead><tr><th>kommune</th>" \
+                  f"<th>rows</th></tr></thead><tbody>{_rows(mark=True)}</tbody></table>"
+        assert {f.kind for f in check_html(caption, clean=clean, verify_marks=False)} == {"small_count"}
+        header = caption.replace("<caption>Municipalities: rows per table</caption>", "").replace(
+            "<th>rows</th>", "<th>warnings</th>")
+        assert {f.kind for f in check_html(header, clean=clean, verify_marks=False)} == {"small_count"}
+        axis = "".join(f'<tr><td>{k}</td><td {provenance.attrs("label", str(n))}>{n}</td></tr>'
+                       for k, n in zip(SMALL, [1, 2, 3, 4], strict=True))
+        assert {f.kind for f in check_html(f"<table><tbody>{axis}</tbody></table>", clean=clean,
+                                           verify_marks=False)} == {"small_count"}
+
+
+def test_a_results_key_starting_with_by_is_about_what_it_counts() -> None:
+    """``by_kommune_level`` is a count by municipality, not a level (as ``settled_by_year`` is
+    about ``settled``)."""
+    assert {f.kind for f in check_results({"by_kommune_level": dict(SMALL)}, t=5)} == {"small_count"}
+    assert check_results({"moves_level": 3, "first_year": 2}, t=5) == []
+
+
+def test_an_error_message_loses_every_small_number_it_does_not_label() -> None:
+    """A failing template's message reaches the console, manifest.json and index.html: a small
+    number in it is a count unless its own label says otherwise ('cell 3', '3 years')."""
+    text = scrub("RuntimeError: 0534=3,1279=1; 1455: 2 (cell 3)", frozenset(), 5, error=True)
+    assert text is not None
+    assert "=3" not in text and "=1" not in text and ": 2" not in text
+    assert text.endswith("(cell 3)") and "0534" in text
+    assert scrub("took 3 years", frozenset(), 5, error=True) == "took 3 years"
+
+
+def test_a_failing_report_whose_message_carries_a_count_is_withheld() -> None:
+    """The message is in the page's traceback too: the report's files go, not only the message's number."""
+    from settlement_research.sdc.audit import audit_report
+
+    assert {f.kind for f in audit_report(error="RuntimeError: 0534=3,1279=1 (cell 3)", t=5, ids=frozenset())} \
+        == {"small_count"}
+    assert audit_report(error="FileNotFoundError: no such file: settlement.parquet (cell 3)", t=5, ids=frozenset()) == []
+
+
+def test_a_lineage_file_with_fields_the_page_lineage_never_writes_is_withheld(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A template can write its own NAME.lineage.json: the gate read only the fields it knows, so a
+    register count under any other key was published unread."""
+    from settlement_research.pages.lineage import audit_lineage
+
+    path = tmp_path / "p.lineage.json"
+    for doc in ({"lineage_version": 1, "numbers": [], "by_kommune": dict(SMALL)},
+                {"numbers": [{"text": "x", "note": dict(SMALL)}]},
+                {"numbers": [{"text": "40", "origin": {"how": "1279 settled 1 refugee", "clean": []}}]},
+                {"numbers": [{"text": "40", "origin": {"clean": [{"key": "k", "origins": [{"role": "row", "n": 3}]}]}}]}):
+        path.write_text(__import__("json").dumps(doc), "utf-8")
+        assert audit_lineage(path, ids=frozenset(), t=5), doc
+    ok = {"lineage_version": 1, "source": "s", "threshold": 5, "clean_dir_relative": "s/lineage", "numbers": [
+        {"table": "t", "row": "2012", "row_nr": 1, "column": "requested", "text": "40", "status": "shown", "origin": {
+            "source": "s", "table": "k", "column": "requested", "how": "", "clean": [{"key": "k", "row": 3, "origins": [
+                {"role": "row", "edition": None, "file": "f.csv", "sha256": "0", "record": 3, "cell": None,
+                 "value_raw": None, "clean_row": 3}]}]}}]}
+    path.write_text(__import__("json").dumps(ok), "utf-8")
+    assert audit_lineage(path, ids=frozenset(), t=5) == []
+
+
+def test_a_section_name_or_a_fraction_key_does_not_launder_a_count() -> None:
+    """``{"data": {...}}``, ``{"hypotheses": {...}}`` or ``"settled_mean": 3`` (a JSON integer under
+    a key of fractions) published register counts; the run's parameters and versions stay exempt."""
+    for leaky in ({"data": {"settled_0534": 3}}, {"hypotheses": {"h1": {"n": 2}}}, {"provenance": {"x": 1}},
+                  {"settled_mean": 3}, {"by_year_estimate": {"2012": 4}}):
+        assert {f.kind for f in check_results(leaky, t=5)} == {"small_count"}, leaky
+    for fine in ({"provenance": {"seed": 2, "parameters": {"top": "3"}, "versions": {"x": 1}}},
+                 {"settled_mean": 3.0, "other_mean": 2.5}, {"share": 0.25}, {"data": {"seed": "3"}}):
+        assert check_results(fine, t=5) == [], fine
+
+
+def test_a_register_count_that_coincides_with_a_run_of_public_years_is_not_public() -> None:
+    """Held for years named in the row; below, the known gap (strict xfail)."""
+    values = public.PublicValues(5, kommuner={"1037"}, by_year={"kommune_settlement_year.requested"},
+                                 specs={"kommune_settlement_year.requested"})
+    for year, v in ((2012, 1), (2013, 2), (2014, 40)):
+        values.add("kommune_settlement_year.requested", "1037", year, v)
+    values.add("kommune_settlement_year.requested", "1037", None, 3)  # the run 2012-2013, as public.load adds it
+    # with the year in the row the check is exact: 3 persons settled in 2014 shown as "requested" is refused
+    assert not values.allows(3.0, column="kommune_settlement_year.requested", kommuner=["1037"], year=2014)
+
+
+@pytest.mark.xfail(strict=True, reason="known gap (breaker, session 4): without a year in its row or key path, a "
+                   "small number marked public is accepted when it equals any year's value or any run of years' sum "
+                   "of that municipality (and decision_status counts years per category): on the demo data 10 of the "
+                   "12 municipalities with 1-4 settled persons have their register count 'published' by some public "
+                   "column. Fix: a public number without a year must name its window (first/last year) and equal "
+                   "that window's sum")
+def test_a_public_mark_without_a_year_must_be_the_windows_sum() -> None:
+    values = public.PublicValues(5, kommuner={"1037"}, by_year={"kommune_settlement_year.requested"},
+                                 specs={"kommune_settlement_year.requested"})
+    values.add("kommune_settlement_year.requested", "1037", None, 3)  # 2012-2013 of a 2012-2014 profile
+    assert not values.allows(3.0, column="kommune_settlement_year.requested", kommuner=["1037"])
