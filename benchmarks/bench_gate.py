@@ -79,6 +79,13 @@ def audit_cost(folder: Path, repeat: int) -> dict[str, float]:
     return {"reports": len(reports), **{f"{k}_s_per_report": round(statistics.median(v), 4) for k, v in times.items()}}
 
 
+def save(name: str, result: dict) -> None:
+    """benchmarks/results/<name>.json."""
+    out = ROOT / "benchmarks" / "results" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, default=None, help="src folder of the checkout to compare with")
@@ -92,9 +99,7 @@ def main() -> int:
                   **audit_cost(args.audit_only, args.repeat), "loadavg": os.getloadavg()}
         print(f"{result['reports']} reports: worker-side gate {result['worker_side_s_per_report']:.3f} s/report, "
               f"clean gate {result['clean_s_per_report']:.3f} s/report")
-        out = ROOT / "benchmarks" / "results" / f"{args.name}-audit.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+        save(f"{args.name}-audit", result)
         return 0
     if args.before is None:
         parser.error("--before or --audit-only is required")
@@ -124,9 +129,7 @@ def main() -> int:
     }
     print(f"before {summary['before_s_per_report']} s/report, after {summary['after_s_per_report']} s/report "
           f"(after/before {summary['after_over_before']}); clean gate in the parent {per_gate:.3f} s/report")
-    out = ROOT / "benchmarks" / "results" / f"{args.name}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
+    save(args.name, summary)
     return 0
 
 
