@@ -108,31 +108,29 @@ class Knowledge:
 
     def __init__(self, parameter_sets: list[Mapping[str, str]], declared: Mapping[str, str] | None,
                  t: int | None = None) -> None:
-        from settlement_research.errors import SettlementResearchError
         from settlement_research.pages import lineage as _lineage  # noqa: F401 - imported before any template runs
-        from settlement_research.reports.parameters import effective_source
 
         self.t = threshold() if t is None else t
         self.declared = dict(declared or {})
         self.ids = audit.identifier_values()
         self.public: dict[str | None, public_values.PublicValues] = {}
         for parameters in parameter_sets or [{}]:
-            try:
-                source: str | None = effective_source(dict(parameters), self.declared)
-            except SettlementResearchError:
-                source = None
+            source = self._source(parameters)
             if source not in self.public:
                 self.public[source] = public_values.for_report(dict(parameters), self.declared, self.t)
 
-    def clean(self, parameters: Mapping[str, str]) -> audit.Clean:
+    def _source(self, parameters: Mapping[str, str]) -> str | None:
+        """The source a report's numbers come from (None when its parameters name none that exists)."""
         from settlement_research.errors import SettlementResearchError
         from settlement_research.reports.parameters import effective_source
 
         try:
-            source: str | None = effective_source(dict(parameters), self.declared)
+            return effective_source(dict(parameters), self.declared)
         except SettlementResearchError:
-            source = None
-        values = self.public.get(source) or public_values.PublicValues(self.t)  # not preloaded: nothing is public
+            return None
+
+    def clean(self, parameters: Mapping[str, str]) -> audit.Clean:
+        values = self.public.get(self._source(parameters)) or public_values.PublicValues(self.t)  # not preloaded: nothing is public
         if not self.ids:  # no person-level data at all (IMDi's published statistics only): nothing to pose as public
             values = public_values.PublicValues(self.t, no_register=True)
         kommune = parameters.get("kommune_nr") or self.declared.get("kommune_nr")
