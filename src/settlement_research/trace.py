@@ -5,6 +5,12 @@ page -> the page's table, row and column (``NAME.lineage.json``, written when th
 raw file (sha256) and record, or wide cell, with every transformation step; for register aggregates
 "derived from N person-level rows" (N below the disclosure threshold shown as ``<t``), never ids.
 
+A page names source, edition, file and record, not the file's sha256 (the whole file's: one edited
+row would change it on every page that reads the file, and the report cache would re-render them
+all). The sha256 and the steps are resolved here, from data_clean's lineage as the build wrote it,
+and the file is looked up among the raw inputs the build's manifest lists; where the page's
+origin differs from data_clean's now, the chain says the page predates the build.
+
 VALUE-OR-CELL is either the text of a number as the page shows it (``112``, ``1 368``, ``45.2``)
 or a cell ``TABLE:ROW:COLUMN`` as the lineage file names it (``settlement:2014:settled``; ROW may be
 ``#n``, the n-th row). A value that is not on the page, or is there more than once, is an error
@@ -22,7 +28,7 @@ from typing import Any
 import polars as pl
 
 from settlement_research.errors import InputError
-from settlement_research.pages.lineage import SOURCE_NAMES, lineage_file_for, rows_text
+from settlement_research.pages.lineage import SOURCE_NAMES, lineage_file_for, origin_of, rows_text
 from settlement_research.pipeline.lineage import lineage_path, split_steps
 
 CLI_HELP = "print the chain behind one number on a page: page -> clean row -> edition -> raw file and record"
@@ -135,6 +141,54 @@ def _origins_now(clean_dir: Path, source: str, table: str, key: str, column: str
     return (own if own.height else lin.filter(pl.col("column").is_null())).sort("origin_nr").to_dicts()
 
 
+_NOT_COMPARED = ("person_level_rows", "clean_row", "sha256")  # banded; checked apart; older pages only
+
+
+def _as_stated(origin: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in origin.items() if k not in _NOT_COMPARED}
+
+
+def _stale(stated: list[Mapping[str, Any]], recs: list[dict[str, Any]], t: int) -> str | None:
+    """Why the origins a page states are not the ones data_clean's lineage gives now, as the page
+    would state them (``pages.lineage.origin_of``); None when they agree."""
+    now = [_as_stated(origin_of(r, None, t)) for r in recs]
+    then = [_as_stated(o) for o in stated]
+    if then == now:
+        return None
+    gone = next((o for o in then if o not in now), None)
+    what = ""
+    if gone:
+        what = ": it states " + ", ".join(f"{k} {gone[k]!r}" for k in ("file", "record", "cell", "value_raw", "edition",
+                                                                      "derived_from") if gone.get(k) is not None)
+    return (f"changed  the page's origin is not data_clean's lineage now{what} (the page was rendered from "
+            "an earlier build; render it again)")
+
+
+def _manifest_inputs(clean_dir: Path, source: str) -> list[dict[str, Any]]:
+    """The raw inputs the build's manifest lists for ``source`` (path relative to data_raw, sha256)."""
+    from settlement_research.pipeline.manifest import read_sources
+
+    try:
+        entry = read_sources(clean_dir).get(source) or {}
+    except (OSError, ValueError):
+        return []
+    return [i for i in entry.get("inputs") or [] if isinstance(i, dict) and i.get("path")]
+
+
+def _in_manifest(file: str | None, sha: str | None, inputs: list[dict[str, Any]]) -> str | None:
+    """The build manifest's word on a raw file: listed with the same sha256, or a different one."""
+    if not file:
+        return None
+    hits = [i for i in inputs if str(i["path"]) == file or str(i["path"]).endswith("/" + file)]
+    if not hits:
+        return None
+    same = [i for i in hits if i.get("sha256") == sha]
+    if same:
+        return f"build manifest: raw input {same[0]['path']}, same sha256"
+    return (f"build manifest: raw input {hits[0]['path']} has sha256 {hits[0].get('sha256')}, not the lineage's "
+            "(the raw file changed after the lineage was written)")
+
+
 def chain(entry: Mapping[str, Any], page: Path, *, clean_dir: Path, t: int) -> list[str]:
     """The printed chain for one page entry."""
     out = [f"page     {page}", f"number   {entry['text']}  (table '{entry['table']}', row {entry['row']}, "
@@ -155,6 +209,7 @@ def chain(entry: Mapping[str, Any], page: Path, *, clean_dir: Path, t: int) -> l
         p = origin["pooled"]
         out.append(f"pooled   {p['clean_rows']} clean rows of {source}/{table} matching {p['key_pattern']}, column {column}")
         return out
+    inputs: list[dict[str, Any]] | None = None  # the build manifest's raw inputs, read once
     for n, item in enumerate(origin.get("clean", []), 1):
         label = "clean   " if len(origin["clean"]) == 1 else f"clean {n} "
         check = _clean_check(clean_dir, source, table, item.get("row"), item["key"], column, t=t,
@@ -164,10 +219,17 @@ def chain(entry: Mapping[str, Any], page: Path, *, clean_dir: Path, t: int) -> l
         if not recs:
             out.append("         no lineage recorded for this row in data_clean")
             continue
+        stale = _stale(item.get("origins") or [], recs, t)
+        if stale:
+            out.append(stale)
         editions = sorted({r["edition"] for r in recs if r["edition"]})
         out.append(f"source   {SOURCE_NAMES.get(source, source)}" + (f", edition {', '.join(editions)}" if editions else ""))
+        inputs = _manifest_inputs(clean_dir, source) if inputs is None else inputs
         for r in recs:
             out.append("  " + _describe(r, t))
+            listed = _in_manifest(r.get("file"), r.get("file_sha256"), inputs)
+            if listed:
+                out.append(f"      ({listed})")
             for i, step in enumerate(split_steps(r["steps"]), 1):
                 out.append(f"      {i}. {step}")
     return out

@@ -42,9 +42,28 @@ def pages(folder: Path) -> dict[str, str]:
             for p in folder.glob("kommune_nr-*.html")}
 
 
+def _add_to(path: Path, match: dict[str, str], column: str, delta: int) -> None:
+    """Add ``delta`` to ``column`` of the one row of a ';' file whose columns equal ``match``."""
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(";")
+    hits = 0
+    for i, line in enumerate(lines[1:], start=1):
+        cells = line.rstrip("\n").split(";")
+        if all(cells[header.index(k)] == v for k, v in match.items()):
+            cells[header.index(column)] = str(int(cells[header.index(column)]) + delta)
+            lines[i] = ";".join(cells) + "\n"
+            hits += 1
+    assert hits == 1, (path.name, match)
+    path.write_text("".join(lines), "utf-8")
+
+
 def move_settlements(raw: Path, kommune: str, year: int, n: int) -> None:
     """``n`` of the municipality's ordinary settlements of ``year`` become settlement on their own
-    (not counted as settled); the file's sha256 is restamped in PROVENANCE.json."""
+    (not counted as settled), and IMDi's published figures in the extract (the municipality's
+    BOSATT, the national BOSATTE) are lowered by as many, as ``bench_cache`` does; the edited
+    files' sha256 are restamped in PROVENANCE.json. Every page that reads a row of
+    imdi_bosetting_kommune.csv names that file: only the edited row's pages may re-render (the
+    session-4 regression re-rendered them all, since page lineage logged the file's sha256)."""
     register = raw / "register_bosetting.csv"
     lines = register.read_text("utf-8").splitlines(keepends=True)
     header = lines[0].rstrip("\n").split(";")
@@ -58,11 +77,14 @@ def move_settlements(raw: Path, kommune: str, year: int, n: int) -> None:
             moved += 1
     assert moved == n
     register.write_text("".join(lines), "utf-8")
+    _add_to(raw / "imdi_bosetting_kommune.csv", {"KOMMNR": kommune, "AAR": str(year)}, "BOSATT", -n)
+    _add_to(raw / "imdi_bosetting_nasjonalt.csv", {"AAR": str(year)}, "BOSATTE", -n)
+    edited = {register.name, "imdi_bosetting_kommune.csv", "imdi_bosetting_nasjonalt.csv"}
     prov = json.loads((raw / "PROVENANCE.json").read_text("utf-8"))
     for entry in prov["files"]:
-        if entry["name"] == register.name:
-            entry["sha256"] = hashlib.sha256(register.read_bytes()).hexdigest()
-            entry["bytes"] = register.stat().st_size
+        if entry["name"] in edited:
+            entry["sha256"] = hashlib.sha256((raw / entry["name"]).read_bytes()).hexdigest()
+            entry["bytes"] = (raw / entry["name"]).stat().st_size
     (raw / "PROVENANCE.json").write_text(json.dumps(prov, indent=2, ensure_ascii=False), "utf-8")
 
 

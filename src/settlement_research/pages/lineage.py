@@ -146,13 +146,20 @@ def constant(columns: Sequence[str], how: str) -> dict[str, Cells]:
 # ----------------------------------------------------------------------------- clean-side lookup
 
 
-
+# The fields of a clean table's lineage row that a page states (:func:`origin_of`). A lookup
+# returns, and logs for the report cache, only these: a page's cache key then moves only when what
+# the page shows moves. The raw file's sha256 and the steps are page-external (one edited row
+# changes the sha of every row read from that file): ``trace`` reads them from data_clean.
+PAGE_FIELDS = ("row", "role", "edition", "file", "record", "cell", "value_raw", "derived_from", "derived_rows",
+               "from_key", "weight")
 # (path, mtime, size) of a lineage file -> its index: read once per process, not once per page
 _TABLES: dict[tuple[str, int, int], dict[tuple[str | None, str | None], list[dict[str, Any]]]] = {}
 _COUNTS: dict[tuple[str, int, int, str], int] = {}  # (file, mtime, size, key pattern) -> rows: peers repeat
 
+
 class Origins:
-    """Lookups in ``data_clean/<source>/lineage/<table>.parquet`` (loaded once per table)."""
+    """Lookups in ``data_clean/<source>/lineage/<table>.parquet`` (loaded once per table), each
+    answering with the :data:`PAGE_FIELDS` of the lineage rows only."""
 
     def __init__(self, source: str, clean_dir: Path | None = None) -> None:
         from settlement_research.paths import data_clean_dir
@@ -174,8 +181,10 @@ class Origins:
                 slot = (str(path), stat.st_mtime_ns, stat.st_size)
                 cached = _TABLES.get(slot)  # a batch worker renders hundreds of pages from one file
                 if cached is None:
-                    for rec in pl.read_parquet(path).to_dicts():
-                        index.setdefault((rec["key"], rec["column"]), []).append(rec)
+                    lin = pl.read_parquet(path)
+                    shown = [pl.col(f) if f in lin.columns else pl.lit(None).alias(f) for f in PAGE_FIELDS]
+                    for key, column, rec in zip(lin["key"], lin["column"], lin.select(shown).to_dicts(), strict=True):
+                        index.setdefault((key, column), []).append(rec)
                     _TABLES.update({slot: index} if len(_TABLES) < 32 else {})
                 else:
                     index = cached
@@ -184,8 +193,9 @@ class Origins:
         return self._index[table]
 
     def cell(self, table: str, key: Mapping[str, Any], column: str | None) -> list[dict[str, Any]]:
-        """The lineage rows of one clean cell (its own, else its row's), in origin order. A key
-        value left None matches any value (the municipality's one row in ``kommune``)."""
+        """The lineage rows of one clean cell (its own, else its row's), in origin order, as
+        :data:`PAGE_FIELDS`. A key value left None matches any value (the municipality's one row
+        in ``kommune``)."""
         out = self._cell(table, key, column)
         _log(self.source, table, {"op": ["cell"], "key": [json.dumps(dict(key), sort_keys=True, default=str)],
                                   "column": [column]}, out)
@@ -266,13 +276,15 @@ def rows_text(n: int | None, shown: Any, t: int) -> str | None:
     return str(int(n)) if n == 0 or n >= t else None
 
 
-def _origin_of(rec: Mapping[str, Any], shown: Any, t: int) -> dict[str, Any]:
+def origin_of(rec: Mapping[str, Any], shown: Any, t: int) -> dict[str, Any]:
     """One lineage row as the page shows it (never a person id, never a small count)."""
     if rec["role"] == "derived":
         return {"role": "derived", "derived_from": rec["derived_from"],
                 "person_level_rows": rows_text(rec["derived_rows"], shown, t), "clean_row": rec["row"]}
-    out = {"role": rec["role"], "edition": rec["edition"], "file": rec["file"], "sha256": rec["file_sha256"],
-           "record": rec["record"], "cell": rec["cell"], "value_raw": rec["value_raw"], "clean_row": rec["row"]}
+    # no sha256: it is the whole file's (one edited row would change every page reading the file);
+    # ``trace`` names it from data_clean's lineage
+    out = {"role": rec["role"], "edition": rec["edition"], "file": rec["file"], "record": rec["record"],
+           "cell": rec["cell"], "value_raw": rec["value_raw"], "clean_row": rec["row"]}
     if rec.get("from_key") is not None:  # a part of a harmonised row: its row in the old codes and weight
         out |= {"from_key": rec["from_key"], "weight": rec["weight"]}
     return out
@@ -408,7 +420,7 @@ class PageLineage:
             # the steps stay in data_clean's lineage (``trace`` prints them): one page file per
             # profile would otherwise repeat them for every number
             clean.append({"key": format_key(key), "row": recs[0]["row"] if recs else None,
-                          "origins": [_origin_of(r, single, self.t) for r in recs]})
+                          "origins": [origin_of(r, single, self.t) for r in recs]})
         return {"source": self.source, "table": spec.table, "column": spec.column, "how": spec.how, "clean": clean}
 
     def _computed(self, spec: Cells, row: Mapping[str, Any], shown: Any) -> dict[str, Any]:
@@ -502,14 +514,14 @@ def lineage_file_for(path: Path) -> Path:
     return path.with_name(name + LINEAGE_SUFFIX)
 
 
-# Every key a page lineage file has (PageLineage.document, origin, _computed, _origin_of), by where
+# Every key a page lineage file has (PageLineage.document, origin, _computed, origin_of), by where
 # it stands: the gate reads these fields; anything else would be published unread.
 _SCHEMA: dict[str, frozenset[str]] = {
     "": frozenset({"lineage_version", "source", "threshold", "clean_dir_relative", "numbers"}),
     "numbers": frozenset({"table", "row", "row_nr", "column", "text", "status", "reason", "origin"}),
     "origin": frozenset({"source", "table", "column", "how", "clean", "pooled", "computed"}),
     "clean": frozenset({"key", "row", "origins"}),
-    "origins": frozenset({"role", "edition", "file", "sha256", "record", "cell", "value_raw", "clean_row",
+    "origins": frozenset({"role", "edition", "file", "record", "cell", "value_raw", "clean_row",
                           "derived_from", "person_level_rows", "from_key", "weight"}),
     "pooled": frozenset({"key_pattern", "clean_rows"}),
     "computed": frozenset({"model", "tables", "rows", "person_level"}),
@@ -589,6 +601,6 @@ def audit_lineage(path: Path, *, ids: frozenset[str], t: int) -> list[Any]:
     return findings
 
 
-__all__ = ["Cells", "Computed", "LINEAGE_SUFFIX", "LineageTable", "Origins", "PageLineage", "audit_lineage",
-           "computed", "constant", "estimated", "estimated_rows", "lineage_file_for", "numeric", "page_lineage_path",
+__all__ = ["Cells", "Computed", "LINEAGE_SUFFIX", "LineageTable", "Origins", "PAGE_FIELDS", "PageLineage", "audit_lineage",
+           "computed", "constant", "estimated", "estimated_rows", "lineage_file_for", "numeric", "origin_of", "page_lineage_path",
            "rows", "rows_text"]

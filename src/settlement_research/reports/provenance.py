@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from settlement_research import readlog
 from settlement_research.io import sha256_file
 from settlement_research.paths import data_clean_dir
 
@@ -91,6 +92,7 @@ def library_versions() -> dict[str, str | None]:
     return out
 
 
+@readlog.derived  # a page depends on the seed it states, not on the whole ground_truth.json
 def data_seed(source: str | None) -> int | None:
     """The generator seed of a synthetic source (from its ground_truth.json); None for real data."""
     if not source:
