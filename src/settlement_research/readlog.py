@@ -17,7 +17,10 @@ hook is a no-op. The kinds of dataset:
   :class:`Tracked` dataclass logs each field read (``.../settlement``) and each slice taken with
   :meth:`Tracked.rows` (columns and an equality filter); any other result is logged whole.
 - ``lineage:<source>/<table>``: one lookup of a page's hover in a clean table's lineage
-  (``pages.lineage.Origins``: a cell's origins or a count of pooled rows), hashed by its answer.
+  (``pages.lineage.Origins``: a cell's origins or a count of pooled rows), hashed by its answer:
+  only the fields a page states (``pages.lineage.PAGE_FIELDS``: file, edition, record, raw text,
+  ...), never the raw file's sha256 or the steps, which are the whole file's and would tie every
+  page reading a file to each of its rows (``trace`` resolves them from data_clean).
 - ``opaque:data_clean``: something outside the catalog asked for the data folder (a notebook that
   opens MANIFEST.json or a parquet file itself). Such a report depends on everything
   (the hash of data_clean/MANIFEST.json, which changes with every build).
