@@ -18,7 +18,7 @@ Printed: how many of the profiles re-rendered and which, the re-run's seconds an
 full render / re-run (goal >= 10x), and the profiles expected to depend on the change, computed
 independently of the read logs: the municipality itself and every profile whose peer table lists
 it. ``--check`` also renders every profile again with ``--force`` on the changed data and compares
-the pages (provenance footer aside) with the first render: the pages that differ must be exactly
+the pages and their lineage files (provenance footer aside) with the first render: the pages that differ must be exactly
 the re-rendered ones (none missed, none rendered for nothing). ``--n`` limits the grid to the
 first n municipalities plus the changed one and its dependants (a quick run).
 Results: stdout and benchmarks/results/<name>.json.
@@ -47,6 +47,7 @@ TEMPLATE = ROOT / "notebooks" / "municipality_profile.py"
 GOAL = 10.0
 _FOOTER = re.compile(r'<footer class="provenance".*?</footer>', re.DOTALL)
 _CELL_ID = re.compile(r'id="cell-id=[0-9a-f-]+"')  # jupytext gives cells random ids
+_SIG = re.compile(r'\sdata-sdc-sig="[0-9a-f]+"')  # the disclosure API signs with a fresh key per render
 
 
 def cli(*args: str, env: dict[str, str]) -> float:
@@ -124,7 +125,15 @@ def peer_dependants(clean: Path, kommune: str, codes: list[str]) -> set[str]:
 
 
 def pages(folder: Path) -> dict[str, str]:
-    return {p.stem: _CELL_ID.sub("", _FOOTER.sub("", p.read_text("utf-8"))) for p in folder.glob("kommune_nr-*.html")}
+    """Every profile page with its lineage file (a reused page must keep both right), without what
+    differs between two renders of the same data (the footer names the data manifest; cell ids and
+    the disclosure API's signatures are fresh per render)."""
+    out = {}
+    for p in folder.glob("kommune_nr-*.html"):
+        lineage = p.with_name(p.stem + ".lineage.json")
+        out[p.stem] = _SIG.sub("", _CELL_ID.sub("", _FOOTER.sub("", p.read_text("utf-8")))) + (
+            lineage.read_text("utf-8") if lineage.is_file() else "(no lineage file)")
+    return out
 
 
 def report(out: Path, grid: str, env: dict[str, str], workers: int, *, force: bool) -> tuple[float, dict[str, Any]]:
@@ -190,7 +199,9 @@ def main() -> int:
           f"({', '.join(rendered) or 'none'}) in {rerun_s:.1f} s (cache check {second.get('cache_check_s', 0):.1f} s)")
     print(f"expected (the municipality and the profiles listing it as a peer): {len(expected)} "
           f"({', '.join(sorted(expected))})")
-    print(f"full render / re-run: {ratio:.1f}x (goal >= {GOAL:g}x)")
+    print(f"full render / re-run: {ratio:.1f}x (goal >= {GOAL:g}x" + (
+        f"; a --n run: the re-run's fixed costs (start-up, recomputing the profiles' shared data, the gate) "
+        f"weigh against {len(grid_codes)} profiles, not 428)" if args.n else ")"))
 
     result: dict[str, Any] = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "python": platform.python_version(),
@@ -212,7 +223,7 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
     print(f"results: {RESULTS / (args.name + '.json')}")
-    return 0 if ratio >= GOAL and set(rendered) >= expected else 1
+    return 0 if ratio >= GOAL and set(rendered) >= expected and not result.get("missed") else 1
 
 
 if __name__ == "__main__":

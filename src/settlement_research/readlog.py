@@ -338,8 +338,10 @@ class Verifier:
             from settlement_research.pages.lineage import Origins
 
             source, _, table = rest.partition("/")
-            origins = self._values.setdefault(f"lineage:{source}", Origins(source))
-            return value_hash(origins.recompute(table, read["where"]))
+            name = f"lineage:{source}"
+            if name not in self._values:  # one per source (setdefault would make one per read: 10 000 at n=60)
+                self._values[name] = Origins(source)
+            return value_hash(self._values[name].recompute(table, read["where"]))
         if kind == "call":
             call, _, part = dataset.rpartition("]")
             value = self._call(call + "]")

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html as html_lib
 import io
+import json
+import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,3 +95,45 @@ def test_every_real_clean_row_has_lineage(clean: Path) -> None:
         lin = pl.read_parquet(folder / "lineage" / path.name)
         assert lin["row"].n_unique() == rows, path.name
         assert lin.filter(pl.col("role") != "derived")["file"].null_count() == 0
+
+
+_TD = re.compile(r"<td([^>]*)>([^<]*)</td>")
+_NUMBER = re.compile(r"^[\u2212-]?[\d\u202f]+(?:[.,]\d+)?$")
+_YEAR = re.compile(r"^(19|20)\d\d$")  # a year label (the row's key), not a number with an origin
+
+
+def test_rendered_real_profiles_have_lineage_matching_the_page_and_trace_names_the_sha(
+    clean: Path, real_data: Path, tmp_path: Path
+) -> None:
+    """The profiles as the batch renders them: each has NAME.lineage.json listing every number the
+    page shows, and on Stavanger's page trace reaches export, edition, file, its sha256 (resolved
+    from the build, the page does not state it) and record, with no mismatch against the build."""
+    from settlement_research.reports.batch import run_batch
+
+    codes = ["1103", "0301", "1534"]
+    manifest = run_batch("municipality_profile", [{"source": "imdi", "kommune_nr": c} for c in codes], tmp_path,
+                         workers=2, progress=False)
+    assert {r["name"]: r.get("error") for r in manifest["reports"] if r["status"] != "ok"} == {}
+    for code in codes:
+        page = tmp_path / f"kommune_nr-{code}.html"
+        text = lineage.lineage_file_for(page).read_text("utf-8")
+        doc = json.loads(text)
+        assert '"sha256"' not in text
+        on_page: Counter[tuple[str, str]] = Counter()
+        for table in re.findall(r'<table class="sdc-table".*?</table>', page.read_text("utf-8"), re.S):
+            for attrs, cell in _TD.findall(table):
+                cell = html_lib.unescape(cell)
+                if 'data-sdc="suppressed"' in attrs:
+                    on_page[("suppressed", cell)] += 1
+                elif _NUMBER.match(cell) and not ('data-sdc="label"' in attrs or (not attrs and _YEAR.match(cell))):
+                    on_page[("shown", cell)] += 1
+        in_file = Counter((e["status"], e["text"]) for e in doc["numbers"]
+                          if _NUMBER.match(e["text"]) or e["status"] == "suppressed")
+        assert in_file == on_page and on_page, code
+    w = tx.words("en")
+    out = "\n".join(trace(tmp_path / "kommune_nr-1103.html", f"settlement:2014:{w['settled']}", clean_dir=clean))
+    raw = real_data / "imdi_2015_raw" / "09_1-bosatt_anmodede-kommune-2014.csv"
+    assert "settled = 112" in out and "edition imdi-2015" in out
+    assert "09_1-bosatt_anmodede-kommune-2014.csv" in out and "record 177" in out
+    assert f"sha256 {hashlib.sha256(raw.read_bytes()).hexdigest()}" in out
+    assert "changed " not in out  # the page states the origins the build gives
