@@ -86,7 +86,7 @@ def test_a_lineage_file_with_fields_the_page_lineage_never_writes_is_withheld(tm
     ok = {"lineage_version": 1, "source": "s", "threshold": 5, "clean_dir_relative": "s/lineage", "numbers": [
         {"table": "t", "row": "2012", "row_nr": 1, "column": "requested", "text": "40", "status": "shown", "origin": {
             "source": "s", "table": "k", "column": "requested", "how": "", "clean": [{"key": "k", "row": 3, "origins": [
-                {"role": "row", "edition": None, "file": "f.csv", "sha256": "0", "record": 3, "cell": None,
+                {"role": "row", "edition": None, "file": "f.csv", "record": 3, "cell": None,
                  "value_raw": None, "clean_row": 3}]}]}}]}
     path.write_text(__import__("json").dumps(ok), "utf-8")
     assert audit_lineage(path, ids=frozenset(), t=5) == []

@@ -4,8 +4,14 @@ A page keeps one :class:`PageLineage`. Each table goes through :meth:`PageLineag
 spec per shown column (:class:`Cells`: which clean table, key and column a shown cell is, or how it
 was computed from several); the rendered HTML gets a hover (``title``) on every number naming
 source, edition and origin (file + record, or "derived from N person-level rows"), and the page's
-``NAME.lineage.json`` lists every number with its full origin (``settlement-research trace`` reads
-it). Suppressed cells keep their reason as hover, never their origin.
+``NAME.lineage.json`` lists every number with its origin (``settlement-research trace`` reads it).
+Suppressed cells keep their reason as hover, never their origin.
+
+A page states what is the cell's own (source, edition, file, record or wide cell, raw text, clean
+row, harmonisation part): :data:`PAGE_FIELDS`. The raw file's sha256 and the transformation steps
+are not on the page: the sha is the whole file's, so one edited row would change every page that
+reads the file and the report cache (which hashes each lookup's answer) would re-render them all;
+``trace`` resolves both from data_clean's lineage and the build manifest.
 
 Privacy: no person id is ever read here (person tables have no key in their lineage), and a count
 of person-level rows is written only when it is the number the cell itself shows (a published count),
