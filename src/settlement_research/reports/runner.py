@@ -159,13 +159,42 @@ _SVG_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
 _SVG_OPEN = re.compile(r"<svg\b(?![^>]*\brole=)")
 
 
+# Coordinates: matplotlib writes six decimals of a point (1/72 inch); two are a hundredth of a point.
+_SVG_GEOMETRY = re.compile(r'(\s(?:x|y|x1|y1|x2|y2|cx|cy|r|d|points|transform)=")([^"]*)"')
+_LONG_DECIMAL = re.compile(r"(\d\.\d\d)\d+")
+_SVG_STYLE = re.compile(r'\sstyle="([^"]{24,})"')
+_SVG_DEFS_STYLE = re.compile(r"(<defs>\s*<style[^>]*>)")
+_SHARED_STYLE = 3  # a style written this often (a scatter's every point) becomes one CSS class
+_INDENT = re.compile(r"\n[ \t]+<")  # matplotlib's indentation (never text: a text's own spaces stay)
+
+
+def _shared_styles(svg: str) -> str:
+    """Inline styles repeated on many elements (matplotlib writes one per point of a scatter) as
+    one class each, named by their content (the same style in two figures is the same rule)."""
+    import hashlib
+
+    counts: dict[str, int] = {}
+    for style in _SVG_STYLE.findall(svg):
+        counts[style] = counts.get(style, 0) + 1
+    shared = {style: "k" + hashlib.sha1(style.encode()).hexdigest()[:8] for style, n in counts.items()
+              if n >= _SHARED_STYLE and "<" not in style and "{" not in style and "}" not in style}
+    if not shared or not _SVG_DEFS_STYLE.search(svg):
+        return svg
+    svg = _SVG_STYLE.sub(lambda m: f' class="{shared[m.group(1)]}"' if m.group(1) in shared else m.group(0), svg)
+    rules = "".join(f".{name}{{{style}}}" for style, name in shared.items())
+    return _SVG_DEFS_STYLE.sub(lambda m: m.group(1) + rules, svg, count=1)
+
+
 def compact_svg(svg: str) -> str:
-    """An SVG output ready to stand in a page: prologue and metadata dropped, and the root marked
-    as one image with the generic description (``banner.describe_images`` names it after its
-    heading), as nbconvert gives an ``<img>``."""
+    """An SVG output ready to stand in a page: prologue, metadata and indentation dropped,
+    coordinates to a hundredth of a point, styles repeated on many elements as one class, and the root marked as
+    one image with the generic description (``banner.describe_images`` names it after its
+    heading), as nbconvert gives an ``<img>``. Text is never changed (the gate reads the page)."""
     from settlement_research.pages.banner import GENERIC_ALT
 
     svg = _SVG_METADATA.sub("", _SVG_PROLOGUE.sub("", svg, count=1), count=1)
+    svg = _SVG_GEOMETRY.sub(lambda m: m.group(1) + _LONG_DECIMAL.sub(r"\1", m.group(2)) + '"', svg)
+    svg = _INDENT.sub("\n<", _shared_styles(svg))
     return _SVG_OPEN.sub(f'<svg role="img" aria-label="{GENERIC_ALT}"', svg, count=1)
 
 
