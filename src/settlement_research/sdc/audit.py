@@ -371,6 +371,8 @@ class _Scanner(HTMLParser):
         self.tables: list[list[list[_Cell]]] = []
         self.forged = 0
         self.image_sources: list[str] = []  # every image source (see _IMAGE_SOURCES)
+        self._svg = 0  # inside an <svg>: its geometry attributes are numbers (charts.geometry_numbers)
+        self.geometry: list[str] = []  # those numbers, looked up one by one (one text for all)
         self._tables: list[list[list[_Cell]]] = []
         self._marks: list[list[Any]] = []  # [tag, kind, sig, chunks, public column]
         self._cells: list[list[Any]] = []  # [tag, chunks, in thead]
@@ -384,9 +386,14 @@ class _Scanner(HTMLParser):
         for name in _IMAGE_SOURCES.get(tag, ()):
             if values.get(name):
                 self.image_sources.append(values[name] or "")
+        if tag == "svg":
+            self._svg += 1
         for name, value in attrs:
             if value and not value.startswith("data:") and name != SIG_ATTR:
-                self.texts.append(value)
+                if self._svg and name in charts.GEOMETRY_ATTRS:
+                    self.geometry.append(charts.geometry_numbers(value))
+                else:
+                    self.texts.append(value)
                 if name in _SHOWN_ATTRS:  # a hover or an image description is read like prose
                     self.shown.append(value)
         if tag in _BLOCK:
@@ -416,6 +423,8 @@ class _Scanner(HTMLParser):
         self.handle_starttag(tag, attrs)
         if "data-sdc" in dict(attrs) and tag not in _VOID:
             self.handle_endtag(tag)
+        elif tag == "svg" and self._svg:  # <svg/>: opened and closed
+            self._svg -= 1
 
     def _close_mark(self) -> tuple[str | None, str, str | None]:
         tag, kind, sig, chunks, column = self._marks.pop()
@@ -430,6 +439,8 @@ class _Scanner(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("style", "script") and self._skip:
             self._skip -= 1
+        if tag == "svg" and self._svg:
+            self._svg -= 1
         mark: tuple[str | None, str, str | None] | None = None
         if self._marks and self._marks[-1][0] == tag:
             mark = self._close_mark()
@@ -715,6 +726,8 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
     scanner.close()
     findings: list[Finding] = []
     hits = sum(count_identifiers(text, ids) for text in scanner.texts)
+    if scanner.geometry:
+        hits += count_identifiers("\n".join(scanner.geometry), ids)
     if not hits and ids:
         hits = count_identifiers("".join(scanner.flow), ids)
     if hits:
@@ -872,7 +885,9 @@ def notebook_text(nb: Mapping[str, Any]) -> str:
                 if value:
                     parts.append(value if isinstance(value, str) else "\n".join(map(str, value)))
             for mime, value in (output.get("data") or {}).items():
-                if not mime.startswith("image/") or mime == "image/svg+xml":
+                if mime == "image/svg+xml":  # its text and attributes; its geometry number by number
+                    parts.append(charts.for_lookup(value if isinstance(value, str) else "".join(map(str, value))))
+                elif not mime.startswith("image/"):
                     parts.append(value if isinstance(value, str) else json.dumps(value))
     return "\n".join(parts)
 

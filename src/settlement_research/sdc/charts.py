@@ -214,6 +214,28 @@ def check_svg(svg: str, *, t: int, ids: frozenset[str]) -> list[tuple[str, str]]
     return judge(reading.ticks, reading.other, t=t, ids=ids) + unreadable(reading)
 
 
+# Where an SVG writes geometry: numbers only. Identifiers are looked up in them number by number
+# (an id written as a coordinate is found), never in digits joined across neighbouring numbers
+# ("57.63 189.21" is not the 9-digit 576318921): adjacent coordinates are no text a reader sees,
+# and joining them would find identifiers by chance in every chart.
+GEOMETRY_ATTRS = frozenset({"d", "points", "transform", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx", "ry",
+                            "dx", "dy", "width", "height", "viewbox"})
+_GEOMETRY_VALUE = re.compile(r'(\s(?:d|points|transform|x|y|x1|y1|x2|y2|cx|cy|r|rx|ry|dx|dy|width|height|viewBox)=")'
+                             r'([^"<>]*)"')
+_RUN = re.compile(r"\d+")
+
+
+def geometry_numbers(value: str) -> str:
+    """A geometry attribute's value as its digit runs, one per line (each looked up whole)."""
+    return "\n".join(dict.fromkeys(_RUN.findall(value)))
+
+
+def for_lookup(svg: str) -> str:
+    """An SVG as text for the identifier lookup: geometry attributes as :func:`geometry_numbers`,
+    everything else (texts, ids, styles, other attributes) as written."""
+    return _GEOMETRY_VALUE.sub(lambda m: m.group(1) + geometry_numbers(m.group(2)) + '"', svg)
+
+
 _SVG_BLOCK = re.compile(r"<svg\b.*?</svg\s*>|<svg\b.*", re.IGNORECASE | re.DOTALL)
 
 
@@ -256,5 +278,5 @@ def install() -> None:
     _INSTALLED["original"] = original
 
 
-__all__ = ["RASTER_MIMES", "SvgReading", "check_figure", "check_svg", "figure_texts", "install", "judge", "read_svg",
-           "svg_blocks", "unreadable", "unreadable_images"]
+__all__ = ["GEOMETRY_ATTRS", "RASTER_MIMES", "SvgReading", "check_figure", "check_svg", "figure_texts", "for_lookup",
+           "geometry_numbers", "install", "judge", "read_svg", "svg_blocks", "unreadable", "unreadable_images"]
