@@ -402,7 +402,6 @@ class Renderer:
             stale.unlink(missing_ok=True)
         start = time.perf_counter()
         with sdc_provenance.scope() as scope:  # a fresh key: marks from any other render do not verify
-            scope.images_checked = self.engine == "inprocess"
             nb, error, findings, data = self._render_and_audit(template, parameters, ipynb, page, results, cwd, scope)
             trace = None if self.audit else sdc_gate.Trace.of(scope).to_dict()
         error = sdc_audit.scrub(error, sdc_audit.identifier_values(), self.threshold, error=True)
