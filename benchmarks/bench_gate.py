@@ -63,7 +63,7 @@ def audit_cost(folder: Path, repeat: int) -> dict[str, float]:
         for r in reports:
             files = gate.artefacts(folder, r["name"])
             audit.audit_report(files[".html"], files[".results.json"], files[".ipynb"], t=t, ids=ids,
-                               scope=provenance.Scope(key=b"", images_checked=False), verify_marks=False)
+                               scope=provenance.Scope(key=b""), verify_marks=False)
             page_lineage.audit_lineage(files[".lineage.json"], ids=ids, t=t)
 
     def clean() -> None:

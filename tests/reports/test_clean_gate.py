@@ -195,12 +195,21 @@ def test_a_file_a_template_writes_beside_its_report_is_not_published(clean_env: 
     assert not (batch / "leak.csv").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (breaker, session 4): the text drawn into a PNG is read only "
-                   "by the chart hook in the worker, and the worker's trace is the template's to forge: recording its "
-                   "own image's digest and clearing the hook's findings publishes whatever the image shows. Fix: read "
-                   "every image's text in the clean process (redraw from a figure spec the gate checks, or OCR), or "
-                   "refuse images that the project's plot layer did not draw")
 def test_a_register_count_drawn_into_a_forged_chart_is_withheld(clean_env: Path, tmp_path: Path) -> None:
+    """The breaker's known limit of session 4: the template forgets what the chart hook read. A PNG
+    is withheld because the clean gate cannot read its text; an SVG's text it reads itself."""
     out = tmp_path / "chart"
-    outcome = run_notebook(NOTEBOOKS / "forged_chart.py", {}, out)
+    outcome = run_notebook(NOTEBOOKS / "forged_chart.py", {"how": "png"}, out)
     assert outcome.status == "failed" and "disclosure check failed" in (outcome.error or "")
+    assert {f["kind"] for f in outcome.findings} == {"unreadable_image"}
+    assert not out.exists() or not list(out.iterdir())
+
+
+@pytest.mark.parametrize("how", ["svg_title", "svg_mathtext", "svg_annotation"])
+def test_the_clean_gate_reads_a_forged_svg_chart_itself(clean_env: Path, tmp_path: Path, how: str) -> None:
+    out = tmp_path / "chart"
+    outcome = run_notebook(NOTEBOOKS / "forged_chart.py", {"how": how}, out)
+    assert outcome.status == "failed" and "disclosure check failed" in (outcome.error or "")
+    findings = [f for f in outcome.findings if f["kind"] == "small_count"]
+    assert any("chart" in f["where"] for f in findings), outcome.findings  # read by the clean gate itself
+    assert not out.exists() or not list(out.iterdir())

@@ -179,7 +179,10 @@ def test_index_and_report_in_headless_chromium(page: Page, batch_dir: Path, tmp_
 
     page.open((batch_dir / "kommune_nr-1037.html").as_uri())
     images = page.eval("Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)")
-    assert images and all(images)
+    assert all(images)
+    charts = page.eval("Array.from(document.querySelectorAll('svg')).map(s => s.getBoundingClientRect().width)")
+    assert charts and all(w > 100 for w in charts)  # inline SVG charts, laid out at their width
+    assert page.eval("document.querySelectorAll('svg text').length") >= 5  # a chart's text is text (the gate reads it)
     assert page.eval("Array.from(document.querySelectorAll('[data-sdc=suppressed]')).every(c => c.textContent === ':')")
     assert page.eval("document.body.innerText.includes('import polars')") is False
     assert page.eval(banner_text).startswith("SYNTHETIC DATA")

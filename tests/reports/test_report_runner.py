@@ -41,7 +41,7 @@ def test_profile_writes_notebook_html_and_results_with_string_parameters(
     html = (tmp_path / "profile.html").read_text()
     assert "Profile of 0301" in html
     assert "import polars" not in html and "save_results(" not in html  # no code cells
-    assert "<img" in html and "data:image/png;base64," in html
+    assert "<svg" in html and "<text" in html and "data:image/png" not in html  # charts: SVG, text as text
     assert "cdnjs" not in html and "<script src=" not in html  # opens offline
     assert ("count", "14") in _sdc_cells(html)
 
@@ -127,4 +127,4 @@ def test_kernel_engine_gives_the_same_results(clean_env: Path, tmp_path: Path) -
     outcome = Renderer("kernel").render(load_template(NOTEBOOKS / "profile.py"), {"kommune_nr": "0301"}, tmp_path)
     assert outcome.status == "ok", outcome.error
     assert outcome.results and outcome.results["kommune_nr"] == "0301" and outcome.results["settled"] == 40
-    assert "<img" in (tmp_path / "profile.html").read_text()
+    assert "<svg" in (tmp_path / "profile.html").read_text()  # the kernel draws SVG too

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 import numpy as np
@@ -119,8 +120,13 @@ def test_to_html_marks_controlled_cells_and_refuses_raw_small_counts() -> None:
 
 def test_check_html_finds_identifiers_from_the_data_and_small_counts_but_not_in_images() -> None:
     ids = frozenset({"100000017", "H10000003"})
-    clean = f'<p>Oslo</p><img src="data:image/png;base64,iVBORw0KGgo/100000017/BB"><td {attrs("count", "0")}>0</td>'
+    svg = base64.b64encode(b'<svg><text>Oslo 2012</text></svg>').decode()
+    clean = f'<p>Oslo</p><img src="data:image/svg+xml;base64,{svg}"><td {attrs("count", "0")}>0</td>'
     assert sdc.check_html(clean, ids=ids) == []
+    # a raster image's bytes are not text (no identifier is read in base64), and its text cannot be
+    # read at all: withheld as an image the gate cannot read (charts are SVG)
+    raster = f'<p>Oslo</p><img src="data:image/png;base64,iVBORw0KGgo/100000017/BB"><td {attrs("count", "0")}>0</td>'
+    assert {f.kind for f in sdc.check_html(raster, ids=ids)} == {"unreadable_image"}
     leaky = (f'<p>first: 100000017 (household H10000003)</p><table><tr><td {attrs("count", "3")}><b>3</b></td>'
              f'<td {attrs("count", "1 234")}>1 234</td></tr></table>')
     found = sdc.check_html(leaky, ids=ids)

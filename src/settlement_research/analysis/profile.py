@@ -609,19 +609,11 @@ def new_figure() -> tuple[Any, Any]:
 
 
 def show_figure(fig: Any) -> None:
-    """Display a figure as one PNG at twice its display size (sharp at 100 % zoom, text at least
+    """Display a figure as SVG with its text as text (the gate reads it; text at least
     ``plots.MIN_FONT_PT``) and close it: one draw, no tight bounding box pass."""
-    import io
+    from settlement_research.analysis.plots import show_svg
 
-    import matplotlib.pyplot as plt
-    from IPython.display import Image, display
-
-    from settlement_research.analysis.plots import RETINA
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=FIG_DPI * RETINA)
-    plt.close(fig)
-    display(Image(data=buffer.getvalue(), format="png", width=int(FIGSIZE[0] * FIG_DPI)))
+    show_svg(fig)
 
 
 def housing_national_text(data: ProfileData, lang: str = "en") -> str:

@@ -174,11 +174,12 @@ def describe_images(page: str, lang: str) -> str:
     ("Chart: Requested, decided and settled"), in the page's language."""
     word = _CHART.get(lang, _CHART["en"])
     out, last, heading = [], 0, ""
-    for m in re.finditer(r"<h[1-3][^>]*>(.*?)</h[1-3]>|<img alt=\"" + re.escape(GENERIC_ALT) + '"', page, flags=re.S):
+    pattern = r"<h[1-3][^>]*>(.*?)</h[1-3]>|<(img alt|svg role=\"img\" aria-label)=\"" + re.escape(GENERIC_ALT) + '"'
+    for m in re.finditer(pattern, page, flags=re.S):
         if m.group(0).startswith("<h"):
             heading = html_lib.unescape(re.sub(r"<[^>]+>", "", m.group(1))).replace("¶", "").strip()
             continue
-        out += [page[last:m.start()], f'<img alt="{escape_html(f"{word}: {heading}" if heading else word)}"']
+        out += [page[last:m.start()], f'<{m.group(2)}="{escape_html(f"{word}: {heading}" if heading else word)}"']
         last = m.end()
     return "".join(out) + page[last:]
 

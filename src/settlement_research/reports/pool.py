@@ -9,7 +9,7 @@ Workers are forked from a 'forkserver' process that has imported the heavy libra
 threads or locks inherited from the parent; only imports, no computation, happen before the fork),
 so a worker, a replacement for a crashed one or a recycled one starts in a fraction of a second.
 Since the forkserver outlives one batch, each worker takes the parent's current environment and
-working directory from its settings. Each worker warms up (fonts, PNG writer, HTML template) and
+working directory from its settings. Each worker warms up (fonts, SVG writer, HTML template) and
 then renders many reports with the in-process engine (see engine.py for what is reset between
 reports). A worker is recycled after ``max_tasks`` reports to bound memory growth.
 

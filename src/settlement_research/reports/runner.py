@@ -67,12 +67,16 @@ from settlement_research.sdc.rules import threshold as sdc_threshold_default
 CLI_HELP = "Run one notebook with string parameters and write its .ipynb, HTML and results.json."
 KERNEL_NAME = "settlement_research"
 ENGINES = ("inprocess", "kernel")
+# A Jupyter kernel draws its inline figures as SVG with text as text too (as ``plots.use_svg`` does
+# in-process), so a template that never calls ``set_theme`` is not withheld for a PNG.
+KERNEL_CHART_ARGS = ["--InlineBackend.figure_formats=svg",
+                     "--InlineBackend.rc={'svg.fonttype': 'none', 'svg.hashsalt': 'settlement_research'}"]
 
 inprocess.register()
 
 # A small page around nbconvert's lab body markup: our own short stylesheet instead of the ~280 kB
 # of inline JupyterLab CSS, and none of the CDN scripts (require.js, MathJax, mermaid), so that a
-# report is small (figures are inline PNG), self-contained and opens offline with no failed loads.
+# report is small (figures are inline SVG), self-contained and opens offline with no failed loads.
 REPORT_CSS = """
 :root{color-scheme:light;--fg:#1f2328;--muted:#59636e;--line:#d0d7de;--zebra:#f6f8fa;--accent:#0b5cad}
 *{box-sizing:border-box}
@@ -86,7 +90,7 @@ code{font:.9em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:v
 border-radius:3px}
 pre{font:.85rem/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--zebra);
 padding:.6rem .8rem;overflow-x:auto;border-radius:4px;white-space:pre-wrap}
-img{max-width:100%;height:auto;display:block;margin:.6rem 0}
+img,svg{max-width:100%;height:auto;display:block;margin:.6rem 0}
 table{border-collapse:collapse;margin:.8rem 0 1.2rem;font-size:.9rem;font-variant-numeric:tabular-nums;
 display:block;overflow-x:auto;max-width:100%}
 caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0 .4rem}
@@ -111,7 +115,15 @@ _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 <title>{{ nb.metadata.get('title', resources['metadata']['name']) | escape_html_keep_quotes }}</title>
 <style>{{ resources.report_css }}</style>
 {%- endblock html_head -%}
+{% block data_svg scoped -%}
+<div class="jp-RenderedSVG jp-OutputArea-output {{ extra_class }}" data-mime-type="image/svg+xml">
+{{ output.data['image/svg+xml'] }}
+</div>
+{%- endblock data_svg %}
 """
+# An SVG output is put in the page as markup (its text stays text: searchable, read by screen
+# readers, and by the disclosure gate), not as a base64 <img>. It is the renderer's SVG as the
+# executed notebook holds it, which the gate judges like any HTML output (scripts, handlers).
 
 
 _IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)")
@@ -119,13 +131,19 @@ _FOCUSABLE = re.compile(r'<div class="([^"]*\b(?:jp-OutputArea-output|jp-Cell-in
 
 
 class FastHTMLExporter(HTMLExporter):
-    """nbconvert's HTMLExporter without its BeautifulSoup pass over the finished page.
+    """nbconvert's HTMLExporter without its BeautifulSoup pass over the finished page, and without
+    a schema validation of the whole notebook after each of its preprocessors.
 
     Why: that pass parses the whole page (the figures and, with the stock template, ~280 kB of inline
     lab CSS) only to add alt text to images and ``tabindex`` to outputs, about 0.2 s per report — a
     large share of a batch report's time. The same two attributes are added here with two regular
-    expressions over the tags nbconvert's own templates write.
+    expressions over the tags nbconvert's own templates write. The validations (a dozen per report,
+    about a third of the export) check a notebook papermill has just written from a schema-valid
+    template; its preprocessors only strip and merge outputs.
     """
+
+    def _validate_preprocessor(self, nbc, preprocessor):  # type: ignore[override]
+        pass
 
     def from_notebook_node(self, nb, resources=None, **kw):  # type: ignore[override]
         langinfo = nb.metadata.get("language_info", {})
@@ -140,39 +158,61 @@ class FastHTMLExporter(HTMLExporter):
         return html, resources
 
 
-PNG_COLOURS = 128
+# What an SVG file carries that an SVG inside a page does not need: the XML declaration, the
+# DOCTYPE and matplotlib's metadata block (its creation date would make every page differ).
+_SVG_PROLOGUE = re.compile(r"\A\s*(?:<\?xml[^>]*\?>\s*)?(?:<!DOCTYPE[^>]*>\s*)?", re.IGNORECASE)
+_SVG_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
+_SVG_OPEN = re.compile(r"<svg\b(?![^>]*\brole=)")
 
 
-def compact_png(data: str) -> str:
-    """A base64 PNG as a palette PNG (at most ``PNG_COLOURS`` colours): charts keep their look at
-    a quarter of the bytes. The original is kept when it is not larger or cannot be read."""
-    import base64
-    import io
+# Coordinates: matplotlib writes six decimals of a point (1/72 inch); two are a hundredth of a point.
+_SVG_GEOMETRY = re.compile(r'(\s(?:x|y|x1|y1|x2|y2|cx|cy|r|d|points|transform)=")([^"]*)"')
+_LONG_DECIMAL = re.compile(r"(\d\.\d\d)\d+")
+_SVG_STYLE = re.compile(r'\sstyle="([^"]{24,})"')
+_SVG_DEFS_STYLE = re.compile(r"(<defs>\s*<style[^>]*>)")
+_SHARED_STYLE = 3  # a style written this often (a scatter's every point) becomes one CSS class
+_INDENT = re.compile(r"\n[ \t]+<")  # matplotlib's indentation (never text: a text's own spaces stay)
 
-    from PIL import Image
 
-    try:
-        raw = base64.b64decode(data)
-        with Image.open(io.BytesIO(raw)) as image:
-            if image.mode == "P":
-                return data
-            out = io.BytesIO()
-            image.convert("RGB").quantize(colors=PNG_COLOURS, method=Image.Quantize.FASTOCTREE).save(
-                out, "PNG", optimize=True)
-    except Exception:  # not a PNG we can read: leave it as it is
-        return data
-    small = out.getvalue()
-    return base64.b64encode(small).decode("ascii") if len(small) < len(raw) else data
+def _shared_styles(svg: str) -> str:
+    """Inline styles repeated on many elements (matplotlib writes one per point of a scatter) as
+    one class each, named by their content (the same style in two figures is the same rule)."""
+    import hashlib
+
+    counts: dict[str, int] = {}
+    for style in _SVG_STYLE.findall(svg):
+        counts[style] = counts.get(style, 0) + 1
+    shared = {style: "k" + hashlib.sha1(style.encode()).hexdigest()[:8] for style, n in counts.items()
+              if n >= _SHARED_STYLE and "<" not in style and "{" not in style and "}" not in style}
+    if not shared or not _SVG_DEFS_STYLE.search(svg):
+        return svg
+    svg = _SVG_STYLE.sub(lambda m: f' class="{shared[m.group(1)]}"' if m.group(1) in shared else m.group(0), svg)
+    rules = "".join(f".{name}{{{style}}}" for style, name in shared.items())
+    return _SVG_DEFS_STYLE.sub(lambda m: m.group(1) + rules, svg, count=1)
+
+
+def compact_svg(svg: str) -> str:
+    """An SVG output ready to stand in a page: prologue, metadata and indentation dropped,
+    coordinates to a hundredth of a point, styles repeated on many elements as one class, and the root marked as
+    one image with the generic description (``banner.describe_images`` names it after its
+    heading), as nbconvert gives an ``<img>``. Text is never changed (the gate reads the page)."""
+    from settlement_research.pages.banner import GENERIC_ALT
+
+    svg = _SVG_METADATA.sub("", _SVG_PROLOGUE.sub("", svg, count=1), count=1)
+    svg = _SVG_GEOMETRY.sub(lambda m: m.group(1) + _LONG_DECIMAL.sub(r"\1", m.group(2)) + '"', svg)
+    svg = _INDENT.sub("\n<", _shared_styles(svg))
+    return _SVG_OPEN.sub(f'<svg role="img" aria-label="{GENERIC_ALT}"', svg, count=1)
 
 
 def compact_images(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of the notebook whose PNG outputs are palette PNGs (the page embeds them)."""
-    nb = copy.deepcopy(nb)
+    """The notebook (changed in place: the runner's own copy, already written to disk) with its
+    SVG outputs ready for the page (:func:`compact_svg`)."""
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            if isinstance(data.get("image/png"), str):
-                data["image/png"] = compact_png(data["image/png"].replace("\n", ""))
+            svg = data.get("image/svg+xml")
+            if svg is not None:
+                data["image/svg+xml"] = compact_svg(svg if isinstance(svg, str) else "".join(svg))
     return nb
 
 
@@ -277,23 +317,27 @@ class Renderer:
             exclude_output_prompt=True, extra_loaders=[jinja2.DictLoader({"offline.html.j2": _OFFLINE_TEMPLATE})],
         )
         if engine == "inprocess":
+            from settlement_research.analysis import plots
+
             inprocess.get_shell()
-            sdc_charts.install()  # every figure's text is read before its image can be published
+            plots.use_svg()  # a template that never calls set_theme draws readable SVG too
+            sdc_charts.install()  # every figure's text is read in this process too (the parent reads the SVG)
 
     def warm_up(self) -> None:
-        """Pay the first-use costs (font cache, PNG writer, HTML template compile) before the first
+        """Pay the first-use costs (font cache, SVG writer, HTML template compile) before the first
         report, so that a batch worker's reports all cost the same."""
-        import io
-
         import matplotlib.pyplot as plt
+
+        from settlement_research.analysis.plots import figure_svg
 
         fig, ax = plt.subplots(figsize=(2, 1))
         ax.set_title("warm-up")
         ax.plot([0, 1], [0, 1])
-        fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+        svg = figure_svg(fig, bbox_inches="tight")
         plt.close(fig)
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1", outputs=[
-            nbformat.v4.new_output("stream", name="stdout", text="warm-up\n")])])
+            nbformat.v4.new_output("stream", name="stdout", text="warm-up\n"),
+            nbformat.v4.new_output("display_data", data={"image/svg+xml": svg})])])
         self.html(nb, "warm-up")
 
     def html(self, nb: nbformat.NotebookNode, title: str) -> str:
@@ -313,6 +357,9 @@ class Renderer:
         )
         try:
             if self.engine == "inprocess":
+                from settlement_research.analysis.plots import use_svg
+
+                use_svg()  # a report before may have switched the inline backend's format
                 nb = pm.execute_notebook(
                     nb_in, output, engine_name="inprocess", kernel_name=KERNEL_NAME,
                     report_env={RESULTS_ENV: str(results)}, **common,
@@ -321,7 +368,8 @@ class Renderer:
                 saved = os.environ.get(RESULTS_ENV)
                 os.environ[RESULTS_ENV] = str(results)  # the kernel inherits it
                 try:
-                    nb = pm.execute_notebook(nb_in, output, kernel_name=_kernel_name(), **common)
+                    nb = pm.execute_notebook(nb_in, output, kernel_name=_kernel_name(), extra_arguments=KERNEL_CHART_ARGS,
+                                             **common)
                 finally:
                     if saved is None:
                         os.environ.pop(RESULTS_ENV, None)
@@ -354,7 +402,6 @@ class Renderer:
             stale.unlink(missing_ok=True)
         start = time.perf_counter()
         with sdc_provenance.scope() as scope:  # a fresh key: marks from any other render do not verify
-            scope.images_checked = self.engine == "inprocess"
             nb, error, findings, data = self._render_and_audit(template, parameters, ipynb, page, results, cwd, scope)
             trace = None if self.audit else sdc_gate.Trace.of(scope).to_dict()
         error = sdc_audit.scrub(error, sdc_audit.identifier_values(), self.threshold, error=True)

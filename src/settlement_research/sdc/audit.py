@@ -17,7 +17,11 @@ report on any finding:
 - **results.json**: every whole number 1..t-1, at any depth, is a count unless its key says
   otherwise or it is listed under ``_public``; under ``_sdc`` no share finer than
   ``rules.SHARE_STEPS`` allow;
-- **images** in the notebook must have been drawn through the chart hook in this render.
+- **images** must be readable here: a chart is an SVG whose texts are text, judged like a figure's
+  (:func:`.charts.check_svg`: identifiers, small counts but in tick labels); a raster image (PNG,
+  JPEG, GIF, WebP: an output, a ``data:`` URI, an ``<img>``) or an SVG whose text is drawn as glyph
+  paths is withheld (``unreadable_image``). A chart's geometry (a bar's height) is not read: see
+  :mod:`.charts`.
 
 Findings never carry the disclosive value. :func:`scrub` removes identifier values (and anything
 shaped like one) from error text before it reaches index.html, manifest.json or the console.
@@ -25,7 +29,6 @@ shaped like one) from error text before it reaches index.html, manifest.json or 
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 import math
@@ -37,7 +40,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from settlement_research.sdc import downloads, provenance
+from settlement_research.sdc import charts, downloads, provenance
 from settlement_research.sdc.context import _PEOPLE_RE as _PEOPLE_WORD
 from settlement_research.sdc.context import (
     is_count_in_prose,
@@ -65,7 +68,7 @@ _EMPTY_CELL = ("", SUPPRESSED, ".", "..", "...", "-")
 class Finding:
     """One disclosure problem in a rendered report. Never carries the disclosive value itself."""
 
-    kind: str  # identifier | small_count | unreadable_cell | precise_share
+    kind: str  # identifier | small_count | unreadable_cell | unreadable_image | precise_share | ...
     where: str
     message: str
 
@@ -291,7 +294,10 @@ _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "
 _SHOWN_ATTRS = frozenset({"title", "alt", "aria-label", "aria-description", "placeholder", "value", "label",
                           "content", "summary", "download"})
 _PARA = " \u00b6 "  # a block boundary: ends a prose context (see context._WORD)
-_DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,([A-Za-z0-9+/=\s]+)")
+# where a page loads an image from (an <img>'s src and srcset, a picture's source, an image button,
+# an object or embed, a video's poster): anything but an SVG data: URI is an image the gate cannot read
+_IMAGE_SOURCES = {"img": ("src", "srcset"), "source": ("src", "srcset"), "input": ("src",), "object": ("data",),
+                  "embed": ("src",), "video": ("poster",)}
 
 
 @dataclass
@@ -364,6 +370,9 @@ class _Scanner(HTMLParser):
         self.pre: list[str] = []
         self.tables: list[list[list[_Cell]]] = []
         self.forged = 0
+        self.image_sources: list[str] = []  # every image source (see _IMAGE_SOURCES)
+        self._svg = 0  # inside an <svg>: its geometry attributes are numbers (charts.geometry_numbers)
+        self.geometry: list[str] = []  # those numbers, looked up one by one (one text for all)
         self._tables: list[list[list[_Cell]]] = []
         self._marks: list[list[Any]] = []  # [tag, kind, sig, chunks, public column]
         self._cells: list[list[Any]] = []  # [tag, chunks, in thead]
@@ -374,9 +383,17 @@ class _Scanner(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
+        for name in _IMAGE_SOURCES.get(tag, ()):
+            if values.get(name):
+                self.image_sources.append(values[name] or "")
+        if tag == "svg":
+            self._svg += 1
         for name, value in attrs:
             if value and not value.startswith("data:") and name != SIG_ATTR:
-                self.texts.append(value)
+                if self._svg and name in charts.GEOMETRY_ATTRS:
+                    self.geometry.append(charts.geometry_numbers(value))
+                else:
+                    self.texts.append(value)
                 if name in _SHOWN_ATTRS:  # a hover or an image description is read like prose
                     self.shown.append(value)
         if tag in _BLOCK:
@@ -406,6 +423,8 @@ class _Scanner(HTMLParser):
         self.handle_starttag(tag, attrs)
         if "data-sdc" in dict(attrs) and tag not in _VOID:
             self.handle_endtag(tag)
+        elif tag == "svg" and self._svg:  # <svg/>: opened and closed
+            self._svg -= 1
 
     def _close_mark(self) -> tuple[str | None, str, str | None]:
         tag, kind, sig, chunks, column = self._marks.pop()
@@ -420,6 +439,8 @@ class _Scanner(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("style", "script") and self._skip:
             self._skip -= 1
+        if tag == "svg" and self._svg:
+            self._svg -= 1
         mark: tuple[str | None, str, str | None] | None = None
         if self._marks and self._marks[-1][0] == tag:
             mark = self._close_mark()
@@ -705,6 +726,8 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
     scanner.close()
     findings: list[Finding] = []
     hits = sum(count_identifiers(text, ids) for text in scanner.texts)
+    if scanner.geometry:
+        hits += count_identifiers("\n".join(scanner.geometry), ids)
     if not hits and ids:
         hits = count_identifiers("".join(scanner.flow), ids)
     if hits:
@@ -729,6 +752,12 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
     if shown:
         findings.append(Finding("small_count", f"{where} attributes", f"{shown} hover text(s) or description(s) "
                                 f"showing a number below {t} as a count of people"))
+    unreadable = charts.unreadable_images(scanner.image_sources)
+    if unreadable:
+        findings.append(Finding("unreadable_image", f"{where} image", f"{unreadable} image(s) that are not an SVG "
+                                "this gate reads (a raster image or a file it does not load): their text is unread"))
+    for svg in charts.svg_blocks(html):
+        findings += [Finding(kind, f"{where} chart", message) for kind, message in charts.check_svg(svg, t=t, ids=ids)]
     if embedded and "data:" in html:
         findings += downloads.check(html, ids=ids, t=t, allowed=signed_columns(scanner.tables, clean), where=where)
     return findings
@@ -856,7 +885,9 @@ def notebook_text(nb: Mapping[str, Any]) -> str:
                 if value:
                     parts.append(value if isinstance(value, str) else "\n".join(map(str, value)))
             for mime, value in (output.get("data") or {}).items():
-                if not mime.startswith("image/") or mime == "image/svg+xml":
+                if mime == "image/svg+xml":  # its text and attributes; its geometry number by number
+                    parts.append(charts.for_lookup(value if isinstance(value, str) else "".join(map(str, value))))
+                elif not mime.startswith("image/"):
                     parts.append(value if isinstance(value, str) else json.dumps(value))
     return "\n".join(parts)
 
@@ -894,17 +925,18 @@ def _active_content(html: str, t: int, where: str) -> list[Finding]:
 
 
 def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), t: int | None = None,
-                   images: provenance.Scope | None = None, clean: Clean | None = None,
+                   scope: provenance.Scope | None = None, clean: Clean | None = None,
                    verify_marks: bool = True) -> list[Finding]:
     """Identifiers anywhere in the notebook; small counts in its outputs as in the page (the
-    notebook is published beside it and holds text/plain twins of every table); with ``images``
-    (the render's scope) every image must have been drawn through the chart hook."""
+    notebook is published beside it and holds text/plain twins of every table); every SVG's text
+    read like a chart's, and no raster image (its text cannot be read). ``scope``: the render's
+    (its key verifies the marks)."""
     t = threshold() if t is None else t
     findings: list[Finding] = []
     hits = count_identifiers(_NOT_SHOWN.sub(" ", notebook_text(nb)), ids)
     if hits:
         findings.append(Finding("identifier", "notebook", f"{hits} identifier value(s) from the person-level data"))
-    key = images.key if images is not None else None
+    key = scope.key if scope is not None else None
     # embedded downloads in the outputs (the code is reviewed template text, its ids are looked up
     # above), judged against the columns signed anywhere in the notebook; the page is checked alike
     text = notebook_text({"cells": [{**c, "source": ""} for c in nb.get("cells", []) if c.get("cell_type") == "code"]})
@@ -921,6 +953,11 @@ def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), 
                                                embedded=False, clean=clean, verify_marks=verify_marks)
                          if f.kind != "identifier"]
         for output in cell.get("outputs", []):
+            raster = sorted(m for m in (output.get("data") or {}) if m in charts.RASTER_MIMES or (
+                m.startswith("image/") and m != "image/svg+xml"))
+            if raster:
+                findings.append(Finding("unreadable_image", f"notebook {raster[0]}", "a raster image: the gate cannot "
+                                        "read its text (charts are SVG with text as text, plots.set_theme)"))
             if output.get("output_type") == "stream":
                 findings += [f for f in check_text(_joined(output.get("text", "")), t=t, where="notebook stream")
                              if f.kind != "identifier"]
@@ -934,13 +971,6 @@ def check_notebook(nb: Mapping[str, Any], *, ids: frozenset[str] = frozenset(), 
                     findings += _active_content(text, t, f"notebook {mime}")
                 elif mime == "text/plain" and "text/html" not in data and "text/markdown" not in data:
                     findings += [f for f in check_text(text, t=t, where="notebook text/plain") if f.kind != "identifier"]
-                if images is not None and images.images_checked:
-                    blobs = [text] if mime.startswith("image/") and mime != "image/svg+xml" else (
-                        [m.group(2) for m in _DATA_IMAGE.finditer(text)] if mime in ("text/html", "text/markdown") else [])
-                    for blob in blobs:
-                        if not provenance.image_checked(base64.b64decode("".join(blob.split())), images):
-                            findings.append(Finding("unchecked_image", f"notebook {mime}", "an image that was not "
-                                                    "drawn through the checked chart path (its text cannot be read)"))
     return findings
 
 
@@ -968,7 +998,7 @@ def audit_report(
             findings += check_results(data, ids=ids, t=t, clean=clean) if isinstance(data, Mapping) else []
     if notebook is not None and notebook.is_file():
         try:
-            findings += check_notebook(json.loads(notebook.read_text("utf-8")), ids=ids, t=t, images=scope,
+            findings += check_notebook(json.loads(notebook.read_text("utf-8")), ids=ids, t=t, scope=scope,
                                        clean=clean, verify_marks=verify_marks)
         except ValueError:
             findings.append(Finding("unreadable_cell", "notebook", "the executed notebook is not valid JSON"))

@@ -12,11 +12,12 @@ with the rules of :mod:`.audit`:
   public statistic or a label (the disclosure API signed them there, under the same header); a
   header that reads as a count must be a header the API signed on the page; text above the header
   row (a sheet's caption) is judged as prose;
-- SVG and HTML are pages of their own (:func:`.audit.check_html`, no signed marks possible);
+- SVG and HTML are pages of their own (:func:`.audit.check_html`, no signed marks possible; an SVG's
+  texts read like a chart's, :func:`.charts.check_svg`);
 - JSON is judged like results.json (:func:`.audit.check_results`), and all other text as
   printed text (:func:`.audit.check_text`);
-- raster images are left to the chart hook (the notebook check); anything else that cannot be read
-  is withheld (default deny).
+- a raster image is withheld: its text cannot be read here (charts are SVG, :mod:`.charts`), and
+  so is anything else that cannot be read (default deny).
 """
 
 from __future__ import annotations
@@ -186,10 +187,11 @@ def check(text: str, *, ids: frozenset[str], t: int, allowed: Allowed, where: st
     findings: list[Finding] = []
     for k, item in enumerate(embedded(text)):
         place = f"{where} download {k + 1} ({item.mime})"
-        if item.mime in RASTER:
-            if item.data.startswith(_MAGIC):
-                continue  # pixels: judged by the chart hook (check_notebook), never read here
-            findings.append(Finding("unreadable_cell", place, "an embedded file that says it is an image and is not one"))
+        if item.mime in RASTER or (item.mime.startswith("image/") and item.mime != "image/svg+xml"):
+            if item.data.startswith(_MAGIC) or item.mime not in RASTER:
+                findings.append(Finding("unreadable_image", place, "a raster image: its text cannot be read here"))
+            else:
+                findings.append(Finding("unreadable_cell", place, "an embedded file that says it is an image and is not one"))
             continue
         if len(item.data) > _MAX_BYTES:
             findings.append(Finding("unreadable_cell", place, "an embedded file too large to read"))

@@ -12,10 +12,12 @@ itself from the data and the environment, and trusts nothing the worker says:
 - a signed mark only *restricts* there (:class:`.audit.Clean`): a small number marked public must be
   a value the public table publishes in its context (:mod:`.public`), and a label, value or header
   mark exempts nothing, so a forged signature gains nothing;
-- the worker's trace (the render's key, the digests of the images its chart hook drew and what the
-  hook found) is used only to find *more*: forged marks, chart findings and images that did not go
-  through the hook. A template that forges the trace gains what an image can hide: the text drawn
-  into a PNG is read only by the hook in the worker (see :func:`audit_rendered`).
+- the worker's trace (the render's key and what its chart hook found) is used only to find *more*:
+  forged marks and chart findings;
+- every image is read here: a chart is an SVG whose texts are ``<text>`` elements, judged like the
+  page (:func:`.charts.check_svg`); an image whose text this process cannot read (a PNG or any
+  raster, text drawn as glyph paths) is refused, so a forged trace hides nothing in an image. What
+  no gate reads from an image is its geometry (a bar's height): see :mod:`.charts`.
 
 The whole-set LP audit (:func:`.publication.audit_batch`) runs in the same clean process after
 every batch.
@@ -41,13 +43,11 @@ class Trace:
     """What the renderer's process says about one render. Untrusted: it can only add findings."""
 
     key: str | None = None  # the render's signing key (hex); None: marks are not verified
-    images: list[str] = field(default_factory=list)  # sha256 of every image the chart hook drew
     chart_findings: list[tuple[str, str]] = field(default_factory=list)
-    images_checked: bool = False
 
     @classmethod
     def of(cls, scope: provenance.Scope) -> Trace:
-        return cls(scope.key.hex(), sorted(scope.images), list(scope.chart_findings), scope.images_checked)
+        return cls(scope.key.hex(), list(scope.chart_findings))
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any] | None) -> Trace | None:
@@ -58,12 +58,10 @@ class Trace:
             bytes.fromhex(key) if isinstance(key, str) else None
         except ValueError:
             key = None
-        return cls(key if isinstance(key, str) else None, [str(i) for i in raw.get("images") or []],
-                   [(str(k), str(m)) for k, m in raw.get("chart_findings") or []], bool(raw.get("images_checked")))
+        return cls(key if isinstance(key, str) else None, [(str(k), str(m)) for k, m in raw.get("chart_findings") or []])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "images": self.images, "chart_findings": self.chart_findings,
-                "images_checked": self.images_checked}
+        return {"key": self.key, "chart_findings": self.chart_findings}
 
 
 def artefacts(out_dir: Path, stem: str) -> dict[str, Path]:
@@ -161,11 +159,7 @@ def audit_rendered(out_dir: Path, stem: str, parameters: Mapping[str, str], *,
     if trace is not None:
         if trace.key:
             scope.key, verify = bytes.fromhex(trace.key), True
-        scope.images = set(trace.images)
         scope.chart_findings = list(trace.chart_findings)
-        scope.images_checked = trace.images_checked
-    else:
-        scope.images_checked = False  # a cached report: its images were checked when it was rendered
     findings = audit.audit_report(files[".html"], files[".results.json"], files[".ipynb"], t=t, ids=ids, error=error,
                                   scope=scope, clean=clean or clean_context(parameters, declared, t), verify_marks=verify)
     findings += page_lineage.audit_lineage(files[".lineage.json"], ids=ids, t=t)

@@ -16,8 +16,7 @@ let a small number through: there a mark only restricts, and a public number is 
 the public table (:mod:`.public`).
 
 The same scope collects what the chart hook (:mod:`settlement_research.sdc.charts`) found while
-figures were drawn, and the digest of every image it drew, so the gate can refuse an image that
-did not go through it.
+figures were drawn (the gate adds it to its own findings; it reads every chart's SVG text itself).
 """
 
 from __future__ import annotations
@@ -41,12 +40,10 @@ _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d)")
 
 @dataclass
 class Scope:
-    """One render: its secret key, the images drawn through the chart hook, and the chart findings."""
+    """One render: its secret key and what the chart hook found."""
 
     key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
-    images: set[str] = field(default_factory=set)
     chart_findings: list[tuple[str, str]] = field(default_factory=list)  # (kind, message)
-    images_checked: bool = True  # False when the notebook ran in another process (a Jupyter kernel)
 
 
 _SCOPE = Scope()
@@ -113,14 +110,6 @@ def rewrite(open_tag: str, old: str, new: str) -> str:
     return open_tag[:match.start()] + attrs(match.group(1), new) + open_tag[match.end():]
 
 
-def record_image(data: bytes) -> None:
-    current().images.add(hashlib.sha256(data).hexdigest())
-
-
-def image_checked(data: bytes, scope_: Scope | None = None) -> bool:
-    return hashlib.sha256(data).hexdigest() in (scope_ or current()).images
-
-
 def record_chart_finding(kind: str, message: str) -> None:
     current().chart_findings.append((kind, message))
 
@@ -158,5 +147,5 @@ def shown(value: Any, *, public: str | None = None, label: bool = False, t: int 
     return f"<span {attrs(kind, text)}{extra}>{html_lib.escape(text)}</span>"
 
 
-__all__ = ["KEY_ENV", "KINDS", "SIG_ATTR", "Scope", "attrs", "canonical", "current", "image_checked",
-           "record_chart_finding", "record_image", "rewrite", "scope", "shown", "sign", "verify"]
+__all__ = ["KEY_ENV", "KINDS", "SIG_ATTR", "Scope", "attrs", "canonical", "current", "record_chart_finding", "rewrite",
+           "scope", "shown", "sign", "verify"]

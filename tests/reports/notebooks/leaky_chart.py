@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import polars as pl
 from IPython.display import Image, display
 
+from settlement_research.analysis.plots import show_svg
 from settlement_research.paths import data_clean_dir
 
 # Deliberately wrong: what a chart draws is text too.
@@ -24,15 +25,21 @@ elif how == "annotation":
 elif how == "legend":
     ax.bar([0], [1], label=f"{n} persons")
     ax.legend()
-elif how == "unchecked":  # an image whose pixels the gate cannot read: not drawn through the hook
+elif how == "mathtext":  # one <tspan> per glyph in the SVG: read as one text
+    ax.set_title(f"${n}$ persons")
+if how == "raster":  # an image whose text the gate cannot read, however harmless it looks
     from PIL import Image as PILImage
 
     buffer = io.BytesIO()
     PILImage.new("RGB", (20, 10), "white").save(buffer, "PNG")
     plt.close(fig)
     display(Image(data=buffer.getvalue(), format="png"))
-if how != "unchecked":
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+elif how == "glyphs":  # text drawn as glyph paths: shapes, not text
+    ax.set_title("Settled")
+    with plt.rc_context({"svg.fonttype": "path"}):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="svg")
     plt.close(fig)
-    display(Image(data=buffer.getvalue(), format="png"))
+    display({"image/svg+xml": buffer.getvalue().decode()}, raw=True)
+else:
+    show_svg(fig)
