@@ -135,10 +135,17 @@ _HEX = re.compile(r"0[xX][0-9a-fA-F]+")
 _MAX_GROUPS = 5
 
 
+_INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+
+
 def normalise(text: str) -> str:
     """Text as a reader sees it: compatibility forms folded (full-width digits to ASCII) and invisible
-    characters (zero-width space, soft hyphen) removed, so they cannot split an identifier."""
-    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    characters (zero-width space, soft hyphen) removed, so they cannot split an identifier. ASCII
+    text is its own normal form and holds no invisible character (the common case, returned as is)."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKC", text)
+    return text.translate(_INVISIBLE) if _INVISIBLE_RE.search(text) else text
 
 
 def candidates(text: str) -> set[str]:
@@ -168,30 +175,119 @@ def candidates(text: str) -> set[str]:
     return {c.upper() for c in out}
 
 
-_INDEX_CACHE: dict[int, tuple[frozenset[str], frozenset[str], frozenset[str], bool]] = {}
-_COUNTS: dict[str, int] = {}  # text -> identifier count, for the ids of _INDEX_CACHE (a page repeats its texts)
+@dataclass(frozen=True)
+class _Index:
+    """The identifier values prepared for lookup: upper-cased, and without leading zeros (case- and
+    padding-blind); ``shortest``: the length of the shortest form a candidate must have to be one."""
+
+    ids: frozenset[str]
+    upper: frozenset[str]
+    stripped: frozenset[str]
+    digits: bool  # every id has a digit, also without its leading zeros (9 digits, H + 8 digits)
+    shortest: int
+
+
+_INDEX_CACHE: dict[int, _Index] = {}
 _ANY_DIGIT = re.compile(r"\d")
 
 
 def _id_index(ids: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
     """(upper-cased ids, upper-cased ids without leading zeros) for case- and padding-blind lookup."""
-    return _index(ids)[:2]
+    index = _index(ids)
+    return index.upper, index.stripped
 
 
-def _index(ids: frozenset[str]) -> tuple[frozenset[str], frozenset[str], bool]:
+def _index(ids: frozenset[str]) -> _Index:
     cached = _INDEX_CACHE.get(id(ids))
-    if cached is None or cached[0] is not ids:
+    if cached is None or cached.ids is not ids:
         upper = frozenset(i.upper() for i in ids)
-        digits = all(_ANY_DIGIT.search(i) for i in upper)  # every id has a digit (9 digits, H + 8 digits)
-        cached = (ids, upper, frozenset(i.lstrip("0") for i in upper if i.lstrip("0")), digits)
+        stripped = frozenset(i.lstrip("0") for i in upper if i.lstrip("0"))
+        cached = _Index(ids, upper, stripped, all(_ANY_DIGIT.search(i) for i in upper | stripped),
+                        min(len(i) for i in upper | stripped) if upper else 1)
         _INDEX_CACHE.clear()
         _INDEX_CACHE[id(ids)] = cached
-        _COUNTS.clear()
-    return cached[1], cached[2], cached[3]
+        _FOUND.clear()
+        _CACHE_CHARS[0] = 0
+    return cached
 
 
 def _is_id(candidate: str, upper: frozenset[str], stripped: frozenset[str]) -> bool:
     return candidate in upper or (bool(candidate.lstrip("0")) and candidate.lstrip("0") in stripped)
+
+
+_SEPARATOR = re.compile(r"[_-]")
+
+
+@functools.lru_cache(maxsize=8)
+def _runs_of(n: int) -> re.Pattern[str]:
+    return re.compile(rf"[0-9]{{{n},}}")
+
+
+def _found(text: str, index: _Index) -> set[str]:
+    """The identifier values among :func:`candidates` of ``text``, found without making the
+    candidates that are too short to be one: a candidate shorter than ``index.shortest`` is neither
+    an id nor an id with its leading zeros dropped (padding only lengthens it), and every candidate
+    is ASCII (upper-casing keeps its length). So this is exactly ``{c for c in candidates(text) if
+    _is_id(c)}`` (tested against it), at the cost of a few C-level scans where the text holds no
+    long digit run — the gate's largest cost was making candidates of every word of every text."""
+    text = normalise(text)
+    n = index.shortest
+    out: set[str] = set()
+    for token in [t for t in _TOKEN.findall(text) if len(t) >= n]:
+        if index.digits and not _ANY_DIGIT.search(token):
+            continue  # no id, and no part of it, is made of letters only
+        out.add(token)
+        if "-" in token or "_" in token:
+            out.update(p for p in _SEPARATOR.split(token) if len(p) >= n)
+    for run in _runs_of(max(1, n - 3)).finditer(text):  # digit runs in a word, with 0-3 characters before
+        a, b = run.span()
+        if b - a >= n:
+            out.add(run.group())
+        for k in (1, 2, 3):
+            before = text[a - k:a] if a >= k else ""
+            if not (before and before.isascii() and before.isalnum()):
+                break  # the word starts here
+            if b - a + k >= n:
+                out.add(text[a - k:b])
+    for run in _GROUPED.finditer(text):
+        if len(run.group()) + 3 < n:  # its digits, with a prefix of at most three letters, are too few
+            continue
+        groups = _DIGITS.findall(run.group())
+        prefix = re.search(r"[A-Za-z]{1,3}\s?$", text[max(0, run.start() - 4):run.start()])
+        for i in range(len(groups)):
+            for j in range(i + 2, min(len(groups), i + _MAX_GROUPS) + 1):
+                joined = "".join(groups[i:j])
+                out.add(joined)
+                if i == 0 and prefix:
+                    out.add(prefix.group().strip() + joined)
+    for literal in _HEX.findall(text):
+        out.add(str(int(literal, 16)))
+    return {c for c in (x.upper() for x in out) if _is_id(c, index.upper, index.stripped)}
+
+
+# A long text is looked up line by line, each line once per process (the template's source cells,
+# boilerplate and the read log's entries repeat across reports). A line break is cut only where no
+# candidate can span it: tokens, glued runs, digit groups and hex literals never hold one, and a
+# prefix letter before a digit group may sit before it only when the group starts the next line,
+# so the cut is made only before an ASCII character that is not a digit (ASCII is also unchanged
+# by normalisation, so every piece normalises as it did in the whole).
+_CUT = re.compile(r"\n(?=[\x00-\x2f\x3a-\x7f])")
+_LONG = 20_000
+_FOUND: dict[str, frozenset[str]] = {}  # text -> the identifier values in it, for the ids of _INDEX_CACHE
+_NONE: frozenset[str] = frozenset()
+_CACHE_CHARS = [0]  # characters of text held in _FOUND (bounded: a batch of 428 reports stays far below)
+
+
+def _found_cached(text: str, index: _Index) -> frozenset[str]:
+    if index.digits and text.isascii() and not _ANY_DIGIT.search(text):
+        return _NONE  # every candidate is made of the text's characters (a hex literal has its '0x')
+    hit = _FOUND.get(text)
+    if hit is None:
+        hit = frozenset(_found(text, index)) or _NONE
+        if _CACHE_CHARS[0] < 50_000_000 and len(text) < _LONG:
+            _FOUND[text] = hit
+            _CACHE_CHARS[0] += len(text)
+    return hit
 
 
 def count_identifiers(text: str, ids: frozenset[str]) -> int:
@@ -199,15 +295,40 @@ def count_identifiers(text: str, ids: frozenset[str]) -> int:
     :func:`candidates`: glued, grouped, zero-padded, other case, hex)."""
     if not ids:
         return 0
-    upper, stripped, digits = _index(ids)
-    if digits and text.isascii() and not _ANY_DIGIT.search(text):
-        return 0  # every candidate is made of the text's characters (a hex literal has its '0x')
-    hits = _COUNTS.get(text)
-    if hits is None:
-        hits = sum(1 for c in candidates(text) if _is_id(c, upper, stripped))
-        if len(_COUNTS) < 200_000 and len(text) < 20_000:
-            _COUNTS[text] = hits
-    return hits
+    index = _index(ids)
+    if len(text) < _LONG:
+        return len(_found_cached(text, index))
+    found: set[str] = set()
+    for piece in set(_CUT.split(text)):
+        found |= _found_cached(piece, index)
+    return len(found)
+
+
+def _json_strings(obj: Any) -> Iterable[str]:
+    """Every key and scalar of a parsed JSON document, as text."""
+    if isinstance(obj, Mapping):
+        for key, value in obj.items():
+            yield str(key)
+            yield from _json_strings(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from _json_strings(value)
+    elif obj is not None:
+        yield str(obj)
+
+
+def json_identifiers(text: str, ids: frozenset[str]) -> int:
+    """Identifier values in a JSON file as written and as any JSON reader reads it: its strings
+    decoded, so an id written with escapes (``"\\u0031\\u0032…"``) is found too (the raw text holds
+    only ``u0031``-shaped tokens). Each distinct string is looked up once per process."""
+    hits = count_identifiers(text, ids)
+    if hits or not ids:
+        return hits
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return 0  # not JSON: its text was looked up as written
+    return sum(count_identifiers(value, ids) for value in set(_json_strings(doc)))
 
 
 def scrub_counts(text: str, t: int | None = None, *, error: bool = False) -> str:
@@ -982,6 +1103,6 @@ def audit_report(
 
 __all__ = [
     "PUBLIC_ATTR", "PUBLIC_KEYS", "SDC_KEYS", "Clean", "Finding", "audit_report", "check_html", "check_notebook", "check_results", "check_text",
-    "count_identifiers", "candidates", "identifier_values", "normalise", "notebook_text", "parse_number", "scrub",
+    "count_identifiers", "candidates", "identifier_values", "json_identifiers", "normalise", "notebook_text", "parse_number", "scrub",
     "scrub_counts", "scrub_manifest", "tokens",
 ]
