@@ -52,7 +52,7 @@ from settlement_research.sdc.context import (
 from settlement_research.sdc.provenance import SIG_ATTR
 from settlement_research.sdc.rules import SHARE_STEPS, SUPPRESSED, threshold
 
-GATE = "ids-from-data+signed-marks+context-deny+downloads/3"  # in report cache keys: a new gate re-audits cached reports
+GATE = "ids-from-data+signed-marks+context-deny+downloads+public-windows/4"  # in report cache keys: a new gate re-audits cached reports
 SDC_KEYS = "_sdc"  # results.json: keys whose numbers derive from person-level data
 PUBLIC_KEYS = "_public"  # results.json: keys holding declared public statistics (IMDi's requests, ...)
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)*")
@@ -422,6 +422,7 @@ class _Cell:
     text: str
     body: bool  # in <tbody> (or no thead/tbody at all)
     column: str | None = None  # the public column a public cell names (data-sdc-public)
+    window: str | None = None  # the years it covers (data-sdc-public-years)
 
 
 @functools.lru_cache(maxsize=256)
@@ -432,6 +433,7 @@ def _resolved(column: str) -> str:
 
 
 PUBLIC_ATTR = "data-sdc-public"  # on a public cell or span: the ``table.column`` it shows
+WINDOW_ATTR = "data-sdc-public-years"  # ... and the year or window of years it covers (sdc.public)
 
 
 @dataclass
@@ -448,21 +450,33 @@ class Clean:
     public: Any  # sdc.public.PublicValues
     kommune: str | None = None
 
-    def public_ok(self, text: str, column: str | None, row: Sequence[str] = (), path: Sequence[str] = ()) -> bool:
-        """Whether every small number of ``text`` is published by ``column`` in this context
-        (the row's municipality code and year, or a year in a results.json key path)."""
+    def public_ok(self, text: str, column: str | None, row: Sequence[str] = (), path: Sequence[str] = (),
+                  window: str | None = None) -> bool:
+        """Whether every small number of ``text`` is published by ``column`` in this context: the
+        row's municipality code, and the years it covers — the row's year (or a year in a
+        results.json key path) or the window the mark names (``window``: ``"2009-2014"``, from
+        ``data-sdc-public-years`` or results.json's ``_public``; a window in the key path counts too)."""
+        from settlement_research.sdc.public import parse_window
+
         try:
             spec = _resolved(column) if column else None
         except ValueError:
             return False  # names no declared public column
+        span = parse_window(window) if window is not None else next(
+            (w for w in map(parse_window, path) if w and w[0] != w[1]), None)
+        if window is not None and span is None:
+            return False  # a window the gate cannot read names no years
         kommuner, year = self.public.row_context([*row, *path], self.kommune)
-        for a, b, _ in small_numbers(text, self.public.t):
-            if not self.public.allows(float(text[a:b]), column=spec, kommuner=kommuner, year=year):
-                return False
-        number = read_cell(text.strip())
-        if number is not None and not self.public.allows(number, column=spec, kommuner=kommuner, year=year):
+        # no year of its own: a code that reads as a year (2010) may be the row's year
+        years = [year] if year is not None else [None, *self.public.coded_years([*row, *path])]
+
+        def allowed(number: float) -> bool:
+            return any(self.public.allows(number, column=spec, kommuner=kommuner, year=y, window=span) for y in years)
+
+        if not all(allowed(float(text[a:b])) for a, b, _ in small_numbers(text, self.public.t)):
             return False
-        return True
+        number = read_cell(text.strip())
+        return number is None or allowed(number)
 
 
 class _Scanner(HTMLParser):
@@ -486,7 +500,7 @@ class _Scanner(HTMLParser):
         self.tables: list[list[list[_Cell]]] = []
         self.forged = 0
         self._tables: list[list[list[_Cell]]] = []
-        self._marks: list[list[Any]] = []  # [tag, kind, sig, chunks, public column]
+        self._marks: list[list[Any]] = []  # [tag, kind, sig, chunks, public column, window]
         self._cells: list[list[Any]] = []  # [tag, chunks, in thead]
         self._caption: list[str] | None = None
         self._pre: list[str] | None = None
@@ -521,44 +535,46 @@ class _Scanner(HTMLParser):
         elif tag == "pre":
             self._pre = []
         if "data-sdc" in values and tag not in _VOID:
-            self._marks.append([tag, values.get("data-sdc"), values.get(SIG_ATTR), [], values.get(PUBLIC_ATTR)])
+            self._marks.append([tag, values.get("data-sdc"), values.get(SIG_ATTR), [], values.get(PUBLIC_ATTR),
+                                values.get(WINDOW_ATTR)])
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
         if "data-sdc" in dict(attrs) and tag not in _VOID:
             self.handle_endtag(tag)
 
-    def _close_mark(self) -> tuple[str | None, str, str | None]:
-        tag, kind, sig, chunks, column = self._marks.pop()
+    def _close_mark(self) -> tuple[str | None, str, str | None, str | None]:
+        tag, kind, sig, chunks, column, window = self._marks.pop()
         text = "".join(chunks)
         if not self.verify_marks:  # clean gate without the render's key: a claim, judged as one
-            return (kind if kind in provenance.KINDS else None), text, column
+            return (kind if kind in provenance.KINDS else None), text, column, window
         if provenance.verify(kind, text, sig, self.key):
-            return kind, text, column
+            return kind, text, column, window
         self.forged += 1
-        return None, text, column
+        return None, text, column, window
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("style", "script") and self._skip:
             self._skip -= 1
-        mark: tuple[str | None, str, str | None] | None = None
+        mark: tuple[str | None, str, str | None, str | None] | None = None
         if self._marks and self._marks[-1][0] == tag:
             mark = self._close_mark()
         if tag in ("td", "th") and self._cells:
             cell_tag, chunks, in_head = self._cells.pop()
             kind = mark[0] if mark else None
-            cell = _Cell(cell_tag, kind, "".join(chunks), not in_head, mark[2] if mark else None)
+            cell = _Cell(cell_tag, kind, "".join(chunks), not in_head, mark[2] if mark else None,
+                         mark[3] if mark else None)
             if self._tables and self._tables[-1]:
                 self._tables[-1][-1].append(cell)
             elif self._tables:
                 self._tables[-1].append([cell])
         elif mark is not None:
-            kind, text, column = mark
+            kind, text, column, window = mark
             # a verified mark in prose stands for itself; its number is not judged as prose
             target = self._target()
             if self.clean is not None and kind:  # the clean gate: a claim exempts only what it proves
                 if kind == "public":
-                    ok = self.clean.public_ok(text, column)
+                    ok = self.clean.public_ok(text, column, window=window)
                     self.unverified_public += not ok
                 else:
                     ok = kind in ("count", "suppressed") and not small_numbers(text, self.clean.public.t)
@@ -691,6 +707,7 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean |
     rows = [r + [""] * (width - len(r)) for r in rows]
     kinds = [[c.kind for c in row if c.tag == "td"] for row in body]
     columns = [[c.column for c in row if c.tag == "td"] for row in body]
+    windows = [[c.window for c in row if c.tag == "td"] for row in body]
     heads = next(([c.text.strip() for c in row] for row in table if row and all(c.tag == "th" and not c.body for c in row)),
                  [])
     signed: set[tuple[int, int]] = set()
@@ -704,7 +721,7 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean |
                 continue
             if clean is not None:  # a claim exempts only what it proves (see Clean)
                 if kind == "public":
-                    if not clean.public_ok(text, columns[i][j], [c.text for c in body[i]]):
+                    if not clean.public_ok(text, columns[i][j], [c.text for c in body[i]], window=windows[i][j]):
                         unverified += 1
                         continue
                 elif kind == "label" and (unit_caption or _not_people(heads, i, j, body) or j in ordinal) \
@@ -797,7 +814,8 @@ def _public_columns(tables: Sequence[list[list[_Cell]]], clean: Clean) -> downlo
                 text = cell.text.strip()
                 if not text or text == SUPPRESSED:
                     continue
-                if cell.kind != "public" or not clean.public_ok(text, cell.column, [c.text for c in row]):
+                if cell.kind != "public" or not clean.public_ok(text, cell.column, [c.text for c in row],
+                                                                window=cell.window):
                     bad.add(j)
                 elif (number := read_cell(text)) is not None:
                     shown.setdefault(j, set()).add(number)
@@ -928,7 +946,9 @@ def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset
     if hits:
         findings.append(Finding("identifier", "results.json", f"{hits} identifier value(s) from the person-level data"))
     controlled = {str(k) for k in results.get(SDC_KEYS, []) or []}
-    public = {str(k) for k in results.get(PUBLIC_KEYS, []) or []}
+    listed = results.get(PUBLIC_KEYS, []) or []
+    public = {str(k) for k in listed} if isinstance(listed, Mapping | list) else set()
+    windows = {str(k): (None if w is None else str(w)) for k, w in listed.items()} if isinstance(listed, Mapping) else {}
     undeclared = sorted(k for k in public if not _declared_public(k))
     if undeclared:  # save_results checks this; a notebook writing '_public' itself is not trusted
         findings.append(Finding("forged_mark", "results._public", f"{len(undeclared)} key(s) listed as public "
@@ -940,7 +960,8 @@ def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset
     for path, value in leaves:
         if path[0] in public and clean is not None and value is not None and not (
                 isinstance(value, float) and math.isnan(value)) and not clean.public_ok(
-                str(int(value)) if float(value).is_integer() else str(value), path[0], path=path[1:]):
+                str(int(value)) if float(value).is_integer() else str(value), path[0], path=path[1:],
+                window=windows.get(path[0])):
             unverified += 1
             continue
         if path[0] in public or path[0] in (SDC_KEYS, PUBLIC_KEYS):
