@@ -3,6 +3,7 @@ the worker (before, e.g. main) and by this one (after), alternately, in the same
 
     .venv/bin/python benchmarks/bench_gate.py --before /path/to/other/checkout/src [--n 20] [--repeat 2]
     .venv/bin/python benchmarks/bench_gate.py --audit-only reports/municipality_profile [--repeat 3]
+    .venv/bin/python benchmarks/bench_gate.py --parent reports/municipality_profile --before /other/src [--repeat 3]
 
 Each run is ``settlement-research report municipality_profile --grid kommune_nr=<n codes> --force``
 with 2 workers, on the demo data_clean (as bench_reports.py finds or builds it), the same template
@@ -12,6 +13,10 @@ parent process spent in the clean gate (``manifest.json``: ``clean_gate_s``) per
 gate as the worker ran it before (``sdc.audit.audit_report`` with marks taken as they claim) and of
 the clean gate (``sdc.gate.audit_rendered``: marks restrict only, public numbers checked against the
 data, lineage and read log), alternately, in this one process (median of ``--repeat``).
+``--parent DIR --before SRC``: no rendering; the parent's clean gate as a batch runs it (``Knowledge``
+loaded once, then ``sdc.gate.audit_rendered`` once per report, after one warm-up report), in a fresh
+process per run, alternating the ``--before`` checkout and this one on the same files (median of
+``--repeat`` runs each). Render DIR with the newer checkout: an older gate reads its marks as well.
 Results: stdout and benchmarks/results/<name>.json.
 """
 
@@ -79,6 +84,56 @@ def audit_cost(folder: Path, repeat: int) -> dict[str, float]:
     return {"reports": len(reports), **{f"{k}_s_per_report": round(statistics.median(v), 4) for k, v in times.items()}}
 
 
+_PARENT = """
+import json, sys, time
+from pathlib import Path
+from settlement_research.reports.runner import load_template
+from settlement_research.sdc import gate
+folder = Path(sys.argv[1])
+manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+declared = load_template(manifest["template_path"]).declared
+reports = [r for r in manifest["reports"] if r.get("status") == "ok"]
+knowledge = gate.Knowledge([r["parameters"] for r in reports], declared)
+found = 0
+def audit(r):
+    global found
+    found += len(gate.audit_rendered(folder, r["name"], r["parameters"], declared=knowledge.declared, t=knowledge.t,
+                                     ids=knowledge.ids, clean=knowledge.clean(r["parameters"])))
+audit(reports[0])  # warm: imports, regexes
+start, cpu = time.perf_counter(), time.process_time()
+for r in reports[1:]:
+    audit(r)
+n = len(reports) - 1
+print(json.dumps({"s_per_report": (time.perf_counter() - start) / n, "cpu_s_per_report": (time.process_time() - cpu) / n,
+                  "findings": found}))
+"""
+
+
+def parent_cost(folder: Path, before: Path, repeat: int) -> dict[str, object]:
+    """Median seconds per report of the parent's clean gate with the ``before`` checkout and this one,
+    each run in a fresh process (as a batch's parent), alternately on the same files."""
+    times: dict[str, list[float]] = {"before": [], "after": []}
+    cpu: dict[str, list[float]] = {"before": [], "after": []}  # CPU seconds: what the gate takes from the workers' cores
+    findings: dict[str, int] = {}
+    for _ in range(repeat):
+        for label, src in (("before", before.resolve()), ("after", ROOT / "src")):
+            done = subprocess.run([sys.executable, "-c", _PARENT, str(folder)], env={**os.environ, "PYTHONPATH": str(src)},
+                                  capture_output=True, text=True, check=True)
+            out = json.loads(done.stdout.strip().splitlines()[-1])
+            times[label].append(out["s_per_report"])
+            cpu[label].append(out["cpu_s_per_report"])
+            findings[label] = out["findings"]
+            print(f"{label}: {out['s_per_report']:.4f} s/report ({out['cpu_s_per_report']:.4f} CPU s)")
+    before_s, after_s = statistics.median(times["before"]), statistics.median(times["after"])
+    before_cpu, after_cpu = statistics.median(cpu["before"]), statistics.median(cpu["after"])
+    return {"runs": {k: [round(x, 4) for x in v] for k, v in times.items()},
+            "cpu_runs": {k: [round(x, 4) for x in v] for k, v in cpu.items()},
+            "before_s_per_report": round(before_s, 4), "after_s_per_report": round(after_s, 4),
+            "before_over_after": round(before_s / after_s, 2), "before_cpu_s_per_report": round(before_cpu, 4),
+            "after_cpu_s_per_report": round(after_cpu, 4), "cpu_before_over_after": round(before_cpu / after_cpu, 2),
+            "findings": findings}
+
+
 def save(name: str, result: dict) -> None:
     """benchmarks/results/<name>.json."""
     out = ROOT / "benchmarks" / "results" / f"{name}.json"
@@ -90,6 +145,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, default=None, help="src folder of the checkout to compare with")
     parser.add_argument("--audit-only", type=Path, default=None, help="a rendered batch folder: time the gates only")
+    parser.add_argument("--parent", type=Path, default=None,
+                        help="a rendered batch folder: time the parent's clean gate of --before and of this checkout")
     parser.add_argument("--n", type=int, default=20, help="profiles per batch")
     parser.add_argument("--repeat", type=int, default=2, help="batches per checkout (alternating)")
     parser.add_argument("--name", default="gate")
@@ -103,6 +160,16 @@ def main() -> int:
         return 0
     if args.before is None:
         parser.error("--before or --audit-only is required")
+    if args.parent is not None:
+        result = {"created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "folder": str(args.parent),
+                  "before_src": str(args.before), **parent_cost(args.parent, args.before, args.repeat),
+                  "loadavg": os.getloadavg()}
+        print(f"parent's clean gate: before {result['before_s_per_report']:.4f} s/report, after "
+              f"{result['after_s_per_report']:.4f} s/report ({result['before_over_after']}x); CPU "
+              f"{result['before_cpu_s_per_report']:.4f} vs {result['after_cpu_s_per_report']:.4f} s/report "
+              f"({result['cpu_before_over_after']}x)")
+        save(f"{args.name}-parent", result)
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-gate-") as tmp:
         work = Path(tmp)
         env = br.demo_data(work, dict(os.environ))

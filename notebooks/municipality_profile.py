@@ -171,6 +171,8 @@ else:
 # %%
 display(Markdown(f"## {w['h_peers']}"))
 peers = pr.peer_table(data, kommune_nr)
+population_years = peers["population_year"].to_list()  # a public number names the years it covers
+peers = peers.drop("population_year")
 show(pr.labelled(peers, {"kommune_nr": w["code"], "kommune_name": w["municipality"], "fylke_name": w["county"],
                          "centrality": w["centrality"], "population": w["population"], "requested": w["requested"],
                          "decided": w["decided"], "settled": w["settled"], "settled_per_1000": w["settled_per_1000"]}),
@@ -179,6 +181,7 @@ show(pr.labelled(peers, {"kommune_nr": w["code"], "kommune_name": w["municipalit
      controlled=[w["settled"], w["settled_per_1000"]],
      public={w["centrality"]: "centrality", w["population"]: "population",
              w["requested"]: "requested", w["decided"]: "decided"},  # published figures
+     public_years={w["requested"]: years, w["decided"]: years, w["population"]: population_years},
      cells={**lineage.rows("kommune_settlement_year", {w["requested"]: "requested", w["decided"]: "decided",
                                                        w["settled"]: "settled"},
                            by={w["code"]: "kommune_nr"}, over=window_years, how="sum over the window"),
@@ -242,4 +245,4 @@ save_results({
     "work_education_symbols": {} if intro is None else {
         str(y): s for y, s in zip(intro["year"], intro["work_education_count_symbol"], strict=True) if s},
 }, sdc_keys=["settled", "settled_by_year", "work_education_share", "work_education_by_year", "work_education_base_by_year"],
-   public_keys=["requested", "decided"])
+   public_keys={"requested": years, "decided": years})  # window totals: they name their window

@@ -109,7 +109,9 @@ def test_public_values_by_context(public_env: Path) -> None:
     spec = "kommune_settlement_year.requested"
     assert values.allows(3, column=spec, kommuner=["1037"], year=2012)
     assert not values.allows(3, column=spec, kommuner=["1037"], year=2013)  # that year's value is 7
-    assert values.allows(3, column=spec, kommuner=["1037"])  # a window of one year
+    assert values.allows(3, column=spec, kommuner=["1037"], window=(2012, 2012))  # a window of one year
+    assert not values.allows(3, column=spec, kommuner=["1037"])  # a number naming no years publishes nothing
+    assert not values.allows(3, column=spec, kommuner=["0501"], window=(2014, 2014))  # 12 that year
     assert not values.allows(3, column=spec, kommuner=["0301"])  # Oslo never asked for 3
     assert not values.allows(3, column=spec)  # nationally: sums of 113 and more
     assert values.allows(40, column=spec, kommuner=["0301"])  # not a small number: not the count rule's
@@ -130,13 +132,14 @@ def test_the_index_is_gated(public_env: Path) -> None:
     knowledge = gate.Knowledge([{"source": "synthetic"}], {}, 5)
     hostile = '<script>alert(1)</script><img src=x onerror=alert(2)>'
     # Kvinesdal's published 3 (2012 alone, the window of one year) is shown; a hostile status is text
-    html, found = gated_index(_manifest(hostile, hostile, {"requested": 3, "settled": None, "_sdc": ["settled"]}),
-                              knowledge)
+    html, found = gated_index(_manifest(hostile, hostile, {"requested": 3, "settled": None, "_sdc": ["settled"],
+                                                           "_public": {"requested": "2012"}}), knowledge)
     assert found == [] and "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown as text
-    assert 'data-sdc-public="kommune_settlement_year.requested">3</td>' in html
+    assert 'data-sdc-public="kommune_settlement_year.requested" data-sdc-public-years="2012">3</td>' in html
     # a small register count under a plain key, and a 2 claimed as requested: the numbers go
-    for results in ({"persons": 3}, {"requested": 2}, {"settled": 4, "_sdc": ["settled"]}):
+    for results in ({"persons": 3}, {"requested": 2}, {"settled": 4, "_sdc": ["settled"]},
+                    {"requested": 3}, {"requested": 3, "_public": {"requested": "2012-2013"}}):  # no window, a wrong one
         html, found = gated_index(_manifest("ok", "", results), knowledge)
         assert found and {f["index"] for f in found} == {"full"}, results
         assert ">185<" not in html.replace("\u202f", "") and "kommune_nr-1037" in html

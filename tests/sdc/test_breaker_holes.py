@@ -104,24 +104,95 @@ def test_a_section_name_or_a_fraction_key_does_not_launder_a_count() -> None:
 
 
 def test_a_register_count_that_coincides_with_a_run_of_public_years_is_not_public() -> None:
-    """Held for years named in the row; below, the known gap (strict xfail)."""
+    """Held for years named in the row; below, for numbers that name their window."""
     values = public.PublicValues(5, kommuner={"1037"}, by_year={"kommune_settlement_year.requested"},
                                  specs={"kommune_settlement_year.requested"})
     for year, v in ((2012, 1), (2013, 2), (2014, 40)):
         values.add("kommune_settlement_year.requested", "1037", year, v)
-    values.add("kommune_settlement_year.requested", "1037", None, 3)  # the run 2012-2013, as public.load adds it
+    values.add("kommune_settlement_year.requested", "1037", None, 3)  # a value of no year (the run 2012-2013)
     # with the year in the row the check is exact: 3 persons settled in 2014 shown as "requested" is refused
     assert not values.allows(3.0, column="kommune_settlement_year.requested", kommuner=["1037"], year=2014)
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (breaker, session 4): without a year in its row or key path, a "
-                   "small number marked public is accepted when it equals any year's value or any run of years' sum "
-                   "of that municipality (and decision_status counts years per category): on the demo data 10 of the "
-                   "12 municipalities with 1-4 settled persons have their register count 'published' by some public "
-                   "column. Fix: a public number without a year must name its window (first/last year) and equal "
-                   "that window's sum")
 def test_a_public_mark_without_a_year_must_be_the_windows_sum() -> None:
+    """Session 4's known gap (was a strict xfail): without a year in its row or key path, a small
+    number marked public was accepted when it equalled any year's value or any run of years' sum of
+    the municipality. Now it must name its window and equal exactly that window's sum."""
     values = public.PublicValues(5, kommuner={"1037"}, by_year={"kommune_settlement_year.requested"},
                                  specs={"kommune_settlement_year.requested"})
     values.add("kommune_settlement_year.requested", "1037", None, 3)  # 2012-2013 of a 2012-2014 profile
     assert not values.allows(3.0, column="kommune_settlement_year.requested", kommuner=["1037"])
+
+
+def _requests() -> public.PublicValues:
+    spec = "kommune_settlement_year.requested"
+    values = public.PublicValues(5, kommuner={"1037", "0301"}, by_year={spec}, specs={spec})
+    for year, v in ((2012, 1), (2013, 2), (2014, 40), (2016, 1)):  # 2015: no value (null)
+        values.add(spec, "1037", year, v)
+    for year, v in ((2012, 1), (2013, 2), (2014, 40), (2016, 1)):
+        values.add(spec, "", year, v + 100)
+    return values
+
+
+def test_a_public_number_is_allowed_for_exactly_the_window_it_names() -> None:
+    values, spec = _requests(), "kommune_settlement_year.requested"
+    assert values.allows(3.0, column=spec, kommuner=["1037"], window=(2012, 2013))  # right window
+    assert values.allows(1.0, column=spec, kommuner=["1037"], window=(2016, 2016))
+    assert values.allows(1.0, column=spec, kommuner=["1037"], window=(2015, 2016))  # the null year left out
+    assert values.allows(2.0, column=spec, kommuner=["1037"], year=2013)  # a year in the row
+    assert values.allows(2.0, column=spec, kommuner=["1037"], year=2013, window=(2013, 2013))
+
+
+def test_a_public_number_naming_a_wrong_window_or_none_is_refused() -> None:
+    values, spec = _requests(), "kommune_settlement_year.requested"
+    assert not values.allows(3.0, column=spec, kommuner=["1037"], window=(2012, 2014))  # 43 in that window
+    assert not values.allows(3.0, column=spec, kommuner=["1037"], window=(2013, 2013))  # a year of 2
+    assert not values.allows(3.0, column=spec, kommuner=["1037"], window=(2010, 2011))  # no value at all
+    assert not values.allows(1.0, column=spec, kommuner=["1037"])  # no window: any year's 1 is not enough
+    assert not values.allows(2.0, column=spec, kommuner=["1037"], year=2013, window=(2012, 2013))  # row and mark disagree
+    assert not values.allows(1.0, column=spec, window=(2012, 2012))  # nationally that year is 101
+    assert values.allows(7.0, column=spec, kommuner=["1037"]) and values.allows(2.5, column=spec)  # not small counts
+
+
+def test_the_clean_gate_reads_the_window_from_the_mark_and_from_results() -> None:
+    """The window travels in the mark (``data-sdc-public-years``) and in results.json's ``_public``;
+    a number with none, a wrong one or an unreadable one withholds."""
+    clean = Clean(_requests(), kommune="1037")
+    spec = "kommune_settlement_year.requested"
+
+    def page(years: str | None) -> str:
+        window = f' data-sdc-public-years="{years}"' if years is not None else ""
+        return (f'<p>IMDi asked the municipality to settle <span data-sdc="public" data-sdc-public="{spec}"{window}>3'
+                f'</span> refugees in 2012–2013</p>'
+                f'<table><thead><tr><th>code</th><th>requested</th></tr></thead><tbody><tr><td>1037</td>'
+                f'<td data-sdc="public" data-sdc-public="{spec}"{window}>3</td></tr></tbody></table>')
+
+    assert check_html(page("2012-2013"), t=5, clean=clean, verify_marks=False) == []
+    assert check_html(page("2012–2013"), t=5, clean=clean, verify_marks=False) == []
+    for years in (None, "2012-2014", "2013", "2012-13", "2013-2012", "all"):
+        found = check_html(page(years), t=5, clean=clean, verify_marks=False)
+        assert {f.kind for f in found} >= {"unverified_public"}, years
+        assert {f.where for f in found if f.kind == "unverified_public"} == {"html prose", "html table"}, years
+    assert check_results({"requested": 3, "_public": {"requested": "2012-2013"}}, t=5, clean=clean) == []
+    assert check_results({"requested": {"2012-2013": 3}, "_public": ["requested"]}, t=5, clean=clean) == []
+    for leaky in ({"requested": 3, "_public": ["requested"]}, {"requested": 3, "_public": {"requested": None}},
+                  {"requested": 3, "_public": {"requested": "2014"}}, {"requested": 3, "_public": "requested"}):
+        assert {f.kind for f in check_results(leaky, t=5, clean=clean)} & {"unverified_public", "small_count"}, leaky
+
+
+def test_the_disclosure_api_writes_the_window_into_the_mark() -> None:
+    import polars as pl
+
+    from settlement_research import sdc
+    from settlement_research.sdc.rendering import to_html
+
+    frame = pl.DataFrame({"kommune_nr": ["1037", "0301"], "requested": [3, 185], "population": [5900, 700000]})
+    html = to_html(frame, public={"requested": "requested", "population": "population"},
+                   public_years={"requested": (2012, 2013), "population": [2013, None]}).html
+    assert html.count('data-sdc-public-years="2012\u20132013"') == 2 and html.count('data-sdc-public-years="2013"') == 1
+    assert 'data-sdc-public-years="2012\u20132013">3</td>' in html
+    assert 'data-sdc-public-years="2012\u20132013">' in sdc.shown(3, public="requested", years="2012-2013")
+    with pytest.raises(ValueError):
+        sdc.shown(3, public="requested", years="2014-2012")
+    with pytest.raises(ValueError):
+        to_html(frame, public={"requested": "requested"}, public_years={"kommune_nr": 2012})

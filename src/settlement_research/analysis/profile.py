@@ -542,7 +542,8 @@ def intro_comparison(data: ProfileData, kommune_nr: str, intro: pl.DataFrame) ->
 
 def peer_table(data: ProfileData, kommune_nr: str, n: int = 5) -> pl.DataFrame:
     """The municipality and the ``n`` of the same centrality class closest in population, with
-    window totals; settled as suppressed across profiles (no total over peers is shown)."""
+    window totals; settled as suppressed across profiles (no total over peers is shown).
+    ``population_year``: the year each population is of (its public mark names it), not shown."""
     me = data.rows("totals", kommune_nr=kommune_nr)
     if me is None or me.height == 0:
         raise KeyError(kommune_nr)
@@ -575,7 +576,7 @@ def peer_table(data: ProfileData, kommune_nr: str, n: int = 5) -> pl.DataFrame:
     frame = sdc.suppress(frame, ["settled"], secondary=False, dependent={"settled_per_1000": "settled"})
     frame = no_data(frame, ("centrality", "population"))  # no class (Tysfjord 1850 in 2014) or population: '..'
     return frame.select("kommune_nr", "kommune_name", "fylke_name", "centrality", "centrality_symbol",
-                        "population", "population_symbol", "requested",
+                        "population", "population_symbol", "population_year", "requested",
                         "requested_symbol", "decided", "decided_symbol", "settled", "settled_symbol", "settled_per_1000", "settled_per_1000_symbol")
 
 

@@ -264,17 +264,18 @@ def status_words(lang: str) -> Mapping[str, str]:
 # ------------------------------------------------------------------------------ numbers in text
 
 
-def count_text(value: float | None, public: str | None = None) -> str:
+def count_text(value: float | None, public: str | None = None, years: tuple[int, int] | None = None) -> str:
     """A count in a sentence: one thousands separator; ':' when hidden (None). ``public``: the
     declared public column it comes from (IMDi's requests and decisions), written with the
     disclosure API's signed mark so the gate lets a small public figure through; a count of people
-    from the register is never marked."""
+    from the register is never marked. ``years``: the window a public total covers (written into the
+    mark; the gate allows a small public number only as that window's value)."""
     if value is None:
         return ":"
     if public is not None:
         from settlement_research import sdc
 
-        return sdc.shown(int(value), public=public)
+        return sdc.shown(int(value), public=public, years=years)
     return f"{int(value):,}".replace(",", THIN)
 
 
@@ -319,14 +320,15 @@ def summary(f: Mapping[str, Any], totals: Mapping[str, Any], pooled: Mapping[str
     if not totals["requested"]:
         text = s["not_asked"].format(who=who, span=span)
         if totals["decided"]:
-            text += s["decided_anyway"].format(decided=count_text(totals["decided"], "decided"))
+            text += s["decided_anyway"].format(decided=count_text(totals["decided"], "decided", (first, last)))
     else:
-        text = s["asked"].format(who=who, requested=count_text(totals["requested"], "requested"), span=span,
+        text = s["asked"].format(who=who, requested=count_text(totals["requested"], "requested", (first, last)),
+                                 span=span,
                                  k=totals["requested_years"], n=totals["years"])
         if totals["decided"] is None:
             text += s["no_decision"]
         else:
-            text += s["decided"].format(decided=count_text(totals["decided"], "decided"))
+            text += s["decided"].format(decided=count_text(totals["decided"], "decided", (first, last)))
             if totals["decided_known_years"] < totals["years"]:
                 text += s["decided_gaps"].format(k=totals["years"] - totals["decided_known_years"])
     if totals["settled_known_years"] == 0:

@@ -270,6 +270,8 @@ def write_index(manifest: Mapping[str, Any], mode: str = "full") -> str:
         status = str(report.get("status", ""))
         results = report.get("results") or {}
         controlled = set(results.get("_sdc", []) or [])
+        listed = results.get("_public")
+        windows = listed if isinstance(listed, Mapping) else {}  # the years a public key's number covers
         link = safe_href(report.get("html"))
         name = esc(str(report.get("name", "")))
         cells = [f'<td class="report"><a href="{esc(link)}">{name}</a></td>' if link else f'<td class="report">{name}</td>']
@@ -287,7 +289,8 @@ def write_index(manifest: Mapping[str, Any], mode: str = "full") -> str:
                 else:
                     cells.append(f'<td{cls}{sort} {SDC_ATTR}="count">{esc(_fmt(value, key))}</td>')
             elif numeric and publics[key]:
-                cells.append(f'<td{cls}{sort} {SDC_ATTR}="public" data-sdc-public="{esc(publics[key])}">'
+                window = f' data-sdc-public-years="{esc(windows[key])}"' if isinstance(windows.get(key), str) else ""
+                cells.append(f'<td{cls}{sort} {SDC_ATTR}="public" data-sdc-public="{esc(publics[key])}"{window}>'
                              f"{esc(_fmt(value, key))}</td>")
             else:
                 cells.append(f"<td{cls}{sort}>{esc(_fmt(value, key))}</td>")

@@ -59,13 +59,17 @@ def results_path() -> Path | None:
 
 
 def save_results(
-    results: Mapping[str, Any], *, sdc_keys: Sequence[str] = (), public_keys: Sequence[str] = (),
+    results: Mapping[str, Any], *, sdc_keys: Sequence[str] = (),
+    public_keys: Sequence[str] | Mapping[str, Any] = (),
     path: str | Path | None = None,
 ) -> None:
     """Write the notebook's key numbers as JSON where the runner asked for them.
 
     ``sdc_keys``: keys derived from person-level data (disclosure-controlled); ``public_keys``: keys
-    holding declared public statistics (IMDi's requests and decisions). The gate treats every
+    holding declared public statistics (IMDi's requests and decisions), or ``{key: years}`` with the
+    year or (first, last) window a key's number covers (a window total; stored as
+    ``"_public": {"requested": "2009-2014"}``; the clean gate allows a small public number of a
+    column with years only for the window it names, or a year in its key path). The gate treats every
     other whole number below the threshold as a count unless its key says otherwise.
 
     Returns nothing, so a ``save_results(...)`` closing a cell prints nothing into the report.
@@ -88,7 +92,12 @@ def save_results(
             raise KeyError(f"save_results: public_keys {unknown} are not in the results")
         for key in public_keys:
             resolve_public(key)  # only a column the models declare public
-        data[PUBLIC_KEYS] = list(public_keys)
+        if isinstance(public_keys, Mapping):
+            from settlement_research.sdc.public import window_text
+
+            data[PUBLIC_KEYS] = {k: None if y is None else window_text(y) for k, y in public_keys.items()}
+        else:
+            data[PUBLIC_KEYS] = list(public_keys)
     target = Path(path) if path is not None else results_path()
     if target is not None:
         write_json_atomic(data, target)

@@ -55,7 +55,7 @@ from settlement_research.sdc.context import (
 from settlement_research.sdc.provenance import SIG_ATTR
 from settlement_research.sdc.rules import SHARE_STEPS, SUPPRESSED, threshold
 
-GATE = "ids-from-data+signed-marks+context-deny+downloads/3"  # in report cache keys: a new gate re-audits cached reports
+GATE = "ids-from-data+signed-marks+context-deny+downloads+public-windows/4"  # in report cache keys: a new gate re-audits cached reports
 SDC_KEYS = "_sdc"  # results.json: keys whose numbers derive from person-level data
 PUBLIC_KEYS = "_public"  # results.json: keys holding declared public statistics (IMDi's requests, ...)
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)*")
@@ -138,10 +138,17 @@ _HEX = re.compile(r"0[xX][0-9a-fA-F]+")
 _MAX_GROUPS = 5
 
 
+_INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+
+
 def normalise(text: str) -> str:
     """Text as a reader sees it: compatibility forms folded (full-width digits to ASCII) and invisible
-    characters (zero-width space, soft hyphen) removed, so they cannot split an identifier."""
-    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    characters (zero-width space, soft hyphen) removed, so they cannot split an identifier. ASCII
+    text is its own normal form and holds no invisible character (the common case, returned as is)."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKC", text)
+    return text.translate(_INVISIBLE) if _INVISIBLE_RE.search(text) else text
 
 
 def candidates(text: str) -> set[str]:
@@ -171,30 +178,119 @@ def candidates(text: str) -> set[str]:
     return {c.upper() for c in out}
 
 
-_INDEX_CACHE: dict[int, tuple[frozenset[str], frozenset[str], frozenset[str], bool]] = {}
-_COUNTS: dict[str, int] = {}  # text -> identifier count, for the ids of _INDEX_CACHE (a page repeats its texts)
+@dataclass(frozen=True)
+class _Index:
+    """The identifier values prepared for lookup: upper-cased, and without leading zeros (case- and
+    padding-blind); ``shortest``: the length of the shortest form a candidate must have to be one."""
+
+    ids: frozenset[str]
+    upper: frozenset[str]
+    stripped: frozenset[str]
+    digits: bool  # every id has a digit, also without its leading zeros (9 digits, H + 8 digits)
+    shortest: int
+
+
+_INDEX_CACHE: dict[int, _Index] = {}
 _ANY_DIGIT = re.compile(r"\d")
 
 
 def _id_index(ids: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
     """(upper-cased ids, upper-cased ids without leading zeros) for case- and padding-blind lookup."""
-    return _index(ids)[:2]
+    index = _index(ids)
+    return index.upper, index.stripped
 
 
-def _index(ids: frozenset[str]) -> tuple[frozenset[str], frozenset[str], bool]:
+def _index(ids: frozenset[str]) -> _Index:
     cached = _INDEX_CACHE.get(id(ids))
-    if cached is None or cached[0] is not ids:
+    if cached is None or cached.ids is not ids:
         upper = frozenset(i.upper() for i in ids)
-        digits = all(_ANY_DIGIT.search(i) for i in upper)  # every id has a digit (9 digits, H + 8 digits)
-        cached = (ids, upper, frozenset(i.lstrip("0") for i in upper if i.lstrip("0")), digits)
+        stripped = frozenset(i.lstrip("0") for i in upper if i.lstrip("0"))
+        cached = _Index(ids, upper, stripped, all(_ANY_DIGIT.search(i) for i in upper | stripped),
+                        min(len(i) for i in upper | stripped) if upper else 1)
         _INDEX_CACHE.clear()
         _INDEX_CACHE[id(ids)] = cached
-        _COUNTS.clear()
-    return cached[1], cached[2], cached[3]
+        _FOUND.clear()
+        _CACHE_CHARS[0] = 0
+    return cached
 
 
 def _is_id(candidate: str, upper: frozenset[str], stripped: frozenset[str]) -> bool:
     return candidate in upper or (bool(candidate.lstrip("0")) and candidate.lstrip("0") in stripped)
+
+
+_SEPARATOR = re.compile(r"[_-]")
+
+
+@functools.lru_cache(maxsize=8)
+def _runs_of(n: int) -> re.Pattern[str]:
+    return re.compile(rf"[0-9]{{{n},}}")
+
+
+def _found(text: str, index: _Index) -> set[str]:
+    """The identifier values among :func:`candidates` of ``text``, found without making the
+    candidates that are too short to be one: a candidate shorter than ``index.shortest`` is neither
+    an id nor an id with its leading zeros dropped (padding only lengthens it), and every candidate
+    is ASCII (upper-casing keeps its length). So this is exactly ``{c for c in candidates(text) if
+    _is_id(c)}`` (tested against it), at the cost of a few C-level scans where the text holds no
+    long digit run — the gate's largest cost was making candidates of every word of every text."""
+    text = normalise(text)
+    n = index.shortest
+    out: set[str] = set()
+    for token in [t for t in _TOKEN.findall(text) if len(t) >= n]:
+        if index.digits and not _ANY_DIGIT.search(token):
+            continue  # no id, and no part of it, is made of letters only
+        out.add(token)
+        if "-" in token or "_" in token:
+            out.update(p for p in _SEPARATOR.split(token) if len(p) >= n)
+    for run in _runs_of(max(1, n - 3)).finditer(text):  # digit runs in a word, with 0-3 characters before
+        a, b = run.span()
+        if b - a >= n:
+            out.add(run.group())
+        for k in (1, 2, 3):
+            before = text[a - k:a] if a >= k else ""
+            if not (before and before.isascii() and before.isalnum()):
+                break  # the word starts here
+            if b - a + k >= n:
+                out.add(text[a - k:b])
+    for run in _GROUPED.finditer(text):
+        if len(run.group()) + 3 < n:  # its digits, with a prefix of at most three letters, are too few
+            continue
+        groups = _DIGITS.findall(run.group())
+        prefix = re.search(r"[A-Za-z]{1,3}\s?$", text[max(0, run.start() - 4):run.start()])
+        for i in range(len(groups)):
+            for j in range(i + 2, min(len(groups), i + _MAX_GROUPS) + 1):
+                joined = "".join(groups[i:j])
+                out.add(joined)
+                if i == 0 and prefix:
+                    out.add(prefix.group().strip() + joined)
+    for literal in _HEX.findall(text):
+        out.add(str(int(literal, 16)))
+    return {c for c in (x.upper() for x in out) if _is_id(c, index.upper, index.stripped)}
+
+
+# A long text is looked up line by line, each line once per process (the template's source cells,
+# boilerplate and the read log's entries repeat across reports). A line break is cut only where no
+# candidate can span it: tokens, glued runs, digit groups and hex literals never hold one, and a
+# prefix letter before a digit group may sit before it only when the group starts the next line,
+# so the cut is made only before an ASCII character that is not a digit (ASCII is also unchanged
+# by normalisation, so every piece normalises as it did in the whole).
+_CUT = re.compile(r"\n(?=[\x00-\x2f\x3a-\x7f])")
+_LONG = 20_000
+_FOUND: dict[str, frozenset[str]] = {}  # text -> the identifier values in it, for the ids of _INDEX_CACHE
+_NONE: frozenset[str] = frozenset()
+_CACHE_CHARS = [0]  # characters of text held in _FOUND (bounded: a batch of 428 reports stays far below)
+
+
+def _found_cached(text: str, index: _Index) -> frozenset[str]:
+    if index.digits and text.isascii() and not _ANY_DIGIT.search(text):
+        return _NONE  # every candidate is made of the text's characters (a hex literal has its '0x')
+    hit = _FOUND.get(text)
+    if hit is None:
+        hit = frozenset(_found(text, index)) or _NONE
+        if _CACHE_CHARS[0] < 50_000_000 and len(text) < _LONG:
+            _FOUND[text] = hit
+            _CACHE_CHARS[0] += len(text)
+    return hit
 
 
 def count_identifiers(text: str, ids: frozenset[str]) -> int:
@@ -202,15 +298,40 @@ def count_identifiers(text: str, ids: frozenset[str]) -> int:
     :func:`candidates`: glued, grouped, zero-padded, other case, hex)."""
     if not ids:
         return 0
-    upper, stripped, digits = _index(ids)
-    if digits and text.isascii() and not _ANY_DIGIT.search(text):
-        return 0  # every candidate is made of the text's characters (a hex literal has its '0x')
-    hits = _COUNTS.get(text)
-    if hits is None:
-        hits = sum(1 for c in candidates(text) if _is_id(c, upper, stripped))
-        if len(_COUNTS) < 200_000 and len(text) < 20_000:
-            _COUNTS[text] = hits
-    return hits
+    index = _index(ids)
+    if len(text) < _LONG:
+        return len(_found_cached(text, index))
+    found: set[str] = set()
+    for piece in set(_CUT.split(text)):
+        found |= _found_cached(piece, index)
+    return len(found)
+
+
+def _json_strings(obj: Any) -> Iterable[str]:
+    """Every key and scalar of a parsed JSON document, as text."""
+    if isinstance(obj, Mapping):
+        for key, value in obj.items():
+            yield str(key)
+            yield from _json_strings(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from _json_strings(value)
+    elif obj is not None:
+        yield str(obj)
+
+
+def json_identifiers(text: str, ids: frozenset[str]) -> int:
+    """Identifier values in a JSON file as written and as any JSON reader reads it: its strings
+    decoded, so an id written with escapes (``"\\u0031\\u0032…"``) is found too (the raw text holds
+    only ``u0031``-shaped tokens). Each distinct string is looked up once per process."""
+    hits = count_identifiers(text, ids)
+    if hits or not ids:
+        return hits
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return 0  # not JSON: its text was looked up as written
+    return sum(count_identifiers(value, ids) for value in set(_json_strings(doc)))
 
 
 def scrub_counts(text: str, t: int | None = None, *, error: bool = False) -> str:
@@ -307,6 +428,7 @@ class _Cell:
     text: str
     body: bool  # in <tbody> (or no thead/tbody at all)
     column: str | None = None  # the public column a public cell names (data-sdc-public)
+    window: str | None = None  # the years it covers (data-sdc-public-years)
 
 
 @functools.lru_cache(maxsize=256)
@@ -317,6 +439,7 @@ def _resolved(column: str) -> str:
 
 
 PUBLIC_ATTR = "data-sdc-public"  # on a public cell or span: the ``table.column`` it shows
+WINDOW_ATTR = "data-sdc-public-years"  # ... and the year or window of years it covers (sdc.public)
 
 
 @dataclass
@@ -333,21 +456,33 @@ class Clean:
     public: Any  # sdc.public.PublicValues
     kommune: str | None = None
 
-    def public_ok(self, text: str, column: str | None, row: Sequence[str] = (), path: Sequence[str] = ()) -> bool:
-        """Whether every small number of ``text`` is published by ``column`` in this context
-        (the row's municipality code and year, or a year in a results.json key path)."""
+    def public_ok(self, text: str, column: str | None, row: Sequence[str] = (), path: Sequence[str] = (),
+                  window: str | None = None) -> bool:
+        """Whether every small number of ``text`` is published by ``column`` in this context: the
+        row's municipality code, and the years it covers — the row's year (or a year in a
+        results.json key path) or the window the mark names (``window``: ``"2009-2014"``, from
+        ``data-sdc-public-years`` or results.json's ``_public``; a window in the key path counts too)."""
+        from settlement_research.sdc.public import parse_window
+
         try:
             spec = _resolved(column) if column else None
         except ValueError:
             return False  # names no declared public column
+        span = parse_window(window) if window is not None else next(
+            (w for w in map(parse_window, path) if w and w[0] != w[1]), None)
+        if window is not None and span is None:
+            return False  # a window the gate cannot read names no years
         kommuner, year = self.public.row_context([*row, *path], self.kommune)
-        for a, b, _ in small_numbers(text, self.public.t):
-            if not self.public.allows(float(text[a:b]), column=spec, kommuner=kommuner, year=year):
-                return False
-        number = read_cell(text.strip())
-        if number is not None and not self.public.allows(number, column=spec, kommuner=kommuner, year=year):
+        # no year of its own: a code that reads as a year (2010) may be the row's year
+        years = [year] if year is not None else [None, *self.public.coded_years([*row, *path])]
+
+        def allowed(number: float) -> bool:
+            return any(self.public.allows(number, column=spec, kommuner=kommuner, year=y, window=span) for y in years)
+
+        if not all(allowed(float(text[a:b])) for a, b, _ in small_numbers(text, self.public.t)):
             return False
-        return True
+        number = read_cell(text.strip())
+        return number is None or allowed(number)
 
 
 class _Scanner(HTMLParser):
@@ -374,7 +509,7 @@ class _Scanner(HTMLParser):
         self._svg = 0  # inside an <svg>: its geometry attributes are numbers (charts.geometry_numbers)
         self.geometry: list[str] = []  # those numbers, looked up one by one (one text for all)
         self._tables: list[list[list[_Cell]]] = []
-        self._marks: list[list[Any]] = []  # [tag, kind, sig, chunks, public column]
+        self._marks: list[list[Any]] = []  # [tag, kind, sig, chunks, public column, window]
         self._cells: list[list[Any]] = []  # [tag, chunks, in thead]
         self._caption: list[str] | None = None
         self._pre: list[str] | None = None
@@ -417,7 +552,8 @@ class _Scanner(HTMLParser):
         elif tag == "pre":
             self._pre = []
         if "data-sdc" in values and tag not in _VOID:
-            self._marks.append([tag, values.get("data-sdc"), values.get(SIG_ATTR), [], values.get(PUBLIC_ATTR)])
+            self._marks.append([tag, values.get("data-sdc"), values.get(SIG_ATTR), [], values.get(PUBLIC_ATTR),
+                                values.get(WINDOW_ATTR)])
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -426,39 +562,40 @@ class _Scanner(HTMLParser):
         elif tag == "svg" and self._svg:  # <svg/>: opened and closed
             self._svg -= 1
 
-    def _close_mark(self) -> tuple[str | None, str, str | None]:
-        tag, kind, sig, chunks, column = self._marks.pop()
+    def _close_mark(self) -> tuple[str | None, str, str | None, str | None]:
+        tag, kind, sig, chunks, column, window = self._marks.pop()
         text = "".join(chunks)
         if not self.verify_marks:  # clean gate without the render's key: a claim, judged as one
-            return (kind if kind in provenance.KINDS else None), text, column
+            return (kind if kind in provenance.KINDS else None), text, column, window
         if provenance.verify(kind, text, sig, self.key):
-            return kind, text, column
+            return kind, text, column, window
         self.forged += 1
-        return None, text, column
+        return None, text, column, window
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("style", "script") and self._skip:
             self._skip -= 1
         if tag == "svg" and self._svg:
             self._svg -= 1
-        mark: tuple[str | None, str, str | None] | None = None
+        mark: tuple[str | None, str, str | None, str | None] | None = None
         if self._marks and self._marks[-1][0] == tag:
             mark = self._close_mark()
         if tag in ("td", "th") and self._cells:
             cell_tag, chunks, in_head = self._cells.pop()
             kind = mark[0] if mark else None
-            cell = _Cell(cell_tag, kind, "".join(chunks), not in_head, mark[2] if mark else None)
+            cell = _Cell(cell_tag, kind, "".join(chunks), not in_head, mark[2] if mark else None,
+                         mark[3] if mark else None)
             if self._tables and self._tables[-1]:
                 self._tables[-1][-1].append(cell)
             elif self._tables:
                 self._tables[-1].append([cell])
         elif mark is not None:
-            kind, text, column = mark
+            kind, text, column, window = mark
             # a verified mark in prose stands for itself; its number is not judged as prose
             target = self._target()
             if self.clean is not None and kind:  # the clean gate: a claim exempts only what it proves
                 if kind == "public":
-                    ok = self.clean.public_ok(text, column)
+                    ok = self.clean.public_ok(text, column, window=window)
                     self.unverified_public += not ok
                 else:
                     ok = kind in ("count", "suppressed") and not small_numbers(text, self.clean.public.t)
@@ -591,6 +728,7 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean |
     rows = [r + [""] * (width - len(r)) for r in rows]
     kinds = [[c.kind for c in row if c.tag == "td"] for row in body]
     columns = [[c.column for c in row if c.tag == "td"] for row in body]
+    windows = [[c.window for c in row if c.tag == "td"] for row in body]
     heads = next(([c.text.strip() for c in row] for row in table if row and all(c.tag == "th" and not c.body for c in row)),
                  [])
     signed: set[tuple[int, int]] = set()
@@ -604,7 +742,7 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean |
                 continue
             if clean is not None:  # a claim exempts only what it proves (see Clean)
                 if kind == "public":
-                    if not clean.public_ok(text, columns[i][j], [c.text for c in body[i]]):
+                    if not clean.public_ok(text, columns[i][j], [c.text for c in body[i]], window=windows[i][j]):
                         unverified += 1
                         continue
                 elif kind == "label" and (unit_caption or _not_people(heads, i, j, body) or j in ordinal) \
@@ -697,7 +835,8 @@ def _public_columns(tables: Sequence[list[list[_Cell]]], clean: Clean) -> downlo
                 text = cell.text.strip()
                 if not text or text == SUPPRESSED:
                     continue
-                if cell.kind != "public" or not clean.public_ok(text, cell.column, [c.text for c in row]):
+                if cell.kind != "public" or not clean.public_ok(text, cell.column, [c.text for c in row],
+                                                                window=cell.window):
                     bad.add(j)
                 elif (number := read_cell(text)) is not None:
                     shown.setdefault(j, set()).add(number)
@@ -836,7 +975,9 @@ def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset
     if hits:
         findings.append(Finding("identifier", "results.json", f"{hits} identifier value(s) from the person-level data"))
     controlled = {str(k) for k in results.get(SDC_KEYS, []) or []}
-    public = {str(k) for k in results.get(PUBLIC_KEYS, []) or []}
+    listed = results.get(PUBLIC_KEYS, []) or []
+    public = {str(k) for k in listed} if isinstance(listed, Mapping | list) else set()
+    windows = {str(k): (None if w is None else str(w)) for k, w in listed.items()} if isinstance(listed, Mapping) else {}
     undeclared = sorted(k for k in public if not _declared_public(k))
     if undeclared:  # save_results checks this; a notebook writing '_public' itself is not trusted
         findings.append(Finding("forged_mark", "results._public", f"{len(undeclared)} key(s) listed as public "
@@ -848,7 +989,8 @@ def check_results(results: Mapping[str, Any], *, ids: frozenset[str] = frozenset
     for path, value in leaves:
         if path[0] in public and clean is not None and value is not None and not (
                 isinstance(value, float) and math.isnan(value)) and not clean.public_ok(
-                str(int(value)) if float(value).is_integer() else str(value), path[0], path=path[1:]):
+                str(int(value)) if float(value).is_integer() else str(value), path[0], path=path[1:],
+                window=windows.get(path[0])):
             unverified += 1
             continue
         if path[0] in public or path[0] in (SDC_KEYS, PUBLIC_KEYS):
@@ -1012,6 +1154,6 @@ def audit_report(
 
 __all__ = [
     "PUBLIC_ATTR", "PUBLIC_KEYS", "SDC_KEYS", "Clean", "Finding", "audit_report", "check_html", "check_notebook", "check_results", "check_text",
-    "count_identifiers", "candidates", "identifier_values", "normalise", "notebook_text", "parse_number", "scrub",
+    "count_identifiers", "candidates", "identifier_values", "json_identifiers", "normalise", "notebook_text", "parse_number", "scrub",
     "scrub_counts", "scrub_manifest", "tokens",
 ]

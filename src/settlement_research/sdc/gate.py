@@ -163,8 +163,12 @@ def audit_rendered(out_dir: Path, stem: str, parameters: Mapping[str, str], *,
     findings = audit.audit_report(files[".html"], files[".results.json"], files[".ipynb"], t=t, ids=ids, error=error,
                                   scope=scope, clean=clean or clean_context(parameters, declared, t), verify_marks=verify)
     findings += page_lineage.audit_lineage(files[".lineage.json"], ids=ids, t=t)
+    lineage = files[".lineage.json"]
+    if lineage.is_file() and not any(f.kind == "identifier" for f in findings if f.where == lineage.name) \
+            and audit.json_identifiers(lineage.read_text("utf-8"), ids):  # its strings decoded (\\u0031...)
+        findings.append(audit.Finding("identifier", lineage.name, "identifier value(s) in the lineage file"))
     reads = files[".reads.json"]
-    if reads.is_file() and audit.count_identifiers(reads.read_text("utf-8"), ids):
+    if reads.is_file() and audit.json_identifiers(reads.read_text("utf-8"), ids):
         findings.append(audit.Finding("identifier", "reads.json", "identifier value(s) in the read log"))
     return findings
 

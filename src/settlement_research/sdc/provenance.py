@@ -114,10 +114,13 @@ def record_chart_finding(kind: str, message: str) -> None:
     current().chart_findings.append((kind, message))
 
 
-def shown(value: Any, *, public: str | None = None, label: bool = False, t: int | None = None) -> str:
+def shown(value: Any, *, public: str | None = None, years: Any = None, label: bool = False,
+          t: int | None = None) -> str:
     """A number for prose (Markdown or HTML) with its provenance: ``<span data-sdc=… >3</span>``.
 
     ``public``: the declared public column it comes from (``"requested"``, ``"settlement.decided"``);
+    ``years``: the year or (first, last) window it covers (a window total: the clean gate allows a
+    small public number of a column with years only as the public value of the window it names);
     ``label``: a category or ordinal, not a count. Otherwise it is a count from person-level data:
     ``None`` is shown as ':' and a disclosive value is refused (pass it through ``suppress`` first).
     """
@@ -137,6 +140,10 @@ def shown(value: Any, *, public: str | None = None, label: bool = False, t: int 
             from settlement_research.sdc.rendering import resolve_public
 
             extra = f' data-sdc-public="{html_lib.escape(resolve_public(public))}"'
+            if years is not None:
+                from settlement_research.sdc.public import WINDOW_ATTR, window_text
+
+                extra += f' {WINDOW_ATTR}="{window_text(years)}"'
             kind = "public"
         elif label:
             kind = "label"

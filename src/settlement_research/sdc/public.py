@@ -8,31 +8,70 @@ process can even sign the mark itself. So the clean-process gate (:mod:`.gate`) 
 small number must be a value the public table publishes *in the context it is shown in*:
 
 - a row that holds a municipality code (the peers table, the batch index) or, failing that, the
-  report's ``kommune_nr``: that municipality's values; with a year in the row, that year's value;
-  without one, any year's value or the sum over any run of years (a window total);
-- no municipality (notebook 01): the national values — sums over municipalities per year, the count
-  of municipalities per category (``decision_status``) per year, and tables without municipalities
-  (the region-pair coordination level, the national series).
+  report's ``kommune_nr``: that municipality's values; no municipality (notebook 01): the national
+  values — sums over municipalities per year, the count of municipalities per category
+  (``decision_status``) per year, and tables without municipalities;
+- a column whose table has years is published *per year*, so its number must name the years it
+  covers: a year in its row (or results.json key path), or its window, which the disclosure API
+  writes into the mark (``data-sdc-public-years="2009–2014"``; ``_public: {"requested": "2009–2014"}``
+  in results.json). It is allowed only if it equals the sum over exactly that window (years without
+  a value left out, as a window total does; for a category, the number of years or municipalities
+  with it). A number of such a column that names neither is refused: a register count of 3 would
+  otherwise pass whenever any year's value or any run of years' sum of the municipality is 3, which
+  on the demo data holds for 10 of the 12 municipalities with 1-4 settled persons.
 
-Only numbers 1..t-1 need the check (a larger number is not disclosive by the count rule), so only
-those are kept: the whole set for all 428 municipalities is a few thousand entries.
+Only numbers 1..t-1 need the check (a larger number is not disclosive by the count rule).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 YEAR_RANGE = range(1900, 2101)
+WINDOW_ATTR = "data-sdc-public-years"  # on a public mark: the year or window (first–last) its number covers
+_WINDOW = re.compile(r"\s*(\d{4})\s*(?:[-\u2013]\s*(\d{4}))?\s*")
+
+Window = tuple[int, int]
+
+
+def parse_window(text: object) -> Window | None:
+    """``"2012"`` or ``"2009-2014"`` (also with an en dash) -> (first, last); anything else None."""
+    match = _WINDOW.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        return None
+    first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+    return (first, last) if first in YEAR_RANGE and last in YEAR_RANGE and first <= last else None
+
+
+def window_text(window: int | str | Sequence[int]) -> str:
+    """The mark's text for a year or a (first, last) window: ``"2012"``, ``"2009–2014"`` (an en dash,
+    as the page writes a span: ``2009-2014`` would read as one digit group, and the scrub of
+    manifest.json takes an 8-digit group for an identifier). Refuses anything that is not one (a
+    public number must say which years it covers)."""
+    if isinstance(window, int) and not isinstance(window, bool):
+        parsed = parse_window(str(window))
+    elif isinstance(window, str):
+        parsed = parse_window(window)
+    else:
+        pair = [str(int(w)) for w in window]
+        parsed = parse_window("-".join(pair)) if len(pair) == 2 else None
+    if parsed is None:
+        raise ValueError(f"not a year or a window of years (first, last): {window!r}")
+    first, last = parsed
+    return str(first) if first == last else f"{first}\u2013{last}"
 
 
 @dataclass
 class PublicValues:
-    """The small values (1..t-1) each declared public column publishes, by context.
+    """The values each declared public column publishes, by context.
 
-    ``values[(spec, kommune_nr, year)]``: ``kommune_nr`` is ``""`` for national values, ``year`` is
-    ``None`` for values not tied to one year (a window sum, a municipality's class)."""
+    ``values[(spec, kommune_nr, None)]``: the small values (1..t-1) of a column whose table has no
+    year (a municipality's class, the region pairs' level); ``series[(spec, kommune_nr)]``: the
+    yearly values of a column whose table has years, all of them (a window's sum needs every year),
+    one series per category for a categorical column. ``kommune_nr`` is ``""`` for national values."""
 
     t: int
     values: dict[tuple[str, str, int | None], set[float]] = field(default_factory=dict)
@@ -41,31 +80,62 @@ class PublicValues:
     by_year: set[str] = field(default_factory=set)  # specs whose table has a year
     national_only: set[str] = field(default_factory=set)  # specs whose table has no municipality
     no_register: bool = False  # no person-level table anywhere: no register count can pose as public
+    series: dict[tuple[str, str], list[dict[int, float]]] = field(default_factory=dict)
 
     def add(self, spec: str, kommune: str, year: int | None, value: float | None) -> None:
-        if value is not None and 0 < value < self.t and float(value).is_integer():
-            self.values.setdefault((spec, kommune, year), set()).add(float(value))
+        """A published value: with a year, added to that year of the place's series (rows of one
+        year add up); without one, kept when small."""
+        if value is None:
+            return
+        if year is not None:
+            series = self.series.setdefault((spec, kommune), [{}])[0]
+            series[int(year)] = series.get(int(year), 0.0) + float(value)
+        elif 0 < value < self.t and float(value).is_integer():
+            self.values.setdefault((spec, kommune, None), set()).add(float(value))
+
+    def add_series(self, spec: str, kommune: str, by_year: dict[int, float]) -> None:
+        """One more yearly series of a place (a categorical column: one per category)."""
+        self.series.setdefault((spec, kommune), []).append({int(y): float(v) for y, v in by_year.items()})
+
+    def window_sums(self, spec: str, kommune: str, window: Window) -> set[float]:
+        """The sums over exactly ``window`` of the place's series (years without a value left out;
+        a series without any value in the window has no sum)."""
+        first, last = window
+        out = set()
+        for series in self.series.get((spec, kommune), ()):
+            inside = [v for y, v in series.items() if first <= y <= last]
+            if inside:
+                out.add(float(sum(inside)))
+        return out
 
     def allows(self, value: float, *, column: str | None = None, kommuner: Sequence[str] = (),
-               year: int | None = None) -> bool:
+               year: int | None = None, window: Window | None = None) -> bool:
         """Whether ``value`` is published by ``column`` (a ``table.column``; None: any public column)
-        for the first of ``kommuner`` found in the data (none: national), in ``year`` if given."""
+        for the first of ``kommuner`` found in the data (none: national). For a column with years:
+        the value of ``year`` (the row's) or the sum over ``window`` (the mark's); nothing when the
+        number names neither, or the two disagree."""
         if self.no_register or not (0 < value < self.t and float(value).is_integer()):
             return True  # no register to leak, or not a small count: the count rule does not concern it
+        if window is None and year is not None:
+            window = (year, year)
+        elif window is not None and year is not None and window != (year, year):
+            return False  # the row says one year, the mark another span
         specs = [column] if column else sorted(self.specs)
         places = [k for k in kommuner if k in self.kommuner] or [""]
         for spec in specs:
-            years = [year] if year is not None and spec in self.by_year else [None]
             for place in ([""] if spec in self.national_only else places):
-                if any(float(value) in self.values.get((spec, place, y), ()) for y in years):
+                if spec in self.by_year:
+                    if window is not None and float(value) in self.window_sums(spec, place, window):
+                        return True
+                elif float(value) in self.values.get((spec, place, None), ()):
                     return True
         return False
 
     def row_context(self, cells: Iterable[str], default: str | None = None) -> tuple[list[str], int | None]:
         """(municipality codes, year) that the texts of one table row name; without a code in the
         row, ``default`` (the report's municipality). A code that also reads as a year (1949, 2025)
-        counts as a code and as no year (the looser reading: any year of that municipality); two
-        different years in a row (a window) give no year."""
+        counts as a code and as no year here; it may still be the row's year (:meth:`coded_years`);
+        two different years in a row (a window) give no year."""
         kommuner, ambiguous, years = [], [], set()
         for text in cells:
             text = text.strip()
@@ -77,17 +147,11 @@ class PublicValues:
             kommuner = [*([default] if default else []), *ambiguous]
         return kommuner, (years.pop() if len(years) == 1 else None)
 
-
-def _runs(by_year: dict[int, float], t: int) -> Iterable[float]:
-    """Every sum over a run of consecutive years (nulls left out, as a window total does) below t."""
-    years = sorted(by_year)
-    for i in range(len(years)):
-        total = 0.0
-        for last in years[i:]:
-            total += by_year[last]
-            if total >= t:
-                break
-            yield total
+    def coded_years(self, cells: Iterable[str]) -> list[int]:
+        """The texts of a row that are a municipality code and a year at once (synthetic 2010, real
+        2012 Alta): in a row without another year (a yearly table), each may be the row's year."""
+        return sorted({int(text.strip()) for text in cells if text.strip() in self.kommuner
+                       and len(text.strip()) == 4 and text.strip().isdigit() and int(text.strip()) in YEAR_RANGE})
 
 
 _CACHE: dict[tuple[str, int, tuple[tuple[str, int, int], ...]], PublicValues] = {}
@@ -137,27 +201,18 @@ def _numeric(out: PublicValues, frame: object, spec: str, col: str, has_k: bool,
     import polars as pl
 
     assert isinstance(frame, pl.DataFrame)
-    t = out.t
     rows = frame.select([c for c in ("kommune_nr", "year", col) if c in frame.columns]).drop_nulls(col)
     if has_k and has_y:
-        per: dict[str, dict[int, float]] = {}
         for k, y, v in rows.iter_rows():
             out.add(spec, k, y, v)
-            per.setdefault(k, {})[y] = per.setdefault(k, {}).get(y, 0.0) + float(v)
-        for k, by_year in per.items():
-            for total in _runs(by_year, t):
-                out.add(spec, k, None, total)
-        national = rows.group_by("year").agg(pl.col(col).sum())
-        for y, v in national.iter_rows():
+        for y, v in rows.group_by("year").agg(pl.col(col).sum()).iter_rows():
             out.add(spec, "", y, v)
-            out.add(spec, "", None, v)
     elif has_k:
         for k, v in rows.iter_rows():
             out.add(spec, k, None, v)
     elif has_y:
         for y, v in rows.iter_rows():
             out.add(spec, "", y, v)
-            out.add(spec, "", None, v)
     else:
         for (v,) in rows.iter_rows():
             out.add(spec, "", None, v)
@@ -169,11 +224,19 @@ def _categorical(out: PublicValues, frame: object, spec: str, col: str, has_k: b
 
     assert isinstance(frame, pl.DataFrame)
     rows = frame.drop_nulls(col)
-    if has_y:
-        for y, _, n in rows.group_by(["year", col]).len().iter_rows():
-            out.add(spec, "", y, n)
-            out.add(spec, "", None, n)
-    if has_k:
+    if has_y:  # per category: how many rows (municipalities) have it each year; in one municipality, 1 a year
+        national: dict[object, dict[int, float]] = {}
+        for y, c, n in rows.group_by(["year", col]).len().iter_rows():
+            national.setdefault(c, {})[y] = float(n)
+        for by_year in national.values():
+            out.add_series(spec, "", by_year)
+        if has_k:
+            per: dict[tuple[str, object], dict[int, float]] = {}
+            for k, y, c in rows.select("kommune_nr", "year", col).iter_rows():
+                per.setdefault((k, c), {})[y] = 1.0
+            for (k, _), by_year in per.items():
+                out.add_series(spec, k, by_year)
+    elif has_k:
         for k, _, n in rows.group_by(["kommune_nr", col]).len().iter_rows():
             out.add(spec, k, None, n)
 
@@ -194,4 +257,4 @@ def for_report(parameters: dict[str, str], declared: dict[str, str] | None, t: i
     return load(folder, t) if folder.is_dir() and "/" not in source and source not in ("", ".", "..") else PublicValues(t)
 
 
-__all__ = ["PublicValues", "for_report", "load"]
+__all__ = ["WINDOW_ATTR", "PublicValues", "Window", "for_report", "load", "parse_window", "window_text"]

@@ -3,7 +3,8 @@
 :func:`to_html` is the one way a table from person-level data reaches a page. Each cell of a
 controlled column carries ``data-sdc`` (``count``, ``value`` or ``suppressed``); each cell of a
 column the models declare public (``model.public_columns``: IMDi's requests and decisions,
-population, ...) carries ``data-sdc="public"``; a text column (a category such as "0", "1", "3+"
+population, ...) carries ``data-sdc="public"``, the column it shows (``data-sdc-public``) and, where
+the row has no year of its own, the years it covers (``data-sdc-public-years``, ``public_years=``); a text column (a category such as "0", "1", "3+"
 moves) is a label, ``data-sdc="label"``; the column headers are ``data-sdc="header"``. Every mark
 is signed for this render (``data-sdc-sig``, :mod:`.provenance`), so a template cannot write one by
 hand. A number in any other cell that reads as a small count in its column is refused here and
@@ -23,6 +24,7 @@ import polars as pl
 from settlement_research.pages.tables import SCROLL_STYLE, format_value, unit_of
 from settlement_research.sdc.context import small_count_cells
 from settlement_research.sdc.provenance import attrs
+from settlement_research.sdc.public import WINDOW_ATTR, window_text
 from settlement_research.sdc.rules import SUPPRESSED, is_disclosive, threshold
 
 SDC_ATTR = "data-sdc"
@@ -71,6 +73,22 @@ class SdcTable:
         return f"<SdcTable, {self.html.count('<tr>') - 1} rows>"
 
 
+def _windows(public_years: Mapping[str, Any] | None, public_of: Mapping[str, str],
+             height: int) -> dict[str, list[str | None]]:
+    """Each public column's window per row, as the mark writes it (``"2009-2014"``)."""
+    out: dict[str, list[str | None]] = {}
+    for label, years in (public_years or {}).items():
+        if label not in public_of:
+            raise ValueError(f"to_html: public_years names {label!r}, which is not a public column of this table")
+        if isinstance(years, list):
+            if len(years) != height:
+                raise ValueError(f"to_html: public_years[{label!r}] has {len(years)} entries for {height} rows")
+            out[label] = [None if y is None else window_text(y) for y in years]
+        else:
+            out[label] = [window_text(years)] * height
+    return out
+
+
 def _public_map(public: Mapping[str, str] | Sequence[str] | None) -> dict[str, str]:
     if public is None:
         return {}
@@ -84,6 +102,7 @@ def to_html(
     controlled: Sequence[str] | None = None,
     counts: Sequence[str] | None = None,
     public: Mapping[str, str] | Sequence[str] | None = None,
+    public_years: Mapping[str, Any] | None = None,
     labels: Sequence[str] = (),
     caption: str | None = None,
     float_digits: int = 1,
@@ -95,7 +114,10 @@ def to_html(
     ``suppress``); of those, ``counts`` (default: the integer columns) are ``data-sdc="count"`` and
     must not hold a count below the threshold, the rest (shares, means) ``data-sdc="value"``.
     ``public``: column labels (or ``{label: "table.column"}``) of declared public statistics, marked
-    ``data-sdc="public"``. Text columns (categories such as "0", "1", "3+" moves) and ``labels``
+    ``data-sdc="public"``. ``public_years``: for a public column whose numbers cover years the row
+    does not name (a window total), ``{label: (first, last)}`` (or a year), or a list with one such
+    entry per row (None: the row's own year); written into the mark, and the clean gate allows a
+    small number only if it is that window's public value (:mod:`.public`). Text columns (categories such as "0", "1", "3+" moves) and ``labels``
     are ``data-sdc="label"``. Symbol columns fold into their value cells (':' shown, never 0).
     Raises on an unsuppressed small count, and on a label cell that reads as one (default deny).
     """
@@ -105,6 +127,7 @@ def to_html(
         controlled = [c for c in columns if f"{c}_symbol" in frame.columns]
     controlled = set(controlled)
     public_of = _public_map(public)
+    windows = _windows(public_years, public_of, frame.height)
     if counts is None:
         counts = [c for c in controlled if frame.schema[c].is_integer()]
     count_cols = set(counts)
@@ -117,7 +140,7 @@ def to_html(
                  + "</tr></thead><tbody>")
     plain: dict[str, list[str]] = {}  # uncontrolled, undeclared numeric columns: judged as a column
     rows: list[list[tuple[str | None, str]]] = []
-    for row in frame.to_dicts():
+    for r, row in enumerate(frame.to_dicts()):
         cells: list[tuple[str | None, str]] = []
         for c in columns:
             value = row[c]
@@ -136,7 +159,8 @@ def to_html(
             text = symbol if value is None and symbol else format_value(
                 value, unit, float_digits if isinstance(value, float) and unit not in ("count", "year", "code") else None)
             if c in public_of:
-                cells.append((f"public:{public_of[c]}", text))
+                window = windows.get(c, [None] * frame.height)[r]
+                cells.append((f"public:{public_of[c]}" + (f":{window}" if window else ""), text))
                 continue
             if c in label_cols:
                 cells.append(("label", text))
@@ -160,7 +184,9 @@ def _cell(kind: str | None, text: str, t: int) -> str:
     if kind is None:
         return f"<td>{html_lib.escape(text)}</td>"
     kind, _, column = kind.partition(":")
+    column, _, window = column.partition(":")
     extra = f' data-sdc-public="{html_lib.escape(column)}"' if column else ""
+    extra += f' {WINDOW_ATTR}="{html_lib.escape(window)}"' if window else ""
     extra += _TITLE.format(t=t) if kind == "suppressed" else ""
     return f"<td {attrs(kind, text)}{extra}>{html_lib.escape(text)}</td>"
 
