@@ -196,3 +196,24 @@ def test_the_disclosure_api_writes_the_window_into_the_mark() -> None:
         sdc.shown(3, public="requested", years="2014-2012")
     with pytest.raises(ValueError):
         to_html(frame, public={"requested": "requested"}, public_years={"kommune_nr": 2012})
+
+
+def test_a_public_window_must_be_the_reports_own_span() -> None:
+    """A template could otherwise choose, among all runs of years, one whose public sum equals a
+    register count (1037's requests sum to 3 over 2012-2013): only the span the report was asked
+    for (its year parameters) may be named; single years stay checked against their own value."""
+    from settlement_research.sdc import gate
+
+    spec = "kommune_settlement_year.requested"
+    page = (f'<p>settled <span data-sdc="public" data-sdc-public="{spec}" data-sdc-public-years="2012–2013">3'
+            f'</span> refugees</p>')
+    knowledge = gate.Knowledge.__new__(gate.Knowledge)
+    knowledge.declared = {"kommune_nr": "0301", "first_year": "2009", "last_year": "2014", "source": "synthetic"}
+    assert knowledge.windows([{}]) == {(2009, 2014)}
+    assert knowledge.windows([{"first_year": "2012", "last_year": "2013"}, {}]) == {(2012, 2013), (2009, 2014)}
+    asked_other = Clean(_requests(), kommune="1037", windows=knowledge.windows([{}]))
+    assert "unverified_public" in {f.kind for f in check_html(page, t=5, clean=asked_other, verify_marks=False)}
+    asked_this = Clean(_requests(), kommune="1037", windows=knowledge.windows([{"first_year": "2012", "last_year": "2013"}]))
+    assert check_html(page, t=5, clean=asked_this, verify_marks=False) == []
+    single = page.replace("2012–2013", "2016").replace(">3<", ">1<")
+    assert check_html(single, t=5, clean=asked_other, verify_marks=False) == []  # one year: its own value

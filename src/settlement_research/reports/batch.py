@@ -387,10 +387,11 @@ def gated_index(manifest: Mapping[str, Any], knowledge: Any) -> tuple[str, list[
     from settlement_research.sdc import gate
 
     parameters = next((r.get("parameters") or {} for r in manifest.get("reports", []) if r.get("parameters")), {})
+    windows = knowledge.windows([r.get("parameters") or {} for r in manifest.get("reports", [])])
     found: list[dict[str, str]] = []
     for mode in ("full", "no_numbers", "names"):
         html = write_index(manifest, mode=mode)
-        findings = gate.audit_index(html, knowledge, parameters)
+        findings = gate.audit_index(html, knowledge, parameters, windows)
         if not findings:
             return html, found
         found += [{**f.to_dict(), "index": mode} for f in findings]

@@ -451,10 +451,13 @@ class Clean:
     ``suppressed`` cell must show ':'); a ``label``, ``value`` or ``header`` mark exempts nothing —
     its text is judged by its context like unmarked text — and a small number marked ``public`` must
     be a value the public table publishes there (:class:`.public.PublicValues`). ``kommune``: the
-    report's municipality (the context of a public number in a row without a code)."""
+    report's municipality (the context of a public number in a row without a code). ``windows``: the
+    spans of several years a public mark may name — the report's own (its year parameters), so a
+    template cannot pick, among all runs of years, one whose public sum equals a register count."""
 
     public: Any  # sdc.public.PublicValues
     kommune: str | None = None
+    windows: frozenset[tuple[int, int]] | None = None  # the spans of years a public mark may name (None: any)
 
     def public_ok(self, text: str, column: str | None, row: Sequence[str] = (), path: Sequence[str] = (),
                   window: str | None = None) -> bool:
@@ -472,6 +475,8 @@ class Clean:
             (w for w in map(parse_window, path) if w and w[0] != w[1]), None)
         if window is not None and span is None:
             return False  # a window the gate cannot read names no years
+        if span is not None and span[0] != span[1] and self.windows is not None and span not in self.windows:
+            return False  # a span the report was not asked for: chosen so that some public sum fits
         kommuner, year = self.public.row_context([*row, *path], self.kommune)
         # no year of its own: a code that reads as a year (2010) may be the row's year
         years = [year] if year is not None else [None, *self.public.coded_years([*row, *path])]

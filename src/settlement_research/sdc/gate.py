@@ -26,7 +26,7 @@ every batch.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,7 +132,22 @@ class Knowledge:
         if not self.ids:  # no person-level data at all (IMDi's published statistics only): nothing to pose as public
             values = public_values.PublicValues(self.t, no_register=True)
         kommune = parameters.get("kommune_nr") or self.declared.get("kommune_nr")
-        return audit.Clean(values, kommune if isinstance(kommune, str) else None)
+        return audit.Clean(values, kommune if isinstance(kommune, str) else None, self.windows([parameters]))
+
+    def windows(self, parameter_sets: Sequence[Mapping[str, str]]) -> frozenset[tuple[int, int]]:
+        """The spans of years the reports were asked for: per report, from the first to the last
+        year its year parameters name (``first_year``/``last_year``; the template's defaults where a
+        report passes none). A public number over several years must cover exactly one of these."""
+        from settlement_research.sdc.public import parse_window
+
+        out = set()
+        for parameters in parameter_sets:
+            effective = {**self.declared, **parameters}
+            years = sorted(w[0] for k, v in effective.items() if "year" in k.lower()
+                           and (w := parse_window(v)) is not None and w[0] == w[1])
+            if len(years) >= 2 and years[0] != years[-1]:
+                out.add((years[0], years[-1]))
+        return frozenset(out)
 
 
 def clean_context(parameters: Mapping[str, str], declared: Mapping[str, str] | None, t: int) -> audit.Clean:
@@ -208,13 +223,16 @@ def settle(out_dir: Path, stem: str, outcome: dict[str, Any], knowledge: Knowled
     return outcome
 
 
-def audit_index(html: str, knowledge: Knowledge, parameters: Mapping[str, str]) -> list[audit.Finding]:
+def audit_index(html: str, knowledge: Knowledge, parameters: Mapping[str, str],
+                windows: frozenset[tuple[int, int]] | None = None) -> list[audit.Finding]:
     """The batch's index.html judged like a page by the clean gate: identifiers anywhere, small
     counts by default deny, a public number only where the public table publishes it for the
     municipality of its row (the report's ``kommune_nr`` cell). ``parameters``: one report's
-    parameters (which source the numbers come from)."""
+    parameters (which source the numbers come from); ``windows``: the spans of years of all the
+    batch's reports (default: that report's)."""
     clean = knowledge.clean({k: v for k, v in parameters.items() if k == "source"})
     clean.kommune = None  # each row names its own
+    clean.windows = knowledge.windows([parameters]) if windows is None else windows
     return audit.check_html(html, ids=knowledge.ids, t=knowledge.t, where="index.html", clean=clean, verify_marks=False)
 
 
