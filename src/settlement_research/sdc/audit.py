@@ -34,7 +34,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -164,18 +164,26 @@ def candidates(text: str) -> set[str]:
             for k in (1, 2, 3):
                 if run.start() >= k:
                     out.add(word[run.start() - k:run.end()])
+    out.update(_grouped(text, 0))
+    for literal in _HEX.findall(text):
+        out.add(str(int(literal, 16)))
+    return {c.upper() for c in out}
+
+
+def _grouped(text: str, shortest: int) -> Iterator[str]:
+    """Digit groups written with separators (``123 456 789``) joined, with a prefix of up to three
+    letters before the first (``H 123 456 78``); groups too short to make ``shortest`` skipped."""
     for run in _GROUPED.finditer(text):
+        if len(run.group()) + 3 < shortest:  # its digits, with a prefix of at most three letters, are too few
+            continue
         groups = _DIGITS.findall(run.group())
         prefix = re.search(r"[A-Za-z]{1,3}\s?$", text[max(0, run.start() - 4):run.start()])
         for i in range(len(groups)):
             for j in range(i + 2, min(len(groups), i + _MAX_GROUPS) + 1):
                 joined = "".join(groups[i:j])
-                out.add(joined)
+                yield joined
                 if i == 0 and prefix:
-                    out.add(prefix.group().strip() + joined)
-    for literal in _HEX.findall(text):
-        out.add(str(int(literal, 16)))
-    return {c.upper() for c in out}
+                    yield prefix.group().strip() + joined
 
 
 @dataclass(frozen=True)
@@ -252,17 +260,7 @@ def _found(text: str, index: _Index) -> set[str]:
                 break  # the word starts here
             if b - a + k >= n:
                 out.add(text[a - k:b])
-    for run in _GROUPED.finditer(text):
-        if len(run.group()) + 3 < n:  # its digits, with a prefix of at most three letters, are too few
-            continue
-        groups = _DIGITS.findall(run.group())
-        prefix = re.search(r"[A-Za-z]{1,3}\s?$", text[max(0, run.start() - 4):run.start()])
-        for i in range(len(groups)):
-            for j in range(i + 2, min(len(groups), i + _MAX_GROUPS) + 1):
-                joined = "".join(groups[i:j])
-                out.add(joined)
-                if i == 0 and prefix:
-                    out.add(prefix.group().strip() + joined)
+    out.update(_grouped(text, n))
     for literal in _HEX.findall(text):
         out.add(str(int(literal, 16)))
     return {c for c in (x.upper() for x in out) if _is_id(c, index.upper, index.stripped)}
