@@ -129,6 +129,23 @@ def test_worker_pool_isolates_state_crashes_and_keeps_going(clean_env: Path, tmp
     assert after["provenance"]["parameters"] == {"kommune_nr": "0501"}  # every results.json carries it
 
 
+def test_the_next_report_renders_while_the_last_one_is_judged(clean_env: Path, tmp_path: Path) -> None:
+    """The worker gets its next job before the parent's gate judges the finished one (the gate
+    runs in the parent, so a worker waiting for it would idle for the gate's time per report)."""
+    fails = str(NOTEBOOKS / "fails.py")
+    jobs = [Job(i, fails, {"kommune_nr": "0501"}, str(tmp_path), f"r{i}") for i in range(3)]
+    pool = WorkerPool(1, WorkerSettings())
+    in_flight: list[str | None] = []
+
+    def on_done(job: Job, outcome: dict) -> None:
+        assert outcome["status"] == "ok", outcome.get("error")
+        worker = pool.workers[0] if pool.workers else None
+        in_flight.append(worker.job.stem if worker is not None and worker.job is not None else None)
+
+    pool.run(jobs, on_done)
+    assert in_flight == ["r1", "r2", None]
+
+
 @pytest.mark.slow
 def test_a_hung_report_times_out_and_the_next_one_runs(clean_env: Path, tmp_path: Path) -> None:
     fails = str(NOTEBOOKS / "fails.py")

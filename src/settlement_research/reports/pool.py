@@ -195,8 +195,12 @@ class WorkerPool:
                                 continue
                             job, worker.job = worker.job, None
                             worker.served += 1
+                            restart = worker.served >= self.max_tasks and pending
+                            if pending and not restart:  # the next job goes out before this one is judged:
+                                worker.job, worker.started = pending.popleft(), time.monotonic()
+                                worker.conn.send(worker.job)  # the worker renders while on_done gates
                             on_done(job, outcome)
-                            if worker.served >= self.max_tasks and pending:
+                            if restart:
                                 self._stop(worker)
                                 self.workers[i] = self._start()
                             continue
