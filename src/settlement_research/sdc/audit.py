@@ -55,7 +55,7 @@ from settlement_research.sdc.context import (
 from settlement_research.sdc.provenance import SIG_ATTR
 from settlement_research.sdc.rules import SHARE_STEPS, SUPPRESSED, threshold
 
-GATE = "ids-from-data+signed-marks+context-deny+downloads+public-windows/4"  # in report cache keys: a new gate re-audits cached reports
+GATE = "ids-from-data+signed-marks+context-deny+downloads+public-windows+reading-order/5"  # in report cache keys: a new gate re-audits cached reports
 SDC_KEYS = "_sdc"  # results.json: keys whose numbers derive from person-level data
 PUBLIC_KEYS = "_public"  # results.json: keys holding declared public statistics (IMDi's requests, ...)
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)*")
@@ -847,6 +847,28 @@ def _public_columns(tables: Sequence[list[list[_Cell]]], clean: Clean) -> downlo
     return allowed
 
 
+# What makes a browser show characters in another order than the page writes them: bidi controls
+# (an override shows "987654321" as "123456789"; a right-to-left mark or context swaps the groups of
+# "6789 12345"), <bdo>/<bdi>, a dir or direction of rtl/auto, unicode-bidi. The id lookup reads
+# text in the written order, so a page that reorders text is withheld (no report of this package
+# writes right-to-left text). Read after HTML and CSS escapes are undone.
+_REORDERING = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|<\s*bd[oi]\b|\bdir\s*=\s*['\"]?\s*(?:rtl|auto)|"
+                         r"\bdirection\s*[:=]\s*['\"]?\s*rtl|unicode-bidi", re.IGNORECASE)
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})\s?|(.))", re.DOTALL)
+
+
+def reorders_text(page: str) -> bool:
+    """True when a page tells the browser to show its characters in another order than written."""
+    import html as html_module
+
+    if not ("\\" in page or "&" in page or not page.isascii() or "bd" in page.lower() or "dir" in page.lower()
+            or "bidi" in page.lower()):
+        return False
+    text = html_module.unescape(page)
+    text = _CSS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if m.group(1) else m.group(2), text)
+    return bool(_REORDERING.search(text))
+
+
 def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = None, where: str = "html",
                key: bytes | None = None, embedded: bool = True, clean: Clean | None = None,
                verify_marks: bool = True) -> list[Finding]:
@@ -871,6 +893,9 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
         hits = count_identifiers("".join(scanner.flow), ids)
     if hits:
         findings.append(Finding("identifier", where, f"{hits} identifier value(s) from the person-level data"))
+    if reorders_text(html):
+        findings.append(Finding("reordered_text", where, "text shown in another order than written (a bidi control, "
+                                "<bdo>, rtl direction or unicode-bidi): the gate reads it in the written order"))
     if scanner.forged:
         findings.append(Finding("forged_mark", where, f"{scanner.forged} element(s) marked data-sdc that the "
                                 "disclosure API did not write in this render"))

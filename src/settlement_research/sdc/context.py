@@ -22,7 +22,19 @@ stands:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def fold(text: str) -> str:
+    """Text as a reader reads its numbers: compatibility forms folded (a superscript ``³``, a
+    circled ``③``, a subscript ``₄`` read as ``3``, ``3``, ``4``) and invisible characters removed.
+    ASCII text is returned as is (the common case)."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
 
 _PEOPLE = (
     r"persons?|people|peoples?|individuals?|refugees?|leavers?|participants?|households?|child(?:ren)?|kids?|"
@@ -137,7 +149,9 @@ def small_numbers(text: str, t: int) -> list[tuple[int, int, bool]]:
 
 
 def prose_counts(text: str, t: int) -> int:
-    """How many small numbers of ``text`` stand where a count of people stands."""
+    """How many small numbers of ``text`` stand where a count of people stands (read as
+    :func:`fold` reads them)."""
+    text = fold(text)
     return sum(1 for start, end, _ in small_numbers(text, t) if is_count_in_prose(text, start, end))
 
 
@@ -147,8 +161,9 @@ _CELL_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 
 
 def read_cell(text: str) -> float | None:
-    """A table cell's text as a number (thin spaces, thousands commas, decimal comma), else None."""
-    cleaned = re.sub(r"[\s\u00a0\u202f]", "", text)
+    """A table cell's text as a number (thin spaces, thousands commas, decimal comma, other
+    Unicode digits as :func:`fold` reads them), else None."""
+    cleaned = re.sub(r"[\s\u00a0\u202f]", "", fold(text))
     if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", cleaned):
         cleaned = cleaned.replace(",", "")
     if not _CELL_NUMBER.match(cleaned):

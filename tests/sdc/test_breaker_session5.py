@@ -1,0 +1,105 @@
+"""Holes the breaker found in the session-5 gate (SVG charts read by the clean gate, id lookup):
+each test is an attack that was published before its fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+import pytest
+
+from settlement_research.sdc.audit import check_html, check_text
+
+matplotlib.use("agg")
+
+IDS = frozenset({"123456789", "H12345678"})
+
+
+def _svg(draw: Any) -> str:
+    import matplotlib.pyplot as plt
+
+    from settlement_research.analysis.plots import figure_svg
+
+    fig, ax = plt.subplots()
+    try:
+        draw(ax)
+        return figure_svg(fig)
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("text", ["³ persons", "settled ③", "only ２ refugees", "n = ₄"])
+def test_a_small_count_written_in_other_unicode_digits_is_a_count(text: str) -> None:
+    """A superscript, circled, full-width or subscript digit reads as that digit: it was no count."""
+    assert {f.kind for f in check_html(f"<p>{text}</p>", t=5)} == {"small_count"}, text
+    assert {f.kind for f in check_html(f"<svg><text>{text}</text></svg>", t=5)} == {"small_count"}, text
+    assert {f.kind for f in check_text(text, t=5)} == {"small_count"}, text
+
+
+@pytest.mark.parametrize("cell", ["³", "④"])
+def test_a_table_cell_or_chart_annotation_in_other_unicode_digits_is_a_count(cell: str) -> None:
+    table = f"<table><tr><th>kommune</th><th>settled</th></tr><tr><td>Oslo</td><td>{cell}</td></tr></table>"
+    assert "small_count" in {f.kind for f in check_html(table, t=5)}
+    assert {f.kind for f in check_html(f"<svg><text>{cell}</text></svg>", t=5)} == {"small_count"}
+
+
+@pytest.mark.parametrize("page", [
+    '<p><bdo dir="rtl">987654321</bdo></p>',
+    '<p style="direction: rtl; unicode-bidi: bidi-override">987654321</p>',
+    '<p>\u202e987654321\u202c</p>',
+    '<svg><text direction="rtl" unicode-bidi="bidi-override">987654321</text></svg>',
+    '<style>.r { unicode-bidi: isolate-override; direction: rtl }</style><p class="r">87654321H</p>',
+])
+def test_an_identifier_written_backwards_and_shown_forwards_is_withheld(page: str) -> None:
+    """A bidi override shows ``987654321`` as ``123456789``: the page shows an id the lookup never saw."""
+    assert check_html(page, ids=IDS, t=5) != []
+
+
+def test_an_identifier_split_into_chart_texts_placed_side_by_side_is_found() -> None:
+    """``ax.text`` pieces at one height read as one number, whatever order the SVG writes them in."""
+    def draw(ax: Any) -> None:
+        ax.text(0.52, 0.5, "6789")
+        ax.text(0.30, 0.5, "12345")
+
+    assert "identifier" in {f.kind for f in check_html(_svg(draw), ids=IDS, t=5)}
+
+    def household(ax: Any) -> None:
+        ax.text(0.6, 0.2, "678")
+        ax.text(0.1, 0.2, "H")
+        ax.text(0.3, 0.2, "12345")
+
+    assert "identifier" in {f.kind for f in check_html(_svg(household), ids=IDS, t=5)}
+
+
+def test_small_counts_as_category_tick_labels_are_counts() -> None:
+    """Tick labels are an axis's scale only when they are one: ``3, 1, 4`` under three bars (each
+    municipality's count as its category label) is no scale."""
+    def draw(ax: Any) -> None:
+        ax.bar(range(3), [1, 1, 1])
+        ax.set_xticks(range(3), labels=["3", "1", "4"])
+        ax.set_title("Settled persons in Utsira, Røst and Træna")
+
+    assert "small_count" in {f.kind for f in check_html(_svg(draw), ids=IDS, t=5)}
+    def one_tick(ax: Any) -> None:  # a single labelled tick at a bar's height is that bar's count
+        ax.bar([0], [2])
+        ax.set_yticks([2])
+
+    assert "small_count" in {f.kind for f in check_html(_svg(one_tick), ids=IDS, t=5)}
+
+    def two_ticks(ax: Any) -> None:  # any two labels are linear in their place: no proof of a scale
+        ax.bar([0, 1], [1, 1])
+        ax.set_xticks([0, 1], labels=["0", "3"])
+
+    assert "small_count" in {f.kind for f in check_html(_svg(two_ticks), ids=IDS, t=5)}
+    spoofed = '<svg><g id="xtick_1"><text>3</text></g><text>Settled persons, Utsira</text></svg>'
+    assert "small_count" in {f.kind for f in check_html(spoofed, ids=IDS, t=5)}
+
+
+@pytest.mark.parametrize("draw", [
+    lambda ax: ax.bar(range(5), [3, 1, 4, 1, 5]),  # 0..5 on y, 0..4 on x: scales
+    lambda ax: ax.plot([2009, 2010, 2011, 2012], [0.1, 0.3, 0.2, 0.4]),
+    lambda ax: (ax.plot([1, 10, 100, 1000], [1, 2, 3, 4]), ax.set_xscale("log")),
+    lambda ax: (ax.bar(range(3), [10, 20, 30]), ax.set_xticks(range(3), labels=["1", "2", "3"])),  # classes 1-3
+])
+def test_a_charts_scale_is_not_a_count(draw: Any) -> None:
+    assert check_html(_svg(draw), ids=IDS, t=5) == []
