@@ -103,3 +103,32 @@ def test_small_counts_as_category_tick_labels_are_counts() -> None:
 ])
 def test_a_charts_scale_is_not_a_count(draw: Any) -> None:
     assert check_html(_svg(draw), ids=IDS, t=5) == []
+
+
+@pytest.mark.parametrize("page", [
+    "<p>x</p><!-- 123456789 -->",  # the page source is published too
+    '<style>p::after { content: "123456789" }</style><p>x</p>',
+    '<script>var a = "H12345678";</script><p>x</p>',
+    "<p>12345\n6789</p>",  # a line break in HTML text renders as a space: "12345 6789"
+    "<p>12345\n      6789</p>",
+    "<p>12345<!-- -->\n6789</p>",
+    "<p>" + "".join(c + "\u0332" for c in "123456789") + "</p>",  # each digit underlined (combining mark)
+    "<p>12345\u20626789</p>",  # invisible times
+    "<p>12345\u180e6789</p>",  # Mongolian vowel separator
+    "<p>12345\u034f6789</p>",  # combining grapheme joiner
+    "<p>12345\ufe0f6789</p>",  # variation selector
+    "<p>12345\U000e00416789</p>",  # a tag character
+    "<p>12345\u31646789</p>",  # Hangul filler (shown as nothing)
+])
+def test_an_identifier_hidden_in_the_page_source_or_by_invisible_characters_is_found(page: str) -> None:
+    assert "identifier" in {f.kind for f in check_html(page, ids=IDS, t=5)}, repr(page)
+
+
+def test_table_cells_on_separate_lines_are_not_joined_into_an_identifier() -> None:
+    """Cells are apart on the page: 12345 and 6789 in neighbouring cells are no id."""
+    page = "<table><tr><td>12345</td>\n<td>6789</td></tr></table>"
+    assert "identifier" not in {f.kind for f in check_html(page, ids=IDS, t=5)}
+
+
+def test_a_small_count_with_a_combining_mark_is_a_count() -> None:
+    assert {f.kind for f in check_html("<p>3\u0332 persons</p>", t=5)} == {"small_count"}

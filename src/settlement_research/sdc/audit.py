@@ -33,7 +33,6 @@ import functools
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
@@ -43,6 +42,7 @@ from typing import Any
 from settlement_research.sdc import charts, downloads, provenance
 from settlement_research.sdc.context import _PEOPLE_RE as _PEOPLE_WORD
 from settlement_research.sdc.context import (
+    fold,
     is_count_in_prose,
     key_is_not_a_count,
     printed_counts,
@@ -129,7 +129,6 @@ def tokens(text: str) -> set[str]:
     return out
 
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _ALNUM = re.compile(r"[A-Za-z0-9]+")
 _DIGITS = re.compile(r"\d+")
 # digit groups an id may be written in: "123 456 789", "123.456.789", "1234-56789" (one separator each)
@@ -138,17 +137,11 @@ _HEX = re.compile(r"0[xX][0-9a-fA-F]+")
 _MAX_GROUPS = 5
 
 
-_INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
-
-
 def normalise(text: str) -> str:
-    """Text as a reader sees it: compatibility forms folded (full-width digits to ASCII) and invisible
-    characters (zero-width space, soft hyphen) removed, so they cannot split an identifier. ASCII
-    text is its own normal form and holds no invisible character (the common case, returned as is)."""
-    if text.isascii():
-        return text
-    text = unicodedata.normalize("NFKC", text)
-    return text.translate(_INVISIBLE) if _INVISIBLE_RE.search(text) else text
+    """Text as a reader sees it (:func:`.context.fold`): compatibility forms folded (full-width digits
+    to ASCII) and what shows no character removed (zero-width and other format characters, combining
+    marks, fillers), so they cannot split an identifier. ASCII text is returned as is."""
+    return fold(text)
 
 
 def candidates(text: str) -> set[str]:
@@ -414,6 +407,7 @@ _BLOCK = frozenset({
 _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "wbr"})
 _SHOWN_ATTRS = frozenset({"title", "alt", "aria-label", "aria-description", "placeholder", "value", "label",
                           "content", "summary", "download"})
+_WHITESPACE = re.compile(r"\s+")
 _PARA = " \u00b6 "  # a block boundary: ends a prose context (see context._WORD)
 # where a page loads an image from (an <img>'s src and srcset, a picture's source, an image button,
 # an object or embed, a video's poster): anything but an SVG data: URI is an image the gate cannot read
@@ -630,16 +624,21 @@ class _Scanner(HTMLParser):
         return self.prose
 
     def handle_data(self, data: str) -> None:
-        if self._skip:
+        if self._skip:  # a style sheet or script: published in the page's source, looked up for ids
+            self.texts.append(data)
             return
-        self.texts.append(data)
-        self.flow.append(data)
+        shown = _WHITESPACE.sub(" ", data)  # a line break in text shows as a space ("12345 6789")
+        self.texts.append(shown)
+        self.flow.append(shown)
         if self._marks:
             self._marks[-1][3].append(data)
             if self._marks[-1][0] in ("td", "th") and self._cells:  # the cell is the mark
                 self._cells[-1][1].append(data)
             return
         self._target().append(data)
+
+    def handle_comment(self, data: str) -> None:
+        self.texts.append(data)  # not shown, but published in the page's source
 
     def close(self) -> None:
         super().close()

@@ -25,16 +25,20 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")  # Hangul fillers: letters that show nothing
+_SHOWN_AS_NOTHING = frozenset({"Cf", "Mn", "Me"})  # format characters (zero-width, bidi, tags), combining marks
 
 
 def fold(text: str) -> str:
-    """Text as a reader reads its numbers: compatibility forms folded (a superscript ``³``, a
-    circled ``③``, a subscript ``₄`` read as ``3``, ``3``, ``4``) and invisible characters removed.
-    ASCII text is returned as is (the common case)."""
+    """Text as a reader reads its digits: compatibility forms folded (a superscript ``³``, a
+    circled ``③``, a subscript ``₄`` read as ``3``, ``3``, ``4``) and what shows no character of its
+    own removed (zero-width and other format characters, combining marks such as an underline on
+    each digit, fillers), so none of them splits a number. ASCII text is returned as is."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in text if c.isascii() or not (
+        unicodedata.category(c) in _SHOWN_AS_NOTHING or c in _FILLERS))
 
 _PEOPLE = (
     r"persons?|people|peoples?|individuals?|refugees?|leavers?|participants?|households?|child(?:ren)?|kids?|"
