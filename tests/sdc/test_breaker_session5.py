@@ -132,3 +132,14 @@ def test_table_cells_on_separate_lines_are_not_joined_into_an_identifier() -> No
 
 def test_a_small_count_with_a_combining_mark_is_a_count() -> None:
     assert {f.kind for f in check_html("<p>3\u0332 persons</p>", t=5)} == {"small_count"}
+
+
+@pytest.mark.parametrize(("message", "hidden"), [
+    ("person 12345\n6789 failed", "6789"),  # shown as "12345 6789" where the message is HTML text
+    ("k0301=\u00b3", "3"),  # a superscript small count: was scrubbed before it was folded to '3'
+    ("k0301=\u2462", "3"),
+])
+def test_error_text_is_scrubbed_as_it_reads(message: str, hidden: str) -> None:
+    from settlement_research.sdc.audit import scrub
+
+    assert hidden not in (scrub(message, IDS, 5, error=True) or "")

@@ -135,6 +135,8 @@ _DIGITS = re.compile(r"\d+")
 _GROUPED = re.compile(r"\d+(?:[ \t.,'\u2019_\u00a0\u2009\u202f-]\d+)+")
 _HEX = re.compile(r"0[xX][0-9a-fA-F]+")
 _MAX_GROUPS = 5
+# the same, also across a line break (error text: shown in HTML, where a line break is a space)
+_GROUPED_LINES = re.compile(r"\d+(?:(?:[ \t.,'\u2019_\u00a0\u2009\u202f-]|[ \t]*\r?\n\s*)\d+)+")
 
 
 def normalise(text: str) -> str:
@@ -348,7 +350,7 @@ def scrub(text: str | None, ids: frozenset[str] | None = None, t: int | None = N
     message, where every unlabelled small number is a count)."""
     if text is None:
         return None
-    text = scrub_counts(text, t, error=error)
+    text = scrub_counts(normalise(text), t, error=error)  # as it reads: a '³' is scrubbed as a 3
     ids = identifier_values() if ids is None else ids
 
     upper, stripped = _id_index(ids) if ids else (frozenset(), frozenset())
@@ -366,7 +368,7 @@ def scrub(text: str | None, ids: frozenset[str] | None = None, t: int | None = N
         parts = re.split(r"([_-])", word)
         return "".join("[id]" if hit(p) else p for p in parts)
 
-    return _TOKEN.sub(sub, _GROUPED.sub(grouped, normalise(text)))
+    return _TOKEN.sub(sub, _GROUPED_LINES.sub(grouped, text))
 
 
 def scrub_manifest(manifest: Mapping[str, Any], ids: frozenset[str] | None = None) -> None:
