@@ -143,3 +143,21 @@ def test_error_text_is_scrubbed_as_it_reads(message: str, hidden: str) -> None:
     from settlement_research.sdc.audit import scrub
 
     assert hidden not in (scrub(message, IDS, 5, error=True) or "")
+
+
+def _output(html: str, mime: str = "text/html") -> dict:
+    return {"cells": [{"cell_type": "code", "source": "", "outputs": [
+        {"output_type": "display_data", "data": {mime: html, "text/plain": "x"}, "metadata": {}}]}]}
+
+
+@pytest.mark.parametrize(("html", "mime"), [
+    ('<style>p::after { content: attr(data-n) }</style><p data-n="3">Utsira settled</p>', "text/html"),
+    ('<style>p { counter-reset: c 3 } p::after { content: counter(c) }</style><p>Utsira settled</p>', "text/html"),
+    ('<style>p::after { content: "\\33" }</style><p>Utsira settled</p>', "text/html"),  # a CSS escape of '3'
+    ('<ol start="3"><li>persons settled in Utsira</li></ol>', "text/html"),  # the list marker shows "3."
+    ('<svg><a xlink:title="settled 3"><text>Utsira</text></a></svg>', "image/svg+xml"),  # a hover
+])
+def test_a_small_count_a_style_sheet_or_attribute_shows_is_withheld(html: str, mime: str) -> None:
+    from settlement_research.sdc.audit import check_notebook
+
+    assert check_notebook(_output(html, mime), ids=IDS, t=5) != []

@@ -408,7 +408,7 @@ _BLOCK = frozenset({
 })
 _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "wbr"})
 _SHOWN_ATTRS = frozenset({"title", "alt", "aria-label", "aria-description", "placeholder", "value", "label",
-                          "content", "summary", "download"})
+                          "content", "summary", "download", "xlink:title", "start"})  # start: an <ol>'s first marker
 _WHITESPACE = re.compile(r"\s+")
 _PARA = " \u00b6 "  # a block boundary: ends a prose context (see context._WORD)
 # where a page loads an image from (an <img>'s src and srcset, a picture's source, an image button,
@@ -1073,6 +1073,7 @@ _SCRIPT = re.compile(r"<script\b|<[a-z][^>]*\son[a-z]+\s*=|<[a-z][^>]*=\s*[\"']?
                      re.IGNORECASE)  # markup only: a name that reads "javascript:" as escaped text is text
 _STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
 _CSS_STRING = re.compile(r"\"([^\"]*)\"|'([^']*)'")
+_CSS_COMPUTED = re.compile(r"\b(?:attr|counters?)\s*\(", re.IGNORECASE)
 
 
 def _active_content(html: str, t: int, where: str) -> list[Finding]:
@@ -1084,6 +1085,10 @@ def _active_content(html: str, t: int, where: str) -> list[Finding]:
         findings.append(Finding("unreadable_cell", where, "a script, event handler or frame in an output: what it "
                                 "shows cannot be read"))
     for style in _STYLE.findall(html):
+        style = _CSS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if m.group(1) else m.group(2), style)  # "\\33" is 3
+        if _CSS_COMPUTED.search(style):
+            findings.append(Finding("unreadable_cell", where, "a style sheet writes text it computes (attr(), "
+                                    "counter()): what it shows cannot be read"))
         for a, b in _CSS_STRING.findall(style):
             text = a or b
             if prose_counts(text, t) or any(read_cell(text.strip()) == n for n in range(1, t)):
