@@ -208,3 +208,13 @@ def test_a_public_number_in_prose_naming_other_years_is_refused() -> None:
     page = (f'<p>In 2014 the municipality settled <span data-sdc="public" data-sdc-public="{spec}" '
             f'data-sdc-public-years="2012-2013">3</span> refugees.</p>')  # 2014's request was 40
     assert "unverified_public" in {f.kind for f in check_html(page, t=5, clean=clean, verify_marks=False)}
+
+
+@pytest.mark.parametrize("digits", ["\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",  # Arabic-Indic
+                                    "\u0967\u0968\u0969\u096a\u096b\u096c\u096d\u096e\u096f",  # Devanagari
+                                    "H\U0001d7cf\U0001d7d0\U0001d7d1\U0001d7d2\U0001d7d3\U0001d7d4\U0001d7d5\U0001d7d6"])
+def test_an_identifier_in_another_scripts_digits_is_found(digits: str) -> None:
+    """Any decimal digit reads as its value: NFKC folds full-width and mathematical digits, not a
+    script's own (١٢٣ is 123 to a reader)."""
+    assert "identifier" in {f.kind for f in check_html(f"<p>person {digits}</p>", ids=IDS, t=5)}
+    assert "identifier" in {f.kind for f in check_text(f"person {digits}", ids=IDS, t=5)}

@@ -30,15 +30,22 @@ _SHOWN_AS_NOTHING = frozenset({"Cf", "Mn", "Me"})  # format characters (zero-wid
 
 
 def fold(text: str) -> str:
-    """Text as a reader reads its digits: compatibility forms folded (a superscript ``³``, a
-    circled ``③``, a subscript ``₄`` read as ``3``, ``3``, ``4``) and what shows no character of its
-    own removed (zero-width and other format characters, combining marks such as an underline on
+    """Text as a reader reads its digits: compatibility forms and every script's decimal digits
+    folded (a superscript ``³``, a circled ``③``, a subscript ``₄``, an Arabic-Indic ``٣`` read as
+    ``3``, ``3``, ``4``, ``3``) and what shows no character of its own removed (zero-width and other format characters, combining marks such as an underline on
     each digit, fillers), so none of them splits a number. ASCII text is returned as is."""
     if text.isascii():
         return text
     text = unicodedata.normalize("NFKC", text)
-    return "".join(c for c in text if c.isascii() or not (
-        unicodedata.category(c) in _SHOWN_AS_NOTHING or c in _FILLERS))
+    return "".join(c if c.isascii() else _ascii_digit(c) for c in text
+                   if c.isascii() or not (unicodedata.category(c) in _SHOWN_AS_NOTHING or c in _FILLERS))
+
+
+def _ascii_digit(c: str) -> str:
+    """A decimal digit of any script as its ASCII digit (NFKC leaves a script's own digits: ١ is 1)."""
+    value = unicodedata.decimal(c, None)
+    return c if value is None else str(value)
+
 
 _PEOPLE = (
     r"persons?|people|peoples?|individuals?|refugees?|leavers?|participants?|households?|child(?:ren)?|kids?|"
