@@ -69,6 +69,8 @@ def test_an_identifier_split_into_chart_texts_placed_side_by_side_is_found() -> 
         ax.text(0.3, 0.2, "12345")
 
     assert "identifier" in {f.kind for f in check_html(_svg(household), ids=IDS, t=5)}
+    nudged = '<svg><text x="40" y="100.4">6789</text><text x="0" y="100">12345</text></svg>'  # one line to a reader
+    assert "identifier" in {f.kind for f in check_html(nudged, ids=IDS, t=5)}
 
 
 def test_small_counts_as_category_tick_labels_are_counts() -> None:

@@ -272,16 +272,25 @@ def off_scale_ticks(reading: SvgReading) -> list[str]:
     return out
 
 
-def side_by_side(reading: SvgReading, width: int = 5) -> list[str]:
-    """Texts that may read as one: up to ``width`` neighbours on one line (same y, in x order) and
-    in the order the SVG writes them, joined without a gap (an id written as ``12345`` and ``6789``
-    placed side by side, in either order in the file). Each joined string is looked up whole, so
-    neighbouring tick labels (``2009``, ``2010``) make no id by chance."""
-    rows: dict[float | None, list[tuple[float, str]]] = {}
-    for x, y, text in reading.placed:
-        if x is not None:
-            rows.setdefault(None if y is None else round(y, 1), []).append((x, text))
-    lines = [[text for _, text in sorted(row)] for row in rows.values()]
+def side_by_side(reading: SvgReading, width: int = 5, line_gap: float = 3.0) -> list[str]:
+    """Texts that may read as one: up to ``width`` neighbours on one line (baselines within
+    ``line_gap`` points, in x order) and in the order the SVG writes them, joined without a gap (an
+    id written as ``12345`` and ``6789`` placed side by side, in either order in the file, or half a
+    point apart in height). Each joined string is looked up whole, so neighbouring tick labels
+    (``2009``, ``2010``) make no id by chance. Limit: a place set by a transform other than
+    ``translate`` (a scale, a matrix, CSS) is not followed; such pieces are joined in file order only."""
+    placed = sorted(((y, x, text) for x, y, text in reading.placed if x is not None and y is not None))
+    lines: list[list[str]] = []
+    row: list[tuple[float, str]] = []
+    last: float | None = None
+    for y, x, text in placed:
+        if last is not None and y - last > line_gap:
+            lines.append([t for _, t in sorted(row)])
+            row = []
+        row.append((x, text))
+        last = y
+    if row:
+        lines.append([t for _, t in sorted(row)])
     lines.append([text for _, _, text in reading.placed])
     out = []
     for line in lines:
