@@ -11,7 +11,9 @@ known limit of session 4). So charts are drawn as SVG with ``svg.fonttype = 'non
 - identifiers in every text (tick labels too);
 - a small count in every text but tick labels: a bare ``3`` (an annotation on a bar) or a number
   in a counting context ("3 persons"); tick labels are an axis's scale, judged for counting
-  context only.
+  context only — when they are one: at least three numeric labels of an axis, linear (or
+  log-linear) in their place along it (:func:`off_scale_ticks`); a category's label ``3`` is not;
+- identifiers also in texts placed side by side on one line, joined (:func:`side_by_side`).
 
 An image whose text the gate cannot read is refused (:func:`unreadable`): a raster image (PNG,
 JPEG, GIF, WebP: in a notebook output, a ``data:`` URI or an ``<img>``), an SVG that draws its
