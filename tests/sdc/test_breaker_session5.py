@@ -220,3 +220,18 @@ def test_an_identifier_in_another_scripts_digits_is_found(digits: str) -> None:
     script's own (١٢٣ is 123 to a reader)."""
     assert "identifier" in {f.kind for f in check_html(f"<p>person {digits}</p>", ids=IDS, t=5)}
     assert "identifier" in {f.kind for f in check_text(f"person {digits}", ids=IDS, t=5)}
+
+
+@pytest.mark.parametrize("page", [
+    '<p data-settled="3">Utsira</p>',  # the page's source is published: a count in an attribute no reader sees
+    '<svg><g data-n="2"><text>Utsira</text></g></svg>',
+    '<table><tr><th>municipality</th></tr><tr><td data-sort="3">Utsira</td></tr></table>',
+])
+def test_a_small_count_in_an_attribute_of_the_page_source_is_withheld(page: str) -> None:
+    assert "small_count" in {f.kind for f in check_html(page, t=5)}, page
+
+
+def test_layout_attributes_and_a_cells_own_sort_key_are_not_counts() -> None:
+    page = ('<table><tr><th colspan="2">code</th></tr><tr><td class="num" data-sort="12" data-csv="12">12</td>'
+            '<td rowspan="3" tabindex="1">x</td></tr></table><svg width="3" height="4"><rect x="1" y="2"/></svg>')
+    assert check_html(page, t=5) == []

@@ -410,6 +410,21 @@ _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "
 _SHOWN_ATTRS = frozenset({"title", "alt", "aria-label", "aria-description", "placeholder", "value", "label",
                           "content", "summary", "download", "xlink:title", "start"})  # start: an <ol>'s first marker
 _WHITESPACE = re.compile(r"\s+")
+# attributes whose small numbers lay out or number the page (a cell's span, a tab order, a size), and
+# a cell's own sort and CSV key (the index's: judged as the cell when it equals the cell's text)
+_LAYOUT_ATTRS = frozenset({"colspan", "rowspan", "span", "width", "height", "tabindex", "size", "maxlength",
+                           "minlength", "border", "cellpadding", "cellspacing", "rows", "cols", "min", "max", "step",
+                           "low", "high", "optimum", "aria-level", "aria-colindex", "aria-rowindex", "aria-colspan",
+                           "aria-rowspan", "aria-setsize", "aria-posinset", "aria-colcount", "aria-rowcount",
+                           "stroke-width", "opacity", "fill-opacity", "stroke-opacity", "version", "font-size",
+                           "stroke-miterlimit", "scale", "order", "stddeviation", "k1", "k2", "k3", "k4",
+                           "font-weight", "loop", "frameborder", "hspace", "vspace", "marginwidth", "marginheight"})
+_CELL_KEYS = frozenset({"data-sort", "data-csv"})
+
+
+def _small(value: str, t: int) -> bool:
+    number = read_cell(value.strip())
+    return number is not None and number.is_integer() and 0 < number < t
 _PARA = " \u00b6 "  # a block boundary: ends a prose context (see context._WORD)
 # where a page loads an image from (an <img>'s src and srcset, a picture's source, an image button,
 # an object or embed, a video's poster): anything but an SVG data: URI is an image the gate cannot read
@@ -516,7 +531,8 @@ class _Scanner(HTMLParser):
     tags removed (an id split as ``<b>1234</b>56789``), its prose, captions and printed blocks,
     every table's cells with their *verified* provenance, and every mark that does not verify."""
 
-    def __init__(self, key: bytes | None, clean: Clean | None = None, verify_marks: bool = True) -> None:
+    def __init__(self, key: bytes | None, clean: Clean | None = None, verify_marks: bool = True,
+                 t: int | None = None) -> None:
         super().__init__(convert_charrefs=True)
         self.key = key
         self.clean = clean
@@ -532,6 +548,8 @@ class _Scanner(HTMLParser):
         self.tables: list[list[list[_Cell]]] = []
         self.forged = 0
         self.image_sources: list[str] = []  # every image source (see _IMAGE_SOURCES)
+        self.t = threshold() if t is None else t
+        self.source_counts = 0  # small counts in attributes no reader sees (data-n="3")
         self._svg = 0  # inside an <svg>: its geometry attributes are numbers (charts.geometry_numbers)
         self.geometry: list[str] = []  # those numbers, looked up one by one (one text for all)
         self._tables: list[list[list[_Cell]]] = []
@@ -550,6 +568,10 @@ class _Scanner(HTMLParser):
         if tag == "svg":
             self._svg += 1
         for name, value in attrs:
+            if value and name not in _LAYOUT_ATTRS and not name.startswith("data-sdc") and name not in _SHOWN_ATTRS \
+                    and not (self._svg and name in charts.GEOMETRY_ATTRS) and _small(value, self.t) \
+                    and not (tag in ("td", "th") and name in _CELL_KEYS):
+                self.source_counts += 1  # the page's source is published: a count no reader sees is still out
             if value and not value.startswith("data:") and name != SIG_ATTR:
                 if self._svg and name in charts.GEOMETRY_ATTRS:
                     self.geometry.append(charts.geometry_numbers(value))
@@ -572,7 +594,7 @@ class _Scanner(HTMLParser):
         elif tag in ("td", "th"):
             if not self._tables:  # a cell outside any table is still a cell
                 self._tables.append([[]])
-            self._cells.append([tag, [], self._thead > 0])
+            self._cells.append([tag, [], self._thead > 0, [v for k, v in attrs if k in _CELL_KEYS and v]])
         elif tag == "caption":
             self._caption = []
         elif tag == "pre":
@@ -607,7 +629,8 @@ class _Scanner(HTMLParser):
         if self._marks and self._marks[-1][0] == tag:
             mark = self._close_mark()
         if tag in ("td", "th") and self._cells:
-            cell_tag, chunks, in_head = self._cells.pop()
+            cell_tag, chunks, in_head, keys = self._cells.pop()
+            self.source_counts += sum(1 for v in keys if v.strip() != "".join(chunks).strip() and _small(v, self.t))
             kind = mark[0] if mark else None
             cell = _Cell(cell_tag, kind, "".join(chunks), not in_head, mark[2] if mark else None,
                          mark[3] if mark else None)
@@ -677,7 +700,7 @@ class _Scanner(HTMLParser):
         while self._marks:
             self._close_mark()
         while self._cells:  # an unclosed cell at the end of the page is still a cell
-            tag, chunks, in_head = self._cells.pop()
+            tag, chunks, in_head, _ = self._cells.pop()
             if self._tables:
                 (self._tables[-1] or self._tables[-1].append([]) or self._tables[-1])[-1].append(
                     _Cell(tag, None, "".join(chunks), not in_head))
@@ -916,7 +939,7 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
     (in the clean gate they exempt nothing that a forged one could)."""
     t = threshold() if t is None else t
     key = provenance.current().key if key is None else key
-    scanner = _Scanner(key, clean, verify_marks)
+    scanner = _Scanner(key, clean, verify_marks, t)
     scanner.feed(html)
     scanner.close()
     findings: list[Finding] = []
@@ -950,6 +973,9 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
     if shown:
         findings.append(Finding("small_count", f"{where} attributes", f"{shown} hover text(s) or description(s) "
                                 f"showing a number below {t} as a count of people"))
+    if scanner.source_counts:
+        findings.append(Finding("small_count", f"{where} attributes", f"{scanner.source_counts} attribute value(s) "
+                                f"holding a number below {t} that no reader sees (the page's source is published)"))
     unreadable = charts.unreadable_images(scanner.image_sources)
     if unreadable:
         findings.append(Finding("unreadable_image", f"{where} image", f"{unreadable} image(s) that are not an SVG "
