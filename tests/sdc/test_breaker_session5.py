@@ -233,5 +233,8 @@ def test_a_small_count_in_an_attribute_of_the_page_source_is_withheld(page: str)
 
 def test_layout_attributes_and_a_cells_own_sort_key_are_not_counts() -> None:
     page = ('<table><tr><th colspan="2">code</th></tr><tr><td class="num" data-sort="12" data-csv="12">12</td>'
-            '<td rowspan="3" tabindex="1">x</td></tr></table><svg width="3" height="4"><rect x="1" y="2"/></svg>')
+            '<td rowspan="3" tabindex="1">x</td></tr></table>'
+            '<table><tr><th>seconds</th></tr><tr><td data-sort="1.0" data-csv="1.00">1.00</td></tr>'  # 1 s, as
+            '<tr><td data-sort="2.35" data-csv="2.35">2.35</td></tr></table>'  # the index writes a duration
+            '<svg width="3" height="4"><rect x="1" y="2"/></svg>')
     assert check_html(page, t=5) == []

@@ -411,7 +411,7 @@ _SHOWN_ATTRS = frozenset({"title", "alt", "aria-label", "aria-description", "pla
                           "content", "summary", "download", "xlink:title", "start"})  # start: an <ol>'s first marker
 _WHITESPACE = re.compile(r"\s+")
 # attributes whose small numbers lay out or number the page (a cell's span, a tab order, a size), and
-# a cell's own sort and CSV key (the index's: judged as the cell when it equals the cell's text)
+# a cell's own sort and CSV key (the index's: judged as the cell when it is the number the cell shows)
 _LAYOUT_ATTRS = frozenset({"colspan", "rowspan", "span", "width", "height", "tabindex", "size", "maxlength",
                            "minlength", "border", "cellpadding", "cellspacing", "rows", "cols", "min", "max", "step",
                            "low", "high", "optimum", "aria-level", "aria-colindex", "aria-rowindex", "aria-colspan",
@@ -630,7 +630,8 @@ class _Scanner(HTMLParser):
             mark = self._close_mark()
         if tag in ("td", "th") and self._cells:
             cell_tag, chunks, in_head, keys = self._cells.pop()
-            self.source_counts += sum(1 for v in keys if v.strip() != "".join(chunks).strip() and _small(v, self.t))
+            shown = "".join(chunks).strip()
+            self.source_counts += sum(1 for v in keys if _small(v, self.t) and read_cell(v.strip()) != read_cell(shown))
             kind = mark[0] if mark else None
             cell = _Cell(cell_tag, kind, "".join(chunks), not in_head, mark[2] if mark else None,
                          mark[3] if mark else None)
