@@ -41,7 +41,8 @@ def test_a_small_count_outside_a_table_cell_is_withheld(renderer: Renderer, clea
 
 @pytest.mark.parametrize(("how", "kind"), [("title", "identifier"), ("annotation", "small_count"),
                                            ("legend", "small_count"), ("mathtext", "small_count"),
-                                           ("raster", "unreadable_image"), ("glyphs", "unreadable_image")])
+                                           ("raster", "unreadable_image"), ("glyphs", "unreadable_image"),
+                                           ("ticks", "small_count"), ("pieces", "identifier")])
 def test_what_a_chart_draws_is_read(renderer: Renderer, clean_env: Path, tmp_path: Path, how: str, kind: str) -> None:
     assert kind in withheld(renderer, "leaky_chart", tmp_path, how=how)
 

@@ -205,7 +205,9 @@ def test_the_gate_reads_an_svg_charts_text_itself() -> None:
     """Charts are SVG with text as text (sdc.charts): the clean gate reads them without the hook."""
     from settlement_research.sdc.charts import check_svg
 
-    tick = '<g id="ytick_2"><g id="text_2"><text x="1" y="2">3</text></g></g>'  # an axis's scale
+    tick = ('<g id="ytick_1"><g id="text_1"><text x="1" y="12">0</text></g></g>'  # an axis's scale: labels
+            '<g id="ytick_2"><g id="text_2"><text x="1" y="7">3</text></g></g>'  # linear in their place
+            '<g id="ytick_3"><g id="text_3"><text x="1" y="2">6</text></g></g>')
     assert check_svg(f"<svg>{tick}<text>Settled, 2012-2014</text></svg>", t=5, ids=IDS) == []
     annotation = check_svg(f"<svg>{tick}<g id='text_9'><text x='4' y='5'>3</text></g></svg>", t=5, ids=IDS)
     assert [kind for kind, _ in annotation] == ["small_count"]  # a bare 3 on a bar is a count

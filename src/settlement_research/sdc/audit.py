@@ -33,7 +33,6 @@ import functools
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
@@ -43,6 +42,7 @@ from typing import Any
 from settlement_research.sdc import charts, downloads, provenance
 from settlement_research.sdc.context import _PEOPLE_RE as _PEOPLE_WORD
 from settlement_research.sdc.context import (
+    fold,
     is_count_in_prose,
     key_is_not_a_count,
     printed_counts,
@@ -55,7 +55,7 @@ from settlement_research.sdc.context import (
 from settlement_research.sdc.provenance import SIG_ATTR
 from settlement_research.sdc.rules import SHARE_STEPS, SUPPRESSED, threshold
 
-GATE = "ids-from-data+signed-marks+context-deny+downloads+public-windows/4"  # in report cache keys: a new gate re-audits cached reports
+GATE = "ids-from-data+signed-marks+context-deny+downloads+public-windows+reading-order/5"  # in report cache keys: a new gate re-audits cached reports
 SDC_KEYS = "_sdc"  # results.json: keys whose numbers derive from person-level data
 PUBLIC_KEYS = "_public"  # results.json: keys holding declared public statistics (IMDi's requests, ...)
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)*")
@@ -129,26 +129,21 @@ def tokens(text: str) -> set[str]:
     return out
 
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _ALNUM = re.compile(r"[A-Za-z0-9]+")
 _DIGITS = re.compile(r"\d+")
 # digit groups an id may be written in: "123 456 789", "123.456.789", "1234-56789" (one separator each)
 _GROUPED = re.compile(r"\d+(?:[ \t.,'\u2019_\u00a0\u2009\u202f-]\d+)+")
 _HEX = re.compile(r"0[xX][0-9a-fA-F]+")
 _MAX_GROUPS = 5
-
-
-_INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+# the same, also across a line break (error text: shown in HTML, where a line break is a space)
+_GROUPED_LINES = re.compile(r"\d+(?:(?:[ \t.,'\u2019_\u00a0\u2009\u202f-]|[ \t]*\r?\n\s*)\d+)+")
 
 
 def normalise(text: str) -> str:
-    """Text as a reader sees it: compatibility forms folded (full-width digits to ASCII) and invisible
-    characters (zero-width space, soft hyphen) removed, so they cannot split an identifier. ASCII
-    text is its own normal form and holds no invisible character (the common case, returned as is)."""
-    if text.isascii():
-        return text
-    text = unicodedata.normalize("NFKC", text)
-    return text.translate(_INVISIBLE) if _INVISIBLE_RE.search(text) else text
+    """Text as a reader sees it (:func:`.context.fold`): compatibility forms folded (full-width digits
+    to ASCII) and what shows no character removed (zero-width and other format characters, combining
+    marks, fillers), so they cannot split an identifier. ASCII text is returned as is."""
+    return fold(text)
 
 
 def candidates(text: str) -> set[str]:
@@ -353,7 +348,7 @@ def scrub(text: str | None, ids: frozenset[str] | None = None, t: int | None = N
     message, where every unlabelled small number is a count)."""
     if text is None:
         return None
-    text = scrub_counts(text, t, error=error)
+    text = scrub_counts(normalise(text), t, error=error)  # as it reads: a '³' is scrubbed as a 3
     ids = identifier_values() if ids is None else ids
 
     upper, stripped = _id_index(ids) if ids else (frozenset(), frozenset())
@@ -371,7 +366,7 @@ def scrub(text: str | None, ids: frozenset[str] | None = None, t: int | None = N
         parts = re.split(r"([_-])", word)
         return "".join("[id]" if hit(p) else p for p in parts)
 
-    return _TOKEN.sub(sub, _GROUPED.sub(grouped, normalise(text)))
+    return _TOKEN.sub(sub, _GROUPED_LINES.sub(grouped, text))
 
 
 def scrub_manifest(manifest: Mapping[str, Any], ids: frozenset[str] | None = None) -> None:
@@ -411,7 +406,23 @@ _BLOCK = frozenset({
 })
 _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "wbr"})
 _SHOWN_ATTRS = frozenset({"title", "alt", "aria-label", "aria-description", "placeholder", "value", "label",
-                          "content", "summary", "download"})
+                          "content", "summary", "download", "xlink:title", "start"})  # start: an <ol>'s first marker
+_WHITESPACE = re.compile(r"\s+")
+# attributes whose small numbers lay out or number the page (a cell's span, a tab order, a size), and
+# a cell's own sort and CSV key (the index's: judged as the cell when it is the number the cell shows)
+_LAYOUT_ATTRS = frozenset({"colspan", "rowspan", "span", "width", "height", "tabindex", "size", "maxlength",
+                           "minlength", "border", "cellpadding", "cellspacing", "rows", "cols", "min", "max", "step",
+                           "low", "high", "optimum", "aria-level", "aria-colindex", "aria-rowindex", "aria-colspan",
+                           "aria-rowspan", "aria-setsize", "aria-posinset", "aria-colcount", "aria-rowcount",
+                           "stroke-width", "opacity", "fill-opacity", "stroke-opacity", "version", "font-size",
+                           "stroke-miterlimit", "scale", "order", "stddeviation", "k1", "k2", "k3", "k4",
+                           "font-weight", "loop", "frameborder", "hspace", "vspace", "marginwidth", "marginheight"})
+_CELL_KEYS = frozenset({"data-sort", "data-csv"})
+
+
+def _small(value: str, t: int) -> bool:
+    number = read_cell(value.strip())
+    return number is not None and number.is_integer() and 0 < number < t
 _PARA = " \u00b6 "  # a block boundary: ends a prose context (see context._WORD)
 # where a page loads an image from (an <img>'s src and srcset, a picture's source, an image button,
 # an object or embed, a video's poster): anything but an SVG data: URI is an image the gate cannot read
@@ -458,7 +469,7 @@ class Clean:
     windows: frozenset[tuple[int, int]] | None = None  # the spans of years a public mark may name (None: any)
 
     def public_ok(self, text: str, column: str | None, row: Sequence[str] = (), path: Sequence[str] = (),
-                  window: str | None = None) -> bool:
+                  window: str | None = None, header: str = "", caption: str = "") -> bool:
         """Whether every small number of ``text`` is published by ``column`` in this context: the
         row's municipality code, and the years it covers — the row's year (or a year in a
         results.json key path) or the window the mark names (``window``: ``"2009-2014"``, from
@@ -476,6 +487,20 @@ class Clean:
         if span is not None and span[0] != span[1] and self.windows is not None and span not in self.windows:
             return False  # a span the report was not asked for: chosen so that some public sum fits
         kommuner, year = self.public.row_context([*row, *path], self.kommune)
+        # the years a reader reads the number as: its column header's (one year or window: exactly
+        # the number's) and its caption's (the number's years inside them)
+        named = _named_years(header)
+        if named:
+            if len(named) > 1 or (span is not None and span != named[0]) or (
+                    year is not None and named[0] != (year, year)):
+                return False
+            span = span or named[0]
+        within = _named_years(caption)
+        if within:
+            first, last = min(w[0] for w in within), max(w[1] for w in within)
+            covered = span or ((year, year) if year is not None else None)
+            if covered is not None and not (first <= covered[0] and covered[1] <= last):
+                return False
         # no year of its own: a code that reads as a year (2010) may be the row's year
         years = [year] if year is not None else [None, *self.public.coded_years([*row, *path])]
 
@@ -488,12 +513,29 @@ class Clean:
         return number is None or allowed(number)
 
 
+_YEARS_NAMED = re.compile(r"(?<![\d.,])(\d{4})(?:\s*[-\u2013\u2014]\s*(\d{4}))?(?![\d.,]\d)")
+
+
+def _named_years(text: str) -> list[tuple[int, int]]:
+    """The distinct years and windows (first, last) a header or caption names (``2012``,
+    ``2009–2014``)."""
+    from settlement_research.sdc.public import YEAR_RANGE
+
+    out: list[tuple[int, int]] = []
+    for match in _YEARS_NAMED.finditer(fold(text)):
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        if first in YEAR_RANGE and last in YEAR_RANGE and first <= last and (first, last) not in out:
+            out.append((first, last))
+    return out
+
+
 class _Scanner(HTMLParser):
     """One pass over a page: its texts and attribute values (for identifiers), its text with inline
     tags removed (an id split as ``<b>1234</b>56789``), its prose, captions and printed blocks,
     every table's cells with their *verified* provenance, and every mark that does not verify."""
 
-    def __init__(self, key: bytes | None, clean: Clean | None = None, verify_marks: bool = True) -> None:
+    def __init__(self, key: bytes | None, clean: Clean | None = None, verify_marks: bool = True,
+                 t: int | None = None) -> None:
         super().__init__(convert_charrefs=True)
         self.key = key
         self.clean = clean
@@ -509,6 +551,8 @@ class _Scanner(HTMLParser):
         self.tables: list[list[list[_Cell]]] = []
         self.forged = 0
         self.image_sources: list[str] = []  # every image source (see _IMAGE_SOURCES)
+        self.t = threshold() if t is None else t
+        self.source_counts = 0  # small counts in attributes no reader sees (data-n="3")
         self._svg = 0  # inside an <svg>: its geometry attributes are numbers (charts.geometry_numbers)
         self.geometry: list[str] = []  # those numbers, looked up one by one (one text for all)
         self._tables: list[list[list[_Cell]]] = []
@@ -527,6 +571,10 @@ class _Scanner(HTMLParser):
         if tag == "svg":
             self._svg += 1
         for name, value in attrs:
+            if value and name not in _LAYOUT_ATTRS and not name.startswith("data-sdc") and name not in _SHOWN_ATTRS \
+                    and not (self._svg and name in charts.GEOMETRY_ATTRS) and _small(value, self.t) \
+                    and not (tag in ("td", "th") and name in _CELL_KEYS):
+                self.source_counts += 1  # the page's source is published: a count no reader sees is still out
             if value and not value.startswith("data:") and name != SIG_ATTR:
                 if self._svg and name in charts.GEOMETRY_ATTRS:
                     self.geometry.append(charts.geometry_numbers(value))
@@ -549,7 +597,7 @@ class _Scanner(HTMLParser):
         elif tag in ("td", "th"):
             if not self._tables:  # a cell outside any table is still a cell
                 self._tables.append([[]])
-            self._cells.append([tag, [], self._thead > 0])
+            self._cells.append([tag, [], self._thead > 0, [v for k, v in attrs if k in _CELL_KEYS and v]])
         elif tag == "caption":
             self._caption = []
         elif tag == "pre":
@@ -584,7 +632,9 @@ class _Scanner(HTMLParser):
         if self._marks and self._marks[-1][0] == tag:
             mark = self._close_mark()
         if tag in ("td", "th") and self._cells:
-            cell_tag, chunks, in_head = self._cells.pop()
+            cell_tag, chunks, in_head, keys = self._cells.pop()
+            shown = "".join(chunks).strip()
+            self.source_counts += sum(1 for v in keys if _small(v, self.t) and read_cell(v.strip()) != read_cell(shown))
             kind = mark[0] if mark else None
             cell = _Cell(cell_tag, kind, "".join(chunks), not in_head, mark[2] if mark else None,
                          mark[3] if mark else None)
@@ -633,10 +683,12 @@ class _Scanner(HTMLParser):
         return self.prose
 
     def handle_data(self, data: str) -> None:
-        if self._skip:
+        if self._skip:  # a style sheet or script: published in the page's source, looked up for ids
+            self.texts.append(data)
             return
-        self.texts.append(data)
-        self.flow.append(data)
+        shown = _WHITESPACE.sub(" ", data)  # a line break in text shows as a space ("12345 6789")
+        self.texts.append(shown)
+        self.flow.append(shown)
         if self._marks:
             self._marks[-1][3].append(data)
             if self._marks[-1][0] in ("td", "th") and self._cells:  # the cell is the mark
@@ -644,12 +696,15 @@ class _Scanner(HTMLParser):
             return
         self._target().append(data)
 
+    def handle_comment(self, data: str) -> None:
+        self.texts.append(data)  # not shown, but published in the page's source
+
     def close(self) -> None:
         super().close()
         while self._marks:
             self._close_mark()
         while self._cells:  # an unclosed cell at the end of the page is still a cell
-            tag, chunks, in_head = self._cells.pop()
+            tag, chunks, in_head, _ = self._cells.pop()
             if self._tables:
                 (self._tables[-1] or self._tables[-1].append([]) or self._tables[-1])[-1].append(
                     _Cell(tag, None, "".join(chunks), not in_head))
@@ -745,7 +800,10 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean |
                 continue
             if clean is not None:  # a claim exempts only what it proves (see Clean)
                 if kind == "public":
-                    if not clean.public_ok(text, columns[i][j], [c.text for c in body[i]], window=windows[i][j]):
+                    offset = sum(1 for c in body[i] if c.tag == "th")  # row headers before the cells
+                    header = heads[j + offset] if j + offset < len(heads) else ""
+                    if not clean.public_ok(text, columns[i][j], [c.text for c in body[i]], window=windows[i][j],
+                                           header=header, caption=caption):
                         unverified += 1
                         continue
                 elif kind == "label" and (unit_caption or _not_people(heads, i, j, body) or j in ordinal) \
@@ -850,6 +908,28 @@ def _public_columns(tables: Sequence[list[list[_Cell]]], clean: Clean) -> downlo
     return allowed
 
 
+# What makes a browser show characters in another order than the page writes them: bidi controls
+# (an override shows "987654321" as "123456789"; a right-to-left mark or context swaps the groups of
+# "6789 12345"), <bdo>/<bdi>, a dir or direction of rtl/auto, unicode-bidi. The id lookup reads
+# text in the written order, so a page that reorders text is withheld (no report of this package
+# writes right-to-left text). Read after HTML and CSS escapes are undone.
+_REORDERING = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|<\s*bd[oi]\b|\bdir\s*=\s*['\"]?\s*(?:rtl|auto)|"
+                         r"\bdirection\s*[:=]\s*['\"]?\s*rtl|unicode-bidi", re.IGNORECASE)
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})\s?|(.))", re.DOTALL)
+
+
+def reorders_text(page: str) -> bool:
+    """True when a page tells the browser to show its characters in another order than written."""
+    import html as html_module
+
+    if not ("\\" in page or "&" in page or not page.isascii() or "bd" in page.lower() or "dir" in page.lower()
+            or "bidi" in page.lower()):
+        return False
+    text = html_module.unescape(page)
+    text = _CSS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if m.group(1) else m.group(2), text)
+    return bool(_REORDERING.search(text))
+
+
 def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = None, where: str = "html",
                key: bytes | None = None, embedded: bool = True, clean: Clean | None = None,
                verify_marks: bool = True) -> list[Finding]:
@@ -863,7 +943,7 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
     (in the clean gate they exempt nothing that a forged one could)."""
     t = threshold() if t is None else t
     key = provenance.current().key if key is None else key
-    scanner = _Scanner(key, clean, verify_marks)
+    scanner = _Scanner(key, clean, verify_marks, t)
     scanner.feed(html)
     scanner.close()
     findings: list[Finding] = []
@@ -874,6 +954,9 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
         hits = count_identifiers("".join(scanner.flow), ids)
     if hits:
         findings.append(Finding("identifier", where, f"{hits} identifier value(s) from the person-level data"))
+    if reorders_text(html):
+        findings.append(Finding("reordered_text", where, "text shown in another order than written (a bidi control, "
+                                "<bdo>, rtl direction or unicode-bidi): the gate reads it in the written order"))
     if scanner.forged:
         findings.append(Finding("forged_mark", where, f"{scanner.forged} element(s) marked data-sdc that the "
                                 "disclosure API did not write in this render"))
@@ -894,6 +977,9 @@ def check_html(html: str, *, ids: frozenset[str] = frozenset(), t: int | None = 
     if shown:
         findings.append(Finding("small_count", f"{where} attributes", f"{shown} hover text(s) or description(s) "
                                 f"showing a number below {t} as a count of people"))
+    if scanner.source_counts:
+        findings.append(Finding("small_count", f"{where} attributes", f"{scanner.source_counts} attribute value(s) "
+                                f"holding a number below {t} that no reader sees (the page's source is published)"))
     unreadable = charts.unreadable_images(scanner.image_sources)
     if unreadable:
         findings.append(Finding("unreadable_image", f"{where} image", f"{unreadable} image(s) that are not an SVG "
@@ -1050,6 +1136,7 @@ _SCRIPT = re.compile(r"<script\b|<[a-z][^>]*\son[a-z]+\s*=|<[a-z][^>]*=\s*[\"']?
                      re.IGNORECASE)  # markup only: a name that reads "javascript:" as escaped text is text
 _STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
 _CSS_STRING = re.compile(r"\"([^\"]*)\"|'([^']*)'")
+_CSS_COMPUTED = re.compile(r"\b(?:attr|counters?)\s*\(", re.IGNORECASE)
 
 
 def _active_content(html: str, t: int, where: str) -> list[Finding]:
@@ -1061,6 +1148,10 @@ def _active_content(html: str, t: int, where: str) -> list[Finding]:
         findings.append(Finding("unreadable_cell", where, "a script, event handler or frame in an output: what it "
                                 "shows cannot be read"))
     for style in _STYLE.findall(html):
+        style = _CSS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if m.group(1) else m.group(2), style)  # "\\33" is 3
+        if _CSS_COMPUTED.search(style):
+            findings.append(Finding("unreadable_cell", where, "a style sheet writes text it computes (attr(), "
+                                    "counter()): what it shows cannot be read"))
         for a, b in _CSS_STRING.findall(style):
             text = a or b
             if prose_counts(text, t) or any(read_cell(text.strip()) == n for n in range(1, t)):

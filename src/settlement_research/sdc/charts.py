@@ -11,7 +11,9 @@ known limit of session 4). So charts are drawn as SVG with ``svg.fonttype = 'non
 - identifiers in every text (tick labels too);
 - a small count in every text but tick labels: a bare ``3`` (an annotation on a bar) or a number
   in a counting context ("3 persons"); tick labels are an axis's scale, judged for counting
-  context only.
+  context only — when they are one: at least three numeric labels of an axis, linear (or
+  log-linear) in their place along it (:func:`off_scale_ticks`); a category's label ``3`` is not;
+- identifiers also in texts placed side by side on one line, joined (:func:`side_by_side`).
 
 An image whose text the gate cannot read is refused (:func:`unreadable`): a raster image (PNG,
 JPEG, GIF, WebP: in a notebook output, a ``data:`` URI or an ``<img>``), an SVG that draws its
@@ -32,6 +34,7 @@ to add to its own (a template can silence the hook, never the parent).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -105,6 +108,9 @@ class SvgReading:
     """What an SVG shows as text, and what in it cannot be read."""
 
     ticks: list[str] = field(default_factory=list)  # tick labels (in a matplotlib ``xtick_N``/``ytick_N`` group)
+    # each tick label with its axis (the enclosing ``matplotlib.axis_N`` group and x/y) and its place along it
+    tick_places: list[tuple[str, float | None, str]] = field(default_factory=list)
+    placed: list[tuple[float | None, float | None, str]] = field(default_factory=list)  # every text with its x, y
     other: list[str] = field(default_factory=list)  # every other text: titles, labels, legend, annotations
     glyphs: int = 0  # <use> of a glyph path: text drawn as shapes (svg.fonttype 'path')
     embedded: int = 0  # <image>, or a reference to a resource outside the SVG
@@ -116,14 +122,17 @@ class _SvgReader(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.reading = SvgReading()
-        self._stack: list[tuple[str, bool]] = []  # (tag, inside a tick group)
+        # (tag, axis of the tick group it is in, axis group, offset of its translate()s or None: another transform)
+        self._stack: list[tuple[str, str | None, str, tuple[float, float] | None]] = []
+        self._place: tuple[float | None, float | None] = (None, None)
+        self._axis: str | None = None
         self._text: list[str] | None = None  # the chunks of the outermost text element being read
         self._text_depth = 0
         self._text_tick = False
         self._hidden = 0
 
-    def _in_tick(self) -> bool:
-        return bool(self._stack) and self._stack[-1][1]
+    def _in_tick(self) -> str | None:
+        return self._stack[-1][1] if self._stack else None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
@@ -138,13 +147,25 @@ class _SvgReader(HTMLParser):
                     self.reading.glyphs += bool(_GLYPH_ID.match(ref))
                 elif tag != "a":  # a link shows nothing itself; anything else loads what the gate does not read
                     self.reading.embedded += 1
-        tick = self._in_tick() or (tag == "g" and bool(_TICK_GROUP.match(values.get("id") or "")))
-        self._stack.append((tag, tick))
+        group = self._stack[-1][2] if self._stack else ""
+        if tag == "g" and (values.get("id") or "").startswith("matplotlib.axis"):
+            group = values.get("id") or ""
+        tick = self._in_tick()
+        if tick is None and tag == "g" and _TICK_GROUP.match(values.get("id") or ""):
+            tick = f"{group}:{(values.get('id') or 'x')[0]}"
+        offset = self._stack[-1][3] if self._stack else (0.0, 0.0)
+        if values.get("transform") and offset is not None:
+            offset = _translated(offset, values.get("transform") or "")
+        self._stack.append((tag, tick, group, offset))
         if tag in _HIDDEN_TAGS:
             self._hidden += 1
         if tag in _TEXT_TAGS:
             if self._text is None:
-                self._text, self._text_tick = [], tick and tag == "text"
+                self._text, self._text_tick = [], bool(tick) and tag == "text"
+                x, y = _coordinate(values.get("x")), _coordinate(values.get("y"))
+                if offset is not None and tag == "text":  # placed by its groups' translate() (mathtext)
+                    x, y = offset[0] + (x or 0.0), offset[1] + (y or 0.0)
+                self._place, self._axis = (x, y), tick
             self._text_depth += 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -152,10 +173,10 @@ class _SvgReader(HTMLParser):
         self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        if not any(open_tag == tag for open_tag, _ in self._stack):
+        if not any(entry[0] == tag for entry in self._stack):
             return  # a stray end tag
         while self._stack:
-            open_tag, _ = self._stack.pop()
+            open_tag = self._stack.pop()[0]
             if open_tag in _HIDDEN_TAGS and self._hidden:
                 self._hidden -= 1
             if open_tag in _TEXT_TAGS and self._text_depth:
@@ -170,6 +191,10 @@ class _SvgReader(HTMLParser):
         text = " ".join("".join(chunks).split())
         if text:
             (self.reading.ticks if self._text_tick else self.reading.other).append(text)
+            self.reading.placed.append((*self._place, text))
+            if self._text_tick and self._axis:
+                along = self._place[1] if self._axis.endswith(":y") else self._place[0]
+                self.reading.tick_places.append((self._axis, along, text))
 
     def handle_data(self, data: str) -> None:
         if self._hidden:
@@ -184,6 +209,97 @@ class _SvgReader(HTMLParser):
         super().close()
         if self._text is not None:
             self._close_text()
+
+
+def _coordinate(value: str | None) -> float | None:
+    """An SVG text's own x or y (the first of a list), or None."""
+    try:
+        return float((value or "").replace(",", " ").split()[0])
+    except (ValueError, IndexError):
+        return None
+
+
+_TRANSLATE = re.compile(r"^\s*translate\(\s*([-+.\deE]+)(?:[\s,]+([-+.\deE]+))?\s*\)\s*$")
+_ROTATE_NONE = re.compile(r"^\s*rotate\(\s*-?0(?:\.0*)?(?:[\s,]+[-+.\deE]+){0,2}\s*\)\s*$")
+
+
+def _translated(offset: tuple[float, float], transform: str) -> tuple[float, float] | None:
+    """``offset`` moved by a ``translate(x y)`` (a ``rotate(-0 …)`` leaves it); None for any other
+    transform (the place is unknown)."""
+    if _ROTATE_NONE.match(transform):
+        return offset
+    match = _TRANSLATE.match(transform)
+    if match is None:
+        return None
+    try:
+        return offset[0] + float(match.group(1)), offset[1] + float(match.group(2) or 0)
+    except ValueError:
+        return None
+
+
+def _tick_value(text: str) -> float | None:
+    from settlement_research.sdc.context import read_cell
+
+    return read_cell(text.replace("\u2212", "-"))
+
+
+def _linear(points: list[tuple[float, float]]) -> bool:
+    (p0, v0), (p1, v1) = points[0], points[-1]
+    if p1 == p0:
+        return False
+    slope = (v1 - v0) / (p1 - p0)
+    spread = max(v for _, v in points) - min(v for _, v in points)
+    return spread > 0 and all(abs(v - (v0 + slope * (p - p0))) <= 0.02 * spread for p, v in points)
+
+
+def off_scale_ticks(reading: SvgReading) -> list[str]:
+    """Tick labels that are numbers but not an axis's scale: on an axis whose numeric labels are not
+    linear (or log-linear) in their place along it (``3, 1, 4`` under three bars: each bar's count
+    as its category label), or with fewer than three of them (any two are linear: ``0, 3``). A
+    label set that is a scale is indistinguishable from an axis (counts ``1, 2, 3`` labelling bars
+    in that order pass)."""
+    axes: dict[str, list[tuple[float | None, str]]] = {}
+    for axis, along, text in reading.tick_places:
+        axes.setdefault(axis, []).append((along, text))
+    out: list[str] = []
+    for labels in axes.values():
+        numbers = [(along, value) for along, text in labels if (value := _tick_value(text)) is not None]
+        if not numbers:
+            continue
+        scale = len(numbers) >= 3 and all(along is not None for along, _ in numbers) and (
+            _linear(sorted(numbers)) or (all(v > 0 for _, v in numbers)  # type: ignore[arg-type]
+                                         and _linear(sorted((p, math.log10(v)) for p, v in numbers))))  # type: ignore[misc]
+        if not scale:
+            out += [text for _, text in labels]
+    return out
+
+
+def side_by_side(reading: SvgReading, width: int = 5, line_gap: float = 3.0) -> list[str]:
+    """Texts that may read as one: up to ``width`` neighbours on one line (baselines within
+    ``line_gap`` points, in x order) and in the order the SVG writes them, joined without a gap (an
+    id written as ``12345`` and ``6789`` placed side by side, in either order in the file, or half a
+    point apart in height). Each joined string is looked up whole, so neighbouring tick labels
+    (``2009``, ``2010``) make no id by chance. Limit: a place set by a transform other than
+    ``translate`` (a scale, a matrix, CSS) is not followed; such pieces are joined in file order only."""
+    placed = sorted(((y, x, text) for x, y, text in reading.placed if x is not None and y is not None))
+    lines: list[list[str]] = []
+    row: list[tuple[float, str]] = []
+    last: float | None = None
+    for y, x, text in placed:
+        if last is not None and y - last > line_gap:
+            lines.append([t for _, t in sorted(row)])
+            row = []
+        row.append((x, text))
+        last = y
+    if row:
+        lines.append([t for _, t in sorted(row)])
+    lines.append([text for _, _, text in reading.placed])
+    out = []
+    for line in lines:
+        for i in range(len(line)):
+            for j in range(i + 2, min(len(line), i + width) + 1):
+                out.append("".join(line[i:j]))
+    return out
 
 
 def read_svg(svg: str) -> SvgReading:
@@ -210,8 +326,15 @@ def unreadable(reading: SvgReading) -> list[tuple[str, str]]:
 def check_svg(svg: str, *, t: int, ids: frozenset[str]) -> list[tuple[str, str]]:
     """Findings ``(kind, message)`` for one SVG, read in this process: its texts judged as the hook
     judges a figure's (:func:`judge`), and what it shows that cannot be read (:func:`unreadable`)."""
+    from settlement_research.sdc.audit import count_identifiers
+
     reading = read_svg(svg)
-    return judge(reading.ticks, reading.other, t=t, ids=ids) + unreadable(reading)
+    off_scale = off_scale_ticks(reading)
+    findings = judge(reading.ticks, [*reading.other, *off_scale], t=t, ids=ids)
+    joined = sum(count_identifiers(text, ids) for text in side_by_side(reading)) if ids else 0
+    if joined and not any(kind == "identifier" for kind, _ in findings):
+        findings.append(("identifier", f"{joined} identifier value(s) written in pieces placed side by side in a chart"))
+    return findings + unreadable(reading)
 
 
 # Where an SVG writes geometry: numbers only. Identifiers are looked up in them number by number

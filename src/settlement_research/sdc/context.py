@@ -22,7 +22,30 @@ stands:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
+
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")  # Hangul fillers: letters that show nothing
+_SHOWN_AS_NOTHING = frozenset({"Cf", "Mn", "Me"})  # format characters (zero-width, bidi, tags), combining marks
+
+
+def fold(text: str) -> str:
+    """Text as a reader reads its digits: compatibility forms and every script's decimal digits
+    folded (a superscript ``³``, a circled ``③``, a subscript ``₄``, an Arabic-Indic ``٣`` read as
+    ``3``, ``3``, ``4``, ``3``) and what shows no character of its own removed (zero-width and other format characters, combining marks such as an underline on
+    each digit, fillers), so none of them splits a number. ASCII text is returned as is."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(c if c.isascii() else _ascii_digit(c) for c in text
+                   if c.isascii() or not (unicodedata.category(c) in _SHOWN_AS_NOTHING or c in _FILLERS))
+
+
+def _ascii_digit(c: str) -> str:
+    """A decimal digit of any script as its ASCII digit (NFKC leaves a script's own digits: ١ is 1)."""
+    value = unicodedata.decimal(c, None)
+    return c if value is None else str(value)
+
 
 _PEOPLE = (
     r"persons?|people|peoples?|individuals?|refugees?|leavers?|participants?|households?|child(?:ren)?|kids?|"
@@ -137,7 +160,9 @@ def small_numbers(text: str, t: int) -> list[tuple[int, int, bool]]:
 
 
 def prose_counts(text: str, t: int) -> int:
-    """How many small numbers of ``text`` stand where a count of people stands."""
+    """How many small numbers of ``text`` stand where a count of people stands (read as
+    :func:`fold` reads them)."""
+    text = fold(text)
     return sum(1 for start, end, _ in small_numbers(text, t) if is_count_in_prose(text, start, end))
 
 
@@ -147,8 +172,9 @@ _CELL_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 
 
 def read_cell(text: str) -> float | None:
-    """A table cell's text as a number (thin spaces, thousands commas, decimal comma), else None."""
-    cleaned = re.sub(r"[\s\u00a0\u202f]", "", text)
+    """A table cell's text as a number (thin spaces, thousands commas, decimal comma, other
+    Unicode digits as :func:`fold` reads them), else None."""
+    cleaned = re.sub(r"[\s\u00a0\u202f]", "", fold(text))
     if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", cleaned):
         cleaned = cleaned.replace(",", "")
     if not _CELL_NUMBER.match(cleaned):

@@ -27,6 +27,11 @@ elif how == "legend":
     ax.legend()
 elif how == "mathtext":  # one <tspan> per glyph in the SVG: read as one text
     ax.set_title(f"${n}$ persons")
+elif how == "ticks":  # the count as a category's tick label: no axis's scale
+    ax.set_xticks([0, 1], labels=[str(n), "40"])
+elif how == "pieces":  # an id in two texts side by side, written right piece first
+    ax.text(0.6, 0.5, str(first)[5:], transform=ax.transAxes)
+    ax.text(0.2, 0.5, str(first)[:5], transform=ax.transAxes)
 if how == "raster":  # an image whose text the gate cannot read, however harmless it looks
     from PIL import Image as PILImage
 
