@@ -351,10 +351,10 @@ def scrub(text: str | None, ids: frozenset[str] | None = None, t: int | None = N
     text = scrub_counts(normalise(text), t, error=error)  # as it reads: a '³' is scrubbed as a 3
     ids = identifier_values() if ids is None else ids
 
-    upper, stripped = _id_index(ids) if ids else (frozenset(), frozenset())
+    index = _index(ids) if ids else None
 
-    def hit(word: str) -> bool:
-        return bool(_ID_SHAPED.fullmatch(word)) or any(_is_id(c, upper, stripped) for c in candidates(word))
+    def hit(word: str) -> bool:  # _found_cached: exactly the candidates that are ids, made only when long enough
+        return bool(_ID_SHAPED.fullmatch(word)) or (index is not None and bool(_found_cached(word, index)))
 
     def grouped(match: re.Match[str]) -> str:
         return "[id]" if hit(match.group(0)) or _ID_SHAPED.fullmatch(re.sub(r"\D", "", match.group(0))) else match.group(0)
@@ -374,10 +374,13 @@ def scrub_manifest(manifest: Mapping[str, Any], ids: frozenset[str] | None = Non
     the error text, but also the name, the parameters and file names, which carry a parameter value
     that may itself be an identifier (``--grid note=<person id>``)."""
     ids = identifier_values() if ids is None else ids
+    done: dict[tuple[str, bool], str | None] = {}  # keys and statuses repeat in every entry: scrubbed once
 
     def clean(value: Any, error: bool = False) -> Any:
         if isinstance(value, str):
-            return scrub(value, ids, error=error)
+            if (value, error) not in done:
+                done[(value, error)] = scrub(value, ids, error=error)
+            return done[(value, error)]
         if isinstance(value, dict):
             return {clean(k): clean(v) for k, v in value.items()}
         if isinstance(value, list):

@@ -21,6 +21,7 @@ stands:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -36,13 +37,22 @@ def fold(text: str) -> str:
     each digit, fillers), so none of them splits a number. ASCII text is returned as is."""
     if text.isascii():
         return text
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(c if c.isascii() else _ascii_digit(c) for c in text
-                   if c.isascii() or not (unicodedata.category(c) in _SHOWN_AS_NOTHING or c in _FILLERS))
+    return _NON_ASCII.sub(_folded, unicodedata.normalize("NFKC", text))  # only the non-ASCII characters looked at
 
 
-def _ascii_digit(c: str) -> str:
-    """A decimal digit of any script as its ASCII digit (NFKC leaves a script's own digits: ١ is 1)."""
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _folded(match: re.Match[str]) -> str:
+    return _fold_char(match.group())
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(c: str) -> str:
+    """One non-ASCII character as a reader reads it: nothing when it shows nothing of its own, a
+    decimal digit of any script as its ASCII digit (NFKC leaves a script's own digits: ١ is 1)."""
+    if unicodedata.category(c) in _SHOWN_AS_NOTHING or c in _FILLERS:
+        return ""
     value = unicodedata.decimal(c, None)
     return c if value is None else str(value)
 
