@@ -146,6 +146,25 @@ def test_the_next_report_renders_while_the_last_one_is_judged(clean_env: Path, t
     assert in_flight == ["r1", "r2", None]
 
 
+def test_a_prewarmed_fork_server_serves_the_pool(clean_env: Path, tmp_path: Path) -> None:
+    """``prewarm`` starts the fork server before the cache check; the pool then uses that server
+    (started once), and a second prewarm is a no-op."""
+    from multiprocessing import forkserver
+
+    from settlement_research.reports.pool import prewarm
+
+    prewarm()
+    server = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    assert server is not None
+    prewarm()
+    assert forkserver._forkserver._forkserver_pid == server  # type: ignore[attr-defined]
+    done: dict[str, dict] = {}
+    WorkerPool(1, WorkerSettings()).run([Job(0, str(NOTEBOOKS / "fails.py"), {"kommune_nr": "0501"}, str(tmp_path), "a")],
+                                        lambda job, outcome: done.__setitem__(job.stem, outcome))
+    assert done["a"]["status"] == "ok", done["a"].get("error")
+    assert forkserver._forkserver._forkserver_pid == server  # type: ignore[attr-defined]
+
+
 @pytest.mark.slow
 def test_a_hung_report_times_out_and_the_next_one_runs(clean_env: Path, tmp_path: Path) -> None:
     fails = str(NOTEBOOKS / "fails.py")

@@ -272,6 +272,10 @@ def run_batch(
     from settlement_research.readlog import Verifier
 
     check_start = time.perf_counter()
+    if parameter_sets:
+        from settlement_research.reports.pool import prewarm
+
+        prewarm()  # the workers' imports load beside the cache check
     verifier = Verifier()
     ids_hash = identifiers_hash()  # every ok report of this manifest passed the gate against these
     by_reads = 0

@@ -64,6 +64,16 @@ class WorkerSettings:
     cwd: str = field(default_factory=os.getcwd)
 
 
+def prewarm(preload: tuple[str, ...] = PRELOAD) -> None:
+    """Start the fork server and its preloaded imports now, in the background (seconds of numpy,
+    polars and matplotlib), so a batch that checks its cache first does not pay them after the
+    check: a re-run that renders a few reports is mostly such fixed costs."""
+    from multiprocessing import forkserver
+
+    mp.get_context("forkserver").set_forkserver_preload(list(preload))  # ignored once the server runs
+    forkserver.ensure_running()
+
+
 def _worker_main(conn: Connection, settings: WorkerSettings) -> None:
     """Worker process: set up once, then render jobs until told to stop (``None``)."""
     os.environ.clear()
