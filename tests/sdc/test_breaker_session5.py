@@ -165,6 +165,38 @@ def test_a_small_count_a_style_sheet_or_attribute_shows_is_withheld(html: str, m
     assert check_notebook(_output(html, mime), ids=IDS, t=5) != []
 
 
+def test_a_public_number_under_a_header_or_caption_naming_other_years_is_refused() -> None:
+    """The reader reads a number by its column header and caption: a cell under "2012" is 2012's
+    value. A mark naming another window (whose public sum is the register count to launder) was
+    accepted because only the row's own cells were read for years."""
+    from test_breaker_holes import _requests
+
+    from settlement_research.sdc.audit import Clean
+
+    clean = Clean(_requests(), kommune="1037")
+    spec = "kommune_settlement_year.requested"
+
+    def cell(value: int, window: str) -> str:
+        return f'<td data-sdc="public" data-sdc-public="{spec}" data-sdc-public-years="{window}">{value}</td>'
+
+    def table(heads: list[str], cells: str, caption: str = "") -> str:
+        head = "".join(f"<th>{h}</th>" for h in heads)
+        return (f"<table>{f'<caption>{caption}</caption>' if caption else ''}<thead><tr>{head}</tr></thead>"
+                f"<tbody><tr><td>1037</td>{cells}</tr></tbody></table>")
+
+    def kinds(page: str) -> set[str]:
+        return {f.kind for f in check_html(page, t=5, clean=clean, verify_marks=False)}
+
+    wide = table(["code", "2012", "2013", "2014"], cell(3, "2012-2013") + cell(2, "2013") + cell(40, "2014"))
+    assert "unverified_public" in kinds(wide)  # 3 under 2012, where IMDi published 1
+    assert "unverified_public" in kinds(table(["code", "requested 2014"], cell(3, "2012-2013")))
+    assert "unverified_public" in kinds(table(["code", "requested"], cell(3, "2012-2013"), "Requested, 2014"))
+    # what the page means: a header or caption naming the number's own window, or a wider one in the caption
+    assert kinds(table(["code", "2012", "2013"], cell(1, "2012") + cell(2, "2013"))) == set()
+    assert kinds(table(["code", "requested 2012–2013"], cell(3, "2012-2013"))) == set()
+    assert kinds(table(["code", "requested"], cell(3, "2012-2013"), "Requested, 2009–2014")) == set()
+
+
 @pytest.mark.xfail(strict=True, reason="known limit: a public mark in prose is checked against the window it names "
                    "and the row, not against the years its sentence names; reading a sentence's years (before and "
                    "after the mark) is not built")

@@ -472,7 +472,7 @@ class Clean:
     windows: frozenset[tuple[int, int]] | None = None  # the spans of years a public mark may name (None: any)
 
     def public_ok(self, text: str, column: str | None, row: Sequence[str] = (), path: Sequence[str] = (),
-                  window: str | None = None) -> bool:
+                  window: str | None = None, header: str = "", caption: str = "") -> bool:
         """Whether every small number of ``text`` is published by ``column`` in this context: the
         row's municipality code, and the years it covers — the row's year (or a year in a
         results.json key path) or the window the mark names (``window``: ``"2009-2014"``, from
@@ -490,6 +490,20 @@ class Clean:
         if span is not None and span[0] != span[1] and self.windows is not None and span not in self.windows:
             return False  # a span the report was not asked for: chosen so that some public sum fits
         kommuner, year = self.public.row_context([*row, *path], self.kommune)
+        # the years a reader reads the number as: its column header's (one year or window: exactly
+        # the number's) and its caption's (the number's years inside them)
+        named = _named_years(header)
+        if named:
+            if len(named) > 1 or (span is not None and span != named[0]) or (
+                    year is not None and named[0] != (year, year)):
+                return False
+            span = span or named[0]
+        within = _named_years(caption)
+        if within:
+            first, last = min(w[0] for w in within), max(w[1] for w in within)
+            covered = span or ((year, year) if year is not None else None)
+            if covered is not None and not (first <= covered[0] and covered[1] <= last):
+                return False
         # no year of its own: a code that reads as a year (2010) may be the row's year
         years = [year] if year is not None else [None, *self.public.coded_years([*row, *path])]
 
@@ -500,6 +514,22 @@ class Clean:
             return False
         number = read_cell(text.strip())
         return number is None or allowed(number)
+
+
+_YEARS_NAMED = re.compile(r"(?<![\d.,])(\d{4})(?:\s*[-\u2013\u2014]\s*(\d{4}))?(?![\d.,]\d)")
+
+
+def _named_years(text: str) -> list[tuple[int, int]]:
+    """The distinct years and windows (first, last) a header or caption names (``2012``,
+    ``2009–2014``)."""
+    from settlement_research.sdc.public import YEAR_RANGE
+
+    out: list[tuple[int, int]] = []
+    for match in _YEARS_NAMED.finditer(fold(text)):
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        if first in YEAR_RANGE and last in YEAR_RANGE and first <= last and (first, last) not in out:
+            out.append((first, last))
+    return out
 
 
 class _Scanner(HTMLParser):
@@ -773,7 +803,10 @@ def _table_findings(table: list[list[_Cell]], t: int, where: str, clean: Clean |
                 continue
             if clean is not None:  # a claim exempts only what it proves (see Clean)
                 if kind == "public":
-                    if not clean.public_ok(text, columns[i][j], [c.text for c in body[i]], window=windows[i][j]):
+                    offset = sum(1 for c in body[i] if c.tag == "th")  # row headers before the cells
+                    header = heads[j + offset] if j + offset < len(heads) else ""
+                    if not clean.public_ok(text, columns[i][j], [c.text for c in body[i]], window=windows[i][j],
+                                           header=header, caption=caption):
                         unverified += 1
                         continue
                 elif kind == "label" and (unit_caption or _not_people(heads, i, j, body) or j in ordinal) \
