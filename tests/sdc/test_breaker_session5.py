@@ -238,3 +238,18 @@ def test_layout_attributes_and_a_cells_own_sort_key_are_not_counts() -> None:
             '<tr><td data-sort="2.35" data-csv="2.35">2.35</td></tr></table>'  # the index writes a duration
             '<svg width="3" height="4"><rect x="1" y="2"/></svg>')
     assert check_html(page, t=5) == []
+
+
+def test_header_and_caption_years_do_not_refuse_a_source_without_a_register() -> None:
+    """On IMDi's published statistics alone (no person-level table) nothing can pose as public, and
+    no municipality codes are loaded: the peers row of Sør-Varanger (2030) under a caption naming
+    2009–2014 read its code as the year 2030 and withheld 13 real profiles."""
+    from settlement_research.sdc import public
+    from settlement_research.sdc.audit import Clean
+
+    clean = Clean(public.PublicValues(5, no_register=True), kommune="1534")
+    row = ["2030", "Sør-Varanger", "Finnmark", "5", "10\u202f090", "180", "155", "96", "9.5"]
+    caption = "Haram (first row) and five peers of the same centrality class closest in population, totals 2009–2014"
+    assert clean.public_ok("5", "kommune.centrality", row, header="centrality", caption=caption)
+    with_register = Clean(public.PublicValues(5, kommuner={"2030"}), kommune="1534")
+    assert with_register.public_ok("5", "kommune.centrality", row, header="centrality", caption=caption)  # 5 is not small

@@ -483,6 +483,8 @@ class Clean:
             spec = _resolved(column) if column else None
         except ValueError:
             return False  # names no declared public column
+        if self.public.no_register:  # no person-level data: no register count can pose as public (and
+            return True  # no municipality codes are known, so a code such as 2030 would read as a year)
         span = parse_window(window) if window is not None else next(
             (w for w in map(parse_window, path) if w and w[0] != w[1]), None)
         if window is not None and span is None:
