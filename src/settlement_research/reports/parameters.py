@@ -251,10 +251,15 @@ DOMAINS: dict[str, Callable[[str, str, str], None]] = {
 }
 
 
+def is_year_parameter(name: str) -> bool:
+    """``year`` and ``*_year`` hold a year (checked against the data; a report's span of years)."""
+    return name == "year" or name.endswith("_year")
+
+
 def _domain(name: str, default: str) -> Callable[[str, str, str], None] | None:
     if name in DOMAINS:
         return DOMAINS[name]
-    if name == "year" or name.endswith("_year"):
+    if is_year_parameter(name):
         return _year
     if INTEGER.fullmatch(default):
         return _integer(-(10**9) + 1, 10**9 - 1)
@@ -345,5 +350,5 @@ def verify_injected(nb: nbformat.NotebookNode, transform: Callable[[str], str] |
 
 __all__ = [
     "DOMAINS", "INJECTED_TAG", "MAX_VALUE_LENGTH", "ParameterError", "UnknownMunicipality", "check",
-    "check_keys", "check_value", "declared", "effective_source", "inject", "parameters_cell", "verify_injected",
+    "check_keys", "check_value", "declared", "effective_source", "inject", "is_year_parameter", "parameters_cell", "verify_injected",
 ]

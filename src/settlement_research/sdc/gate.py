@@ -138,12 +138,13 @@ class Knowledge:
         """The spans of years the reports were asked for: per report, from the first to the last
         year its year parameters name (``first_year``/``last_year``; the template's defaults where a
         report passes none). A public number over several years must cover exactly one of these."""
+        from settlement_research.reports.parameters import is_year_parameter
         from settlement_research.sdc.public import parse_window
 
         out = set()
         for parameters in parameter_sets:
             effective = {**self.declared, **parameters}
-            years = sorted(w[0] for k, v in effective.items() if "year" in k.lower()
+            years = sorted(w[0] for k, v in effective.items() if is_year_parameter(k)
                            and (w := parse_window(v)) is not None and w[0] == w[1])
             if len(years) >= 2 and years[0] != years[-1]:
                 out.add((years[0], years[-1]))
